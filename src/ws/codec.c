@@ -104,6 +104,31 @@ void ws_decoder_stop(struct ws_decoder *d)
 	d->stopped = 1;
 }
 
+/* The payload length is complete (the masking key may still be due): decode it and
+ * check the size limit before a byte of payload is buffered. */
+static int length_known(struct ws_decoder *d)
+{
+	unsigned len7 = d->hdr[1] & 0x7f;
+	uint64_t len = len7;
+
+	if (len7 == 126) {
+		len = (uint64_t)d->hdr[2] << 8 | d->hdr[3];
+	} else if (len7 == 127) {
+		len = 0;
+		for (unsigned i = 2; i < 10; i++)
+			len = len << 8 | d->hdr[i];
+	}
+	if (is_control(d->op)) {
+		if (len > WS_CONTROL_MAX)
+			return WS_CLOSE_PROTOCOL;
+	} else if ((uint64_t)d->msg_len + len > d->max_message) {
+		return WS_CLOSE_TOO_BIG;
+	}
+	assert(len <= UINT32_MAX);
+	d->remaining = (uint32_t)len;
+	return 0;
+}
+
 /* Take one header byte; checks each field as soon as it is known. */
 static int header_byte(struct ws_decoder *d, uint8_t b)
 {
@@ -133,44 +158,27 @@ static int header_byte(struct ws_decoder *d, uint8_t b)
 		unsigned len7 = b & 0x7f;
 		if (!(b & 0x80))
 			return WS_CLOSE_PROTOCOL;	/* client frames must be masked */
-		if (is_control(d->op) && len7 > WS_CONTROL_MAX)
-			return WS_CLOSE_PROTOCOL;
 		d->hdr[1] = b;
 		d->hdr_need = (uint8_t)(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4);
-		return 0;
+		return d->hdr_need == 6 ? length_known(d) : 0;
 	}
 	if (n < (unsigned)d->hdr_need - 4u) {
 		if (n == 2 && (d->hdr[1] & 0x7f) == 127 && (b & 0x80))
 			return WS_CLOSE_PROTOCOL;	/* 64-bit length with MSB set */
 		d->hdr[n] = b;
-	} else {
-		d->mask[n - (d->hdr_need - 4u)] = b;
+		return n + 1u == (unsigned)d->hdr_need - 4u ? length_known(d) : 0;
 	}
+	d->mask[n - (d->hdr_need - 4u)] = b;
 	return 0;
 }
 
-/* The header is complete: work out the payload length and check the size limit. */
-static int header_done(struct ws_decoder *d)
+/* The header is complete, masking key included: start on the payload. */
+static void header_done(struct ws_decoder *d)
 {
-	unsigned len7 = d->hdr[1] & 0x7f;
-	uint64_t len = len7;
-
-	if (len7 == 126) {
-		len = (uint64_t)d->hdr[2] << 8 | d->hdr[3];
-	} else if (len7 == 127) {
-		len = 0;
-		for (unsigned i = 2; i < 10; i++)
-			len = len << 8 | d->hdr[i];
-	}
-	if (!is_control(d->op) && (uint64_t)d->msg_len + len > d->max_message)
-		return WS_CLOSE_TOO_BIG;
-	assert(len <= UINT32_MAX);
 	if (d->op == WS_OP_TEXT || d->op == WS_OP_BINARY)
 		d->msg_op = d->op;
-	d->remaining = (uint32_t)len;
 	d->mask_pos = 0;
 	d->state = ST_PAYLOAD;
-	return 0;
 }
 
 /* A control frame is complete; payload is its unmasked payload (<= 125 bytes). */
@@ -333,8 +341,8 @@ int ws_decoder_feed(struct ws_decoder *d, const uint8_t *data, size_t len,
 		if (d->state == ST_HEADER) {
 			rc = header_byte(d, *p++);
 			if (rc == 0 && d->hdr_len == d->hdr_need) {
-				rc = header_done(d);
-				if (rc == 0 && d->remaining == 0)
+				header_done(d);
+				if (d->remaining == 0)
 					rc = frame_done(d, NULL, 0, fn, ud);
 			}
 		} else {
