@@ -115,6 +115,13 @@ static int on_url(http_parser *p, const char *at, size_t n)
 	return 0;
 }
 
+/* RFC 9110 tchar: what a header name may be made of. */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
 	struct http_reader *r = p->data;
@@ -127,6 +134,8 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 		r->name_len = 0;
 	}
 	for (size_t i = 0; i < n; i++, r->name_len++) {
+		if (!is_tchar((unsigned char)at[i]))
+			return fail(r, 400);
 		if (r->name_len < NAME_CAP) {
 			char c = at[i];
 			r->name[r->name_len] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
