@@ -67,7 +67,7 @@ struct buf *http_response_build(const struct http_response *resp)
 	bool bodiless = st < 200 || st == 204 || st == 304;
 
 	assert(st >= 100 && st <= 999);
-	assert(resp->body != NULL || resp->body_len == 0);
+	assert(resp->head || resp->body != NULL || resp->body_len == 0);
 	http_format_date(resp->date != 0 ? resp->date : time(NULL), date);
 	sbuf_printf(&s, "HTTP/1.1 %d %s\r\n", st, http_status_reason(st));
 	header(&s, "Server", "Carrier");
@@ -98,14 +98,19 @@ struct buf *http_response_build(const struct http_response *resp)
 struct buf *http_response_error(int status, bool head, bool keep_alive)
 {
 	char body[80];
-	static const struct http_header allow = { "Allow", "GET, HEAD" };
+	static const struct http_header allow[] = { { "Allow", "GET, HEAD" } };
+	/* Carrier only ever asks for an upgrade to WebSocket. */
+	static const struct http_header upgrade[] = {
+		{ "Upgrade", "websocket" },
+		{ "Sec-WebSocket-Version", "13" },
+	};
 	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_status_reason(status));
 	struct http_response r = {
 		.status = status,
 		.content_type = "text/plain; charset=utf-8",
 		.cache_control = "no-store",
-		.extra = status == 405 ? &allow : NULL,
-		.n_extra = status == 405 ? 1 : 0,
+		.extra = status == 405 ? allow : status == 426 ? upgrade : NULL,
+		.n_extra = status == 405 ? 1 : status == 426 ? 2 : 0,
 		.body = body,
 		.body_len = (size_t)n,
 		.head = head,

@@ -26,7 +26,7 @@ struct http_response {
 	const char *etag;               /* NULL: none; give it with its quotes */
 	const struct http_header *extra;
 	size_t n_extra;
-	const void *body;
+	const void *body;               /* may be NULL for HEAD */
 	size_t body_len;
 	bool head;                      /* a HEAD request: no body bytes */
 	bool keep_alive;                /* Connection: keep-alive, else close */
@@ -44,7 +44,9 @@ void http_format_date(time_t t, char out[30]);
 struct buf *http_response_build(const struct http_response *resp);
 
 /* A short text/plain error page for status (400, 403, 404, 405, 413, 414, 426,
- * 431, 500, 505, ...).  405 carries "Allow: GET, HEAD".  Caller owns the buf. */
+ * 431, 500, 505, ...).  405 carries "Allow: GET, HEAD"; 426 (Carrier only asks
+ * for WebSocket) carries "Upgrade: websocket" and "Sec-WebSocket-Version: 13".
+ * Caller owns the buf. */
 struct buf *http_response_error(int status, bool head, bool keep_alive);
 
 #endif

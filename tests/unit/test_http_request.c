@@ -472,6 +472,9 @@ static void test_response_errors(void **state)
 		assert_non_null(strstr(s, cl));
 		assert_int_equal(atoi(body), codes[i]);
 		assert_int_equal(strstr(s, "Allow: GET, HEAD\r\n") != NULL, codes[i] == 405);
+		assert_int_equal(strstr(s, "Sec-WebSocket-Version: 13\r\n") != NULL,
+				 codes[i] == 426);
+		assert_int_equal(strstr(s, "Upgrade: websocket\r\n") != NULL, codes[i] == 426);
 		free(s);
 	}
 	char *s = as_string(http_response_error(404, true, true));
