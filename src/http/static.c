@@ -71,7 +71,8 @@ int http_path_normalize(const char *raw, char *out, size_t out_size)
 				return 414;
 			out[o++] = (char)c;
 		}
-		if (*p == '/')
+		bool slash = *p == '/';
+		if (slash)
 			p++;
 		size_t len = o - seg;
 		const char *s = out + seg;
@@ -92,7 +93,7 @@ int http_path_normalize(const char *raw, char *out, size_t out_size)
 		} else {
 			if (!utf8_valid((const uint8_t *)s, len))
 				return 400;
-			dir = false;
+			dir = slash;    /* "a/" names a directory */
 		}
 	}
 	if (dir) {
