@@ -119,6 +119,18 @@ export class Connection {
 		this.connect();
 	}
 
+	// Hang up for good: no reconnection, no timers left behind.
+	stop()
+	{
+		clearTimeout(this.retryTimer);
+		clearTimeout(this.connectTimer);
+		const ws = this.ws;
+		this.ws = null;
+		if (ws)
+			try { ws.close(); } catch { /* already closing */ }
+		this.setState('idle');
+	}
+
 	// Skip the remaining backoff (the user asked, or the network came back).
 	reconnectNow()
 	{
@@ -172,6 +184,7 @@ export class Connection {
 	connect()
 	{
 		clearTimeout(this.retryTimer);
+		clearTimeout(this.connectTimer);
 		this.retryTimer = 0;
 		if (this.ws) {
 			// Detach the old socket first so its close event is ignored.
