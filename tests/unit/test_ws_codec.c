@@ -425,6 +425,11 @@ static void test_utf8_invalid(void **state)
 	frame_str(&s, 0, WS_OP_TEXT, "\xe2");
 	frame_str(&s, 0, WS_OP_CONT, "A");
 	expect_error(&s, 1024, 1007);
+	/* an ASCII run while a sequence is open is still an error */
+	sbuf_reset(&s);
+	frame_str(&s, 0, WS_OP_TEXT, "\xe2");
+	frame_str(&s, 1, WS_OP_CONT, "xxxxxxxxxxxxxxxx\x82\xac");
+	expect_error(&s, 1024, 1007);
 	/* binary messages are not validated */
 	sbuf_reset(&s);
 	frame_str(&s, 1, WS_OP_BINARY, "\xff\xfe");
@@ -469,6 +474,41 @@ static void test_utf8_fails_fast(void **state)
 	assert_int_equal(rc, 1007);
 	assert_int_equal(i, start + 8 + 11);
 	ws_decoder_free(&d);
+	sbuf_free(&s);
+}
+
+/* The ASCII fast path: a bad or good multibyte sequence at every alignment. */
+static void test_utf8_every_offset(void **state)
+{
+	struct sbuf s = SBUF_INIT;
+	struct rec r = { 0 };
+	uint8_t p[64];
+
+	(void)state;
+	for (size_t off = 0; off + 3 <= sizeof(p); off++) {
+		memset(p, 'x', sizeof(p));
+		memcpy(p + off, "\xe2\x82\xac", 3);
+		sbuf_reset(&s);
+		frame(&s, 1, WS_OP_TEXT, p, sizeof(p));
+		assert_int_equal(decode(&r, 1024, &s), 0);
+		assert_event(&r, 0, WS_EV_TEXT, 0, p, sizeof(p));
+		rec_clear(&r);
+		p[off + 2] = 'x';			/* truncated sequence */
+		sbuf_reset(&s);
+		frame(&s, 1, WS_OP_TEXT, p, sizeof(p));
+		expect_error(&s, 1024, 1007);
+		memset(p, 'x', sizeof(p));
+		p[off] = 0x80;				/* stray continuation byte */
+		sbuf_reset(&s);
+		frame(&s, 1, WS_OP_TEXT, p, sizeof(p));
+		expect_error(&s, 1024, 1007);
+		sbuf_reset(&s);				/* ... in a large frame */
+		uint8_t big[600];
+		memset(big, 'y', sizeof(big));
+		big[300 + off] = 0xc0;
+		frame(&s, 1, WS_OP_TEXT, big, sizeof(big));
+		expect_error(&s, 1024, 1007);
+	}
 	sbuf_free(&s);
 }
 
@@ -906,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_split),
 		cmocka_unit_test(test_utf8_invalid),
 		cmocka_unit_test(test_utf8_fails_fast),
+		cmocka_unit_test(test_utf8_every_offset),
 		cmocka_unit_test(test_max_message),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_close_ends_input),
