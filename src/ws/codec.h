@@ -90,8 +90,13 @@ void ws_decoder_free(struct ws_decoder *d);
  * caller closes the connection; feeding again returns the same code and does
  * nothing.  Events already delivered in this call stand.
  *
+ * Checks fail as early as the bytes allow: a bad header field at its byte, 1009 as
+ * soon as the length field is complete, invalid UTF-8 in the feed that brings it.
+ * Non-minimal length encodings are accepted.
+ *
  * After a WS_EV_CLOSE event, or after fn calls ws_decoder_stop, the rest of the
- * input is ignored and every later feed returns 0 with no events. */
+ * input is ignored and every later feed returns 0 with no events.  fn must not
+ * free or re-initialise d. */
 int ws_decoder_feed(struct ws_decoder *d, const uint8_t *data, size_t len,
 		    ws_event_fn fn, void *ud);
 
