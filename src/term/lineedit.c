@@ -24,6 +24,7 @@ struct lineedit {
 	bool done;
 };
 
+_Static_assert(sizeof(struct lineedit) <= 48, "one per connection: keep it small");
 _Static_assert(LE_MAX_LIMIT * 4 + 1 <= UINT16_MAX, "text length must fit uint16_t");
 
 /* ---- code points and widths ---- */
