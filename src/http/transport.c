@@ -1,0 +1,189 @@
+#include "http/transport.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <string.h>
+
+#include "http/handshake.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/static.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+#include "ws/transport.h"
+
+struct http_site {
+	const struct config *cfg;
+	struct http_static *files;
+	const char *origins[CONFIG_MAX_ORIGINS];
+	size_t n_origins;
+	struct ws_settings ws;
+	http_terminal_fn on_terminal;
+	void *ud;
+};
+
+struct http_state {
+	struct http_site *site;
+	struct http_reader *reader;
+	uint64_t since_ms;        /* connection accepted, or last response sent */
+	bool partial;             /* some bytes of a request have arrived */
+	bool served;              /* at least one response went out */
+};
+
+struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud)
+{
+	struct http_site *site = xcalloc(1, sizeof(*site));
+	site->cfg = cfg;
+	site->files = http_static_new(cfg->web_root);
+	if (site->files == NULL)
+		log_warn("web root %s: %s; the page will not be served", cfg->web_root, strerror(errno));
+	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
+		site->origins[site->n_origins++] = cfg->allowed_origins[i];
+	site->ws.max_message = cfg->ws_max_message;
+	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
+	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+	site->on_terminal = on_terminal;
+	site->ud = ud;
+	return site;
+}
+
+void http_site_free(struct http_site *site)
+{
+	if (site == NULL)
+		return;
+	http_static_free(site->files);
+	free(site);
+}
+
+static void respond(struct conn *c, struct buf *b, bool keep_alive)
+{
+	if (b == NULL) {
+		conn_close(c);
+		return;
+	}
+	conn_send(c, b);
+	buf_unref(b);
+	if (!keep_alive)
+		conn_close_after_flush(c);
+}
+
+static void http_error(struct conn *c, int status, bool head)
+{
+	respond(c, http_response_error(status, head, false), false);
+}
+
+/* A complete request.  Returns true if the connection goes on speaking HTTP. */
+static bool handle_request(struct conn *c, struct http_state *st, const struct http_request *req,
+                           const uint8_t *rest, size_t rest_len)
+{
+	struct http_site *site = st->site;
+	bool head = req->method == HTTP_HEAD;
+
+	if (strcmp(req->path, "/ws") == 0) {
+		char accept[WS_ACCEPT_LEN + 1];
+		int status = ws_handshake_check(req, site->origins, site->n_origins, accept);
+		if (status != 0) {
+			log_info("conn %llu (%s): refused websocket upgrade: %d",
+			         (unsigned long long)conn_id(c), conn_peer(c), status);
+			http_error(c, status, head);
+			return false;
+		}
+		struct buf *b = ws_handshake_response(accept);
+		if (b == NULL) {
+			conn_close(c);
+			return false;
+		}
+		conn_send(c, b);
+		buf_unref(b);
+		/* From here on the connection is a WebSocket: drop the HTTP state. */
+		http_reader_free(st->reader);
+		free(st);
+		ws_transport_attach(c, &site->ws, rest, rest_len);
+		if (!conn_closing(c))
+			site->on_terminal(site->ud, c);
+		return false;
+	}
+
+	bool keep = req->keep_alive;
+	int status = 404;
+	struct buf *b = site->files ? http_static_serve(site->files, req, &status)
+	                            : http_response_error(404, head, keep);
+	/* An error answer (other than a miss) ends the connection. */
+	if (status >= 400 && status != 404)
+		keep = false;
+	respond(c, b, keep);
+	return keep;
+}
+
+static void http_on_read(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct http_state *st = conn_transport_data(c);
+	while (len > 0 && !conn_closing(c)) {
+		size_t used = 0;
+		if (!st->partial) {          /* a new request begins: its clock starts */
+			st->partial = true;
+			st->since_ms = conn_now(c);
+		}
+		int r = http_reader_feed(st->reader, data, len, &used);
+		if (r == HTTP_MORE)
+			return;
+		if (r < 0) {
+			http_error(c, -r, false);
+			return;
+		}
+		data += used;
+		len -= used;
+		const struct http_request *req = http_reader_request(st->reader);
+		if (!handle_request(c, st, req, data, len))
+			return;          /* upgraded or closing: st may be gone */
+		http_reader_reset(st->reader);
+		st->partial = false;
+		st->served = true;
+		st->since_ms = conn_now(c);
+	}
+}
+
+static void http_on_tick(struct conn *c, uint64_t now)
+{
+	struct http_state *st = conn_transport_data(c);
+	const struct config *cfg = st->site->cfg;
+	/* A request must arrive whole within the header timeout of its first byte (or
+	 * of the connection); an answered connection may idle longer for its next. */
+	uint64_t limit = (st->partial || !st->served) ? cfg->http_header_timeout_s
+	                                              : cfg->http_idle_timeout_s;
+	if (now - st->since_ms >= limit * 1000) {
+		log_debug("conn %llu (%s): http timeout", (unsigned long long)conn_id(c), conn_peer(c));
+		conn_close(c);
+	}
+}
+
+static void http_destroy(struct conn *c)
+{
+	struct http_state *st = conn_transport_data(c);
+	if (st == NULL)
+		return;
+	http_reader_free(st->reader);
+	free(st);
+}
+
+static const struct transport http = {
+	.name = "http",
+	.on_read = http_on_read,
+	.on_tick = http_on_tick,
+	.destroy = http_destroy,
+	.variant = CONN_VARIANT_NONE,
+};
+
+const struct transport *http_transport(void)
+{
+	return &http;
+}
+
+void http_transport_attach(struct conn *c, struct http_site *site)
+{
+	struct http_state *st = xcalloc(1, sizeof(*st));
+	st->site = site;
+	st->reader = http_reader_new();
+	st->since_ms = conn_now(c);
+	conn_set_transport(c, &http, st);
+}

@@ -1,0 +1,24 @@
+/* The HTTP transport: every web connection starts here.  It serves the front end's
+ * files, answers errors, keeps connections alive, drops slow senders, and hands a
+ * valid /ws upgrade over to the WebSocket transport. */
+#ifndef CARRIER_HTTP_TRANSPORT_H
+#define CARRIER_HTTP_TRANSPORT_H
+
+#include "config/config.h"
+#include "net/conn.h"
+
+struct http_site;
+
+/* Called when a connection has become a WebSocket terminal. */
+typedef void (*http_terminal_fn)(void *ud, struct conn *c);
+
+/* The site: web root, allowed origins, WebSocket settings, all from cfg (borrowed,
+ * must outlive the site). */
+struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud);
+void http_site_free(struct http_site *site);   /* NULL is a no-op */
+
+const struct transport *http_transport(void);
+/* Give a freshly accepted connection its HTTP state. */
+void http_transport_attach(struct conn *c, struct http_site *site);
+
+#endif

@@ -1,0 +1,128 @@
+/* carrier: the BBS server.  Start-up: arguments, config, limits, then the loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "server.h"
+#include "util/log.h"
+
+#ifndef CARRIER_VERSION
+#define CARRIER_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: carrier [--config FILE] [--http [ADDR:]PORT] [--telnet [ADDR:]PORT]\n"
+	        "               [--db PATH] [--help] [--version]\n"
+	        "\n"
+	        "  --config FILE         settings (TOML); default: ./carrier.toml if present\n"
+	        "  --http [ADDR:]PORT    web and WebSocket listener (default 0.0.0.0:8080)\n"
+	        "  --telnet [ADDR:]PORT  telnet listener (default 0.0.0.0:2323)\n"
+	        "  --db PATH             SQLite database (default ./data/carrier.db)\n"
+	        "  --help                this text\n"
+	        "  --version             the version\n");
+}
+
+/* As many open files as the hard limit allows: every caller is a descriptor. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t before = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	else if (rl.rlim_cur != before)
+		log_info("open-file limit raised from %llu to %llu", (unsigned long long)before,
+		         (unsigned long long)rl.rlim_cur);
+}
+
+/* Where web/ and art/ live: beside the executable. */
+static void share_dir(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	size_t n = sizeof(exe);
+	if (uv_exepath(exe, &n) != 0) {
+		snprintf(out, len, ".");
+		return;
+	}
+	snprintf(out, len, "%s", dirname(exe));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "telnet", required_argument, NULL, 'T' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char share[PATH_MAX];
+	struct config cfg;
+	const char *config_path = NULL, *http = NULL, *telnet = NULL, *db = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:H:T:d:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'H': http = optarg; break;
+		case 'T': telnet = optarg; break;
+		case 'd': db = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("carrier %s\n", CARRIER_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "carrier: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	share_dir(share, sizeof(share));
+	config_defaults(&cfg, share);
+	if (config_path != NULL) {
+		fprintf(stderr, "carrier: %s: config files are not supported yet\n", config_path);
+		return 1;
+	}
+	if (http && !config_parse_listen(http, &cfg.http)) {
+		fprintf(stderr, "carrier: --http: expected [ADDR:]PORT, got '%s'\n", http);
+		return 2;
+	}
+	if (telnet && !config_parse_listen(telnet, &cfg.telnet)) {
+		fprintf(stderr, "carrier: --telnet: expected [ADDR:]PORT, got '%s'\n", telnet);
+		return 2;
+	}
+	if (db)
+		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
+
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+
+	uv_loop_t *loop = uv_default_loop();
+	struct server *srv = server_new(loop, &cfg);
+	if (srv == NULL)
+		return 1;
+	if (server_start(srv) != 0) {
+		server_free(srv);
+		return 1;
+	}
+	log_info("carrier %s ready", CARRIER_VERSION);
+	uv_run(loop, UV_RUN_DEFAULT);
+	server_free(srv);
+	uv_loop_close(loop);
+	log_info("stopped");
+	return 0;
+}

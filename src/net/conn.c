@@ -1,0 +1,480 @@
+#include "net/conn.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define IOV_BATCH 64
+#define READ_BUF_SIZE 65536
+
+struct conn {
+	uv_tcp_t tcp;                  /* first: the handle's address is the conn's */
+	struct conn_set *set;
+	struct conn *prev, *next;      /* set->head list */
+	struct conn *pending_next;     /* set->pending list */
+	const struct transport *transport;
+	void *tdata;
+	const struct conn_handler *handler;
+	void *hdata;
+
+	/* Output queue: a ring of shared buffers, the first partly written. */
+	struct buf **ring;
+	uint32_t ring_cap, ring_head, ring_len;
+	uint32_t head_off;             /* bytes of ring[head] already written */
+	size_t queued;                 /* bytes queued, not yet written */
+	uv_write_t *wreq;              /* in flight, or NULL */
+	uint32_t wreq_nbufs;           /* buffers covered by wreq */
+	uint64_t dropped;              /* shared output dropped while congested */
+
+	uint64_t id;
+	uint64_t last_read_ms;
+	uint64_t close_deadline_ms;
+	bool dropping;
+	bool pending;                  /* on set->pending */
+	bool closing;                  /* conn_close ran */
+	bool flush_then_close;
+	bool linked;                   /* on set->head */
+	char peer[48];
+};
+
+static void conn_free_cb(uv_handle_t *h);
+
+void conn_set_init(struct conn_set *set, struct server *srv, const struct conn_limits *limits)
+{
+	memset(set, 0, sizeof(*set));
+	set->server = srv;
+	set->limits = *limits;
+	set->next_id = 1;
+}
+
+/* The loop is single-threaded and read callbacks consume their bytes before
+ * returning, so every connection reads into one buffer: an idle connection holds
+ * no read buffer at all. */
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *out)
+{
+	static char read_buf[READ_BUF_SIZE];
+	out->base = read_buf;
+	out->len = sizeof(read_buf);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct conn *c = (struct conn *)s;
+	if (nread < 0) {
+		if (nread != UV_EOF && nread != UV_ECONNRESET)
+			log_debug("conn %llu: read: %s", (unsigned long long)c->id, uv_strerror((int)nread));
+		conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	c->last_read_ms = uv_now(s->loop);
+	c->transport->on_read(c, (const uint8_t *)b->base, (size_t)nread);
+}
+
+struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const struct transport *t)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	if (uv_tcp_init(listener->loop, &c->tcp) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->set = set;
+	c->transport = t;
+	c->id = set->next_id++;
+	c->last_read_ms = uv_now(listener->loop);
+	int err = uv_accept(listener, (uv_stream_t *)&c->tcp);
+	if (err != 0) {
+		log_warn("accept: %s", uv_strerror(err));
+		uv_close((uv_handle_t *)&c->tcp, conn_free_cb);
+		return NULL;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	snprintf(c->peer, sizeof(c->peer), "?");
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		char ip[40] = "?";
+		int port = 0;
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+			uv_ip4_name(sin, ip, sizeof(ip));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(sin6, ip, sizeof(ip));
+			port = ntohs(sin6->sin6_port);
+		}
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+	}
+
+	c->next = set->head;
+	if (set->head)
+		set->head->prev = c;
+	set->head = c;
+	set->count++;
+	c->linked = true;
+
+	err = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	if (err != 0) {
+		log_warn("conn %llu: read_start: %s", (unsigned long long)c->id, uv_strerror(err));
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void conn_set_transport(struct conn *c, const struct transport *t, void *tdata)
+{
+	c->transport = t;
+	c->tdata = tdata;
+}
+
+void *conn_transport_data(const struct conn *c) { return c->tdata; }
+void *conn_handler_data(const struct conn *c) { return c->hdata; }
+struct server *conn_server(const struct conn *c) { return c->set->server; }
+enum conn_variant conn_variant(const struct conn *c) { return c->transport->variant; }
+uint64_t conn_id(const struct conn *c) { return c->id; }
+const char *conn_peer(const struct conn *c) { return c->peer; }
+bool conn_closing(const struct conn *c) { return c->closing; }
+uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
+size_t conn_queued_bytes(const struct conn *c) { return c->queued; }
+uint64_t conn_now(const struct conn *c) { return uv_now(c->tcp.loop); }
+
+void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata)
+{
+	c->handler = h;
+	c->hdata = hdata;
+}
+
+static void mark_pending(struct conn *c)
+{
+	if (c->pending || c->wreq != NULL)
+		return;
+	c->pending = true;
+	c->pending_next = c->set->pending;
+	c->set->pending = c;
+}
+
+static void enqueue(struct conn *c, struct buf *b)
+{
+	if (c->ring_len == c->ring_cap) {
+		uint32_t cap = c->ring_cap ? c->ring_cap * 2 : 8;
+		struct buf **ring = xmalloc(cap * sizeof(*ring));
+		for (uint32_t i = 0; i < c->ring_len; i++)
+			ring[i] = c->ring[(c->ring_head + i) % c->ring_cap];
+		free(c->ring);
+		c->ring = ring;
+		c->ring_cap = cap;
+		c->ring_head = 0;
+	}
+	c->ring[(c->ring_head + c->ring_len) % c->ring_cap] = buf_ref(b);
+	c->ring_len++;
+	c->queued += b->len;
+	mark_pending(c);
+}
+
+bool conn_send_shared(struct conn *c, struct buf *b)
+{
+	if (c->closing)
+		return false;
+	if (c->dropping || c->queued + b->len > c->set->limits.high_water) {
+		c->dropping = true;
+		c->dropped++;
+		return false;
+	}
+	enqueue(c, b);
+	return true;
+}
+
+void conn_send(struct conn *c, struct buf *b)
+{
+	if (c->closing && !c->flush_then_close)
+		return;
+	enqueue(c, b);
+	if (c->queued > c->set->limits.hard_limit) {
+		log_warn("conn %llu (%s): output queue over %zu bytes, closing",
+		         (unsigned long long)c->id, c->peer, c->set->limits.hard_limit);
+		conn_close(c);
+	}
+}
+
+void conn_write_term(struct conn *c, const void *data, size_t len)
+{
+	if (len == 0 || c->transport->frame == NULL)
+		return;
+	struct buf *b = c->transport->frame(data, len);
+	if (b == NULL) {
+		conn_close(c);
+		return;
+	}
+	conn_send(c, b);
+	buf_unref(b);
+}
+
+struct buf *conn_frame_cached(struct conn *c, struct buf *cache[CONN_VARIANT_COUNT],
+                              const uint8_t *term, size_t len)
+{
+	enum conn_variant v = c->transport->variant;
+	if (v == CONN_VARIANT_NONE || c->transport->frame == NULL)
+		return NULL;
+	if (cache[v] == NULL)
+		cache[v] = c->transport->frame(term, len);
+	return cache[v];
+}
+
+void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
+{
+	if (!c->closing && c->handler && c->handler->on_input)
+		c->handler->on_input(c, data, len);
+}
+
+void conn_deliver_resize(struct conn *c, unsigned cols, unsigned rows)
+{
+	if (!c->closing && c->handler && c->handler->on_resize)
+		c->handler->on_resize(c, cols, rows);
+}
+
+void conn_deliver_control(struct conn *c, const char *json, size_t len)
+{
+	if (!c->closing && c->handler && c->handler->on_control)
+		c->handler->on_control(c, json, len);
+}
+
+/* Drop n written bytes from the head of the queue. */
+static void consume(struct conn *c, size_t n)
+{
+	c->queued -= n;
+	while (n > 0) {
+		assert(c->ring_len > 0);
+		struct buf *b = c->ring[c->ring_head];
+		size_t left = b->len - c->head_off;
+		if (n < left) {
+			c->head_off += (uint32_t)n;
+			return;
+		}
+		n -= left;
+		buf_unref(b);
+		c->head_off = 0;
+		c->ring_head = (c->ring_head + 1) % c->ring_cap;
+		c->ring_len--;
+	}
+	while (c->ring_len > 0 && c->ring[c->ring_head]->len == c->head_off) {
+		buf_unref(c->ring[c->ring_head]);
+		c->head_off = 0;
+		c->ring_head = (c->ring_head + 1) % c->ring_cap;
+		c->ring_len--;
+	}
+}
+
+static uint32_t gather(struct conn *c, uv_buf_t *iov)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->ring_len && n < IOV_BATCH; i++) {
+		struct buf *b = c->ring[(c->ring_head + i) % c->ring_cap];
+		uint32_t off = i == 0 ? c->head_off : 0;
+		if (b->len == off)
+			continue;
+		iov[n].base = (char *)b->data + off;
+		iov[n].len = b->len - off;
+		n++;
+	}
+	return n;
+}
+
+static void after_progress(struct conn *c)
+{
+	if (c->dropping && c->queued <= c->set->limits.low_water) {
+		uint64_t dropped = c->dropped;
+		c->dropping = false;
+		c->dropped = 0;
+		if (c->handler && c->handler->on_drain && !c->closing)
+			c->handler->on_drain(c, dropped);
+	}
+	if (c->queued == 0 && c->flush_then_close)
+		conn_close(c);
+}
+
+static void flush(struct conn *c);
+
+static void write_cb(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+	free(req);
+	c->wreq = NULL;
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			log_debug("conn %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
+		conn_close(c);
+		return;
+	}
+	/* A successful uv_write wrote everything it was given. */
+	size_t n = 0;
+	for (uint32_t i = 0; i < c->wreq_nbufs; i++) {
+		struct buf *b = c->ring[(c->ring_head + i) % c->ring_cap];
+		n += b->len - (i == 0 ? c->head_off : 0);
+	}
+	consume(c, n);
+	after_progress(c);
+	if (c->ring_len > 0 && !uv_is_closing((uv_handle_t *)&c->tcp))
+		flush(c);
+}
+
+static void flush(struct conn *c)
+{
+	uv_buf_t iov[IOV_BATCH];
+	if (c->wreq != NULL || uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	while (c->ring_len > 0) {
+		uint32_t n = gather(c, iov);
+		if (n == 0) {
+			consume(c, 0);
+			break;
+		}
+		int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
+		if (w > 0) {
+			consume(c, (size_t)w);
+			continue;
+		}
+		if (w != UV_EAGAIN) {
+			conn_close(c);
+			return;
+		}
+		/* The socket is full: hand the rest to libuv and wait for its callback.
+		 * Partly written buffers are handled by gather's head offset. */
+		c->wreq = xmalloc(sizeof(*c->wreq));
+		c->wreq->data = c;
+		c->wreq_nbufs = n;
+		int err = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, write_cb);
+		if (err != 0) {
+			free(c->wreq);
+			c->wreq = NULL;
+			conn_close(c);
+			return;
+		}
+		break;
+	}
+	after_progress(c);
+}
+
+void conn_flush_pending(struct conn_set *set)
+{
+	while (set->pending != NULL) {
+		struct conn *c = set->pending;
+		set->pending = c->pending_next;
+		c->pending_next = NULL;
+		c->pending = false;
+		flush(c);
+	}
+}
+
+static void unlink_pending(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	for (struct conn **p = &c->set->pending; *p; p = &(*p)->pending_next) {
+		if (*p == c) {
+			*p = c->pending_next;
+			break;
+		}
+	}
+	c->pending = false;
+}
+
+static void conn_free_cb(uv_handle_t *h)
+{
+	struct conn *c = (struct conn *)h;
+	if (c->linked) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else if (c->set->head == c)
+			c->set->head = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		c->set->count--;
+		unlink_pending(c);
+	}
+	if (c->transport && c->transport->destroy)
+		c->transport->destroy(c);
+	while (c->ring_len > 0) {
+		buf_unref(c->ring[c->ring_head]);
+		c->ring_head = (c->ring_head + 1) % c->ring_cap;
+		c->ring_len--;
+	}
+	free(c->ring);
+	free(c);
+}
+
+/* Tell the handler once, whichever way the close began. */
+static void begin_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	const struct conn_handler *h = c->handler;
+	c->handler = NULL;
+	if (h && h->on_close)
+		h->on_close(c);
+}
+
+void conn_close(struct conn *c)
+{
+	if (uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	begin_close(c);
+	c->flush_then_close = false;
+	unlink_pending(c);
+	uv_close((uv_handle_t *)&c->tcp, conn_free_cb);
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+	if (c->closing || uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	begin_close(c);                  /* no more input, no more shared output */
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	if (c->queued == 0 && c->wreq == NULL) {
+		conn_close(c);
+		return;
+	}
+	c->flush_then_close = true;
+	c->close_deadline_ms = uv_now(c->tcp.loop) + c->set->limits.drain_timeout_ms;
+	mark_pending(c);
+}
+
+void conn_shutdown(struct conn *c, uint16_t code, const char *reason)
+{
+	if (c->closing)
+		return;
+	if (c->transport->shutdown)
+		c->transport->shutdown(c, code, reason);
+	else
+		conn_close_after_flush(c);
+}
+
+void conn_foreach(struct conn_set *set, conn_visit_fn fn, void *ud)
+{
+	struct conn *next;
+	for (struct conn *c = set->head; c != NULL; c = next) {
+		next = c->next;
+		fn(c, ud);
+	}
+}
+
+void conn_sweep(struct conn_set *set, uint64_t now_ms)
+{
+	struct conn *next;
+	for (struct conn *c = set->head; c != NULL; c = next) {
+		next = c->next;
+		if (c->flush_then_close && now_ms >= c->close_deadline_ms) {
+			conn_close(c);
+			continue;
+		}
+		if (!c->closing && c->transport->on_tick)
+			c->transport->on_tick(c, now_ms);
+	}
+}

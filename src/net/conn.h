@@ -1,0 +1,131 @@
+/* A caller's connection: one TCP socket, a transport that frames and unframes its
+ * bytes (HTTP, then WebSocket; or telnet), a bounded output queue of shared buffers,
+ * and a handler (the session) that receives terminal input.
+ *
+ * Lifetime: a conn is created by the listener and freed only after uv_close has run
+ * its callback, never inside one of its own callbacks.  conn_close marks it closing;
+ * a second close is a no-op.  The handler's on_close runs exactly once, when the
+ * close starts. */
+#ifndef CARRIER_NET_CONN_H
+#define CARRIER_NET_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "util/buf.h"
+
+struct conn;
+struct server;
+
+/* How terminal bytes become wire bytes.  Conns of one variant receive identical bytes
+ * for the same terminal output, so a fan-out frames once per variant. */
+enum conn_variant {
+	CONN_VARIANT_NONE,          /* not a terminal yet (HTTP) */
+	CONN_VARIANT_WS,            /* WebSocket binary frame, UTF-8 */
+	CONN_VARIANT_TELNET_UTF8,   /* telnet, IAC doubled, UTF-8 */
+	CONN_VARIANT_TELNET_CP437,  /* telnet, IAC doubled, CP437 */
+	CONN_VARIANT_COUNT
+};
+
+struct transport {
+	const char *name;
+	/* Bytes read from the socket; borrowed for the call. */
+	void (*on_read)(struct conn *c, const uint8_t *data, size_t len);
+	/* Wire bytes for terminal output (UTF-8 in), one reference for the caller, or
+	 * NULL on OOM.  Pure: depends only on the variant, not on the connection. */
+	struct buf *(*frame)(const uint8_t *term, size_t len);
+	/* Once every sweep interval: keepalive pings, idle checks.  May close c. */
+	void (*on_tick)(struct conn *c, uint64_t now_ms);
+	/* Begin a polite close (e.g. a WebSocket close frame, a telnet goodbye), then
+	 * conn_close_after_flush.  code is a WebSocket close code where it applies. */
+	void (*shutdown)(struct conn *c, uint16_t code, const char *reason);
+	/* The conn is being freed: release transport state. */
+	void (*destroy)(struct conn *c);
+	enum conn_variant variant;
+};
+
+/* What a terminal session receives.  All data is borrowed for the call. */
+struct conn_handler {
+	void (*on_input)(struct conn *c, const uint8_t *data, size_t len);
+	/* A control message (JSON text) from the page; telnet sends its NAWS as resize. */
+	void (*on_resize)(struct conn *c, unsigned cols, unsigned rows);
+	void (*on_control)(struct conn *c, const char *json, size_t len);
+	/* The output queue fell back under its low water mark after dropping output. */
+	void (*on_drain)(struct conn *c, uint64_t dropped);
+	/* The connection is closing; called once.  The handler must forget c. */
+	void (*on_close)(struct conn *c);
+};
+
+struct conn_limits {
+	size_t high_water;   /* queued bytes above which shared output is dropped */
+	size_t low_water;    /* queued bytes under which dropping stops */
+	size_t hard_limit;   /* queued bytes of own output above which the conn is closed */
+	uint64_t drain_timeout_ms;  /* how long a closing conn may take to flush */
+};
+
+/* Every connection of a server.  Public so the server can embed it; its fields are
+ * conn.c's business. */
+struct conn_set {
+	struct conn *head;          /* all live conns */
+	struct conn *pending;       /* conns with output to flush this loop pass */
+	size_t count;
+	uint64_t next_id;
+	struct conn_limits limits;
+	struct server *server;      /* borrowed, for handlers that need it */
+};
+
+void conn_set_init(struct conn_set *set, struct server *srv, const struct conn_limits *limits);
+
+/* Accept a pending connection on listener; NULL (and logged) on failure. */
+struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const struct transport *t);
+
+void conn_set_transport(struct conn *c, const struct transport *t, void *tdata);
+void *conn_transport_data(const struct conn *c);
+void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata);
+void *conn_handler_data(const struct conn *c);
+struct server *conn_server(const struct conn *c);
+enum conn_variant conn_variant(const struct conn *c);
+uint64_t conn_id(const struct conn *c);
+const char *conn_peer(const struct conn *c);   /* "ip:port", for logs */
+bool conn_closing(const struct conn *c);
+uint64_t conn_last_read_ms(const struct conn *c);
+uint64_t conn_now(const struct conn *c);       /* the loop's clock, ms */
+size_t conn_queued_bytes(const struct conn *c);
+
+/* Queue b (takes a new reference; the caller keeps its own).  Shared output: if the
+ * queue is over its high water mark the buffer is dropped, counted, and false is
+ * returned; once the queue drains under the low mark, on_drain reports the count. */
+bool conn_send_shared(struct conn *c, struct buf *b);
+/* Queue b for this connection alone (a screen, an echo, a handshake).  Never
+ * dropped; a peer that lets its queue pass the hard limit is closed instead. */
+void conn_send(struct conn *c, struct buf *b);
+/* Frame terminal bytes with the conn's transport and queue them (conn_send). */
+void conn_write_term(struct conn *c, const void *data, size_t len);
+/* Wire bytes for term in c's variant, framed once per variant: cache[] holds one
+ * slot per variant (NULL-initialised, the caller unrefs them afterwards). */
+struct buf *conn_frame_cached(struct conn *c, struct buf *cache[CONN_VARIANT_COUNT],
+                              const uint8_t *term, size_t len);
+
+/* Hand terminal input / a resize / a control message to the handler. */
+void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len);
+void conn_deliver_resize(struct conn *c, unsigned cols, unsigned rows);
+void conn_deliver_control(struct conn *c, const char *json, size_t len);
+
+/* Close now: queued output is discarded.  A second call is a no-op. */
+void conn_close(struct conn *c);
+/* Close once the queue has drained (bounded by a timeout in the sweep). */
+void conn_close_after_flush(struct conn *c);
+/* Polite close through the transport (close frame / goodbye), then flush and close. */
+void conn_shutdown(struct conn *c, uint16_t code, const char *reason);
+
+/* Every connection, for the server's sweep and shutdown. */
+typedef void (*conn_visit_fn)(struct conn *c, void *ud);
+void conn_foreach(struct conn_set *set, conn_visit_fn fn, void *ud);
+/* Tick every connection: transports' keepalive, drain timeouts. */
+void conn_sweep(struct conn_set *set, uint64_t now_ms);
+/* Flush every connection with pending output; run once per loop pass. */
+void conn_flush_pending(struct conn_set *set);
+
+#endif

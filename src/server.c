@@ -1,0 +1,206 @@
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bbs/session.h"
+#include "http/transport.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define SWEEP_INTERVAL_MS 1000
+#define SHUTDOWN_GRACE_MS 2000
+
+struct server {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct conn_set conns;
+	struct http_site *site;
+	struct bbs *bbs;
+	uv_tcp_t http_listener;
+	bool http_open;
+	int http_port;
+	uv_timer_t sweep_timer;
+	uv_timer_t shutdown_timer;
+	uv_check_t flush_check;
+	uv_prepare_t flush_prepare;
+	uv_signal_t sigint, sigterm;
+	bool stopping;
+	uint64_t stop_deadline_ms;
+};
+
+const struct config *server_config(const struct server *srv) { return &srv->cfg; }
+struct conn_set *server_conns(struct server *srv) { return &srv->conns; }
+uv_loop_t *server_loop(const struct server *srv) { return srv->loop; }
+int server_http_port(const struct server *srv) { return srv->http_port; }
+
+static void terminal_open(void *ud, struct conn *c)
+{
+	struct server *srv = ud;
+	session_open(srv->bbs, c);
+}
+
+struct server *server_new(uv_loop_t *loop, const struct config *cfg)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	srv->loop = loop;
+	srv->cfg = *cfg;
+	struct conn_limits limits = {
+		.high_water = cfg->out_high_water,
+		.low_water = cfg->out_low_water,
+		.hard_limit = cfg->out_hard_limit,
+		.drain_timeout_ms = 5000,
+	};
+	conn_set_init(&srv->conns, srv, &limits);
+	srv->bbs = bbs_new(&srv->cfg);
+	srv->site = http_site_new(&srv->cfg, terminal_open, srv);
+	return srv;
+}
+
+static void flush_check_cb(uv_check_t *h)
+{
+	struct server *srv = h->data;
+	conn_flush_pending(&srv->conns);
+}
+
+static void flush_prepare_cb(uv_prepare_t *h)
+{
+	struct server *srv = h->data;
+	conn_flush_pending(&srv->conns);
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	conn_sweep(&srv->conns, uv_now(srv->loop));
+}
+
+static void http_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("http listener: %s", uv_strerror(status));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
+	if (c != NULL)
+		http_transport_attach(c, srv->site);
+}
+
+static void signal_cb(uv_signal_t *sig, int signum)
+{
+	struct server *srv = sig->data;
+	log_info("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	server_stop(srv);
+}
+
+static int bind_listener(struct server *srv, uv_tcp_t *tcp, struct listen_addr *addr,
+                         uv_connection_cb cb, const char *what, int *bound_port)
+{
+	struct sockaddr_storage ss;
+	int err = uv_ip4_addr(addr->host, addr->port, (struct sockaddr_in *)&ss);
+	if (err != 0)
+		err = uv_ip6_addr(addr->host, addr->port, (struct sockaddr_in6 *)&ss);
+	if (err != 0) {
+		log_error("%s: bad listen address %s", what, addr->host);
+		return err;
+	}
+	uv_tcp_init(srv->loop, tcp);
+	tcp->data = srv;
+	err = uv_tcp_bind(tcp, (struct sockaddr *)&ss, 0);
+	if (err == 0)
+		err = uv_listen((uv_stream_t *)tcp, 511, cb);
+	if (err != 0) {
+		log_error("%s: cannot listen on %s:%d: %s", what, addr->host, addr->port, uv_strerror(err));
+		uv_close((uv_handle_t *)tcp, NULL);
+		return err;
+	}
+	int len = sizeof(ss);
+	uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len);
+	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                              : ((struct sockaddr_in *)&ss)->sin_port);
+	log_info("%s listening on %s:%d", what, addr->host, *bound_port);
+	return 0;
+}
+
+int server_start(struct server *srv)
+{
+	int err = bind_listener(srv, &srv->http_listener, &srv->cfg.http, http_connection_cb,
+	                        "http", &srv->http_port);
+	if (err != 0)
+		return err;
+	srv->http_open = true;
+
+	uv_timer_init(srv->loop, &srv->sweep_timer);
+	srv->sweep_timer.data = srv;
+	uv_timer_start(&srv->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+	uv_check_init(srv->loop, &srv->flush_check);
+	srv->flush_check.data = srv;
+	uv_check_start(&srv->flush_check, flush_check_cb);
+	uv_prepare_init(srv->loop, &srv->flush_prepare);
+	srv->flush_prepare.data = srv;
+	uv_prepare_start(&srv->flush_prepare, flush_prepare_cb);
+
+	uv_signal_init(srv->loop, &srv->sigint);
+	srv->sigint.data = srv;
+	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
+	uv_signal_init(srv->loop, &srv->sigterm);
+	srv->sigterm.data = srv;
+	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+	return 0;
+}
+
+static void shutdown_conn(struct conn *c, void *ud)
+{
+	session_notify_shutdown(c);
+	conn_shutdown(c, 1001, "server shutting down");
+}
+
+static void force_close_conn(struct conn *c, void *ud)
+{
+	conn_close(c);
+}
+
+static void close_handle(uv_handle_t *h, void *ud)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* The grace period is over (or everyone has gone): close whatever is left and let
+ * the loop run out. */
+static void shutdown_timer_cb(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	if (srv->conns.count > 0 && uv_now(srv->loop) < srv->stop_deadline_ms) {
+		return;
+	}
+	conn_foreach(&srv->conns, force_close_conn, NULL);
+	uv_walk(srv->loop, close_handle, NULL);
+}
+
+void server_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	if (srv->http_open) {
+		uv_close((uv_handle_t *)&srv->http_listener, NULL);
+		srv->http_open = false;
+	}
+	conn_foreach(&srv->conns, shutdown_conn, NULL);
+	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
+	uv_timer_init(srv->loop, &srv->shutdown_timer);
+	srv->shutdown_timer.data = srv;
+	uv_timer_start(&srv->shutdown_timer, shutdown_timer_cb, 50, 50);
+}
+
+void server_free(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	http_site_free(srv->site);
+	bbs_free(srv->bbs);
+	free(srv);
+}

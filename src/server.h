@@ -1,0 +1,28 @@
+/* The server: one libuv loop that owns every connection, listener and session.
+ * Nothing here is touched from another thread. */
+#ifndef CARRIER_SERVER_H
+#define CARRIER_SERVER_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "net/conn.h"
+
+struct server;
+
+/* Create a server for cfg (copied).  NULL, with the reason logged, on failure. */
+struct server *server_new(uv_loop_t *loop, const struct config *cfg);
+/* Bind the listeners and install signal handlers.  0, or a libuv error code. */
+int server_start(struct server *srv);
+/* Polite shutdown: callers are told, sockets closed, then the loop ends. */
+void server_stop(struct server *srv);
+/* Free what the server holds; the loop must have finished. */
+void server_free(struct server *srv);
+
+const struct config *server_config(const struct server *srv);
+struct conn_set *server_conns(struct server *srv);
+uv_loop_t *server_loop(const struct server *srv);
+/* The bound port of the HTTP / telnet listener (useful with port 0). */
+int server_http_port(const struct server *srv);
+
+#endif

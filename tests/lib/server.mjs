@@ -1,0 +1,81 @@
+// Start a real carrier server for a test: free loopback ports, a temporary
+// database, stopped (and checked for a clean exit) at the end.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const buildDir = process.env.CARRIER_BUILD || join(root, 'build');
+export const carrierBin = process.env.CARRIER_BIN || join(buildDir, 'carrier');
+
+/**
+ * @param {object} [opts]
+ * @param {string} [opts.config]  TOML text written to a temporary carrier.toml
+ * @param {string[]} [opts.args]  extra arguments (e.g. ['--http', '127.0.0.1:PORT'])
+ * @param {string} [opts.dir]     reuse this data directory (restart tests)
+ * @returns {Promise<{httpPort:number, telnetPort:number, url:string, wsUrl:string,
+ *   dir:string, proc:import('node:child_process').ChildProcess, output:()=>string,
+ *   stop:(opts?:{keepDir?:boolean, signal?:string})=>Promise<{code:number|null, signal:string|null, output:string}>}>}
+ */
+export async function startServer(opts = {}) {
+  const dir = opts.dir || mkdtempSync(join(tmpdir(), 'carrier-test-'));
+  const args = ['--db', join(dir, 'carrier.db')];
+  if (opts.config !== undefined) {
+    const path = join(dir, 'carrier.toml');
+    writeFileSync(path, opts.config);
+    args.push('--config', path);
+  }
+  const extra = opts.args || [];
+  if (!extra.includes('--http')) args.push('--http', '127.0.0.1:0');
+  if (!extra.includes('--telnet')) args.push('--telnet', '127.0.0.1:0');
+  args.push(...extra);
+
+  const proc = spawn(carrierBin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; if (process.env.CARRIER_TEST_VERBOSE) process.stderr.write(d); });
+
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
+    const check = () => {
+      if (/carrier \S+ ready/.test(out)) { clearTimeout(timer); resolve(true); }
+    };
+    proc.stderr.on('data', check);
+    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`server exited (${code ?? signal}):\n${out}`)); });
+  });
+  void ready;
+  const http = /http listening on [^\s]*:(\d+)/.exec(out);
+  const telnet = /telnet listening on [^\s]*:(\d+)/.exec(out);
+  const httpPort = Number(http[1]);
+  const telnetPort = telnet ? Number(telnet[1]) : 0;
+
+  let stopped = null;
+  async function stop({ keepDir = false, signal = 'SIGTERM' } = {}) {
+    if (!stopped) {
+      stopped = (async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+        const res = await exited;
+        clearTimeout(killer);
+        if (!keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true });
+        return { ...res, output: out };
+      })();
+    }
+    return stopped;
+  }
+
+  return {
+    httpPort, telnetPort, dir, proc,
+    url: `http://127.0.0.1:${httpPort}`,
+    wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
+    output: () => out,
+    stop,
+  };
+}
+
+// Modules installed by `npm ci` in web/ (ws, playwright-core), for tests outside web/.
+import { createRequire } from 'node:module';
+export const webRequire = createRequire(join(root, 'web', 'package.json'));
