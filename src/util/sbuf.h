@@ -22,6 +22,7 @@ void sbuf_putc(struct sbuf *s, uint8_t c);
 void sbuf_puts(struct sbuf *s, const char *str);
 __attribute__((format(printf, 2, 3)))
 void sbuf_printf(struct sbuf *s, const char *fmt, ...);
+__attribute__((format(printf, 2, 0)))
 void sbuf_vprintf(struct sbuf *s, const char *fmt, va_list ap);
 /* Make room for n more bytes; returns a pointer to the free space (len unchanged). */
 uint8_t *sbuf_reserve(struct sbuf *s, size_t n);
