@@ -60,6 +60,15 @@ test('typing is sent in binary frames and echoed', async () => {
 	assert.ok(bytes.toString('utf8').includes('hello world\r'), JSON.stringify(bytes.toString()));
 });
 
+// Cells a whole number of device pixels wide: no seams in block art.
+async function assertWholePixelCells()
+{
+	const cell = await page.evaluate(() =>
+		document.querySelector('.xterm-screen').getBoundingClientRect().width /
+		window.carrier.term.cols * window.devicePixelRatio);
+	assert.ok(Math.abs(cell - Math.round(cell)) < 0.02, `cell width ${cell} device px`);
+}
+
 test('resizing the window sends resize and keeps at least 80 columns', async () => {
 	const wide = await page.evaluate(() => ({
 		cols: window.carrier.term.cols,
@@ -67,6 +76,7 @@ test('resizing the window sends resize and keeps at least 80 columns', async () 
 		font: window.carrier.term.options.fontSize,
 	}));
 	assert.ok(wide.cols >= 80, `cols at 1280 px: ${wide.cols}`);
+	await assertWholePixelCells();
 	const first = sentControls(page).filter((m) => m.type === 'resize');
 	assert.ok(first.length >= 1, 'a resize was sent on open');
 	assert.deepEqual(first[0], { type: 'resize', cols: wide.cols, rows: wide.rows });
@@ -81,6 +91,7 @@ test('resizing the window sends resize and keeps at least 80 columns', async () 
 		return s.font < wide.font ? s : null;
 	}, 'a smaller font at 375 px');
 	assert.equal(narrow.cols, 80);
+	await assertWholePixelCells();
 	// The 80 columns fit in the window: no sideways scrolling.
 	const overflow = await page.evaluate(() => {
 		const el = document.getElementById('term');

@@ -1,11 +1,58 @@
 // Fit the terminal to its container, never narrower than MIN_COLS: when the
 // container is too narrow for MIN_COLS at the preferred font size, the font
 // shrinks until MIN_COLS fit (this is how a phone gets a smaller font). If even
-// MIN_FONT_PX is too wide, the terminal keeps MIN_COLS and the container
+// the smallest cell is too wide, the terminal keeps MIN_COLS and the container
 // scrolls sideways.
+//
+// Font sizes are chosen so that a cell is a whole number of device pixels
+// wide. With a fractional width (DejaVu Sans Mono at 16px is 9.63px) the
+// browser antialiases every cell edge, and rows of block characters, the
+// stuff of ANSI art, show thin seams between cells.
 
 export const MIN_COLS = 80;
-export const MIN_FONT_PX = 4;
+export const MIN_CELL_DEVICE_PX = 3;
+
+// Returns fontPx(cellDevicePx, dpr), with fontPx.advance the character width
+// in ems: the smallest font size at which one
+// character of fontFamily is cellDevicePx device pixels wide, as the browser
+// lays it out (its text sizes are quantised, so this is measured, not
+// computed). Uses the same measure as xterm: a run of 'W's in a hidden span.
+export function cellSizer(fontFamily, doc = document)
+{
+	const span = doc.createElement('span');
+	span.style.cssText = 'position:absolute;top:0;left:-9999px;visibility:hidden;' +
+		'white-space:pre;font-kerning:none;line-height:normal';
+	span.style.fontFamily = fontFamily;
+	span.textContent = 'W'.repeat(32);
+	doc.body.appendChild(span);
+	const widthAt = (px) => {
+		span.style.fontSize = `${px}px`;
+		return span.getBoundingClientRect().width / 32;
+	};
+	const advance = widthAt(100) / 100 || 0.6; // ems per character
+	const cache = new Map();
+	const fontPx = (cell, dpr) => {
+		const key = `${cell}@${dpr}`;
+		if (cache.has(key))
+			return cache.get(key);
+		// Bisect for the smallest size whose width reaches the target.
+		const target = cell / dpr;
+		let lo = (target / advance) * 0.97;
+		let hi = (target / advance) * 1.03;
+		for (let i = 0; i < 14; i++) {
+			const mid = (lo + hi) / 2;
+			if (widthAt(mid) >= target - 1e-4)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		const px = Math.round(hi * 1000) / 1000;
+		cache.set(key, px);
+		return px;
+	};
+	fontPx.advance = advance;
+	return fontPx;
+}
 
 function setFontSize(term, px)
 {
@@ -13,27 +60,30 @@ function setFontSize(term, px)
 		term.options.fontSize = px; // xterm re-measures the cell at once
 }
 
-// Returns the font size in use afterwards.
-export function fitTerminal(term, fitAddon, preferredPx)
+// fontPx: from cellSizer(); preferredCell: the cell width wanted, in device
+// pixels; dpr: window.devicePixelRatio. Returns the font size in use afterwards.
+export function fitTerminal(term, fitAddon, fontPx, preferredCell, dpr = 1)
 {
-	let px = preferredPx;
-	setFontSize(term, px);
+	const sizeFor = (cellDev) => fontPx(cellDev, dpr);
+	let cell = preferredCell;
+	setFontSize(term, sizeFor(cell));
 	let dims = fitAddon.proposeDimensions();
-	while (dims && dims.cols < MIN_COLS && px > MIN_FONT_PX) {
-		// Cell width scales with the font size: aim straight for the size
-		// that fits, in quarter pixels, and step down if rounding missed.
-		let next = Math.floor((px * dims.cols) / MIN_COLS * 4) / 4;
-		if (next >= px)
-			next = px - 0.25;
-		px = Math.max(MIN_FONT_PX, next);
-		setFontSize(term, px);
+	while (dims && dims.cols < MIN_COLS && cell > MIN_CELL_DEVICE_PX) {
+		// Columns scale with 1/cell: aim straight for the cell that fits,
+		// and step down by one if rounding missed.
+		let next = Math.floor((cell * dims.cols) / MIN_COLS);
+		if (next >= cell)
+			next = cell - 1;
+		cell = Math.max(MIN_CELL_DEVICE_PX, next);
+		setFontSize(term, sizeFor(cell));
 		dims = fitAddon.proposeDimensions();
 	}
+	const px = sizeFor(cell);
 	if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows))
 		return px; // not laid out yet (hidden, zero size)
-	// Once the font had to shrink, use exactly MIN_COLS: the quarter-pixel
+	// Once the font had to shrink, use exactly MIN_COLS: the whole-pixel
 	// steps may leave room for a column or two that nothing is drawn for.
-	const cols = px < preferredPx ? MIN_COLS : Math.max(MIN_COLS, dims.cols);
+	const cols = cell < preferredCell ? MIN_COLS : Math.max(MIN_COLS, dims.cols);
 	const rows = Math.max(1, dims.rows);
 	if (cols !== term.cols || rows !== term.rows)
 		term.resize(cols, rows);

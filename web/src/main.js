@@ -7,7 +7,7 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { Connection, wsUrl } from './connection.js';
 import { createBell } from './bell.js';
-import { fitTerminal } from './fit.js';
+import { fitTerminal, cellSizer, MIN_CELL_DEVICE_PX } from './fit.js';
 
 const FONT_FAMILY = '"Carrier Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace';
 const PREFERRED_FONT_PX = 16;
@@ -124,11 +124,18 @@ window.addEventListener('resize', syncHeight);
 syncHeight();
 
 let fitFrame = 0;
+let fontPx = null; // cellSizer() for the terminal font, once it has loaded
 function fit()
 {
 	cancelAnimationFrame(fitFrame);
 	fitFrame = 0;
-	return fitTerminal(term, fitAddon, PREFERRED_FONT_PX);
+	if (!fontPx)
+		return;
+	// The preferred font size, rounded to a whole number of device pixels
+	// per cell (see fit.js).
+	const dpr = window.devicePixelRatio || 1;
+	const cell = Math.max(MIN_CELL_DEVICE_PX, Math.round(PREFERRED_FONT_PX * fontPx.advance * dpr));
+	fitTerminal(term, fitAddon, fontPx, cell, dpr);
 }
 new ResizeObserver(() => {
 	if (!fitFrame)
@@ -152,6 +159,7 @@ async function start()
 	} catch {
 		// Fall back to the next font in FONT_FAMILY.
 	}
+	fontPx = cellSizer(FONT_FAMILY);
 	term.open(container);
 	fit();
 	term.focus();
