@@ -1,0 +1,144 @@
+#include "chat/command.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chat/event.h"
+#include "util/xalloc.h"
+
+static const char *const help_aliases[] = { "?", NULL };
+static const char *const quit_aliases[] = { "q", NULL };
+static const char *const reply_aliases[] = { "reply", NULL };
+
+const struct chat_command chat_commands[] = {
+	{ .id = CHAT_CMD_ME, .name = "me", .min_args = 1, .max_args = 1,
+	  .usage = "/me <action>", .help = "Act it out: * Handle waves" },
+	{ .id = CHAT_CMD_MSG, .name = "msg", .min_args = 2, .max_args = 2,
+	  .usage = "/msg <handle> <text>",
+	  .help = "Private message, seen by the two of you only" },
+	{ .id = CHAT_CMD_REPLY, .name = "r", .aliases = reply_aliases,
+	  .min_args = 1, .max_args = 1, .usage = "/r <text>",
+	  .help = "Reply to your last private message" },
+	{ .id = CHAT_CMD_PAGE, .name = "page", .min_args = 1, .max_args = 2,
+	  .usage = "/page <handle> [text]",
+	  .help = "Ring a caller's bell, anywhere on the board" },
+	{ .id = CHAT_CMD_WHO, .name = "who", .usage = "/who",
+	  .help = "Who is in the room" },
+	{ .id = CHAT_CMD_HELP, .name = "help", .aliases = help_aliases,
+	  .usage = "/help", .help = "This list" },
+	{ .id = CHAT_CMD_QUIT, .name = "quit", .aliases = quit_aliases,
+	  .usage = "/quit", .help = "Leave the chat" },
+	{ .id = CHAT_CMD_SYSOP, .name = "sysop", .min_args = 1, .max_args = 1,
+	  .usage = "/sysop <text>", .help = "Official announcement to the room",
+	  .min_level = CHAT_LEVEL_SYSOP },
+};
+
+const size_t chat_commands_count = sizeof chat_commands / sizeof chat_commands[0];
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool name_is(const char *name, const char *s, size_t len)
+{
+	return strlen(name) == len && strncasecmp(name, s, len) == 0;
+}
+
+const struct chat_command *chat_command_find(const struct chat_command *table,
+					     size_t n, const char *name, size_t len)
+{
+	if (len == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct chat_command *c = &table[i];
+		if (name_is(c->name, name, len))
+			return c;
+		for (const char *const *a = c->aliases; a && *a; a++) {
+			if (name_is(*a, name, len))
+				return c;
+		}
+	}
+	return NULL;
+}
+
+/* Split s[0..len) (trimmed, no leading blank) into at most max words, the last
+ * taking the rest; writes NULs into s. */
+static int split_args(char *s, size_t len, int max, const char **argv)
+{
+	int argc = 0;
+	size_t i = 0;
+	while (i < len && argc < max) {
+		while (i < len && is_blank(s[i]))
+			i++;
+		if (i == len)
+			break;
+		argv[argc++] = &s[i];
+		if (argc == max)
+			break;              /* the rest of the line, already trimmed */
+		while (i < len && !is_blank(s[i]))
+			i++;
+		if (i < len)
+			s[i++] = '\0';
+	}
+	return argc;
+}
+
+void chat_command_parse(const struct chat_command *table, size_t n,
+			const char *line, size_t len, unsigned level,
+			struct chat_parse *out)
+{
+	assert(line != NULL || len == 0);
+	memset(out, 0, sizeof *out);
+	/* A NUL ends the line: nothing after it could be shown anyway. */
+	const char *nul = len ? memchr(line, '\0', len) : NULL;
+	if (nul)
+		len = (size_t)(nul - line);
+	while (len > 0 && is_blank(line[0])) {
+		line++;
+		len--;
+	}
+	while (len > 0 && is_blank(line[len - 1]))
+		len--;
+	if (len == 0) {
+		out->status = CHAT_PARSE_EMPTY;
+		return;
+	}
+	if (line[0] != '/' || (len >= 2 && line[1] == '/')) {
+		size_t skip = line[0] == '/' ? 1 : 0;
+		out->status = CHAT_PARSE_TEXT;
+		out->text = line + skip;
+		out->text_len = len - skip;
+		return;
+	}
+	size_t nlen = 1;
+	while (nlen < len && !is_blank(line[nlen]))
+		nlen++;
+	const struct chat_command *cmd = chat_command_find(table, n, line + 1, nlen - 1);
+	if (cmd == NULL || level < cmd->min_level) {
+		out->status = CHAT_PARSE_UNKNOWN;
+		return;
+	}
+	assert(cmd->max_args >= 0 && cmd->max_args <= CHAT_ARGS_MAX);
+	assert(cmd->min_args >= 0 && cmd->min_args <= cmd->max_args);
+	out->cmd = cmd;
+	size_t i = nlen;
+	while (i < len && is_blank(line[i]))
+		i++;
+	if (i < len && cmd->max_args > 0) {
+		out->store = xstrndup(line + i, len - i);
+		out->args.argc = split_args(out->store, len - i, cmd->max_args,
+					    out->args.argv);
+	}
+	out->status = out->args.argc < cmd->min_args ? CHAT_PARSE_USAGE
+						      : CHAT_PARSE_COMMAND;
+}
+
+void chat_parse_free(struct chat_parse *out)
+{
+	free(out->store);
+	out->store = NULL;
+	out->args.argc = 0;
+}

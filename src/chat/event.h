@@ -1,0 +1,53 @@
+/* The chat event: one thing that happened in the teleconference, as a plain value.
+ *
+ * The room stamps an event (seq, ts_ms), keeps it in its history ring and hands it
+ * to the renderers (chat/render.h).  The struct itself owns nothing: every string
+ * and the names array are borrowed from whoever built the event and must stay valid
+ * while the event is used (a renderer only reads them during the call).  Whoever
+ * stores an event (the history ring) copies the strings it needs.
+ *
+ * Strings are NUL-terminated UTF-8.  Text typed by a caller should have been through
+ * chat_sanitize (chat/sanitize.h) already; the renderers sanitize every string again
+ * on output anyway (handles included), so nothing in an event can reach a terminal
+ * as a control character. */
+#ifndef CARRIER_CHAT_EVENT_H
+#define CARRIER_CHAT_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Levels, as the chat sees them.  A caller at or above CHAT_LEVEL_SYSOP chats in
+ * white and may use sysop-only commands.  The account module maps its own levels
+ * onto this scale (0..255, Wildcat-ish: 10 a new caller, 255 the sysop). */
+#define CHAT_LEVEL_USER 10u
+#define CHAT_LEVEL_SYSOP 200u
+
+enum chat_kind {
+	CHAT_PUBLIC,    /* from: text                        "[HH:MM] Alice: hello"     */
+	CHAT_ACTION,    /* /me                               "* Alice waves"            */
+	CHAT_JOIN,      /* from, or names/n_names/n_more when coalesced                 */
+	CHAT_LEAVE,     /* likewise                                                      */
+	CHAT_DM,        /* from -> to: text, written to its two ends only               */
+	CHAT_PAGE,      /* from -> to [: text], with a bell, two ends only              */
+	CHAT_SYSOP,     /* /sysop text: the official announcement                       */
+	CHAT_SYSTEM,    /* a line from the server itself: text                          */
+	CHAT_KIND_COUNT
+};
+
+struct chat_event {
+	uint64_t seq;                 /* the room's sequence number (0 = not stamped)  */
+	int64_t ts_ms;                /* wall clock, ms since the epoch                */
+	enum chat_kind kind;
+	const char *from;             /* handle of the sender; may be NULL for SYSTEM  */
+	const char *to;               /* DM / PAGE: the recipient's handle             */
+	const char *text;             /* may be NULL or "" (PAGE without text, JOIN…)  */
+	unsigned from_level;          /* >= CHAT_LEVEL_SYSOP: public text in white     */
+	/* JOIN / LEAVE coalesced over a short window (chat_coalesce in chat/flood.h): n_names handles
+	 * in names[], plus n_more not named.  When names is NULL and n_more is 0 the
+	 * event is about `from` alone. */
+	const char *const *names;
+	size_t n_names;
+	size_t n_more;
+};
+
+#endif
