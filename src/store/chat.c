@@ -1,0 +1,84 @@
+/* The chat table: public scrollback, so the room's history survives a restart. */
+#include <assert.h>
+
+#include "store/internal.h"
+
+int store_chat_append(struct store *st, uint64_t seq, int64_t ts_ms, int kind,
+                      const char *from, const char *to, const char *text)
+{
+	assert(from != NULL && text != NULL);
+	assert(seq <= (uint64_t)INT64_MAX);
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_APPEND,
+		"INSERT INTO chat (seq, ts_ms, kind, sender, target, text)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, (int64_t)seq);
+	sqlite3_bind_int64(s, 2, ts_ms);
+	sqlite3_bind_int(s, 3, kind);
+	store_bind_text(s, 4, from);
+	store_bind_text(s, 5, to);
+	store_bind_text(s, 6, text);
+	return store_exec_stmt(st, s, "chat append");
+}
+
+int store_chat_recent(struct store *st, int n, store_chat_cb cb, void *ud)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_RECENT,
+		"SELECT seq, ts_ms, kind, sender, target, text FROM"
+		" (SELECT * FROM chat ORDER BY seq DESC LIMIT ?1) ORDER BY seq ASC");
+	int rc, ret = STORE_OK;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int(s, 1, n < 0 ? 0 : n);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_chat_row row = {
+			.seq = (uint64_t)sqlite3_column_int64(s, 0),
+			.ts_ms = sqlite3_column_int64(s, 1),
+			.kind = sqlite3_column_int(s, 2),
+			.from = (const char *)sqlite3_column_text(s, 3),
+			.to = (const char *)sqlite3_column_text(s, 4),
+			.text = (const char *)sqlite3_column_text(s, 5),
+		};
+		if (row.from == NULL)
+			row.from = "";
+		if (row.text == NULL)
+			row.text = "";
+		cb(ud, &row);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, "chat recent");
+	store_done(s);
+	return ret;
+}
+
+uint64_t store_chat_max_seq(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_MAX_SEQ, "SELECT max(seq) FROM chat");
+	uint64_t seq = 0;
+
+	if (s == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		seq = (uint64_t)sqlite3_column_int64(s, 0);    /* NULL (empty) reads as 0 */
+	else
+		store_fail(st, "chat max seq");
+	store_done(s);
+	return seq;
+}
+
+int64_t store_chat_trim(struct store *st, int64_t keep)
+{
+	/* The (keep + 1)th newest row and everything older go; with fewer rows the
+	 * subquery is NULL and nothing matches. */
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TRIM,
+		"DELETE FROM chat WHERE seq <="
+		" (SELECT seq FROM chat ORDER BY seq DESC LIMIT 1 OFFSET ?1)");
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, keep < 0 ? 0 : keep);
+	if (store_exec_stmt(st, s, "chat trim") != STORE_OK)
+		return -1;
+	return sqlite3_changes64(st->db);
+}

@@ -1,0 +1,155 @@
+/* The database: users, logins ("last callers"), session tokens, chat scrollback.
+ *
+ * SQLite in one file, WAL journal, schema versions by PRAGMA user_version.  This
+ * module is the only one that includes sqlite3.h; every statement is prepared once
+ * per store, kept, and always binds its parameters.  All calls are short indexed
+ * statements meant to run on the event loop thread; a store is used by one thread.
+ *
+ * Durability: journal_mode=WAL with synchronous=NORMAL.  A commit has reached the
+ * WAL file through write(2) before the call returns, so killing the process (even
+ * SIGKILL) at any moment loses no committed row; only an OS crash or power loss can
+ * roll back the last few commits (never corrupt the file).
+ *
+ * Times are Unix seconds (int64) unless named _ms.  Strings passed in are borrowed
+ * for the duration of the call.  Rows handed to callbacks are borrowed and valid
+ * only until the callback returns.  A callback may call other store functions, but
+ * not the one that is iterating.  If a function returns an error, its callback
+ * has not run (or has run for the rows read before the error). */
+#ifndef CARRIER_STORE_STORE_H
+#define CARRIER_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_result {
+	STORE_ERROR = -1,      /* SQLite failed; logged, message in store_errmsg() */
+	STORE_OK = 0,
+	STORE_NOT_FOUND = 1,
+	STORE_EXISTS = 2,      /* a handle already taken, case-insensitively */
+	STORE_INVALID = 3,     /* a string too long for struct store_user */
+	STORE_LOCKED = 4,      /* store_user_record_failure: this failure locked it */
+};
+
+enum store_charset {
+	STORE_CHARSET_UNKNOWN = 0,
+	STORE_CHARSET_UTF8 = 1,
+	STORE_CHARSET_CP437 = 2,
+};
+
+#define STORE_HANDLE_MAX 32      /* bytes, with the NUL */
+#define STORE_PWHASH_MAX 128     /* crypto_pwhash_STRBYTES */
+#define STORE_LOCATION_MAX 64
+#define STORE_LOGINS_KEEP 1000   /* the logins table keeps this many newest rows */
+
+struct store_user {
+	int64_t id;
+	char handle[STORE_HANDLE_MAX];
+	char pwhash[STORE_PWHASH_MAX];
+	char location[STORE_LOCATION_MAX];
+	int level;
+	int64_t calls;
+	int64_t created;
+	int64_t last_on;           /* 0: never logged in */
+	int failed_logins;         /* since the last login or the last lockout */
+	int64_t locked_until;      /* refuse logins while now < locked_until */
+	int charset;               /* enum store_charset */
+};
+
+struct store;
+
+/* Open (creating the file and its parent directory if needed) and bring the schema
+ * up to date.  NULL on failure, with a reason in err.  A database written by a newer
+ * carrier (higher user_version) is refused. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Checkpoint the WAL into the main file and close.  NULL is a no-op. */
+void store_close(struct store *st);
+/* The last SQLite error message (for logs). */
+const char *store_errmsg(const struct store *st);
+/* The schema version this build writes, and the one the open database has. */
+int store_schema_version(void);
+int store_user_version(struct store *st);
+
+/* ---- users ---------------------------------------------------------------- */
+
+/* Create a user.  handle is unique without regard to ASCII case.  location may be
+ * NULL (empty).  On STORE_OK, *id (if id is non-NULL) is the new user's id.
+ * STORE_EXISTS if the handle is taken; STORE_INVALID if a string does not fit. */
+int store_user_create(struct store *st, const char *handle, const char *pwhash,
+                      const char *location, int level, int64_t now, int64_t *id);
+/* Find a user by handle (case-insensitively) or id: STORE_OK / STORE_NOT_FOUND. */
+int store_user_get(struct store *st, const char *handle, struct store_user *out);
+int store_user_get_by_id(struct store *st, int64_t id, struct store_user *out);
+/* Updates: STORE_OK, STORE_NOT_FOUND (no such id), STORE_INVALID, STORE_ERROR. */
+int store_user_set_password(struct store *st, int64_t id, const char *pwhash);
+int store_user_set_level(struct store *st, int64_t id, int level);
+int store_user_set_location(struct store *st, int64_t id, const char *location);
+int store_user_set_charset(struct store *st, int64_t id, int charset);
+/* Delete a user with its logins and tokens. */
+int store_user_delete(struct store *st, int64_t id);
+/* Every user, by id. */
+typedef void (*store_user_cb)(void *ud, const struct store_user *u);
+int store_user_list(struct store *st, store_user_cb cb, void *ud);
+int64_t store_user_count(struct store *st);    /* -1 on error */
+
+/* ---- logins --------------------------------------------------------------- */
+
+/* A successful login: calls + 1, last_on = now, failed_logins = 0, locked_until = 0,
+ * and a row in logins (the table keeps the STORE_LOGINS_KEEP newest). */
+int store_user_record_login(struct store *st, int64_t id, int64_t now, int node);
+/* A failed password: failed_logins + 1; when that reaches max_failures (> 0),
+ * locked_until = now + lock_seconds, failed_logins = 0 and STORE_LOCKED is
+ * returned.  max_failures <= 0 never locks. */
+int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max_failures,
+                              int64_t lock_seconds);
+
+struct store_caller {
+	const char *handle;
+	const char *location;
+	int64_t time;
+	int node;
+};
+typedef void (*store_caller_cb)(void *ud, const struct store_caller *c);
+/* The n most recent logins, most recent first. */
+int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud);
+
+/* ---- session tokens --------------------------------------------------------- */
+
+/* Only the token's hash is stored (see token_hash in bbs/password.h).  A hash that
+ * already exists is STORE_EXISTS (32 random bytes: never, in practice); an unknown
+ * user_id is STORE_NOT_FOUND. */
+int store_token_add(struct store *st, const uint8_t hash[32], int64_t user_id,
+                    int64_t expires);
+/* STORE_OK with *user_id, or STORE_NOT_FOUND if unknown or expired (expires <= now). */
+int store_token_lookup(struct store *st, const uint8_t hash[32], int64_t now,
+                       int64_t *user_id);
+/* Revoking an unknown token is STORE_OK (logoff is idempotent). */
+int store_token_revoke(struct store *st, const uint8_t hash[32]);
+int store_token_revoke_user(struct store *st, int64_t user_id);
+/* Delete expired tokens; returns how many, or -1 on error. */
+int64_t store_token_purge(struct store *st, int64_t now);
+
+/* ---- chat scrollback -------------------------------------------------------- */
+
+/* The chat module stores public events only: private messages (DMs, pages) must
+ * never be passed here.  kind is the chat module's; the store keeps it as is.
+ * seq must be unique and below 2^63; to may be NULL. */
+int store_chat_append(struct store *st, uint64_t seq, int64_t ts_ms, int kind,
+                      const char *from, const char *to, const char *text);
+
+struct store_chat_row {
+	uint64_t seq;
+	int64_t ts_ms;
+	int kind;
+	const char *from;
+	const char *to;            /* NULL if none */
+	const char *text;
+};
+typedef void (*store_chat_cb)(void *ud, const struct store_chat_row *row);
+/* The last n rows, oldest first. */
+int store_chat_recent(struct store *st, int n, store_chat_cb cb, void *ud);
+/* The highest stored seq, 0 if none (or on error: logged). */
+uint64_t store_chat_max_seq(struct store *st);
+/* Keep the newest `keep` rows, delete the rest; returns how many went, -1 on error. */
+int64_t store_chat_trim(struct store *st, int64_t keep);
+
+#endif

@@ -1,0 +1,310 @@
+/* The users and logins tables. */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+#define USER_COLUMNS \
+	"id, handle, pwhash, location, level, calls, created, last_on, failed_logins," \
+	" locked_until, charset"
+
+static bool fits(const char *s, size_t max)
+{
+	return s == NULL || strlen(s) < max;
+}
+
+static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+static void read_user(sqlite3_stmt *s, struct store_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(s, 0);
+	copy_text(u->handle, sizeof(u->handle), s, 1);
+	copy_text(u->pwhash, sizeof(u->pwhash), s, 2);
+	copy_text(u->location, sizeof(u->location), s, 3);
+	u->level = sqlite3_column_int(s, 4);
+	u->calls = sqlite3_column_int64(s, 5);
+	u->created = sqlite3_column_int64(s, 6);
+	u->last_on = sqlite3_column_int64(s, 7);
+	u->failed_logins = sqlite3_column_int(s, 8);
+	u->locked_until = sqlite3_column_int64(s, 9);
+	u->charset = sqlite3_column_int(s, 10);
+}
+
+int store_user_create(struct store *st, const char *handle, const char *pwhash,
+                      const char *location, int level, int64_t now, int64_t *id)
+{
+	assert(handle != NULL && pwhash != NULL);
+	if (handle[0] == '\0' || !fits(handle, STORE_HANDLE_MAX) ||
+	    !fits(pwhash, STORE_PWHASH_MAX) || !fits(location, STORE_LOCATION_MAX))
+		return STORE_INVALID;
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_CREATE,
+		"INSERT INTO users (handle, pwhash, location, level, created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, handle);
+	store_bind_text(s, 2, pwhash);
+	store_bind_text(s, 3, location ? location : "");
+	sqlite3_bind_int(s, 4, level);
+	sqlite3_bind_int64(s, 5, now);
+	int ret = store_exec_stmt(st, s, "user create");
+	if (ret == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return ret;
+}
+
+/* Step a statement expected to give at most one user row. */
+static int get_one(struct store *st, sqlite3_stmt *s, struct store_user *out)
+{
+	int rc = sqlite3_step(s);
+	int ret;
+
+	if (rc == SQLITE_ROW) {
+		read_user(s, out);
+		ret = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		ret = STORE_NOT_FOUND;
+	} else {
+		ret = store_fail(st, "user get");
+	}
+	store_done(s);
+	return ret;
+}
+
+int store_user_get(struct store *st, const char *handle, struct store_user *out)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_GET,
+		"SELECT " USER_COLUMNS " FROM users WHERE handle = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, handle);
+	return get_one(st, s, out);
+}
+
+int store_user_get_by_id(struct store *st, int64_t id, struct store_user *out)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_GET_BY_ID,
+		"SELECT " USER_COLUMNS " FROM users WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	return get_one(st, s, out);
+}
+
+/* Run an UPDATE/DELETE ... WHERE id = ?1; NOT_FOUND if it touched nothing. */
+static int exec_for_id(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int ret = store_exec_stmt(st, s, what);
+	if (ret == STORE_OK && sqlite3_changes(st->db) == 0)
+		ret = STORE_NOT_FOUND;
+	return ret;
+}
+
+int store_user_set_password(struct store *st, int64_t id, const char *pwhash)
+{
+	assert(pwhash != NULL);
+	if (!fits(pwhash, STORE_PWHASH_MAX))
+		return STORE_INVALID;
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_PASSWORD,
+		"UPDATE users SET pwhash = ?2 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, pwhash);
+	return exec_for_id(st, s, "set password");
+}
+
+int store_user_set_level(struct store *st, int64_t id, int level)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_LEVEL,
+		"UPDATE users SET level = ?2 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, level);
+	return exec_for_id(st, s, "set level");
+}
+
+int store_user_set_location(struct store *st, int64_t id, const char *location)
+{
+	if (!fits(location, STORE_LOCATION_MAX))
+		return STORE_INVALID;
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_LOCATION,
+		"UPDATE users SET location = ?2 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, location ? location : "");
+	return exec_for_id(st, s, "set location");
+}
+
+int store_user_set_charset(struct store *st, int64_t id, int charset)
+{
+	if (charset < STORE_CHARSET_UNKNOWN || charset > STORE_CHARSET_CP437)
+		return STORE_INVALID;
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_CHARSET,
+		"UPDATE users SET charset = ?2 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, charset);
+	return exec_for_id(st, s, "set charset");
+}
+
+int store_user_delete(struct store *st, int64_t id)
+{
+	/* logins and tokens go with it: ON DELETE CASCADE. */
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_DELETE, "DELETE FROM users WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	return exec_for_id(st, s, "user delete");
+}
+
+int store_user_list(struct store *st, store_user_cb cb, void *ud)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_LIST,
+		"SELECT " USER_COLUMNS " FROM users ORDER BY id");
+	struct store_user u;
+	int rc, ret = STORE_OK;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_user(s, &u);
+		cb(ud, &u);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, "user list");
+	store_done(s);
+	return ret;
+}
+
+int64_t store_user_count(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_COUNT, "SELECT count(*) FROM users");
+	int64_t n = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		store_fail(st, "user count");
+	store_done(s);
+	return n;
+}
+
+/* ---- logins ------------------------------------------------------------------ */
+
+int store_user_record_login(struct store *st, int64_t id, int64_t now, int node)
+{
+	sqlite3_stmt *s;
+	int ret;
+
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	s = store_stmt(st, SQ_LOGIN_USER,
+		"UPDATE users SET calls = calls + 1, last_on = ?2, failed_logins = 0,"
+		" locked_until = 0 WHERE id = ?1");
+	if (s == NULL)
+		goto err;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	if ((ret = exec_for_id(st, s, "record login")) != STORE_OK)
+		goto out;
+
+	s = store_stmt(st, SQ_LOGIN_INSERT,
+		"INSERT INTO logins (user_id, time, node) VALUES (?1, ?2, ?3)");
+	if (s == NULL)
+		goto err;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, node);
+	if ((ret = store_exec_stmt(st, s, "login insert")) != STORE_OK)
+		goto out;
+
+	s = store_stmt(st, SQ_LOGIN_TRIM,
+		"DELETE FROM logins WHERE id <= (SELECT max(id) FROM logins) - ?1");
+	if (s == NULL)
+		goto err;
+	sqlite3_bind_int64(s, 1, STORE_LOGINS_KEEP);
+	if ((ret = store_exec_stmt(st, s, "login trim")) != STORE_OK)
+		goto out;
+	if (store_commit(st) != STORE_OK)
+		goto err;
+	return STORE_OK;
+err:
+	ret = STORE_ERROR;
+out:
+	store_rollback(st);
+	return ret;
+}
+
+int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max_failures,
+                              int64_t lock_seconds)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_LOGIN_FAILURE,
+		"UPDATE users SET"
+		" failed_logins = CASE WHEN ?3 > 0 AND failed_logins + 1 >= ?3"
+		"   THEN 0 ELSE failed_logins + 1 END,"
+		" locked_until = CASE WHEN ?3 > 0 AND failed_logins + 1 >= ?3"
+		"   THEN ?2 + ?4 ELSE locked_until END"
+		" WHERE id = ?1 RETURNING failed_logins");
+	int rc, ret;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, max_failures);
+	sqlite3_bind_int64(s, 4, lock_seconds);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int failed = sqlite3_column_int(s, 0);
+		ret = max_failures > 0 && failed == 0 ? STORE_LOCKED : STORE_OK;
+		rc = sqlite3_step(s);
+	} else {
+		ret = STORE_NOT_FOUND;
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, "record failure");
+	store_done(s);
+	return ret;
+}
+
+int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_LAST_CALLERS,
+		"SELECT u.handle, u.location, l.time, l.node FROM logins AS l"
+		" JOIN users AS u ON u.id = l.user_id ORDER BY l.id DESC LIMIT ?1");
+	int rc, ret = STORE_OK;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int(s, 1, n < 0 ? 0 : n);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_caller c = {
+			.handle = (const char *)sqlite3_column_text(s, 0),
+			.location = (const char *)sqlite3_column_text(s, 1),
+			.time = sqlite3_column_int64(s, 2),
+			.node = sqlite3_column_int(s, 3),
+		};
+		if (c.handle == NULL)
+			c.handle = "";
+		if (c.location == NULL)
+			c.location = "";
+		cb(ud, &c);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, "last callers");
+	store_done(s);
+	return ret;
+}

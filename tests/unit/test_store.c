@@ -1,0 +1,647 @@
+/* The store: schema, users, logins, tokens, chat, on a real file in a temp dir.
+ * (The test reads the file with sqlite3 directly only to check what the store
+ * promises about it: WAL, user_version, integrity.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static void rm_rf(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256] = "";
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/carrier-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/data/carrier.db", f->dir);
+	f->st = store_open(f->path, err, sizeof(err));
+	if (f->st == NULL)
+		fail_msg("store_open: %s", err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->st);
+	rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fx *f)
+{
+	char err[256] = "";
+	store_close(f->st);
+	f->st = store_open(f->path, err, sizeof(err));
+	if (f->st == NULL)
+		fail_msg("store_open again: %s", err);
+}
+
+static int64_t add(struct store *st, const char *handle)
+{
+	int64_t id = 0;
+	assert_int_equal(store_user_create(st, handle, "$argon2id$fake", "Here", 10, 1000, &id),
+	                 STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+/* An integer from a read-only side connection (what another process would see). */
+static int64_t side_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *side_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* ---- open / schema ------------------------------------------------------------ */
+
+static void test_open_creates_file_and_dirs(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+	char nested[192], err[256] = "";
+
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(store_user_version(f->st), store_schema_version());
+	assert_true(store_schema_version() >= 1);
+	assert_int_equal(side_int(f->path, "PRAGMA user_version"), store_schema_version());
+	char *mode = side_text(f->path, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
+
+	snprintf(nested, sizeof(nested), "%s/a/b/c/x.db", f->dir);
+	struct store *st = store_open(nested, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(stat(nested, &sb), 0);
+	/* Closed: the WAL was checkpointed and removed. */
+	snprintf(nested, sizeof(nested), "%s/a/b/c/x.db-wal", f->dir);
+	assert_int_not_equal(stat(nested, &sb), 0);
+}
+
+static void test_open_empty_file_migrates(void **state)
+{
+	struct fx *f = *state;
+	char path[192], err[256] = "";
+
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	struct store *st = store_open(path, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), store_schema_version());
+	assert_int_equal(store_user_count(st), 0);
+	int64_t id;
+	assert_int_equal(store_user_create(st, "alice", "h", NULL, 1, 5, &id), STORE_OK);
+	store_close(st);
+	char *ok = side_text(path, "PRAGMA integrity_check");
+	assert_string_equal(ok, "ok");
+	free(ok);
+}
+
+static void test_open_refuses(void **state)
+{
+	struct fx *f = *state;
+	char path[192], err[256] = "";
+	sqlite3 *db;
+
+	/* A database from the future. */
+	snprintf(path, sizeof(path), "%s/future.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+
+	/* Not a database. */
+	snprintf(path, sizeof(path), "%s/junk.db", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("this is not an SQLite database, not even close; padding padding padding "
+	      "padding padding padding padding padding padding padding padding\n", fp);
+	fclose(fp);
+	err[0] = '\0';
+	assert_null(store_open(path, err, sizeof(err)));
+	assert_true(err[0] != '\0');
+
+	/* A parent that is a file. */
+	snprintf(path, sizeof(path), "%s/junk.db/sub/x.db", f->dir);
+	err[0] = '\0';
+	assert_null(store_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "directory"));
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	uint8_t h[32];
+
+	int64_t id = add(f->st, "Keeper");
+	memset(h, 7, sizeof(h));
+	assert_int_equal(store_token_add(f->st, h, id, 5000), STORE_OK);
+	assert_int_equal(store_chat_append(f->st, 1, 10, 0, "Keeper", NULL, "hi"), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, id, 2000, 3), STORE_OK);
+	reopen(f);
+	assert_int_equal(store_user_get(f->st, "keeper", &u), STORE_OK);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.calls, 1);
+	int64_t uid = 0;
+	assert_int_equal(store_token_lookup(f->st, h, 3000, &uid), STORE_OK);
+	assert_int_equal(uid, id);
+	assert_int_equal(store_chat_max_seq(f->st), 1);
+	assert_int_equal(store_user_version(f->st), store_schema_version());
+}
+
+/* ---- users --------------------------------------------------------------------- */
+
+static void test_user_create_get(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	int64_t id = 0;
+
+	assert_int_equal(store_user_create(f->st, "Dark Knight", "$argon2id$v=19$x",
+	                                   "Gotham", 20, 1234, &id), STORE_OK);
+	assert_int_equal(store_user_get(f->st, "Dark Knight", &u), STORE_OK);
+	assert_int_equal(u.id, id);
+	assert_string_equal(u.handle, "Dark Knight");
+	assert_string_equal(u.pwhash, "$argon2id$v=19$x");
+	assert_string_equal(u.location, "Gotham");
+	assert_int_equal(u.level, 20);
+	assert_int_equal(u.created, 1234);
+	assert_int_equal(u.calls, 0);
+	assert_int_equal(u.last_on, 0);
+	assert_int_equal(u.failed_logins, 0);
+	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(u.charset, STORE_CHARSET_UNKNOWN);
+
+	/* Case-insensitive lookup and uniqueness. */
+	assert_int_equal(store_user_get(f->st, "dARK kNIGHT", &u), STORE_OK);
+	assert_string_equal(u.handle, "Dark Knight");
+	assert_int_equal(store_user_create(f->st, "DARK KNIGHT", "h", NULL, 1, 1, NULL),
+	                 STORE_EXISTS);
+	assert_int_equal(store_user_create(f->st, "dark knight", "h", NULL, 1, 1, NULL),
+	                 STORE_EXISTS);
+	assert_int_equal(store_user_count(f->st), 1);
+
+	assert_int_equal(store_user_get(f->st, "Dark", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->st, "Dark Knight ", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
+	assert_string_equal(u.handle, "Dark Knight");
+	assert_int_equal(store_user_get_by_id(f->st, id + 100, &u), STORE_NOT_FOUND);
+
+	/* NULL location is empty. */
+	int64_t id2;
+	assert_int_equal(store_user_create(f->st, "Nomad", "h", NULL, 1, 1, &id2), STORE_OK);
+	assert_true(id2 != id);
+	assert_int_equal(store_user_get_by_id(f->st, id2, &u), STORE_OK);
+	assert_string_equal(u.location, "");
+}
+
+static void test_user_create_invalid(void **state)
+{
+	struct fx *f = *state;
+	char big[300];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(store_user_create(f->st, "", "h", NULL, 1, 1, NULL), STORE_INVALID);
+	big[STORE_HANDLE_MAX] = '\0';    /* 32 chars: one too many */
+	assert_int_equal(store_user_create(f->st, big, "h", NULL, 1, 1, NULL), STORE_INVALID);
+	big[STORE_HANDLE_MAX - 1] = '\0';
+	assert_int_equal(store_user_create(f->st, big, "h", NULL, 1, 1, NULL), STORE_OK);
+	memset(big, 'b', sizeof(big) - 1);
+	big[STORE_PWHASH_MAX] = '\0';
+	assert_int_equal(store_user_create(f->st, "x1", big, NULL, 1, 1, NULL), STORE_INVALID);
+	big[STORE_LOCATION_MAX] = '\0';
+	assert_int_equal(store_user_create(f->st, "x1", "h", big, 1, 1, NULL), STORE_INVALID);
+	assert_int_equal(store_user_count(f->st), 1);
+}
+
+static void test_user_sql_is_data(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	const char *evil = "x'); DROP TABLE users;--";
+
+	int64_t id = add(f->st, evil);
+	assert_int_equal(store_user_get(f->st, evil, &u), STORE_OK);
+	assert_int_equal(u.id, id);
+	assert_string_equal(u.handle, evil);
+	assert_int_equal(store_user_count(f->st), 1);
+}
+
+static void test_user_updates(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	int64_t id = add(f->st, "Updater");
+
+	assert_int_equal(store_user_set_password(f->st, id, "new-hash"), STORE_OK);
+	assert_int_equal(store_user_set_level(f->st, id, 99), STORE_OK);
+	assert_int_equal(store_user_set_location(f->st, id, "Elsewhere"), STORE_OK);
+	assert_int_equal(store_user_set_charset(f->st, id, STORE_CHARSET_CP437), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
+	assert_string_equal(u.pwhash, "new-hash");
+	assert_int_equal(u.level, 99);
+	assert_string_equal(u.location, "Elsewhere");
+	assert_int_equal(u.charset, STORE_CHARSET_CP437);
+	assert_int_equal(store_user_set_charset(f->st, id, 7), STORE_INVALID);
+	assert_int_equal(store_user_set_location(f->st, id, NULL), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
+	assert_string_equal(u.location, "");
+	assert_int_equal(u.charset, STORE_CHARSET_CP437);
+
+	assert_int_equal(store_user_set_password(f->st, id + 1, "x"), STORE_NOT_FOUND);
+	assert_int_equal(store_user_set_level(f->st, id + 1, 1), STORE_NOT_FOUND);
+	assert_int_equal(store_user_set_location(f->st, id + 1, "x"), STORE_NOT_FOUND);
+	assert_int_equal(store_user_set_charset(f->st, id + 1, 1), STORE_NOT_FOUND);
+}
+
+struct names {
+	char handle[8][32];
+	int64_t id[8];
+	int n;
+};
+
+static void collect_user(void *ud, const struct store_user *u)
+{
+	struct names *n = ud;
+	assert_true(n->n < 8);
+	snprintf(n->handle[n->n], sizeof(n->handle[0]), "%s", u->handle);
+	n->id[n->n++] = u->id;
+}
+
+static void test_user_list_delete(void **state)
+{
+	struct fx *f = *state;
+	struct names n = { .n = 0 };
+	struct store_user u;
+	uint8_t h[32];
+
+	int64_t a = add(f->st, "Alpha");
+	int64_t b = add(f->st, "Bravo");
+	int64_t c = add(f->st, "Charlie");
+	assert_int_equal(store_user_list(f->st, collect_user, &n), STORE_OK);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.handle[0], "Alpha");
+	assert_string_equal(n.handle[1], "Bravo");
+	assert_string_equal(n.handle[2], "Charlie");
+	assert_int_equal(n.id[0], a);
+
+	/* Delete takes the user's tokens and logins with it. */
+	memset(h, 1, sizeof(h));
+	assert_int_equal(store_token_add(f->st, h, b, 9999), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, b, 100, 1), STORE_OK);
+	assert_int_equal(store_user_delete(f->st, b), STORE_OK);
+	assert_int_equal(store_user_delete(f->st, b), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->st, "bravo", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_token_lookup(f->st, h, 0, NULL), STORE_NOT_FOUND);
+	assert_int_equal(side_int(f->path, "SELECT count(*) FROM logins"), 0);
+	n.n = 0;
+	assert_int_equal(store_user_list(f->st, collect_user, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_int_equal(n.id[1], c);
+	assert_int_equal(store_user_count(f->st), 2);
+	/* The handle is free again. */
+	add(f->st, "BRAVO");
+}
+
+/* ---- logins -------------------------------------------------------------------- */
+
+struct callers {
+	char handle[8][32];
+	char location[8][64];
+	int64_t time[8];
+	int node[8];
+	int n;
+};
+
+static void collect_caller(void *ud, const struct store_caller *c)
+{
+	struct callers *cs = ud;
+	if (cs->n >= 8) {
+		cs->n++;
+		return;
+	}
+	snprintf(cs->handle[cs->n], sizeof(cs->handle[0]), "%s", c->handle);
+	snprintf(cs->location[cs->n], sizeof(cs->location[0]), "%s", c->location);
+	cs->time[cs->n] = c->time;
+	cs->node[cs->n] = c->node;
+	cs->n++;
+}
+
+static void test_record_login_last_callers(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	struct callers cs = { .n = 0 };
+
+	int64_t a = add(f->st, "Ann");
+	int64_t b = add(f->st, "Bob");
+	assert_int_equal(store_user_record_failure(f->st, a, 50, 5, 60), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, a, 100, 1), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, b, 200, 2), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, a, 300, 4), STORE_OK);
+	assert_int_equal(store_user_record_login(f->st, a + b + 10, 400, 1), STORE_NOT_FOUND);
+
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.calls, 2);
+	assert_int_equal(u.last_on, 300);
+	assert_int_equal(u.failed_logins, 0);
+
+	assert_int_equal(store_last_callers(f->st, 10, collect_caller, &cs), STORE_OK);
+	assert_int_equal(cs.n, 3);
+	assert_string_equal(cs.handle[0], "Ann");
+	assert_int_equal(cs.time[0], 300);
+	assert_int_equal(cs.node[0], 4);
+	assert_string_equal(cs.location[0], "Here");
+	assert_string_equal(cs.handle[1], "Bob");
+	assert_int_equal(cs.node[1], 2);
+	assert_string_equal(cs.handle[2], "Ann");
+	assert_int_equal(cs.time[2], 100);
+
+	cs.n = 0;
+	assert_int_equal(store_last_callers(f->st, 2, collect_caller, &cs), STORE_OK);
+	assert_int_equal(cs.n, 2);
+	assert_int_equal(cs.time[1], 200);
+	cs.n = 0;
+	assert_int_equal(store_last_callers(f->st, 0, collect_caller, &cs), STORE_OK);
+	assert_int_equal(cs.n, 0);
+}
+
+static void count_caller(void *ud, const struct store_caller *c)
+{
+	(void)c;
+	(*(int *)ud)++;
+}
+
+static void test_logins_trimmed(void **state)
+{
+	struct fx *f = *state;
+	int n = 0;
+	int64_t a = add(f->st, "Regular");
+
+	for (int i = 0; i < STORE_LOGINS_KEEP + 25; i++)
+		assert_int_equal(store_user_record_login(f->st, a, i, 1), STORE_OK);
+	assert_int_equal(store_last_callers(f->st, STORE_LOGINS_KEEP * 2, count_caller, &n),
+	                 STORE_OK);
+	assert_int_equal(n, STORE_LOGINS_KEEP);
+	assert_int_equal(side_int(f->path, "SELECT min(time) FROM logins"), 25);
+}
+
+static void test_record_failure_locks(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	int64_t a = add(f->st, "Forgetful");
+
+	assert_int_equal(store_user_record_failure(f->st, a, 1000, 3, 600), STORE_OK);
+	assert_int_equal(store_user_record_failure(f->st, a, 1001, 3, 600), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.failed_logins, 2);
+	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(store_user_record_failure(f->st, a, 1002, 3, 600), STORE_LOCKED);
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.failed_logins, 0);
+	assert_int_equal(u.locked_until, 1602);
+	/* After the lock, counting starts over. */
+	assert_int_equal(store_user_record_failure(f->st, a, 2000, 3, 600), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.failed_logins, 1);
+	assert_int_equal(u.locked_until, 1602);
+	/* A login clears both. */
+	assert_int_equal(store_user_record_login(f->st, a, 2100, 1), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.failed_logins, 0);
+	assert_int_equal(u.locked_until, 0);
+	/* max 0: never locks. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(store_user_record_failure(f->st, a, 3000, 0, 600), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, a, &u), STORE_OK);
+	assert_int_equal(u.failed_logins, 10);
+	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(store_user_record_failure(f->st, a + 1, 3000, 3, 600), STORE_NOT_FOUND);
+}
+
+/* ---- tokens ------------------------------------------------------------------- */
+
+static void test_tokens(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h1[32], h2[32], h3[32], h4[32];
+	int64_t uid = 0;
+
+	memset(h1, 0xa1, 32);
+	memset(h2, 0xa2, 32);
+	memset(h3, 0xa3, 32);
+	memset(h4, 0xa4, 32);
+	int64_t a = add(f->st, "Tok");
+	int64_t b = add(f->st, "Ken");
+	assert_int_equal(store_token_add(f->st, h1, a, 1000), STORE_OK);
+	assert_int_equal(store_token_add(f->st, h2, a, 2000), STORE_OK);
+	assert_int_equal(store_token_add(f->st, h3, b, 3000), STORE_OK);
+	assert_int_equal(store_token_add(f->st, h3, a, 3000), STORE_EXISTS);
+	assert_int_equal(store_token_add(f->st, h4, a + b + 100, 3000), STORE_NOT_FOUND);
+
+	assert_int_equal(store_token_lookup(f->st, h1, 999, &uid), STORE_OK);
+	assert_int_equal(uid, a);
+	/* Expired at expires. */
+	assert_int_equal(store_token_lookup(f->st, h1, 1000, &uid), STORE_NOT_FOUND);
+	assert_int_equal(store_token_lookup(f->st, h4, 0, &uid), STORE_NOT_FOUND);
+	assert_int_equal(store_token_lookup(f->st, h3, 0, &uid), STORE_OK);
+	assert_int_equal(uid, b);
+
+	/* Only the hash matters, all 32 bytes of it. */
+	uint8_t near[32];
+	memcpy(near, h3, 32);
+	near[31] ^= 1;
+	assert_int_equal(store_token_lookup(f->st, near, 0, &uid), STORE_NOT_FOUND);
+
+	assert_int_equal(store_token_revoke(f->st, h3), STORE_OK);
+	assert_int_equal(store_token_revoke(f->st, h3), STORE_OK);
+	assert_int_equal(store_token_lookup(f->st, h3, 0, &uid), STORE_NOT_FOUND);
+
+	assert_int_equal(store_token_purge(f->st, 1500), 1);    /* h1 */
+	assert_int_equal(store_token_purge(f->st, 1500), 0);
+	assert_int_equal(store_token_lookup(f->st, h2, 1500, &uid), STORE_OK);
+	assert_int_equal(store_token_add(f->st, h1, a, 5000), STORE_OK);
+	assert_int_equal(store_token_add(f->st, h3, b, 5000), STORE_OK);
+	assert_int_equal(store_token_revoke_user(f->st, a), STORE_OK);
+	assert_int_equal(store_token_lookup(f->st, h1, 0, &uid), STORE_NOT_FOUND);
+	assert_int_equal(store_token_lookup(f->st, h2, 0, &uid), STORE_NOT_FOUND);
+	assert_int_equal(store_token_lookup(f->st, h3, 0, &uid), STORE_OK);
+	assert_int_equal(uid, b);
+}
+
+/* ---- chat ---------------------------------------------------------------------- */
+
+struct chatlog {
+	uint64_t seq[16];
+	char text[16][32];
+	char from[16][32];
+	int has_to[16];
+	int kind[16];
+	int64_t ts[16];
+	int n;
+};
+
+static void collect_chat(void *ud, const struct store_chat_row *r)
+{
+	struct chatlog *l = ud;
+	assert_true(l->n < 16);
+	l->seq[l->n] = r->seq;
+	l->kind[l->n] = r->kind;
+	l->ts[l->n] = r->ts_ms;
+	l->has_to[l->n] = r->to != NULL;
+	snprintf(l->text[l->n], sizeof(l->text[0]), "%s", r->text);
+	snprintf(l->from[l->n], sizeof(l->from[0]), "%s", r->from);
+	l->n++;
+}
+
+static void test_chat(void **state)
+{
+	struct fx *f = *state;
+	struct chatlog l = { .n = 0 };
+	char text[32];
+
+	assert_int_equal(store_chat_max_seq(f->st), 0);
+	assert_int_equal(store_chat_recent(f->st, 5, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	for (int i = 1; i <= 10; i++) {
+		snprintf(text, sizeof(text), "line %d", i);
+		assert_int_equal(store_chat_append(f->st, (uint64_t)i * 10, 1000 + i, i % 3,
+		                                   "Ann", i == 4 ? "Bob" : NULL, text), STORE_OK);
+	}
+	assert_int_equal(store_chat_append(f->st, 50, 1, 0, "Ann", NULL, "dup"), STORE_EXISTS);
+	assert_int_equal(store_chat_max_seq(f->st), 100);
+
+	/* The last 4, oldest first. */
+	assert_int_equal(store_chat_recent(f->st, 4, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.seq[0], 70);
+	assert_string_equal(l.text[0], "line 7");
+	assert_int_equal(l.seq[3], 100);
+	assert_string_equal(l.text[3], "line 10");
+	assert_int_equal(l.kind[3], 1);
+	assert_int_equal(l.ts[3], 1010);
+	assert_string_equal(l.from[3], "Ann");
+	assert_false(l.has_to[3]);
+
+	l.n = 0;
+	assert_int_equal(store_chat_recent(f->st, 100, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 10);
+	assert_int_equal(l.seq[0], 10);
+	assert_true(l.has_to[3]);
+
+	/* Trim to the newest 3. */
+	assert_int_equal(store_chat_trim(f->st, 3), 7);
+	assert_int_equal(store_chat_trim(f->st, 3), 0);
+	assert_int_equal(store_chat_trim(f->st, 50), 0);
+	l.n = 0;
+	assert_int_equal(store_chat_recent(f->st, 100, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.seq[0], 80);
+	assert_int_equal(l.seq[2], 100);
+	assert_int_equal(store_chat_max_seq(f->st), 100);
+	assert_int_equal(store_chat_trim(f->st, 0), 3);
+	assert_int_equal(store_chat_max_seq(f->st), 0);
+
+	/* Large sequence numbers survive the int64 column. */
+	uint64_t big = (uint64_t)INT64_MAX - 1;
+	assert_int_equal(store_chat_append(f->st, big, 1, 0, "Ann", NULL, "big"), STORE_OK);
+	assert_true(store_chat_max_seq(f->st) == big);
+}
+
+/* ---- two connections ------------------------------------------------------------ */
+
+static void test_two_stores_share(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	struct store_user u;
+
+	struct store *other = store_open(f->path, err, sizeof(err));
+	assert_non_null(other);
+	add(f->st, "Shared");
+	assert_int_equal(store_user_get(other, "SHARED", &u), STORE_OK);
+	assert_int_equal(store_user_create(other, "shared", "h", NULL, 1, 1, NULL), STORE_EXISTS);
+	add(other, "Second");
+	assert_int_equal(store_user_count(f->st), 2);
+	store_close(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_file_and_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_empty_file_migrates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_create_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_create_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_sql_is_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_login_last_callers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logins_trimmed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_failure_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_stores_share, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
