@@ -13,7 +13,10 @@
  * toml_type first when the document might hold something else.
  *
  * Limits: tables and arrays nest at most TOML_MAX_DEPTH deep (counting every key
- * part of dotted keys and headers); deeper documents are refused with an error. */
+ * part of dotted keys and headers); deeper documents are refused with an error.
+ * Integers are int64 (larger ones are refused, not wrapped); floats are doubles
+ * read with strtod, so LC_NUMERIC must be "C" (the default unless the program
+ * calls setlocale); a float too large for a double is refused. */
 #ifndef CARRIER_CONFIG_TOML_H
 #define CARRIER_CONFIG_TOML_H
 
