@@ -111,13 +111,32 @@ test('resizing the window sends resize and keeps at least 80 columns', async () 
 	await page.screenshot({ path: '/tmp/carrier-page-1280.png' });
 });
 
-test('BEL rings the bell: onBell fires and the screen flashes', async () => {
-	const before = await page.evaluate(() => window.carrier.bell.rings);
+test('BEL rings the bell: an 800 Hz tone and a flash', async () => {
+	// A click is the user gesture that lets the page make sound.
+	await page.click('#term');
+	await until(() => page.evaluate(() => window.carrier.bell.audioState === 'running'), 'audio running');
+	// Record the oscillators the bell makes.
+	await page.evaluate(() => {
+		window.oscillators = [];
+		const create = AudioContext.prototype.createOscillator;
+		AudioContext.prototype.createOscillator = function () {
+			const osc = create.call(this);
+			window.oscillators.push(osc);
+			return osc;
+		};
+	});
+	const before = await page.evaluate(() => ({ rings: window.carrier.bell.rings, tones: window.carrier.bell.tones }));
 	await page.evaluate(() => window.carrier.term.write('\x07'));
 	await until(() => page.evaluate(() => document.getElementById('term').classList.contains('bell')),
 		'the bell class');
-	const after = await page.evaluate(() => window.carrier.bell.rings);
-	assert.equal(after, before + 1);
+	const after = await page.evaluate(() => ({
+		rings: window.carrier.bell.rings,
+		tones: window.carrier.bell.tones,
+		hz: window.oscillators.map((o) => o.frequency.value),
+	}));
+	assert.equal(after.rings, before.rings + 1);
+	assert.equal(after.tones, before.tones + 1);
+	assert.deepEqual(after.hz, [800]);
 	// The flash ends by itself.
 	await until(async () => !(await page.evaluate(() =>
 		document.getElementById('term').classList.contains('bell'))), 'the flash to end', 2000);
