@@ -98,9 +98,11 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		/* From here on the connection is a WebSocket: drop the HTTP state. */
 		http_reader_free(st->reader);
 		free(st);
-		ws_transport_attach(c, &site->ws, rest, rest_len);
-		if (!conn_closing(c))
-			site->on_terminal(site->ud, c);
+		ws_transport_attach(c, &site->ws);
+		site->on_terminal(site->ud, c);
+		/* Frames that came in the same read as the request are the session's. */
+		if (rest_len > 0 && !conn_closing(c))
+			conn_receive(c, rest, rest_len);
 		return false;
 	}
 

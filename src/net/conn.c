@@ -227,6 +227,12 @@ struct buf *conn_frame_cached(struct conn *c, struct buf *cache[CONN_VARIANT_COU
 	return cache[v];
 }
 
+void conn_receive(struct conn *c, const uint8_t *data, size_t len)
+{
+	if (!c->closing && len > 0)
+		c->transport->on_read(c, data, len);
+}
+
 void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
 {
 	if (!c->closing && c->handler && c->handler->on_input)

@@ -108,6 +108,9 @@ void conn_write_term(struct conn *c, const void *data, size_t len);
 struct buf *conn_frame_cached(struct conn *c, struct buf *cache[CONN_VARIANT_COUNT],
                               const uint8_t *term, size_t len);
 
+/* Run bytes through the current transport as if just read (bytes that arrived
+ * before a transport switch). */
+void conn_receive(struct conn *c, const uint8_t *data, size_t len);
 /* Hand terminal input / a resize / a control message to the handler. */
 void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len);
 void conn_deliver_resize(struct conn *c, unsigned cols, unsigned rows);

@@ -139,15 +139,12 @@ static const struct transport ws_transport = {
 	.variant = CONN_VARIANT_WS,
 };
 
-void ws_transport_attach(struct conn *c, const struct ws_settings *settings,
-                         const uint8_t *early, size_t len)
+void ws_transport_attach(struct conn *c, const struct ws_settings *settings)
 {
 	struct ws_state *ws = xcalloc(1, sizeof(*ws));
 	ws_decoder_init(&ws->dec, settings->max_message);
 	ws->settings = settings;
 	conn_set_transport(c, &ws_transport, ws);
-	if (len > 0)
-		ws_on_read(c, early, len);
 }
 
 void ws_transport_send_text(struct conn *c, const char *text, size_t len)

@@ -15,10 +15,8 @@ struct ws_settings {
 	uint64_t ping_timeout_ms;
 };
 
-/* Switch c to WebSocket.  early[0..len) are bytes that followed the handshake in
- * the same read (borrowed); they are decoded at once. */
-void ws_transport_attach(struct conn *c, const struct ws_settings *settings,
-                         const uint8_t *early, size_t len);
+/* Switch c to WebSocket (settings borrowed, must outlive c). */
+void ws_transport_attach(struct conn *c, const struct ws_settings *settings);
 
 /* Frame terminal bytes as one binary message (a new buf, one reference). */
 struct buf *ws_transport_frame(const uint8_t *term, size_t len);
