@@ -1,0 +1,366 @@
+// WebSocket end to end: the Node `ws` package as a well-behaved terminal, and raw
+// sockets with hand-made frames as hostile clients.  Every hostile client must get
+// the exact close code, and the server must go on serving everyone else.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { screenRow } from '../lib/screen.mjs';
+import {
+  RawSocket, RawWs, TermClient, assertServes, closePayload, frame, readResponse,
+  upgradeRequest, sleep, SLOW,
+} from './helpers.mjs';
+
+const OP = { CONT: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 };
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(async () => {
+  const res = await srv.stop();
+  assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-4000)}`);
+});
+
+/** Open a raw client and wait for its welcome screen (so the session is live). */
+async function hostile() {
+  const c = await RawWs.open(srv.httpPort);
+  await c.waitTerm('Welcome to');
+  return c;
+}
+
+/** Send bytes from a fresh hostile client and expect the given close code. */
+async function expectCloseFor(bytes, code) {
+  const c = await hostile();
+  try {
+    await c.send(Buffer.concat([].concat(bytes)));
+    await c.expectClose(code);
+  } finally {
+    c.destroy();
+  }
+  await assertServes(srv);
+}
+
+// --- a well-behaved terminal ------------------------------------------------
+
+test('welcome screen: art, board name, node number, a prompt with the cursor after it', async () => {
+  const t = await TermClient.open(srv.wsUrl);
+  try {
+    const s = await t.waitScreen('Welcome to Carrier BBS');
+    assert.ok(s.text.some((r) => r.includes('Carrier')));
+    assert.ok(screenRow(s, /node \d+/) >= 0, `no node number:\n${s.text.join('\n')}`);
+    const p = screenRow(s, /^> ?$/);
+    assert.ok(p >= 0, `no prompt row:\n${s.text.join('\n')}`);
+    assert.deepEqual(s.cursor, [p, 2], 'the cursor waits after "> "');
+    assert.equal(s.bold[p][0], 'B', 'the prompt is bold');
+    assert.ok(['2', 'a'].includes(s.fg[p][0]), `the prompt is green, got ${s.fg[p][0]}`);
+    // Art above the board name: something drawn in colour.
+    const w = screenRow(s, 'Welcome to Carrier BBS');
+    assert.ok(s.fg.slice(0, w).some((row) => /[0-9a-f]/.test(row)), 'no coloured art above the welcome line');
+  } finally {
+    t.terminate();
+  }
+});
+
+test('typed line is echoed and answered, then a fresh prompt', async () => {
+  const t = await TermClient.open(srv.wsUrl);
+  try {
+    await t.waitScreen(/^> ?$/);
+    t.type('hel');
+    await t.waitScreen(/^> hel$/);
+    t.type('lo\r');
+    const s = await t.waitScreen('You typed: hello');
+    const r = screenRow(s, 'You typed: hello');
+    assert.equal(s.text[r], 'You typed: hello');
+    assert.equal(s.text[r - 1], '> hello', 'the typed line stays above the answer');
+    assert.match(s.text[r + 1], /^> ?$/, 'a new prompt follows');
+    assert.deepEqual(s.cursor, [r + 1, 2]);
+    // Editing keys: backspace (DEL) and Ctrl-U.
+    t.type('abX\x7fc\r');
+    await t.waitScreen('You typed: abc');
+    t.type('junk\x15ok\r');
+    const s2 = await t.waitScreen('You typed: ok');
+    assert.ok(!s2.text.some((row) => row.includes('You typed: junk')));
+  } finally {
+    t.terminate();
+  }
+});
+
+test('node numbers differ between two callers', async () => {
+  const a = await TermClient.open(srv.wsUrl);
+  const b = await TermClient.open(srv.wsUrl);
+  try {
+    const sa = await a.waitScreen(/node \d+/);
+    const sb = await b.waitScreen(/node \d+/);
+    const na = /node (\d+)/.exec(sa.text.join('\n'))[1];
+    const nb = /node (\d+)/.exec(sb.text.join('\n'))[1];
+    assert.notEqual(na, nb);
+  } finally {
+    a.terminate();
+    b.terminate();
+  }
+});
+
+test('resize message: the input line uses the new width', async () => {
+  const t = await TermClient.open(srv.wsUrl);
+  const long = 'x'.repeat(100);
+  try {
+    await t.waitScreen(/^> ?$/);
+    t.type(long);
+    // 80 columns: the line scrolls sideways, its tail shown on one row.
+    const s80 = await t.waitScreen((s) => s.text.some((r) => /x{60}/.test(r)), { cols: 132 });
+    const before = Math.max(...s80.text.map((r) => (r.match(/x+/) || [''])[0].length));
+    assert.ok(before < 80, `at 80 columns the line must scroll, saw ${before} x`);
+    t.ws.send(JSON.stringify({ type: 'resize', cols: 132, rows: 40 }));
+    const s = await t.waitScreen((sc) => sc.text.some((r) => r.includes(`> ${long}`)), { cols: 132, rows: 40 });
+    assert.equal(s.text.filter((r) => r.includes('x')).length, 1, 'the line is redrawn in place, not twice');
+    // Nonsense control messages are ignored, the session goes on.
+    t.ws.send('{"type":"resize","cols":-1,"rows":99999}');
+    t.ws.send('not json at all');
+    t.ws.send('{"type":"no-such-thing"}');
+    t.type('\r');
+    await t.waitScreen(`You typed: ${long}`, { cols: 132, rows: 40 });
+  } finally {
+    t.terminate();
+  }
+});
+
+test('ping from the client gets a pong with the same payload', async () => {
+  const t = await TermClient.open(srv.wsUrl);
+  try {
+    const pong = new Promise((resolve) => t.ws.once('pong', resolve));
+    t.ws.ping(Buffer.from('are you there'));
+    const data = await Promise.race([pong, sleep(3000 * SLOW).then(() => null)]);
+    assert.ok(data, 'no pong');
+    assert.equal(data.toString(), 'are you there');
+  } finally {
+    t.terminate();
+  }
+});
+
+test('close handshake: 1000 is echoed, and so is an application code', async () => {
+  for (const code of [1000, 4001]) {
+    const t = await TermClient.open(srv.wsUrl);
+    await t.waitScreen('Welcome to');
+    const c = await t.close(code, 'bye');
+    assert.equal(c.code, code);
+  }
+});
+
+test('raw close handshake: code echoed, server then closes TCP; an empty close is answered 1000', async () => {
+  let c = await hostile();
+  await c.send(frame({ op: OP.CLOSE, payload: closePayload(1000, 'done') }));
+  await c.expectClose(1000);
+  c.destroy();
+  c = await hostile();
+  await c.send(frame({ op: OP.CLOSE }));
+  await c.expectClose(1000);
+  c.destroy();
+});
+
+// --- hostile clients --------------------------------------------------------
+
+test('unmasked client frame -> 1002', async () => {
+  await expectCloseFor(frame({ op: OP.BINARY, payload: 'hi\r', mask: false }), 1002);
+});
+
+test('invalid UTF-8 in a text frame -> 1007', async () => {
+  await expectCloseFor(frame({ op: OP.TEXT, payload: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) }), 1007);
+  // Overlong encoding and a surrogate are invalid too.
+  await expectCloseFor(frame({ op: OP.TEXT, payload: Buffer.from([0xc0, 0xaf]) }), 1007);
+  await expectCloseFor(frame({ op: OP.TEXT, payload: Buffer.from([0xed, 0xa0, 0x80]) }), 1007);
+  // A message that ends inside a code point.
+  await expectCloseFor(frame({ op: OP.TEXT, payload: Buffer.from([0x61, 0xe2, 0x82]) }), 1007);
+});
+
+test('a code point split across two fragments is accepted (and the message acted on)', async () => {
+  const c = await hostile();
+  try {
+    const msg = Buffer.from(JSON.stringify({ type: 'resize', note: 'caf\u00e9 \u20ac', cols: 132, rows: 30 }));
+    const euro = msg.indexOf(Buffer.from('\u20ac'));
+    const cut = euro + 2;    // between the 2nd and 3rd byte of the euro sign
+    await c.send(Buffer.concat([
+      frame({ op: OP.TEXT, payload: msg.subarray(0, cut), fin: false }),
+      frame({ op: OP.CONT, payload: msg.subarray(cut) }),
+    ]));
+    // The resize took effect: a 100-character line now fits on one row.
+    const long = 'y'.repeat(100);
+    await c.send(frame({ op: OP.BINARY, payload: `${long}\r` }));
+    await c.waitTerm(`You typed: ${long}`, { cols: 132, rows: 30 });
+    const { renderScreen } = await import('../lib/screen.mjs');
+    const s = await renderScreen(c.termBytes(), { cols: 132, rows: 30 });
+    assert.ok(s.text.some((r) => r.includes(`> ${long}`)), `not redrawn at 132 columns:\n${s.text.join('\n')}`);
+    assert.ok(!c.frames.some((f) => f.op === OP.CLOSE));
+  } finally {
+    c.destroy();
+  }
+});
+
+test('invalid continuation byte in the second fragment -> 1007', async () => {
+  await expectCloseFor([
+    frame({ op: OP.TEXT, payload: Buffer.from([0x61, 0xe2, 0x82]), fin: false }),
+    frame({ op: OP.CONT, payload: Buffer.from([0x28, 0x62]) }),
+  ], 1007);
+});
+
+test('invalid UTF-8 is caught in the first fragment, before the message ends', async () => {
+  const c = await hostile();
+  try {
+    await c.send(frame({ op: OP.TEXT, payload: Buffer.from([0x61, 0xff]), fin: false }));
+    await c.expectClose(1007);
+  } finally {
+    c.destroy();
+  }
+});
+
+test('oversized message (> 64 KiB) -> 1009, in one frame or in fragments', async () => {
+  await expectCloseFor(frame({ op: OP.BINARY, payload: Buffer.alloc(64 * 1024 + 1, 0x61) }), 1009);
+  await expectCloseFor([
+    frame({ op: OP.BINARY, payload: Buffer.alloc(40000, 0x61), fin: false }),
+    frame({ op: OP.CONT, payload: Buffer.alloc(40000, 0x61) }),
+  ], 1009);
+  // Refused as soon as the header announces it: no need to send the payload.
+  const c = await hostile();
+  try {
+    const hdr = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 2, 3, 4]); // 256 MiB
+    await c.send(hdr);
+    await c.expectClose(1009);
+  } finally {
+    c.destroy();
+  }
+});
+
+test('a message of exactly 64 KiB is accepted', async () => {
+  const c = await hostile();
+  try {
+    // 64 KiB of typing: runs of 100 letters each killed by Ctrl-U, then a line.
+    const unit = Buffer.from(`${'q'.repeat(100)}\x15`);
+    const payload = Buffer.alloc(64 * 1024);
+    for (let o = 0; o < payload.length; o += unit.length) unit.copy(payload, o);
+    const tail = Buffer.from('\x15exact\r');
+    tail.copy(payload, payload.length - tail.length);
+    assert.equal(payload.length, 65536);
+    await c.send(frame({ op: OP.BINARY, payload }));
+    await c.waitTerm('You typed: exact', { timeoutMs: 10000 });
+    assert.ok(!c.frames.some((f) => f.op === OP.CLOSE));
+  } finally {
+    c.destroy();
+  }
+});
+
+test('reserved opcodes -> 1002', async () => {
+  await expectCloseFor(frame({ op: 0x3, payload: 'x' }), 1002);
+  await expectCloseFor(frame({ op: 0xb, payload: 'x' }), 1002);
+});
+
+test('RSV bits set -> 1002', async () => {
+  await expectCloseFor(frame({ op: OP.BINARY, payload: 'x', rsv: 4 }), 1002);  // RSV1
+  await expectCloseFor(frame({ op: OP.PING, payload: 'x', rsv: 1 }), 1002);    // RSV3
+});
+
+test('continuation without a start -> 1002', async () => {
+  await expectCloseFor(frame({ op: OP.CONT, payload: 'x' }), 1002);
+});
+
+test('a new data frame inside a fragmented message -> 1002', async () => {
+  await expectCloseFor([
+    frame({ op: OP.BINARY, payload: 'a', fin: false }),
+    frame({ op: OP.BINARY, payload: 'b' }),
+  ], 1002);
+});
+
+test('control frames: fragmented or longer than 125 bytes -> 1002', async () => {
+  await expectCloseFor(frame({ op: OP.PING, payload: 'x', fin: false }), 1002);
+  await expectCloseFor(frame({ op: OP.PING, payload: Buffer.alloc(126, 0x70) }), 1002);
+  await expectCloseFor(frame({ op: OP.CLOSE, payload: Buffer.alloc(126, 0x70) }), 1002);
+});
+
+test('fragmented message with a ping interleaved: pong arrives, message processed', async () => {
+  const c = await hostile();
+  try {
+    const mark = c.frames.length;
+    await c.send(frame({ op: OP.BINARY, payload: 'frag', fin: false }));
+    await c.send(frame({ op: OP.PING, payload: 'mid-message' }));
+    const pong = await c.waitFrame((f) => f.op === OP.PONG, { from: mark, what: 'a pong' });
+    assert.equal(pong.payload.toString(), 'mid-message');
+    await c.send(frame({ op: OP.CONT, payload: 'ment', fin: false }));
+    await c.send(frame({ op: OP.CONT, payload: 'ed\r' }));
+    await c.waitTerm('You typed: fragmented');
+    // The pong came before the message was complete, so before its echo.
+    const idxPong = c.frames.indexOf(pong);
+    const idxEcho = c.frames.findIndex((f, i) => i > mark && f.op === OP.BINARY && f.payload.includes('You typed'));
+    assert.ok(idxPong < idxEcho);
+  } finally {
+    c.destroy();
+  }
+});
+
+test('close frame with an invalid code or a 1-byte payload -> 1002; bad UTF-8 reason -> 1007', async () => {
+  for (const code of [999, 1004, 1005, 1006, 1015, 2000, 5000])
+    await expectCloseFor(frame({ op: OP.CLOSE, payload: closePayload(code) }), 1002);
+  await expectCloseFor(frame({ op: OP.CLOSE, payload: Buffer.from([0x03]) }), 1002);
+  await expectCloseFor(frame({ op: OP.CLOSE, payload: Buffer.concat([closePayload(1000), Buffer.from([0xff])]) }), 1007);
+});
+
+test('bytes trickled one at a time still make frames', async () => {
+  const c = await hostile();
+  try {
+    const bytes = Buffer.concat([frame({ op: OP.BINARY, payload: 'slow' }), frame({ op: OP.BINARY, payload: 'ly\r' })]);
+    for (const b of bytes) {
+      await c.send(Buffer.from([b]));
+      await sleep(2);
+    }
+    await c.waitTerm('You typed: slowly');
+  } finally {
+    c.destroy();
+  }
+});
+
+// Known server bug (reported): src/http/transport.c feeds the bytes that followed
+// the handshake to the new WebSocket transport before the session handler exists,
+// so they are dropped.  Remove the todo once fixed.
+test('frames in the same packet as the handshake are not lost', {
+  todo: 'server drops frames pipelined behind the upgrade request',
+}, async () => {
+  const raw = await RawSocket.connect(srv.httpPort);
+  try {
+    await raw.write(Buffer.concat([
+      Buffer.from(upgradeRequest(srv.httpPort)),
+      frame({ op: OP.BINARY, payload: 'early\r' }),
+    ]));
+    const res = await readResponse(raw, { head: true });
+    assert.equal(res.status, 101);
+    const c = new RawWs(raw, srv.httpPort);
+    await c.waitTerm('You typed: early');
+  } finally {
+    raw.destroy();
+  }
+});
+
+test('an abrupt disconnect (no close frame) does not disturb others', async () => {
+  const c = await hostile();
+  await c.send(frame({ op: OP.BINARY, payload: 'half a li', fin: false }));
+  c.raw.sock.resetAndDestroy();
+  await assertServes(srv);
+});
+
+test('half-sent handshake is dropped after the header timeout; others are served meanwhile', async () => {
+  const raw = await RawSocket.connect(srv.httpPort);
+  const started = Date.now();
+  try {
+    await raw.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${srv.httpPort}\r\nUpgrade: websocket\r\n`);
+    // While it dawdles, other callers come and go.
+    let served = 0;
+    while (!raw.ended && Date.now() - started < 8000) {
+      await assertServes(srv);
+      served++;
+    }
+    assert.ok(served >= 3, `only ${served} callers served meanwhile`);
+    assert.equal(raw.ended, false, 'dropped before the header timeout (10 s)');
+    await raw.waitEnd(8000 * SLOW);
+    const took = Date.now() - started;
+    assert.ok(took >= 9500, `dropped after ${took} ms, before the 10 s timeout`);
+    assert.ok(took <= 13000 * SLOW, `dropped only after ${took} ms`);
+    assert.equal(raw.buf.length === 0 || !raw.buf.toString('latin1').startsWith('HTTP/1.1 101'), true,
+      'no upgrade for a half-sent handshake');
+  } finally {
+    raw.destroy();
+  }
+});
