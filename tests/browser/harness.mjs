@@ -18,7 +18,8 @@ const ARGS = [
 ];
 
 // A fresh browser with its own temporary profile. close() removes both.
-export async function launch()
+// `options` go to the browser context (viewport, deviceScaleFactor, hasTouch…).
+export async function launch(options = {})
 {
 	const profile = await mkdtemp(join(tmpdir(), 'carrier-chromium-'));
 	const context = await chromium.launchPersistentContext(profile, {
@@ -26,6 +27,7 @@ export async function launch()
 		headless: true,
 		args: ARGS,
 		viewport: { width: 1280, height: 800 },
+		...options,
 	});
 	return {
 		context,

@@ -66,7 +66,8 @@ before(async () => {
 	outDir = await mkdtemp(join(tmpdir(), 'carrier-web-'));
 	await promisify(execFile)(process.execPath, ['build.mjs', outDir], { cwd: webDir });
 	peer = await startPeer(outDir);
-	browser = await launch();
+	// A phone: touch, a narrow screen, three device pixels to the CSS pixel.
+	browser = await launch({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, hasTouch: true });
 	page = await browser.newPage();
 });
 
@@ -188,4 +189,21 @@ test('nothing typed ever travels in a text frame', async () => {
 		for (const f of c.frames.filter((x) => !x.binary))
 			assert.ok(['resize', 'resume'].includes(f.msg.type), JSON.stringify(f.msg));
 	assert.deepEqual(page.consoleErrors, []);
+});
+
+test('on a phone, a tap focuses the terminal and 80 columns fill the width', async () => {
+	await page.evaluate(() => document.activeElement && document.activeElement.blur());
+	assert.equal(await page.evaluate(() => document.activeElement.classList.contains('xterm-helper-textarea')), false);
+	await page.tap('#term');
+	// xterm's hidden textarea has focus: that is what raises the touch keyboard.
+	assert.equal(await page.evaluate(() => document.activeElement.classList.contains('xterm-helper-textarea')), true);
+	const m = await page.evaluate(() => ({
+		cols: window.carrier.term.cols,
+		used: document.querySelector('.xterm-screen').getBoundingClientRect().width,
+		width: document.getElementById('term').clientWidth,
+	}));
+	assert.equal(m.cols, 80);
+	assert.ok(m.used <= m.width, `the terminal (${m.used} px) overflows ${m.width} px`);
+	assert.ok(m.used >= 0.9 * m.width, `the terminal uses only ${m.used} of ${m.width} px`);
+	await page.screenshot({ path: '/tmp/carrier-page-phone.png' });
 });

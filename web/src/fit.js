@@ -78,6 +78,18 @@ export function fitTerminal(term, fitAddon, fontPx, preferredCell, dpr = 1)
 		setFontSize(term, sizeFor(cell));
 		dims = fitAddon.proposeDimensions();
 	}
+	// The jump above rounds down; take back any step that still fits.
+	if (cell < preferredCell && dims && dims.cols >= MIN_COLS) {
+		while (cell + 1 < preferredCell) {
+			setFontSize(term, sizeFor(cell + 1));
+			const bigger = fitAddon.proposeDimensions();
+			if (!bigger || !(bigger.cols >= MIN_COLS))
+				break;
+			cell++;
+			dims = bigger;
+		}
+		setFontSize(term, sizeFor(cell));
+	}
 	const px = sizeFor(cell);
 	if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows))
 		return px; // not laid out yet (hidden, zero size)
