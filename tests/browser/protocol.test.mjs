@@ -178,7 +178,7 @@ test('a normal close (log-off) waits for a key before calling again', async () =
 	const n = peer.conns.length;
 	await new Promise((r) => setTimeout(r, 1500));
 	assert.equal(peer.conns.length, n, 'no automatic reconnection after a log-off');
-	await page.click('#term');
+	await page.evaluate(() => window.carrier.term.focus());
 	await page.keyboard.press('Enter');
 	await until(async () => (await status(page)).state === 'connected', 'connected after a key');
 	assert.equal(peer.conns.length, n + 1);

@@ -90,7 +90,7 @@ function showStatus(state, info)
 	} else if (state === 'connecting') {
 		statusEl.textContent = 'Connecting\u2026';
 	} else if (state === 'closed') {
-		statusEl.textContent = 'Disconnected \u2014 press a key or tap here to call again';
+		statusEl.textContent = 'Disconnected \u2014 press a key or tap to call again';
 	} else if (state === 'reconnecting') {
 		const why = info.busy ? 'All lines are busy' : 'Disconnected';
 		const tick = () => {
@@ -113,9 +113,12 @@ document.addEventListener('visibilitychange', () => {
 
 // On phones the visual viewport shrinks when the on-screen keyboard opens;
 // size the page to it so the terminal refits above the keyboard.
+// (Height times scale: a pinch zoom changes the visual viewport's height too,
+// but is no reason to resize the terminal.)
 function syncHeight()
 {
-	const h = window.visualViewport ? window.visualViewport.height : window.innerHeight;
+	const vv = window.visualViewport;
+	const h = vv ? vv.height * vv.scale : window.innerHeight;
 	document.documentElement.style.setProperty('--app-height', `${h}px`);
 }
 if (window.visualViewport)
@@ -144,7 +147,12 @@ new ResizeObserver(() => {
 
 // A tap anywhere on the terminal focuses it, which raises the touch keyboard
 // (xterm's hidden textarea takes the input from there).
-container.addEventListener('click', () => term.focus());
+// After a log-off the same tap calls again.
+container.addEventListener('click', () => {
+	term.focus();
+	if (conn.state === 'closed')
+		conn.reconnectNow();
+});
 
 // ---- start ----
 
