@@ -35,7 +35,9 @@ struct http_reader {
 	bool done;
 	enum state state;
 	int cur;                /* kept header of the current line, -1 if ignored */
-	uint8_t first;          /* first byte of the request, for error mapping */
+	uint8_t method_state;   /* scan_method: 0 before, 1 in the word, 2 done */
+	uint8_t method_len;
+	char method[8];
 	size_t name_len;        /* may exceed NAME_CAP: then no kept header */
 	char name[NAME_CAP];
 	size_t head_seen;       /* bytes fed before the head was complete */
@@ -261,18 +263,47 @@ static const http_parser_settings settings = {
 	.on_message_complete = on_message_complete,
 };
 
-static int map_errno(const struct http_reader *r, enum http_errno e)
+static int map_errno(enum http_errno e)
 {
-	switch (e) {
-	case HPE_HEADER_OVERFLOW:
-		return 431;
-	case HPE_INVALID_METHOD:
-		/* A word we do not know is a method we do not allow; bytes that
-		 * do not even look like a method are a bad request. */
-		return (r->first >= 'A' && r->first <= 'Z') ? 405 : 400;
-	default:
-		return 400;
+	return e == HPE_HEADER_OVERFLOW ? 431 : 400;
+}
+
+/* The method word is judged here, before http-parser sees any of it, so that the
+ * verdict does not depend on where chunks end: a word of method characters other
+ * than GET or HEAD is 405, anything else in its place 400.  Scans data[0..n) up to
+ * and including the space after the word; *used says how far.  Once GET or HEAD is
+ * complete it is handed to http-parser.  Returns 0 or the status. */
+static int scan_method(struct http_reader *r, const uint8_t *data, size_t n, size_t *used)
+{
+	size_t i;
+
+	for (i = 0; i < n && r->method_state != 2; i++) {
+		uint8_t c = data[i];
+		if (r->method_state == 0 && (c == '\r' || c == '\n'))
+			continue;       /* blank lines before a request are allowed */
+		r->method_state = 1;
+		if (c == ' ') {
+			r->method_state = 2;
+			if (r->method_len == 0)
+				return 400;
+			if (!(r->method_len == 3 && memcmp(r->method, "GET", 3) == 0) &&
+			    !(r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0))
+				return 405;
+			r->method[r->method_len] = ' ';
+			size_t want = (size_t)r->method_len + 1;
+			size_t got = http_parser_execute(&r->parser, &settings, r->method, want);
+			if (got != want || HTTP_PARSER_ERRNO(&r->parser) != HPE_OK)
+				return 400;
+		} else if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+			return 400;
+		} else if (r->method_len == sizeof(r->method) - 1) {
+			return 405;     /* longer than GET or HEAD */
+		} else {
+			r->method[r->method_len++] = (char)c;
+		}
 	}
+	*used = i;
+	return 0;
 }
 
 int http_reader_feed(struct http_reader *r, const uint8_t *data, size_t len,
@@ -289,14 +320,6 @@ int http_reader_feed(struct http_reader *r, const uint8_t *data, size_t len,
 		size_t n = len - off;
 		bool in_head = r->state != S_HEADERS_DONE;
 
-		if (r->first == 0) {
-			for (size_t i = off; i < len; i++) {
-				if (data[i] != '\r' && data[i] != '\n') {
-					r->first = data[i] ? data[i] : 1;
-					break;
-				}
-			}
-		}
 		if (in_head) {
 			size_t room = HTTP_HEAD_MAX - r->head_seen;
 			if (room == 0) {
@@ -305,6 +328,17 @@ int http_reader_feed(struct http_reader *r, const uint8_t *data, size_t len,
 			}
 			if (n > room)
 				n = room;
+		}
+		if (r->method_state != 2) {
+			size_t used = 0;
+			int bad = scan_method(r, data + off, n, &used);
+			if (bad != 0) {
+				r->status = bad;
+				return -r->status;
+			}
+			r->head_seen += used;
+			off += used;
+			continue;
 		}
 		size_t got = http_parser_execute(&r->parser, &settings,
 						 (const char *)data + off, n);
@@ -320,7 +354,7 @@ int http_reader_feed(struct http_reader *r, const uint8_t *data, size_t len,
 		}
 		enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
 		if (e != HPE_OK || got != n) {
-			r->status = map_errno(r, e);
+			r->status = map_errno(e);
 			return -r->status;
 		}
 	}

@@ -213,7 +213,15 @@ static void test_methods(void **state)
 	assert_int_equal(status_of("DELETE /x HTTP/1.1\r\n\r\n"), -405);
 	assert_int_equal(status_of("CONNECT h:443 HTTP/1.1\r\n\r\n"), -405);
 	assert_int_equal(status_of("BREW /pot HTTP/1.1\r\n\r\n"), -405);
+	assert_int_equal(status_of("M-SEARCH * HTTP/1.1\r\n\r\n"), -405);
+	assert_int_equal(status_of("MKCALENDAR / HTTP/1.1\r\n\r\n"), -405);
+	assert_int_equal(status_of("\r\nPOST / HTTP/1.1\r\n\r\n"), -405);
+	assert_int_equal(status_of("GETS / HTTP/1.1\r\n\r\n"), -405);
 	assert_int_equal(status_of("get / HTTP/1.1\r\n\r\n"), -400);
+	assert_int_equal(status_of(" / HTTP/1.1\r\n\r\n"), -400);
+	assert_int_equal(status_of("GE\tT / HTTP/1.1\r\n\r\n"), -400);
+	/* the verdict comes before the URL is complete, however the bytes arrive */
+	assert_int_equal(status_of("POST http://h:bad|port/"), -405);
 	assert_int_equal(status_of("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), -400);
 }
 
