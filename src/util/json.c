@@ -47,6 +47,7 @@ static bool hex4(struct scan *s, uint32_t *v)
 static bool scan_string(struct scan *s, char *out, size_t cap, size_t *outlen)
 {
 	size_t n = 0;
+	uint32_t u8 = UTF8_ACCEPT;      /* raw bytes must be valid UTF-8 */
 	if (s->p >= s->end || *s->p != '"')
 		return false;
 	s->p++;
@@ -55,6 +56,10 @@ static bool scan_string(struct scan *s, char *out, size_t cap, size_t *outlen)
 		uint8_t enc[4];
 		size_t elen = 1;
 		enc[0] = ch;
+		if (!utf8_validate(&u8, &ch, 1))
+			return false;
+		if (u8 != UTF8_ACCEPT)
+			goto copy;             /* inside a multi-byte sequence */
 		if (ch == '"') {
 			if (outlen)
 				*outlen = n;
@@ -98,6 +103,7 @@ static bool scan_string(struct scan *s, char *out, size_t cap, size_t *outlen)
 				return false;
 			}
 		}
+copy:
 		if (out) {
 			if (n + elen >= cap)
 				return false;
