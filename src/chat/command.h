@@ -74,8 +74,9 @@ enum chat_parse_status {
 struct chat_parse {
 	enum chat_parse_status status;
 	const struct chat_command *cmd;    /* COMMAND, USAGE: a row of the table */
-	const char *text;                  /* TEXT: borrowed from the line, not    */
-	size_t text_len;                   /* NUL-terminated at text_len           */
+	const char *text;                  /* TEXT: points into the line (borrowed); */
+	size_t text_len;                   /* use text_len, text[text_len] may be  */
+	                                   /* a trailing space rather than a NUL   */
 	struct chat_args args;             /* COMMAND (and USAGE: what was given)  */
 	char *store;                       /* owns the argument strings            */
 };

@@ -34,6 +34,9 @@
 
 #define CHAT_SANITIZE_MAX_MARKS 4
 
+/* A sensible bound for one chat line, in code points (the room may use its own). */
+#define CHAT_LINE_MAX_CHARS 400
+
 /* in: len bytes, anything (may contain NUL).  out: outcap >= 1 bytes, caller-owned.
  * Returns the output length in bytes (out[ret] == '\0'). */
 size_t chat_sanitize(const char *in, size_t len, char *out, size_t outcap,
