@@ -102,11 +102,17 @@ function showStatus(state, info)
 	}
 }
 statusEl.addEventListener('click', () => conn.reconnectNow());
-// Back online, or back to the tab: no reason to sit out the backoff.
-window.addEventListener('online', () => conn.reconnectNow());
+// Back online, or back to the tab: no reason to sit out the backoff. (Not
+// after a log-off: that call waits for the caller.)
+function retrySoon()
+{
+	if (conn.state === 'reconnecting')
+		conn.reconnectNow();
+}
+window.addEventListener('online', retrySoon);
 document.addEventListener('visibilitychange', () => {
 	if (document.visibilityState === 'visible')
-		conn.reconnectNow();
+		retrySoon();
 });
 
 // ---- layout ----
