@@ -203,6 +203,12 @@ void conn_send(struct conn *c, struct buf *b)
 	}
 }
 
+void conn_send_control(struct conn *c, const char *json, size_t len)
+{
+	if (!c->closing && c->transport->send_control)
+		c->transport->send_control(c, json, len);
+}
+
 void conn_write_term(struct conn *c, const void *data, size_t len)
 {
 	if (len == 0 || c->transport->frame == NULL)
@@ -482,5 +488,7 @@ void conn_sweep(struct conn_set *set, uint64_t now_ms)
 		}
 		if (!c->closing && c->transport->on_tick)
 			c->transport->on_tick(c, now_ms);
+		if (!c->closing && c->handler && c->handler->on_tick)
+			c->handler->on_tick(c, now_ms);
 	}
 }

@@ -43,6 +43,9 @@ struct transport {
 	void (*shutdown)(struct conn *c, uint16_t code, const char *reason);
 	/* The conn is being freed: release transport state. */
 	void (*destroy)(struct conn *c);
+	/* Send a control message (JSON) to the page; NULL where the transport has no
+	 * control channel (telnet). */
+	void (*send_control)(struct conn *c, const char *json, size_t len);
 	enum conn_variant variant;
 };
 
@@ -54,6 +57,8 @@ struct conn_handler {
 	void (*on_control)(struct conn *c, const char *json, size_t len);
 	/* The output queue fell back under its low water mark after dropping output. */
 	void (*on_drain)(struct conn *c, uint64_t dropped);
+	/* Once every sweep interval (timeouts).  May close c. */
+	void (*on_tick)(struct conn *c, uint64_t now_ms);
 	/* The connection is closing; called once.  The handler must forget c. */
 	void (*on_close)(struct conn *c);
 };
@@ -101,6 +106,8 @@ bool conn_send_shared(struct conn *c, struct buf *b);
 /* Queue b for this connection alone (a screen, an echo, a handshake).  Never
  * dropped; a peer that lets its queue pass the hard limit is closed instead. */
 void conn_send(struct conn *c, struct buf *b);
+/* A control message for the page (dropped where the transport has none). */
+void conn_send_control(struct conn *c, const char *json, size_t len);
 /* Frame terminal bytes with the conn's transport and queue them (conn_send). */
 void conn_write_term(struct conn *c, const void *data, size_t len);
 /* Wire bytes for term in c's variant, framed once per variant: cache[] holds one

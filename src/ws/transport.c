@@ -136,6 +136,7 @@ static const struct transport ws_transport = {
 	.on_tick = ws_on_tick,
 	.shutdown = ws_shutdown,
 	.destroy = ws_destroy,
+	.send_control = ws_transport_send_text,
 	.variant = CONN_VARIANT_WS,
 };
 
