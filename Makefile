@@ -68,7 +68,7 @@ WEB_SRC := $(wildcard web/src/* web/index.html web/build.mjs)
 web: $(BUILD)/web/.stamp
 $(BUILD)/web/.stamp: $(WEB_SRC) web/package-lock.json
 	@test -d web/node_modules || { echo "web/node_modules missing: run 'make deps'"; exit 1; }
-	cd web && node build.mjs ../$(BUILD)/web
+	cd web && node build.mjs $(abspath $(BUILD))/web
 	cp -r art $(BUILD)/
 	@touch $@
 

@@ -3,12 +3,14 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "bbs/usercli.h"
 #include "config/config.h"
 #include "server.h"
 #include "util/log.h"
@@ -22,6 +24,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: carrier [--config FILE] [--http [ADDR:]PORT] [--telnet [ADDR:]PORT]\n"
 	        "               [--db PATH] [--help] [--version]\n"
+	        "       carrier [--config FILE] [--db PATH] user add|list|passwd|level|delete ...\n"
 	        "\n"
 	        "  --config FILE         settings (TOML); default: ./carrier.toml if present\n"
 	        "  --http [ADDR:]PORT    web and WebSocket listener (default 0.0.0.0:8080)\n"
@@ -74,7 +77,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *http = NULL, *telnet = NULL, *db = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:H:T:d:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:H:T:d:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'H': http = optarg; break;
@@ -85,7 +88,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
+	bool user_cmd = optind < argc && strcmp(argv[optind], "user") == 0;
+	if (optind < argc && !user_cmd) {
 		fprintf(stderr, "carrier: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -107,6 +111,8 @@ int main(int argc, char **argv)
 	}
 	if (db)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
+	if (user_cmd)
+		return usercli_main(argc - optind, argv + optind, cfg.db_path);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
