@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Idle WebSocket connections: how many one server holds, what each costs in user-space
+memory, and the time from TCP accept to the first byte of the welcome screen.
+
+For every count N (and every repeat) a fresh server is started on a free loopback port,
+its memory read with no connections, then build/bench/wsload opens N WebSocket
+connections, each waits for its welcome screen, and the server's memory is read again
+while they idle:
+
+  VmRSS          /proc/PID/status: resident pages (user space only)
+  Private_Dirty  /proc/PID/smaps_rollup: pages this process wrote (heap, stacks, .bss)
+  heap           live malloc'd bytes counted by build/bench/malloc_count.so (LD_PRELOAD):
+                 usable size of every live block, plus glibc's 8-byte chunk header each
+
+bytes per connection = (mem(N) - mem(0)) / N, per reading; medians across repeats.
+Kernel socket buffers are kernel memory and appear in none of these.
+
+Usage: bench/idle.py [--counts 1000,5000,...] [--repeats 3] [--json FILE]
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MC_CLASSES = 258
+MC_FMT = "<6Q" + "Q" * (2 * MC_CLASSES)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def read_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "VmData"):
+                out[k] = int(v.split()[0]) * 1024
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Private_Dirty", "Anonymous", "Rss"):
+                out["smaps_" + k] = int(v.split()[0]) * 1024
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        out["cpu_s"] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def read_mc(path):
+    """The malloc counter's file: live bytes and blocks, and live blocks by size class."""
+    if path is None or not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        data = f.read(struct.calcsize(MC_FMT))
+    if len(data) < struct.calcsize(MC_FMT):
+        return None
+    v = struct.unpack(MC_FMT, data)
+    if v[0] != 0x31746E636C6C616D:
+        return None
+    cls = [(v[6 + 2 * i], v[7 + 2 * i]) for i in range(MC_CLASSES)]
+    return {"live_bytes": v[1], "live_blocks": v[2], "allocs": v[3], "frees": v[4],
+            "classes": cls,
+            # what the blocks occupy in the heap: usable size + 8-byte chunk header
+            "heap_bytes": v[1] + 8 * v[2]}
+
+
+def mem_snapshot(pid, mc_path):
+    s = read_status(pid)
+    mc = read_mc(mc_path)
+    if mc is not None:
+        s["heap"] = mc["heap_bytes"]
+        s["heap_blocks"] = mc["live_blocks"]
+        s["classes"] = mc["classes"]
+    return s
+
+
+class Server:
+    def __init__(self, args, cpu):
+        self.dir = tempfile.mkdtemp(prefix="carrier-bench-")
+        self.mc_path = os.path.join(self.dir, "malloc_count") if args.malloc_count else None
+        env = dict(os.environ)
+        if self.mc_path:
+            env["MALLOC_COUNT_FILE"] = self.mc_path
+            env["LD_PRELOAD"] = args.malloc_count
+        self.err_path = os.path.join(self.dir, "stderr")
+        self.err = open(self.err_path, "w")
+        cmd = [args.carrier, "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0",
+               "--db", os.path.join(self.dir, "carrier.db")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
+                                     env=env, preexec_fn=pin(cpu))
+        self.port = None
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open(self.err_path) as f:
+                text = f.read()
+            for line in text.splitlines():
+                if "http listening on 127.0.0.1:" in line:
+                    self.port = int(line.rsplit(":", 1)[1])
+            if self.port and " ready" in text:
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("carrier exited: " + text)
+            time.sleep(0.02)
+        else:
+            self.stop()
+            raise RuntimeError("carrier did not become ready")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        for name in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, name))
+        os.rmdir(self.dir)
+
+
+def pin(cpu):
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def parse_kv(line):
+    return {k: float(v) for k, v in (t.split("=", 1) for t in line.split()[1:])}
+
+
+def one_reading(args, n, inflight):
+    srv = Server(args, args.server_cpu)
+    try:
+        time.sleep(args.settle)
+        base = mem_snapshot(srv.proc.pid, srv.mc_path)
+        cmd = [args.wsload, "-p", str(srv.port), "-n", str(n), "-c", str(inflight),
+               "-t", "30", "-H", "0", "-q"]
+        wl = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                              preexec_fn=pin(args.client_cpu))
+        result, report = None, []
+        for line in wl.stdout:
+            report.append(line.rstrip())
+            if line.startswith("RESULT "):
+                result = parse_kv(line)
+                break
+        if result is None:
+            wl.wait()
+            raise RuntimeError("wsload ended without a result:\n" + "\n".join(report))
+        time.sleep(args.settle)
+        if not srv.alive():
+            raise RuntimeError("carrier died under load")
+        after = mem_snapshot(srv.proc.pid, srv.mc_path)
+        wl.send_signal(signal.SIGTERM)
+        held = None
+        for line in wl.stdout:
+            if line.startswith("HELD "):
+                held = parse_kv(line)
+        wl.wait()
+    finally:
+        srv.stop()
+    est = int(result["established"])
+    r = {"n": n, "established": est, "failed": int(result["failed"]),
+         "held": int(held["open"]) if held else None,
+         "a2fb_median_us": result["a2fb_median_us"], "a2fb_p99_us": result["a2fb_p99_us"],
+         "a2fb_max_us": result["a2fb_max_us"],
+         "wsload_cpu_s": result["cpu_s"], "wsload_wall_s": result["wall_s"],
+         "server_cpu_s": after["cpu_s"] - base["cpu_s"],
+         "base": {k: v for k, v in base.items() if k != "classes"},
+         "after": {k: v for k, v in after.items() if k != "classes"}}
+    for key, name in (("VmRSS", "rss"), ("smaps_Private_Dirty", "dirty"), ("heap", "heap")):
+        if key in base and key in after and est > 0:
+            r[name + "_per_conn"] = (after[key] - base[key]) / est
+    if "classes" in base and "classes" in after and est > 0:
+        diff = []
+        for i, ((b0, s0), (b1, s1)) in enumerate(zip(base["classes"], after["classes"])):
+            if b1 - b0 > 0:
+                diff.append({"usable": "> 4096" if i == MC_CLASSES - 1 else f"{16 * (i - 1) + 1}..{16 * i}",
+                             "blocks_per_conn": (b1 - b0) / est,
+                             "bytes_per_conn": (s1 - s0 + 8 * (b1 - b0)) / est})
+        diff.sort(key=lambda d: -d["bytes_per_conn"])
+        r["classes"] = diff
+    return r
+
+
+def med(rs, key):
+    vals = [r[key] for r in rs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, spec=".0f"):
+    return "-" if v is None else format(v, spec)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--counts", default="1000,5000,10000,15000,18000")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--inflight", type=int, default=64,
+                    help="connects/handshakes in flight while filling the server")
+    ap.add_argument("--latency-conns", type=int, default=2000,
+                    help="connections opened one at a time to time accept-to-first-byte unloaded")
+    ap.add_argument("--settle", type=float, default=0.5, help="seconds before each memory reading")
+    ap.add_argument("--carrier", default=os.path.join(ROOT, "build/carrier"))
+    ap.add_argument("--wsload", default=os.path.join(ROOT, "build/bench/wsload"))
+    ap.add_argument("--malloc-count", default=os.path.join(ROOT, "build/bench/malloc_count.so"),
+                    help="LD_PRELOAD heap counter ('' to run without)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin server and wsload to CPUs")
+    ap.add_argument("--json", default=os.path.join(ROOT, "build/bench/idle.json"))
+    args = ap.parse_args()
+    if args.malloc_count and not os.path.exists(args.malloc_count):
+        log(f"no {args.malloc_count}: heap not counted")
+        args.malloc_count = None
+    ncpu = len(os.sched_getaffinity(0))
+    if args.no_pin or ncpu < 2:
+        args.server_cpu = args.client_cpu = None
+    else:
+        cpus = sorted(os.sched_getaffinity(0))
+        args.server_cpu, args.client_cpu = cpus[0], cpus[1]
+    counts = [int(x) for x in args.counts.split(",") if x]
+    t_start = time.time()
+
+    rows = []
+    for n in counts:
+        rs = []
+        for i in range(args.repeats):
+            r = one_reading(args, n, args.inflight)
+            log(f"N={n} run {i + 1}: established {r['established']} failed {r['failed']} "
+                f"held {r['held']}; per conn: RSS {fmt(r.get('rss_per_conn'))} B, "
+                f"Private_Dirty {fmt(r.get('dirty_per_conn'))} B, heap {fmt(r.get('heap_per_conn'))} B; "
+                f"a2fb median {r['a2fb_median_us']:.0f} us p99 {r['a2fb_p99_us']:.0f} us; "
+                f"wsload CPU {r['wsload_cpu_s']:.2f} s, server CPU {r['server_cpu_s']:.2f} s")
+            rs.append(r)
+        rows.append({"n": n, "runs": rs,
+                     **{k: med(rs, k) for k in ("established", "failed", "held", "rss_per_conn",
+                                                "dirty_per_conn", "heap_per_conn", "a2fb_median_us",
+                                                "a2fb_p99_us", "a2fb_max_us", "wsload_cpu_s",
+                                                "wsload_wall_s", "server_cpu_s")}})
+
+    # Accept to first byte with nothing else going on: one connection at a time.
+    lat = []
+    if args.latency_conns > 0:
+        for i in range(args.repeats):
+            r = one_reading(args, args.latency_conns, 1)
+            log(f"unloaded a2fb run {i + 1}: median {r['a2fb_median_us']:.0f} us "
+                f"p99 {r['a2fb_p99_us']:.0f} us max {r['a2fb_max_us']:.0f} us")
+            lat.append(r)
+
+    # Marginal cost: least-squares slope of memory against established connections.
+    def slope(key):
+        pts = [(r["established"], r["after"][key] - r["base"][key])
+               for row in rows for r in row["runs"] if key in r["after"] and r["established"] > 0]
+        if len(set(p[0] for p in pts)) < 2:
+            return None
+        mx = statistics.mean(p[0] for p in pts)
+        my = statistics.mean(p[1] for p in pts)
+        return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
+
+    slopes = {"rss": slope("VmRSS"), "dirty": slope("smaps_Private_Dirty"), "heap": slope("heap")}
+    biggest = max((row for row in rows if row["established"] == row["n"]),
+                  key=lambda row: row["n"], default=rows[-1])
+
+    print()
+    print(f"Idle WebSocket connections, medians of {args.repeats} runs (fresh server each); "
+          f"bytes per connection = (mem(N) - mem(0)) / N")
+    print(f"{'N':>6} {'held':>6} {'failed':>6} {'RSS B/conn':>11} {'PrivDirty B/conn':>17} "
+          f"{'heap B/conn':>12} {'a2fb med us':>12} {'a2fb p99 us':>12} {'wsload CPU s':>13} "
+          f"{'server CPU s':>13}")
+    for row in rows:
+        print(f"{row['n']:>6} {fmt(row['held']):>6} {fmt(row['failed']):>6} "
+              f"{fmt(row['rss_per_conn']):>11} {fmt(row['dirty_per_conn']):>17} "
+              f"{fmt(row['heap_per_conn']):>12} {fmt(row['a2fb_median_us']):>12} "
+              f"{fmt(row['a2fb_p99_us']):>12} {fmt(row['wsload_cpu_s'], '.2f'):>13} "
+              f"{fmt(row['server_cpu_s'], '.2f'):>13}")
+    print(f"marginal cost (least-squares slope over all runs): RSS {fmt(slopes['rss'])} B, "
+          f"Private_Dirty {fmt(slopes['dirty'])} B, heap {fmt(slopes['heap'])} B per connection")
+    if lat:
+        print(f"accept to first byte, {args.latency_conns} connections one at a time: "
+              f"median {fmt(med(lat, 'a2fb_median_us'))} us, p99 {fmt(med(lat, 'a2fb_p99_us'))} us, "
+              f"max {fmt(med(lat, 'a2fb_max_us'))} us")
+    cls = biggest["runs"][0].get("classes")
+    if cls:
+        print(f"live heap blocks added per connection at N={biggest['n']} (usable size, bytes incl. 8 B header):")
+        for d in cls[:8]:
+            print(f"  {d['usable']:>12} B: {d['blocks_per_conn']:.2f} blocks, {d['bytes_per_conn']:.0f} B")
+    print(f"total time {time.time() - t_start:.0f} s; server on CPU {args.server_cpu}, "
+          f"wsload on CPU {args.client_cpu}")
+
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump({"rows": rows, "unloaded": lat, "slopes": slopes,
+                   "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}, f, indent=1)
+    print(f"details: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
