@@ -1,5 +1,25 @@
 /* The server's settings: built-in defaults, then carrier.toml, then the command
- * line.  A plain value type; see carrier.toml for what each setting means. */
+ * line.  The shipped carrier.toml documents every key with its default.
+ *
+ *   struct config cfg;
+ *   struct config_diag diag;
+ *   config_defaults(&cfg, share_dir);
+ *   if (config_load(&cfg, "carrier.toml", &diag) != 0) ... print diag.errors, exit
+ *   ... print diag.warnings, apply command-line flags, run ...
+ *   config_free(&cfg);
+ *
+ * Memory: struct config is a value type except for the menus, which it owns after
+ * config_load (config_defaults points them at static built-in menus, so a config
+ * that was never loaded needs no config_free, though calling it is harmless).  A
+ * shallow copy (`srv->cfg = *cfg`) borrows the original's menus: free exactly one
+ * of them, after the last use of the other.
+ *
+ * Paths: `database` relative to the working directory (as the default
+ * data/carrier.db is); `web_root` and `art_dir` relative to the directory of the
+ * config file.
+ *
+ * Levels: a caller's level is an integer 0..LEVEL_MAX; a menu item with min_level
+ * N is shown to callers at level N or above (0: everyone). */
 #ifndef CARRIER_CONFIG_CONFIG_H
 #define CARRIER_CONFIG_CONFIG_H
 
@@ -8,40 +28,144 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define LEVEL_USER 10          /* a newly registered caller */
+#define LEVEL_VALIDATED 20     /* a caller the sysop has vouched for */
+#define LEVEL_SYSOP 100        /* the sysop, and handles in sysop_handles */
+#define LEVEL_MAX 255
+
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_MAX_SYSOPS 16
+#define CONFIG_NAME_MAX 32     /* menu, command and handle names, with the NUL */
+#define CONFIG_TEXT_MAX 64     /* menu titles and item names, with the NUL */
 
 struct listen_addr {
 	char host[64];
 	int port;              /* 0: pick a free port (tests); -1: disabled */
 };
 
+enum config_item_type {
+	CONFIG_ITEM_COMMAND,   /* run `command` */
+	CONFIG_ITEM_SUBMENU,   /* open the menu named `submenu` */
+};
+
+struct config_menu_item {
+	char hotkey;                     /* printable ASCII, not space; letters upper-case */
+	char name[CONFIG_TEXT_MAX];      /* what the menu shows, UTF-8, no control chars */
+	enum config_item_type type;
+	char command[CONFIG_NAME_MAX];   /* CONFIG_ITEM_COMMAND: a name config_command_known
+	                                  * accepts; else "" */
+	char submenu[CONFIG_NAME_MAX];   /* CONFIG_ITEM_SUBMENU: an existing menu; else "" */
+	int order;                       /* items are sorted by it (ties: file order) */
+	int min_level;                   /* 0..LEVEL_MAX: hidden from callers below it */
+};
+
+struct config_menu {
+	char name[CONFIG_NAME_MAX];      /* "main" is where callers start */
+	char title[CONFIG_TEXT_MAX];
+	const struct config_menu_item *items;   /* sorted by order; n_items >= 1 */
+	size_t n_items;
+};
+
 struct config {
+	/* [server] */
 	struct listen_addr http;
 	struct listen_addr telnet;
 	char db_path[PATH_MAX];
 	char web_root[PATH_MAX];
 	char art_dir[PATH_MAX];
-
-	char bbs_name[64];
-	char tagline[128];
-
 	char allowed_origins[CONFIG_MAX_ORIGINS][128];
 	size_t n_allowed_origins;
 
+	/* [bbs] */
+	char bbs_name[64];
+	char tagline[128];
+	char sysop[CONFIG_NAME_MAX];      /* the sysop's name, as shown to callers */
+	unsigned max_nodes;               /* concurrent callers; one more hears "line busy" */
+	char sysop_handles[CONFIG_MAX_SYSOPS][CONFIG_NAME_MAX];  /* get LEVEL_SYSOP */
+	size_t n_sysop_handles;
+	unsigned login_timeout_s;         /* a login/registration prompt idle this long: bye */
+	unsigned idle_timeout_s;          /* a menu idle this long: bye; 0 never */
+	unsigned max_login_failures;      /* this many failures in a row lock a handle out */
+	unsigned lockout_minutes;         /* ... for this long; 0: no lockout */
+	unsigned last_callers;            /* how many the last-callers list shows */
+	unsigned long long password_ops;  /* Argon2id opslimit for new hashes */
+	size_t password_mem;              /* Argon2id memlimit, bytes */
+	unsigned session_days;            /* a session token expires after this */
+
+	/* [chat] */
+	char chat_room_name[64];
+	unsigned chat_scrollback;         /* lines shown on entry */
+	unsigned chat_capacity;           /* callers in the room at once */
+	unsigned chat_history;            /* events kept in the room's ring */
+	unsigned chat_max_line;           /* code points a caller may say at once */
+	double chat_flood_rate;           /* lines per second regained */
+	unsigned chat_flood_burst;        /* lines that may be said at once */
+	unsigned chat_coalesce_ms;        /* join/leave window; 0: announce each at once */
+
+	/* [websocket] */
 	uint32_t ws_max_message;          /* bytes, 1009 beyond */
 	unsigned ws_ping_interval_s;      /* ping a quiet peer after this long */
 	unsigned ws_ping_timeout_s;       /* drop it if no pong within this */
+	/* [http] */
 	unsigned http_header_timeout_s;   /* a request's headers must arrive within this */
 	unsigned http_idle_timeout_s;     /* keep-alive connections idle longer are closed */
-
+	/* [limits] */
 	size_t out_high_water;            /* per-connection output queue marks, bytes */
 	size_t out_low_water;
 	size_t out_hard_limit;
+
+	/* [[menu.NAME]], [menu_titles]: the menus, in file order ("main" first in the
+	 * built-in ones).  Owned (see above); look them up with config_menu_find. */
+	const struct config_menu *menus;
+	size_t n_menus;
+	bool menus_owned;                 /* private: menus are on the heap */
 };
 
-/* Fill in the embedded defaults.  share_dir is where web/ and art/ live (the
- * directory of the executable). */
+/* What config_load found.  Each message is complete and printable as is:
+ * "carrier.toml:12:8: \"max_nodes\" must be an integer from 1 to 10000",
+ * "carrier.toml:3:1: warning: unknown key \"fooo\" in [server]".  Only the first
+ * CONFIG_DIAG_MAX of each are kept; n_errors/n_warnings count all of them. */
+#define CONFIG_DIAG_MAX 16
+#define CONFIG_DIAG_LEN 512
+struct config_diag {
+	char errors[CONFIG_DIAG_MAX][CONFIG_DIAG_LEN];
+	size_t n_errors;
+	char warnings[CONFIG_DIAG_MAX][CONFIG_DIAG_LEN];
+	size_t n_warnings;
+};
+
+/* The commands a menu item may name.  The BBS adds a row to the table in
+ * config.c for each command it implements. */
+struct config_command {
+	const char *name;
+	const char *what;
+};
+extern const struct config_command config_commands[];
+extern const size_t config_n_commands;
+bool config_command_known(const char *name);
+
+/* Fill in the embedded defaults, including the built-in menus (static; nothing to
+ * free).  share_dir is where web/ and art/ live (the directory of the executable). */
 void config_defaults(struct config *cfg, const char *share_dir);
+
+/* Read the TOML file at path and lay its values over *cfg (normally the defaults).
+ * Returns 0 on success (diag may still hold warnings), -1 if the file cannot be
+ * read or holds any error (diag->n_errors > 0); then *cfg is left unchanged.
+ * diag is always reset first.  A [menu] table in the file replaces all the menus
+ * of *cfg; without one, *cfg's menus stay (their titles may still be set). */
+int config_load(struct config *cfg, const char *path, struct config_diag *diag);
+
+/* The same on text[0..len) already in memory; path names it in messages and
+ * anchors relative web_root/art_dir.  No I/O. */
+int config_load_text(struct config *cfg, const char *text, size_t len, const char *path,
+		     struct config_diag *diag);
+
+/* Release the menus cfg owns and point it back at the built-in ones.  Safe on a
+ * config that was never loaded, and twice. */
+void config_free(struct config *cfg);
+
+/* The menu with this name, or NULL.  Borrowed from cfg. */
+const struct config_menu *config_menu_find(const struct config *cfg, const char *name);
 
 /* Parse "[ADDR:]PORT" into addr (keeping addr's host when none is given).
  * False on a malformed value. */
