@@ -308,7 +308,7 @@ static const struct key_spec bbs_keys[] = {
 	UINT("idle_timeout", idle_timeout_s, 0, 86400),
 	UINT("max_login_failures", max_login_failures, 1, 100),
 	UINT("lockout_minutes", lockout_minutes, 0, 10080),
-	UINT("last_callers", last_callers, 1, 1000),
+	UINT("last_callers", last_callers, 1, 100),
 	PW("password_ops", K_PW_OPS, password_ops, 1, 1000),
 	PW("password_mem", K_PW_MEM, password_mem, 8192, 4 * GIB),
 	UINT("session_days", session_days, 1, 3650),
@@ -784,6 +784,11 @@ static void load_menus(struct loader *ld, const struct toml_value *tbl, struct m
 		if (toml_type(arr) != TOML_ARRAY || toml_array_len(arr) == 0) {
 			ERROR(ld, arr, "menu \"%s\" must be a list of items, each written as "
 			      "[[menu.%s]]", key, key);
+			continue;
+		}
+		if (toml_array_len(arr) > CONFIG_MENU_ITEMS_MAX) {
+			ERROR(ld, toml_array_at(arr, CONFIG_MENU_ITEMS_MAX), "menu \"%s\" has more "
+			      "than %d items", key, CONFIG_MENU_ITEMS_MAX);
 			continue;
 		}
 		size_t n = toml_array_len(arr);

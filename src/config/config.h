@@ -37,6 +37,7 @@
 #define CONFIG_MAX_SYSOPS 16
 #define CONFIG_NAME_MAX 32     /* menu, command and handle names, with the NUL */
 #define CONFIG_TEXT_MAX 64     /* menu titles and item names, with the NUL */
+#define CONFIG_MENU_ITEMS_MAX 64
 
 struct listen_addr {
 	char host[64];
@@ -63,7 +64,7 @@ struct config_menu {
 	char name[CONFIG_NAME_MAX];      /* "main" is where callers start */
 	char title[CONFIG_TEXT_MAX];
 	const struct config_menu_item *items;   /* sorted by order; n_items >= 1 */
-	size_t n_items;
+	size_t n_items;                         /* 1..CONFIG_MENU_ITEMS_MAX */
 };
 
 struct config {
@@ -87,7 +88,7 @@ struct config {
 	unsigned idle_timeout_s;          /* a menu idle this long: bye; 0 never */
 	unsigned max_login_failures;      /* this many failures in a row lock a handle out */
 	unsigned lockout_minutes;         /* ... for this long; 0: no lockout */
-	unsigned last_callers;            /* how many the last-callers list shows */
+	unsigned last_callers;            /* how many the last-callers list shows, <= 100 */
 	unsigned long long password_ops;  /* Argon2id opslimit for new hashes */
 	size_t password_mem;              /* Argon2id memlimit, bytes */
 	unsigned session_days;            /* a session token expires after this */

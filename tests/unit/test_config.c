@@ -591,6 +591,13 @@ static void test_error_items(void **state)
 	expect_error("[[menu.\"ma in\"]]\n" ITEM("C", "command", "command = \"who\""),
 		     "carrier.toml:1:8: menu name \"ma in\" must be 1 to 31 letters, digits, \"_\" "
 		     "or \"-\"");
+	/* 65 items (hotkeys need not be unique for this error to come first) */
+	char many[8192] = "";
+	for (int i = 0; i < CONFIG_MENU_ITEMS_MAX + 1; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "[[menu.main]]\n");
+	expect_error(many, "carrier.toml:65:8: menu \"main\" has more than 64 items");
+	expect_error("[bbs]\nlast_callers = 101\n",
+		     "carrier.toml:2:1: \"last_callers\" must be an integer from 1 to 100");
 	expect_error("[menu_titles]\nmain = 3\n",
 		     "carrier.toml:2:1: a menu title must be a string of 1 to 63 bytes without "
 		     "control characters");
