@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bbs/bbs.h"
 #include "bbs/session.h"
 #include "http/transport.h"
 #include "util/log.h"
@@ -53,7 +54,11 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 		.drain_timeout_ms = 5000,
 	};
 	conn_set_init(&srv->conns, srv, &limits);
-	srv->bbs = bbs_new(&srv->cfg);
+	srv->bbs = bbs_new(loop, &srv->cfg);
+	if (srv->bbs == NULL) {
+		free(srv);
+		return NULL;
+	}
 	srv->site = http_site_new(&srv->cfg, terminal_open, srv);
 	return srv;
 }

@@ -3,60 +3,73 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "bbs/password.h"
 #include "bbs/states.h"
-#include "term/art.h"
+#include "chat/room.h"
+#include "store/store.h"
+#include "term/ansi.h"
 #include "term/lineedit.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SESSION_LINE_LIMIT 240
-
-struct bbs {
-	const struct config *cfg;           /* borrowed from the server */
-	struct buf *welcome_art;            /* UTF-8, or NULL when missing */
-	struct sbuf scratch;                /* output being built, for one session */
-	struct session *scratch_owner;
-};
+#define TYPEAHEAD_MAX 512
 
 struct session {
 	struct bbs *bbs;
 	struct conn *conn;
 	const struct session_state *state;
 	struct lineedit *le;
+	struct password_job *job;
+	void *flow;
+	size_t flow_size;
+	void *chat;                      /* chat room membership, or NULL */
+	struct sbuf typeahead;           /* input a waiting state has not taken */
+	struct session_user user;
+	struct session_menu_nav menu;
+	const char *doing;
+	uint64_t connected_ms;
+	uint64_t last_input_ms;
+	uint64_t wake_ms;
+	unsigned node;
 	uint16_t cols, rows;
+	bool in_input;                   /* on_input is running: do not replay */
 };
 
 static const struct conn_handler session_handler;
 
-struct bbs *bbs_new(const struct config *cfg)
-{
-	struct bbs *bbs = xcalloc(1, sizeof(*bbs));
-	char path[PATH_MAX + 32];
-	bbs->cfg = cfg;
-	snprintf(path, sizeof(path), "%s/welcome.ans", cfg->art_dir);
-	bbs->welcome_art = art_load_utf8(path);
-	if (bbs->welcome_art == NULL)
-		log_warn("no welcome art at %s", path);
-	return bbs;
-}
-
-void bbs_free(struct bbs *bbs)
-{
-	if (bbs == NULL)
-		return;
-	buf_unref(bbs->welcome_art);
-	sbuf_free(&bbs->scratch);
-	free(bbs);
-}
-
-const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
-const struct buf *bbs_welcome_art(const struct bbs *bbs) { return bbs->welcome_art; }
-
 struct conn *session_conn(const struct session *s) { return s->conn; }
 struct bbs *session_bbs(const struct session *s) { return s->bbs; }
+unsigned session_node(const struct session *s) { return s->node; }
 unsigned session_cols(const struct session *s) { return s->cols; }
 unsigned session_rows(const struct session *s) { return s->rows; }
+uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
+uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
+const struct session_user *session_user(const struct session *s) { return &s->user; }
+bool session_logged_in(const struct session *s) { return s->user.id != 0; }
+const struct session_state *session_state(const struct session *s) { return s->state; }
+void session_set_wake(struct session *s, uint64_t at_ms) { s->wake_ms = at_ms; }
+uint64_t session_wake(const struct session *s) { return s->wake_ms; }
+void *session_chat(struct session *s) { return s->chat; }
+struct session_menu_nav *session_menu_nav(struct session *s) { return &s->menu; }
+void session_set_chat(struct session *s, void *member) { s->chat = member; }
+void session_set_job(struct session *s, struct password_job *job) { s->job = job; }
+struct password_job **session_job_slot(struct session *s) { return &s->job; }
+
+const char *session_doing(const struct session *s)
+{
+	if (s->doing)
+		return s->doing;
+	return s->state ? s->state->name : "";
+}
+
+void session_set_doing(struct session *s, const char *what)
+{
+	s->doing = what;
+}
 
 struct lineedit *session_editor(struct session *s)
 {
@@ -69,24 +82,77 @@ struct lineedit *session_editor(struct session *s)
 
 void session_flush(struct session *s)
 {
-	struct bbs *bbs = s->bbs;
-	if (bbs->scratch_owner != s)
+	struct session **owner = bbs_scratch_owner(s->bbs);
+	struct sbuf *scratch = bbs_scratch(s->bbs);
+	if (*owner != s)
 		return;
-	if (bbs->scratch.len > 0 && s->conn != NULL)
-		conn_write_term(s->conn, bbs->scratch.data, bbs->scratch.len);
-	sbuf_reset(&bbs->scratch);
-	bbs->scratch_owner = NULL;
+	if (scratch->len > 0 && s->conn != NULL)
+		conn_write_term(s->conn, scratch->data, scratch->len);
+	sbuf_reset(scratch);
+	*owner = NULL;
 }
 
 struct sbuf *session_out(struct session *s)
 {
-	struct bbs *bbs = s->bbs;
-	if (bbs->scratch_owner != s) {
-		if (bbs->scratch_owner != NULL)
-			session_flush(bbs->scratch_owner);
-		bbs->scratch_owner = s;
+	struct session **owner = bbs_scratch_owner(s->bbs);
+	if (*owner != s) {
+		if (*owner != NULL)
+			session_flush(*owner);
+		*owner = s;
 	}
-	return &bbs->scratch;
+	return bbs_scratch(s->bbs);
+}
+
+void *session_flow(struct session *s, size_t size)
+{
+	if (s->flow == NULL) {
+		s->flow = xcalloc(1, size);
+		s->flow_size = size;
+	}
+	assert(s->flow_size == size);
+	return s->flow;
+}
+
+void session_flow_end(struct session *s)
+{
+	if (s->flow == NULL)
+		return;
+	explicit_bzero(s->flow, s->flow_size);   /* may hold a password */
+	free(s->flow);
+	s->flow = NULL;
+	s->flow_size = 0;
+}
+
+/* Feed input to the state until it is used up or the state waits. */
+static void feed(struct session *s, const uint8_t *data, size_t len)
+{
+	while (len > 0 && s->state && s->state->input && s->conn && !conn_closing(s->conn)) {
+		size_t n = s->state->input(s, data, len);
+		if (n == 0)
+			break;
+		assert(n <= len);
+		data += n;
+		len -= n;
+	}
+	if (len > 0 && s->conn && !conn_closing(s->conn)) {
+		/* The state is waiting: keep what is left, within reason. */
+		size_t room = TYPEAHEAD_MAX - s->typeahead.len;
+		sbuf_append(&s->typeahead, data, len < room ? len : room);
+	}
+}
+
+void session_resume(struct session *s)
+{
+	if (s->in_input || s->typeahead.len == 0)
+		return;
+	struct sbuf pending = s->typeahead;
+	s->typeahead = (struct sbuf)SBUF_INIT;
+	s->in_input = true;
+	feed(s, pending.data, pending.len);
+	s->in_input = false;
+	sbuf_free(&pending);
+	if (s->conn)
+		session_flush(s);
 }
 
 void session_set_state(struct session *s, const struct session_state *st)
@@ -94,8 +160,21 @@ void session_set_state(struct session *s, const struct session_state *st)
 	if (s->state && s->state->leave)
 		s->state->leave(s);
 	s->state = st;
+	s->doing = NULL;
+	s->wake_ms = 0;
+	s->last_input_ms = s->conn ? session_now(s) : 0;
 	if (st && st->enter)
 		st->enter(s);
+	/* Type-ahead kept for a waiting state belongs to whatever comes next. */
+	if (st && s->conn && !conn_closing(s->conn))
+		session_resume(s);
+}
+
+void session_hangup(struct session *s, uint16_t code, const char *reason)
+{
+	session_flush(s);
+	if (s->conn)
+		conn_shutdown(s->conn, code, reason);
 }
 
 void session_open(struct bbs *bbs, struct conn *c)
@@ -105,16 +184,50 @@ void session_open(struct bbs *bbs, struct conn *c)
 	s->conn = c;
 	s->cols = 80;
 	s->rows = 24;
+	s->connected_ms = session_now(s);
 	conn_set_handler(c, &session_handler, s);
-	session_set_state(s, &state_welcome);
+	s->node = bbs_node_take(bbs, s);
+	if (s->node == 0) {
+		log_info("conn %llu (%s): all %u lines busy", (unsigned long long)conn_id(c),
+		         conn_peer(c), bbs_node_count(bbs));
+		session_set_state(s, &state_line_busy);
+		return;
+	}
+	log_info("conn %llu (%s): node %u", (unsigned long long)conn_id(c), conn_peer(c), s->node);
+	session_set_state(s, &state_login);
 	session_flush(s);
 }
 
-void session_hangup(struct session *s)
+void session_login(struct session *s, const struct session_user *u, bool resumed)
 {
-	session_flush(s);
-	if (s->conn)
-		conn_shutdown(s->conn, 1000, "goodbye");
+	struct store *st = bbs_store(s->bbs);
+	const struct config *cfg = bbs_config(s->bbs);
+	int64_t now = (int64_t)time(NULL);
+
+	s->user = *u;
+	s->user.login_ms = session_now(s);
+	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
+		s->user.calls++;
+	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
+
+	if (!resumed) {
+		/* A token lets the page come back after a refresh without a password. */
+		uint8_t raw[TOKEN_RAW_LEN], hash[TOKEN_HASH_LEN];
+		char text[TOKEN_TEXT_LEN];
+		int64_t expires = now + (int64_t)cfg->session_days * 86400;
+		token_new(raw, text);
+		if (token_hash(text, hash) == 0 &&
+		    store_token_add(st, hash, u->id, expires) == STORE_OK) {
+			struct sbuf js = SBUF_INIT;
+			sbuf_puts(&js, "{\"type\":\"session\",\"token\":");
+			json_put_string(&js, text);
+			sbuf_printf(&js, ",\"expires\":%lld}", (long long)expires);
+			conn_send_control(s->conn, (const char *)js.data, js.len);
+			sbuf_free(&js);
+		}
+		explicit_bzero(raw, sizeof(raw));
+		explicit_bzero(text, sizeof(text));
+	}
 }
 
 void session_notify_shutdown(struct conn *c)
@@ -122,22 +235,31 @@ void session_notify_shutdown(struct conn *c)
 	struct session *s = conn_handler_data(c);
 	if (s == NULL || conn_closing(c))
 		return;
-	sbuf_puts(session_out(s), "\r\n\x1b[1;33m*** The system is going down now. Call again soon! ***\x1b[0m\r\n");
+	struct sbuf *out = session_out(s);
+	if (s->le)
+		le_erase(s->le, out);
+	sbuf_puts(out, "\r\n");
+	ansi_fg(out, ANSI_BRIGHT_YELLOW);
+	sbuf_puts(out, "*** The system is going down now. Call again soon! ***");
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
 	session_flush(s);
 }
 
 static void on_input(struct conn *c, const uint8_t *data, size_t len)
 {
 	struct session *s = conn_handler_data(c);
-	while (len > 0 && s->state && s->state->input && !conn_closing(c)) {
-		size_t n = s->state->input(s, data, len);
-		if (n == 0)
-			break;
-		assert(n <= len);
-		data += n;
-		len -= n;
+	s->last_input_ms = session_now(s);
+	if (s->typeahead.len > 0) {
+		/* Still waiting: queue behind what is already kept. */
+		size_t room = TYPEAHEAD_MAX - s->typeahead.len;
+		sbuf_append(&s->typeahead, data, len < room ? len : room);
+		return;
 	}
-	if (!conn_closing(c))
+	s->in_input = true;
+	feed(s, data, len);
+	s->in_input = false;
+	if (s->conn && !conn_closing(c))
 		session_flush(s);
 }
 
@@ -154,15 +276,87 @@ static void on_resize(struct conn *c, unsigned cols, unsigned rows)
 	}
 }
 
+static void on_control(struct conn *c, const char *json, size_t len)
+{
+	struct session *s = conn_handler_data(c);
+	if (s->state && s->state->control) {
+		s->state->control(s, json, len);
+		if (s->conn && !conn_closing(c))
+			session_flush(s);
+	}
+}
+
+static void on_drain(struct conn *c, uint64_t dropped)
+{
+	struct session *s = conn_handler_data(c);
+	chat_room_drained(bbs_room(s->bbs), s, dropped);
+}
+
+static void on_tick(struct conn *c, uint64_t now)
+{
+	struct session *s = conn_handler_data(c);
+	const struct config *cfg = bbs_config(s->bbs);
+	if (s->state == NULL)
+		return;
+	if (s->wake_ms != 0 && now >= s->wake_ms && s->state->tick) {
+		s->wake_ms = 0;
+		s->state->tick(s, now);
+		if (s->conn && !conn_closing(c))
+			session_flush(s);
+		return;
+	}
+	unsigned limit_s = 0;
+	if (s->state->timeout == SESSION_TIMEOUT_LOGIN)
+		limit_s = cfg->login_timeout_s;
+	else if (s->state->timeout == SESSION_TIMEOUT_IDLE)
+		limit_s = cfg->idle_timeout_s;
+	if (limit_s != 0 && s->job == NULL && now - s->last_input_ms >= (uint64_t)limit_s * 1000) {
+		struct sbuf *out = session_out(s);
+		if (s->le)
+			le_erase(s->le, out);
+		sbuf_puts(out, "\r\n");
+		ansi_fg(out, ANSI_BRIGHT_YELLOW);
+		sbuf_printf(out, "*** No input for %u seconds: disconnecting. ***", limit_s);
+		ansi_reset(out);
+		sbuf_puts(out, "\r\n");
+		log_info("node %u: timed out at %s", s->node, s->state->name);
+		session_hangup(s, 1000, "timed out");
+	}
+}
+
 static void on_close(struct conn *c)
 {
 	struct session *s = conn_handler_data(c);
-	if (s->bbs->scratch_owner == s) {
-		sbuf_reset(&s->bbs->scratch);
-		s->bbs->scratch_owner = NULL;
+	struct session **owner = bbs_scratch_owner(s->bbs);
+	if (*owner == s) {
+		sbuf_reset(bbs_scratch(s->bbs));
+		*owner = NULL;
 	}
+	if (s->job) {
+		password_job_cancel(s->job);
+		s->job = NULL;
+	}
+	/* Leave the state first (the chat announces the departure), then the node. */
 	session_set_state(s, NULL);
 	s->conn = NULL;
+	chat_room_forget(bbs_room(s->bbs), s);
+	if (s->node)
+		bbs_node_release(s->bbs, s->node);
+	if (s->user.id)
+		log_info("node %u: %s hung up", s->node, s->user.handle);
+	session_flow_end(s);
+	sbuf_free(&s->typeahead);
+}
+
+/* The connection is gone and no call of ours is on the stack: free. */
+static void on_free(void *hdata)
+{
+	struct session *s = hdata;
+	struct session **owner = bbs_scratch_owner(s->bbs);
+	if (*owner == s) {
+		sbuf_reset(bbs_scratch(s->bbs));
+		*owner = NULL;
+	}
 	le_free(s->le);
 	free(s);
 }
@@ -170,5 +364,9 @@ static void on_close(struct conn *c)
 static const struct conn_handler session_handler = {
 	.on_input = on_input,
 	.on_resize = on_resize,
+	.on_control = on_control,
+	.on_drain = on_drain,
+	.on_tick = on_tick,
 	.on_close = on_close,
+	.on_free = on_free,
 };

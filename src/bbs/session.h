@@ -1,55 +1,114 @@
-/* A caller's session: a state table (each state has enter, input, leave) driven
- * by what the connection delivers.  The connection knows nothing of states; states
- * know nothing of transports. */
+/* A caller's session: a state table (each state has enter, input, leave) driven by
+ * what the connection delivers.  The connection knows nothing of states; states
+ * know nothing of transports.
+ *
+ * Lifetime: created when a connection becomes a terminal, freed when it closes
+ * (conn's on_close).  Work that outlives a callback (password hashing) is cancelled
+ * then, so no callback ever sees a freed session. */
 #ifndef CARRIER_BBS_SESSION_H
 #define CARRIER_BBS_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "bbs/bbs.h"
 #include "net/conn.h"
 #include "util/sbuf.h"
 
 struct session;
-struct bbs;
+struct lineedit;
+struct password_job;
 
 struct session_state {
 	const char *name;                         /* what who's online shows */
 	void (*enter)(struct session *s);
-	/* Consume input; returns how many bytes were used (the rest is type-ahead for
-	 * the next state).  Returning 0 with input left ends this delivery. */
+	/* Consume input; returns how many bytes were used.  Returning 0 while input
+	 * remains means "not now" (waiting for the database, a password check, a
+	 * delay): the rest is kept, bounded, and replayed when the state changes or
+	 * session_resume is called. */
 	size_t (*input)(struct session *s, const uint8_t *data, size_t len);
 	void (*leave)(struct session *s);
-	/* The terminal changed size (optional). */
+	/* Optional: the terminal changed size; a control message from the page;
+	 * a tick (once a second) for timeouts and delays. */
 	void (*resize)(struct session *s);
+	void (*control)(struct session *s, const char *json, size_t len);
+	void (*tick)(struct session *s, uint64_t now_ms);
+	/* Idle limit for this state: 1 = the login timeout, 2 = the menu idle
+	 * timeout, 0 = none (the chat room has no idle kick). */
+	uint8_t timeout;
 };
 
-/* What every session shares: art, settings.  Owned by the server. */
-struct bbs *bbs_new(const struct config *cfg);
-void bbs_free(struct bbs *bbs);
+enum { SESSION_TIMEOUT_NONE, SESSION_TIMEOUT_LOGIN, SESSION_TIMEOUT_IDLE };
 
-/* Make c a terminal session and show it the first screen. */
+/* Make c a terminal session: take a node (or say "line busy" and hang up). */
 void session_open(struct bbs *bbs, struct conn *c);
 /* Tell the caller the server is going down (before the transport closes). */
 void session_notify_shutdown(struct conn *c);
 
-const struct config *bbs_config(const struct bbs *bbs);
-const struct buf *bbs_welcome_art(const struct bbs *bbs);   /* NULL if none */
-
-/* For states. */
+/* ---- for states ---- */
 void session_set_state(struct session *s, const struct session_state *st);
+const struct session_state *session_state(const struct session *s);
+/* Replay kept input into the current state (after a wait is over). */
+void session_resume(struct session *s);
+
 struct conn *session_conn(const struct session *s);
 struct bbs *session_bbs(const struct session *s);
+unsigned session_node(const struct session *s);
 unsigned session_cols(const struct session *s);
 unsigned session_rows(const struct session *s);
+uint64_t session_now(const struct session *s);          /* loop clock, ms */
+uint64_t session_connected_ms(const struct session *s);
+
+/* Who is calling; 0 / "" before login. */
+struct session_user {
+	int64_t id;
+	char handle[32];
+	char location[64];
+	int level;
+	int64_t calls;
+	uint64_t login_ms;      /* loop clock at login */
+	int charset;            /* store_charset */
+};
+const struct session_user *session_user(const struct session *s);
+bool session_logged_in(const struct session *s);
+/* Record a login (database, token for the page, who's online). */
+void session_login(struct session *s, const struct session_user *u, bool resumed);
+/* What who's online shows for this caller right now ("Main Menu", "In Chat"). */
+const char *session_doing(const struct session *s);
+void session_set_doing(struct session *s, const char *what);   /* static string */
+
 /* The session's line editor, created on first use, sized to the terminal. */
 struct lineedit *session_editor(struct session *s);
-/* Output for this caller alone: appended to the session's pending screen bytes
- * and written at the end of the current input/event (one frame per batch). */
+/* Output for this caller alone, sent as one frame when the current event ends. */
 struct sbuf *session_out(struct session *s);
 void session_flush(struct session *s);
-/* The caller is leaving: flush and close politely. */
-void session_hangup(struct session *s);
+/* The caller is leaving: flush and close politely (code for WebSocket callers). */
+void session_hangup(struct session *s, uint16_t code, const char *reason);
+
+/* A pending password job, cancelled if the caller drops. */
+void session_set_job(struct session *s, struct password_job *job);
+struct password_job **session_job_slot(struct session *s);
+
+/* Data a multi-step flow (registration) keeps across its states: allocated zeroed
+ * on first use; session_flow_end wipes and frees it (also done at close). */
+void *session_flow(struct session *s, size_t size);
+void session_flow_end(struct session *s);
+
+/* Wake the current state's tick at (or after) this loop time; 0 cancels. */
+void session_set_wake(struct session *s, uint64_t at_ms);
+uint64_t session_wake(const struct session *s);
+
+/* The caller's place in the chat room (the room's business), or NULL. */
+void *session_chat(struct session *s);
+void session_set_chat(struct session *s, void *member);
+
+/* Where the caller is in the menus: a stack of menus from "main" down. */
+#define SESSION_MENU_DEPTH 8
+struct session_menu_nav {
+	const struct config_menu *stack[SESSION_MENU_DEPTH];
+	unsigned depth;
+};
+struct session_menu_nav *session_menu_nav(struct session *s);
 
 #endif

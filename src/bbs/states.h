@@ -1,10 +1,33 @@
-/* The session states.  Each lives in its own file under src/bbs/. */
+/* The session states, each in the file named beside it. */
 #ifndef CARRIER_BBS_STATES_H
 #define CARRIER_BBS_STATES_H
 
 #include "bbs/session.h"
 
-/* welcome.c: the welcome screen and a line that answers what is typed. */
-extern const struct session_state state_welcome;
+/* login.c: the connection ceremony, the handle and password prompts, resuming
+ * with a token, the offer to disconnect an older node, line busy. */
+extern const struct session_state state_login;
+extern const struct session_state state_line_busy;
+/* register.c: a new caller's handle, password (twice), location. */
+extern const struct session_state state_register;
+/* menu.c: the Wildcat-style menus, their hotkeys, submenus. */
+extern const struct session_state state_menu;
+/* commands.c: what menu items run (who, last callers, user lookup, logoff...). */
+extern const struct session_state state_pause;
+
+/* Go to the main menu (after login), or back to the current menu. */
+void menu_enter_main(struct session *s);
+void menu_return(struct session *s);
+/* Run the named menu command; false if no such command exists. */
+bool bbs_command_run(struct session *s, const char *name);
+/* True if the BBS implements the command (config validation's counterpart). */
+bool bbs_command_exists(const char *name);
+/* Sign off: goodbye screen, token revoked, hang up. */
+void bbs_logoff(struct session *s);
+/* Show text then "press any key", then return to the menu. */
+void bbs_pause_then_menu(struct session *s);
+
+/* The session of user id online, other than except; NULL if none. */
+struct session *bbs_find_user(struct bbs *bbs, int64_t user_id, const struct session *except);
 
 #endif

@@ -18,6 +18,7 @@ struct conn {
 	const struct transport *transport;
 	void *tdata;
 	const struct conn_handler *handler;
+	const struct conn_handler *freer;  /* the handler, once closing: for on_free */
 	void *hdata;
 
 	/* Output queue: a ring of shared buffers, the first partly written. */
@@ -412,6 +413,8 @@ static void conn_free_cb(uv_handle_t *h)
 	}
 	if (c->transport && c->transport->destroy)
 		c->transport->destroy(c);
+	if (c->freer && c->freer->on_free)
+		c->freer->on_free(c->hdata);
 	while (c->ring_len > 0) {
 		buf_unref(c->ring[c->ring_head]);
 		c->ring_head = (c->ring_head + 1) % c->ring_cap;
@@ -429,6 +432,7 @@ static void begin_close(struct conn *c)
 	c->closing = true;
 	const struct conn_handler *h = c->handler;
 	c->handler = NULL;
+	c->freer = h;
 	if (h && h->on_close)
 		h->on_close(c);
 }

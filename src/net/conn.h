@@ -59,8 +59,12 @@ struct conn_handler {
 	void (*on_drain)(struct conn *c, uint64_t dropped);
 	/* Once every sweep interval (timeouts).  May close c. */
 	void (*on_tick)(struct conn *c, uint64_t now_ms);
-	/* The connection is closing; called once.  The handler must forget c. */
+	/* The connection is closing; called once, possibly from inside one of the
+	 * handler's own calls (a hang-up).  No more input will come. */
 	void (*on_close)(struct conn *c);
+	/* The connection is gone: free hdata.  Called from the loop, outside every
+	 * other callback, after on_close. */
+	void (*on_free)(void *hdata);
 };
 
 struct conn_limits {

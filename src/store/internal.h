@@ -60,10 +60,5 @@ int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
  * FOREIGN KEY violation (the row referred to is missing), or STORE_ERROR. */
 int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what);
 
-/* Write transactions (BEGIN IMMEDIATE / COMMIT / ROLLBACK) for multi-statement
- * updates. */
-int store_begin(struct store *st);
-int store_commit(struct store *st);
-void store_rollback(struct store *st);
 
 #endif

@@ -69,6 +69,12 @@ const char *store_errmsg(const struct store *st);
 int store_schema_version(void);
 int store_user_version(struct store *st);
 
+/* A write transaction (BEGIN IMMEDIATE / COMMIT / ROLLBACK): batches several
+ * writes into one commit (the chat room flushes its scrollback this way). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
 /* ---- users ---------------------------------------------------------------- */
 
 /* Create a user.  handle is unique without regard to ASCII case.  location may be

@@ -1,0 +1,118 @@
+#include "bbs/bbs.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "bbs/password.h"
+#include "chat/room.h"
+#include "store/store.h"
+#include "term/art.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+struct bbs {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct store *store;
+	struct chat_room *room;
+	struct buf *art[ART_COUNT];
+	struct session **nodes;          /* max_nodes slots */
+	unsigned n_nodes;
+	struct sbuf scratch;
+	struct session *scratch_owner;
+};
+
+static const char *const art_files[ART_COUNT] = {
+	[ART_WELCOME] = "welcome.ans",
+	[ART_GOODBYE] = "goodbye.ans",
+	[ART_LINEBUSY] = "linebusy.ans",
+};
+
+struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
+{
+	char err[256];
+	struct bbs *bbs = xcalloc(1, sizeof(*bbs));
+	bbs->loop = loop;
+	bbs->cfg = cfg;
+	if (password_init() != 0) {
+		log_error("libsodium failed to initialise");
+		goto fail;
+	}
+	bbs->store = store_open(cfg->db_path, err, sizeof(err));
+	if (bbs->store == NULL) {
+		log_error("database %s: %s", cfg->db_path, err);
+		goto fail;
+	}
+	int64_t purged = store_token_purge(bbs->store, (int64_t)time(NULL));
+	if (purged > 0)
+		log_info("purged %lld expired session tokens", (long long)purged);
+	for (int i = 0; i < ART_COUNT; i++) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof(path), "%s/%s", cfg->art_dir, art_files[i]);
+		bbs->art[i] = art_load_utf8(path);
+		if (bbs->art[i] == NULL)
+			log_warn("no art at %s", path);
+	}
+	bbs->n_nodes = cfg->max_nodes;
+	bbs->nodes = xcalloc(bbs->n_nodes, sizeof(*bbs->nodes));
+	bbs->room = chat_room_new(bbs);
+	if (bbs->room == NULL)
+		goto fail;
+	log_info("database %s open; %u nodes", cfg->db_path, bbs->n_nodes);
+	return bbs;
+fail:
+	bbs_free(bbs);
+	return NULL;
+}
+
+void bbs_free(struct bbs *bbs)
+{
+	if (bbs == NULL)
+		return;
+	chat_room_free(bbs->room);
+	for (int i = 0; i < ART_COUNT; i++)
+		buf_unref(bbs->art[i]);
+	store_close(bbs->store);
+	sbuf_free(&bbs->scratch);
+	free(bbs->nodes);
+	free(bbs);
+}
+
+const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
+struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
+uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
+struct chat_room *bbs_room(struct bbs *bbs) { return bbs->room; }
+const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
+struct sbuf *bbs_scratch(struct bbs *bbs) { return &bbs->scratch; }
+struct session **bbs_scratch_owner(struct bbs *bbs) { return &bbs->scratch_owner; }
+unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
+
+void bbs_password_limits(const struct bbs *bbs, struct password_limits *out)
+{
+	out->opslimit = bbs->cfg->password_ops;
+	out->memlimit = bbs->cfg->password_mem;
+}
+
+unsigned bbs_node_take(struct bbs *bbs, struct session *s)
+{
+	for (unsigned i = 0; i < bbs->n_nodes; i++) {
+		if (bbs->nodes[i] == NULL) {
+			bbs->nodes[i] = s;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+void bbs_node_release(struct bbs *bbs, unsigned node)
+{
+	if (node >= 1 && node <= bbs->n_nodes)
+		bbs->nodes[node - 1] = NULL;
+}
+
+struct session *bbs_node_session(const struct bbs *bbs, unsigned node)
+{
+	if (node < 1 || node > bbs->n_nodes)
+		return NULL;
+	return bbs->nodes[node - 1];
+}

@@ -1,0 +1,47 @@
+/* What every session shares: the settings, the database, the art, the node table.
+ * One per server, owned by it, used only on the loop thread. */
+#ifndef CARRIER_BBS_BBS_H
+#define CARRIER_BBS_BBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "util/buf.h"
+#include "util/sbuf.h"
+
+struct bbs;
+struct session;
+struct store;
+struct chat_room;
+
+/* Open the database and load the art.  NULL, with the reason logged, on failure.
+ * cfg is borrowed and must outlive the bbs. */
+struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg);
+/* Close the database (flushed).  NULL is a no-op. */
+void bbs_free(struct bbs *bbs);
+
+const struct config *bbs_config(const struct bbs *bbs);
+struct store *bbs_store(struct bbs *bbs);
+uv_loop_t *bbs_loop(const struct bbs *bbs);
+struct chat_room *bbs_room(struct bbs *bbs);
+struct password_limits;
+void bbs_password_limits(const struct bbs *bbs, struct password_limits *out);
+
+enum bbs_art { ART_WELCOME, ART_GOODBYE, ART_LINEBUSY, ART_COUNT };
+/* The art as UTF-8 terminal bytes, or NULL if the file was missing. */
+const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which);
+
+/* Nodes: numbered 1..max_nodes.  0 when every line is busy. */
+unsigned bbs_node_take(struct bbs *bbs, struct session *s);
+void bbs_node_release(struct bbs *bbs, unsigned node);
+/* The session on node n (1-based), or NULL. */
+struct session *bbs_node_session(const struct bbs *bbs, unsigned node);
+unsigned bbs_node_count(const struct bbs *bbs);     /* = max_nodes */
+
+/* The scratch buffer sessions build their output in (see session_out). */
+struct sbuf *bbs_scratch(struct bbs *bbs);
+struct session **bbs_scratch_owner(struct bbs *bbs);
+
+#endif

@@ -1,0 +1,238 @@
+/* What menu items run.  Commands are a table: config.c lists the names a menu may
+ * use, this file binds each to its handler (a test checks the two agree). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bbs/screens.h"
+#include "bbs/states.h"
+#include "chat/room.h"
+#include "store/store.h"
+#include "term/ansi.h"
+#include "term/lineedit.h"
+#include "util/log.h"
+
+#define WHO_MAX 256
+#define LAST_CALLERS_MAX 100
+
+struct session *bbs_find_user(struct bbs *bbs, int64_t user_id, const struct session *except)
+{
+	for (unsigned n = 1; n <= bbs_node_count(bbs); n++) {
+		struct session *o = bbs_node_session(bbs, n);
+		if (o && o != except && session_user(o)->id == user_id &&
+		    session_conn(o) && !conn_closing(session_conn(o)))
+			return o;
+	}
+	return NULL;
+}
+
+/* ---- press any key ---- */
+
+static size_t pause_input(struct session *s, const uint8_t *data, size_t len)
+{
+	struct key k;
+	size_t used = 0;
+	if (le_hotkey(session_editor(s), data, len, &used, &k) ||
+	    (used == len && le_hotkey_flush(session_editor(s), &k)))
+		menu_return(s);
+	return used;
+}
+
+const struct session_state state_pause = {
+	.name = "Main Menu",
+	.input = pause_input,
+	.timeout = SESSION_TIMEOUT_IDLE,
+};
+
+void bbs_pause_then_menu(struct session *s)
+{
+	screen_pause(session_out(s));
+	session_set_state(s, &state_pause);
+}
+
+/* ---- who's online ---- */
+
+static void cmd_who(struct session *s)
+{
+	struct bbs *bbs = session_bbs(s);
+	struct who_row rows[WHO_MAX];
+	size_t n = 0;
+	uint64_t now = session_now(s);
+	for (unsigned node = 1; node <= bbs_node_count(bbs) && n < WHO_MAX; node++) {
+		struct session *o = bbs_node_session(bbs, node);
+		if (o == NULL)
+			continue;
+		const struct session_user *u = session_user(o);
+		rows[n++] = (struct who_row){
+			.node = node,
+			.handle = u->id ? u->handle : NULL,
+			.location = u->location,
+			.doing = session_doing(o),
+			.minutes_on = (unsigned)((now - session_connected_ms(o)) / 60000),
+		};
+	}
+	screen_who(session_out(s), rows, n, bbs_node_count(bbs));
+	bbs_pause_then_menu(s);
+}
+
+/* ---- last callers ---- */
+
+struct callers {
+	struct caller_row rows[LAST_CALLERS_MAX];
+	char text[LAST_CALLERS_MAX][2][64];
+	size_t n;
+};
+
+static void collect_caller(void *ud, const struct store_caller *c)
+{
+	struct callers *cs = ud;
+	if (cs->n >= LAST_CALLERS_MAX)
+		return;
+	size_t i = cs->n++;
+	snprintf(cs->text[i][0], sizeof(cs->text[i][0]), "%s", c->handle ? c->handle : "");
+	snprintf(cs->text[i][1], sizeof(cs->text[i][1]), "%s", c->location ? c->location : "");
+	cs->rows[i] = (struct caller_row){ cs->text[i][0], cs->text[i][1], c->time, (unsigned)c->node };
+}
+
+static void cmd_last_callers(struct session *s)
+{
+	static struct callers cs;     /* the loop is single-threaded; keeps it off the stack */
+	unsigned want = bbs_config(session_bbs(s))->last_callers;
+	cs.n = 0;
+	store_last_callers(bbs_store(session_bbs(s)), (int)(want < LAST_CALLERS_MAX ? want : LAST_CALLERS_MAX),
+	                   collect_caller, &cs);
+	screen_last_callers(session_out(s), cs.rows, cs.n);
+	bbs_pause_then_menu(s);
+}
+
+/* ---- profiles ---- */
+
+static void show_profile(struct session *s, const struct store_user *u)
+{
+	struct session *on = bbs_find_user(session_bbs(s), u->id, NULL);
+	struct profile_view p = {
+		.handle = u->handle,
+		.location = u->location,
+		.level = u->level,
+		.calls = u->calls,
+		.created = u->created,
+		.last_on = u->last_on,
+		.online_node = on ? (int)session_node(on) : 0,
+	};
+	screen_profile(session_out(s), &p);
+	bbs_pause_then_menu(s);
+}
+
+static void cmd_profile(struct session *s)
+{
+	struct store_user u;
+	if (store_user_get_by_id(bbs_store(session_bbs(s)), session_user(s)->id, &u) != STORE_OK) {
+		screen_notice(session_out(s), "Your account could not be read.");
+		bbs_pause_then_menu(s);
+		return;
+	}
+	show_profile(s, &u);
+}
+
+static void lookup_enter(struct session *s)
+{
+	struct lineedit *le = session_editor(s);
+	le_reset(le);
+	le_set_hidden(le, false);
+	le_set_limit(le, 20);
+	le_set_prompt(le, "\r\n\x1b[1;37mLook up which handle?\x1b[0m (Enter for yourself): ");
+	le_redraw(le, session_out(s));
+}
+
+static size_t lookup_input(struct session *s, const uint8_t *data, size_t len)
+{
+	struct lineedit *le = session_editor(s);
+	size_t used = 0;
+	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	if (r == LE_INTR) {
+		menu_return(s);
+	} else if (r == LE_LINE) {
+		size_t n;
+		const char *h = le_line(le, &n);
+		struct store_user u;
+		if (n == 0) {
+			cmd_profile(s);
+		} else if (store_user_get(bbs_store(session_bbs(s)), h, &u) == STORE_OK) {
+			show_profile(s, &u);
+		} else {
+			screen_notice(session_out(s), "No caller by that handle.");
+			bbs_pause_then_menu(s);
+		}
+	}
+	return used;
+}
+
+static const struct session_state state_lookup = {
+	.name = "User Lookup",
+	.enter = lookup_enter,
+	.input = lookup_input,
+	.timeout = SESSION_TIMEOUT_IDLE,
+};
+
+static void cmd_user_lookup(struct session *s)
+{
+	session_set_state(s, &state_lookup);
+}
+
+/* ---- logging off ---- */
+
+void bbs_logoff(struct session *s)
+{
+	const struct session_user *u = session_user(s);
+	const struct buf *art = bbs_art(session_bbs(s), ART_GOODBYE);
+	unsigned minutes = (unsigned)((session_now(s) - u->login_ms) / 60000);
+	store_token_revoke_user(bbs_store(session_bbs(s)), u->id);
+	conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
+	screen_goodbye(session_out(s), art ? art->data : NULL, art ? art->len : 0, u->handle,
+	               minutes, u->calls, bbs_config(session_bbs(s))->bbs_name);
+	log_info("node %u: %s logged off after %u min", session_node(s), u->handle, minutes);
+	session_hangup(s, 1000, "goodbye");
+}
+
+static void cmd_chat(struct session *s)
+{
+	chat_room_enter(bbs_room(session_bbs(s)), s);
+}
+
+/* ---- the table ---- */
+
+struct bbs_command {
+	const char *name;
+	void (*run)(struct session *s);
+};
+
+static const struct bbs_command commands[] = {
+	{ "chat", cmd_chat },
+	{ "who", cmd_who },
+	{ "last_callers", cmd_last_callers },
+	{ "profile", cmd_profile },
+	{ "user_lookup", cmd_user_lookup },
+	{ "logoff", bbs_logoff },
+};
+
+static const struct bbs_command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+bool bbs_command_exists(const char *name)
+{
+	return find(name) != NULL;
+}
+
+bool bbs_command_run(struct session *s, const char *name)
+{
+	const struct bbs_command *c = find(name);
+	if (c == NULL)
+		return false;
+	c->run(s);
+	return true;
+}

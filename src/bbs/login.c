@@ -1,0 +1,375 @@
+/* Calling in: the splash, the node number, the handle and password prompts.
+ * Passwords are checked on the thread pool; while a check runs, what the caller
+ * types is kept for the next prompt.  One message for every failure; failures
+ * are slowed, counted and locked out as configured. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "bbs/password.h"
+#include "bbs/screens.h"
+#include "bbs/states.h"
+#include "store/store.h"
+#include "term/ansi.h"
+#include "term/lineedit.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define LOGIN_TRIES_PER_CALL 3
+#define LOGIN_RETRY_DELAY_MS 1500
+
+struct login_flow {
+	char handle[32];
+	unsigned failures;          /* in this call */
+	bool splash_shown;
+	int64_t other_node;         /* already-online offer: the other node */
+	struct session_user user;   /* verified, waiting for the offer's answer */
+};
+
+static struct login_flow *flow(struct session *s)
+{
+	return session_flow(s, sizeof(struct login_flow));
+}
+
+extern const struct session_state state_password, state_checking, state_login_delay,
+	state_already_online;
+
+static void prompt(struct session *s, const char *text, bool hidden, unsigned limit)
+{
+	struct lineedit *le = session_editor(s);
+	le_reset(le);
+	le_set_hidden(le, hidden);
+	le_set_limit(le, limit);
+	le_set_prompt(le, text);
+	le_redraw(le, session_out(s));
+}
+
+/* ---- the splash and the handle prompt ---- */
+
+static void login_enter(struct session *s)
+{
+	struct sbuf *out = session_out(s);
+	struct login_flow *f = flow(s);
+	const struct config *cfg = bbs_config(session_bbs(s));
+	if (!f->splash_shown) {
+		const struct buf *art = bbs_art(session_bbs(s), ART_WELCOME);
+		f->splash_shown = true;
+		ansi_reset(out);
+		ansi_clear(out);
+		if (art)
+			sbuf_append(out, art->data, art->len);
+		sbuf_puts(out, "\r\n  ");
+		ansi_fg(out, ANSI_BRIGHT_WHITE);
+		sbuf_puts(out, cfg->bbs_name);
+		ansi_reset(out);
+		sbuf_puts(out, " - ");
+		ansi_fg(out, ANSI_CYAN);
+		sbuf_puts(out, cfg->tagline);
+		ansi_reset(out);
+		sbuf_puts(out, "\r\n  ");
+		ansi_fg(out, ANSI_BRIGHT_BLACK);
+		sbuf_printf(out, "You are on node %u of %u.", session_node(s),
+		            bbs_node_count(session_bbs(s)));
+		ansi_reset(out);
+		sbuf_puts(out, "\r\n\r\n");
+	}
+	prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
+}
+
+static size_t login_input(struct session *s, const uint8_t *data, size_t len)
+{
+	struct lineedit *le = session_editor(s);
+	size_t used = 0;
+	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	if (r == LE_INTR) {
+		le_redraw(le, session_out(s));
+	} else if (r == LE_LINE) {
+		size_t n;
+		const char *line = le_line(le, &n);
+		while (n > 0 && line[n - 1] == ' ')
+			n--;
+		while (n > 0 && *line == ' ') {
+			line++;
+			n--;
+		}
+		if (n == 0) {
+			le_reset(le);
+			le_redraw(le, session_out(s));
+		} else if (n == 3 && strncasecmp(line, "new", 3) == 0) {
+			session_flow_end(s);    /* registration keeps a flow of its own */
+			session_set_state(s, &state_register);
+		} else {
+			struct login_flow *f = flow(s);
+			snprintf(f->handle, sizeof(f->handle), "%.*s", (int)n, line);
+			session_set_state(s, &state_password);
+		}
+	}
+	return used;
+}
+
+/* The page offers a session token: a refresh comes back without a password. */
+static void login_control(struct session *s, const char *json, size_t len)
+{
+	char type[16], token[64];
+	if (!json_get_string(json, len, "type", type, sizeof(type)) || strcmp(type, "resume") != 0)
+		return;
+	if (!json_get_string(json, len, "token", token, sizeof(token)))
+		return;
+	uint8_t hash[TOKEN_HASH_LEN];
+	int64_t uid = 0;
+	struct store *st = bbs_store(session_bbs(s));
+	struct store_user u;
+	if (token_hash(token, hash) != 0 ||
+	    store_token_lookup(st, hash, (int64_t)time(NULL), &uid) != STORE_OK ||
+	    store_user_get_by_id(st, uid, &u) != STORE_OK) {
+		/* Expired or revoked: the page forgets it; the caller logs in. */
+		conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
+		return;
+	}
+	struct session_user su = { .id = u.id, .level = u.level, .calls = u.calls, .charset = u.charset };
+	snprintf(su.handle, sizeof(su.handle), "%s", u.handle);
+	snprintf(su.location, sizeof(su.location), "%s", u.location);
+	struct sbuf *out = session_out(s);
+	le_erase(session_editor(s), out);
+	/* Someone else on this handle (another tab): the newest one wins. */
+	struct session *other = bbs_find_user(session_bbs(s), u.id, s);
+	if (other != NULL) {
+		struct sbuf *o = session_out(other);
+		sbuf_puts(o, "\r\n");
+		screen_notice(o, "You logged in on another node. Goodbye!");
+		session_hangup(other, 1000, "logged in elsewhere");
+		out = session_out(s);
+	}
+	screen_notice(out, "Welcome back! Your session was resumed.");
+	session_flow_end(s);
+	session_login(s, &su, true);
+	menu_enter_main(s);
+}
+
+const struct session_state state_login = {
+	.name = "Logging In",
+	.enter = login_enter,
+	.input = login_input,
+	.control = login_control,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+/* ---- the password ---- */
+
+static void password_enter(struct session *s)
+{
+	prompt(s, "\x1b[1;37mPassword\x1b[0m: ", true, 128);
+}
+
+static void login_failed(struct session *s);
+static void login_succeeded(struct session *s, const struct store_user *u);
+
+static void verified(void *ud, int ok, int needs_rehash)
+{
+	struct session *s = ud;
+	struct login_flow *f = flow(s);
+	struct store *st = bbs_store(session_bbs(s));
+	struct store_user u;
+	session_set_job(s, NULL);
+	(void)needs_rehash;
+	if (store_user_get(st, f->handle, &u) != STORE_OK) {
+		login_failed(s);
+		return;
+	}
+	if (!ok || u.locked_until > (int64_t)time(NULL)) {
+		if (ok == 0) {
+			const struct config *cfg = bbs_config(session_bbs(s));
+			if (store_user_record_failure(st, u.id, (int64_t)time(NULL),
+			                              (int)cfg->max_login_failures,
+			                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED)
+				log_warn("node %u: %s locked out after %u failures", session_node(s),
+				         u.handle, cfg->max_login_failures);
+		}
+		login_failed(s);
+		return;
+	}
+	login_succeeded(s, &u);
+	session_flush(s);
+}
+
+static size_t password_input(struct session *s, const uint8_t *data, size_t len)
+{
+	struct lineedit *le = session_editor(s);
+	size_t used = 0;
+	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	if (r == LE_INTR) {
+		session_set_state(s, &state_login);
+	} else if (r == LE_LINE) {
+		struct login_flow *f = flow(s);
+		struct store_user u;
+		struct password_limits lim;
+		const char *hash = NULL;
+		if (store_user_get(bbs_store(session_bbs(s)), f->handle, &u) == STORE_OK)
+			hash = u.pwhash;
+		bbs_password_limits(session_bbs(s), &lim);
+		/* Unknown handles cost the same as known ones: no hint which exist. */
+		int err = password_verify_async(bbs_loop(session_bbs(s)), hash, le_line(le, NULL), lim,
+		                                verified, s, session_job_slot(s));
+		le_reset(le);
+		if (err != 0) {
+			login_failed(s);
+			return used;
+		}
+		session_set_state(s, &state_checking);
+	}
+	return used;
+}
+
+const struct session_state state_password = {
+	.name = "Logging In",
+	.enter = password_enter,
+	.input = password_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+/* While the password is checked, input waits. */
+static size_t checking_input(struct session *s, const uint8_t *data, size_t len)
+{
+	(void)s; (void)data; (void)len;
+	return 0;
+}
+
+const struct session_state state_checking = {
+	.name = "Logging In",
+	.input = checking_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+static void login_failed(struct session *s)
+{
+	struct login_flow *f = flow(s);
+	struct sbuf *out = session_out(s);
+	f->failures++;
+	ansi_fg(out, ANSI_BRIGHT_RED);
+	sbuf_puts(out, "Login incorrect.");
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
+	log_info("node %u: failed login as \"%s\"", session_node(s), f->handle);
+	if (f->failures >= LOGIN_TRIES_PER_CALL) {
+		screen_notice(out, "Too many failed attempts. Goodbye.");
+		session_hangup(s, 1000, "login failed");
+		return;
+	}
+	/* Slow down guessing: the next prompt comes after a pause. */
+	session_set_state(s, &state_login_delay);
+	session_set_wake(s, session_now(s) + LOGIN_RETRY_DELAY_MS);
+	session_flush(s);
+}
+
+static void delay_tick(struct session *s, uint64_t now)
+{
+	(void)now;
+	session_set_state(s, &state_login);
+}
+
+const struct session_state state_login_delay = {
+	.name = "Logging In",
+	.input = checking_input,
+	.tick = delay_tick,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+static void finish_login(struct session *s, const struct session_user *su)
+{
+	struct sbuf *out = session_out(s);
+	sbuf_puts(out, "\r\n");
+	ansi_fg(out, ANSI_BRIGHT_GREEN);
+	sbuf_printf(out, "Welcome, %s!", su->handle);
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
+	session_flow_end(s);
+	session_login(s, su, false);
+	menu_enter_main(s);
+}
+
+static void login_succeeded(struct session *s, const struct store_user *u)
+{
+	struct login_flow *f = flow(s);
+	struct session_user su = { .id = u->id, .level = u->level, .calls = u->calls, .charset = u->charset };
+	snprintf(su.handle, sizeof(su.handle), "%s", u->handle);
+	snprintf(su.location, sizeof(su.location), "%s", u->location);
+	struct session *other = bbs_find_user(session_bbs(s), u->id, s);
+	if (other != NULL) {
+		f->user = su;
+		f->other_node = session_node(other);
+		session_set_state(s, &state_already_online);
+		return;
+	}
+	finish_login(s, &su);
+}
+
+/* ---- "you are already online" ---- */
+
+static void online_enter(struct session *s)
+{
+	struct sbuf *out = session_out(s);
+	struct login_flow *f = flow(s);
+	ansi_fg(out, ANSI_BRIGHT_YELLOW);
+	sbuf_printf(out, "\r\nYou are already online on node %lld.", (long long)f->other_node);
+	ansi_reset(out);
+	sbuf_puts(out, "\r\nDisconnect that node and continue here? (Y/N) ");
+}
+
+static size_t online_input(struct session *s, const uint8_t *data, size_t len)
+{
+	struct key k;
+	size_t used = 0;
+	if (!le_hotkey(session_editor(s), data, len, &used, &k))
+		return used;
+	if (k.type != KEY_CHAR)
+		return used;
+	struct login_flow *f = flow(s);
+	struct sbuf *out = session_out(s);
+	if (k.cp == 'y' || k.cp == 'Y') {
+		sbuf_puts(out, "Yes\r\n");
+		struct session *other = bbs_find_user(session_bbs(s), f->user.id, s);
+		if (other != NULL) {
+			struct sbuf *o = session_out(other);
+			sbuf_puts(o, "\r\n");
+			screen_notice(o, "You logged in on another node. Goodbye!");
+			session_hangup(other, 1000, "logged in elsewhere");
+		}
+		struct session_user su = f->user;
+		finish_login(s, &su);
+	} else if (k.cp == 'n' || k.cp == 'N') {
+		sbuf_puts(out, "No\r\n");
+		screen_notice(out, "Goodbye.");
+		session_hangup(s, 1000, "goodbye");
+	}
+	return used;
+}
+
+const struct session_state state_already_online = {
+	.name = "Logging In",
+	.enter = online_enter,
+	.input = online_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+/* ---- every line busy ---- */
+
+static void busy_enter(struct session *s)
+{
+	struct sbuf *out = session_out(s);
+	const struct buf *art = bbs_art(session_bbs(s), ART_LINEBUSY);
+	ansi_reset(out);
+	ansi_clear(out);
+	if (art)
+		sbuf_append(out, art->data, art->len);
+	sbuf_puts(out, "\r\n");
+	screen_notice(out, "All lines are busy. Please call again later.");
+	session_hangup(s, 1013, "all lines busy");
+}
+
+const struct session_state state_line_busy = {
+	.name = "Line Busy",
+	.enter = busy_enter,
+	.input = checking_input,
+};

@@ -1,0 +1,277 @@
+/* A new caller: handle, password typed twice without echo, optional location.
+ * Nothing is written until the last step, in one INSERT: a caller who drops half
+ * way leaves nothing behind.  The password is hashed on the thread pool. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "bbs/handle.h"
+#include "bbs/password.h"
+#include "bbs/screens.h"
+#include "bbs/states.h"
+#include "store/store.h"
+#include "term/ansi.h"
+#include "term/lineedit.h"
+#include "util/log.h"
+
+struct reg_flow {
+	char handle[32];
+	char password[PASSWORD_MAX_BYTES + 1];
+	char location[STORE_LOCATION_MAX];
+	char hash[PASSWORD_HASH_MAX];
+};
+
+static struct reg_flow *flow(struct session *s)
+{
+	return session_flow(s, sizeof(struct reg_flow));
+}
+
+extern const struct session_state state_reg_password, state_reg_confirm, state_reg_location,
+	state_reg_saving;
+
+static void ask(struct session *s, const char *text, bool hidden, unsigned limit)
+{
+	struct lineedit *le = session_editor(s);
+	le_reset(le);
+	le_set_hidden(le, hidden);
+	le_set_limit(le, limit);
+	le_set_prompt(le, text);
+	le_redraw(le, session_out(s));
+}
+
+static void problem(struct session *s, const char *text)
+{
+	struct sbuf *out = session_out(s);
+	ansi_fg(out, ANSI_BRIGHT_RED);
+	sbuf_puts(out, text);
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
+}
+
+/* Read a line from the editor; returns it (NUL-terminated) or NULL if none yet.
+ * Ctrl-C abandons registration and returns to the login prompt. */
+static const char *line(struct session *s, const uint8_t *data, size_t len, size_t *used, size_t *n)
+{
+	struct lineedit *le = session_editor(s);
+	enum le_result r = le_feed(le, data, len, used, session_out(s));
+	if (r == LE_INTR) {
+		session_flow_end(s);
+		session_set_state(s, &state_login);
+		return NULL;
+	}
+	if (r != LE_LINE)
+		return NULL;
+	return le_line(le, n);
+}
+
+/* ---- handle ---- */
+
+static void handle_enter(struct session *s)
+{
+	struct sbuf *out = session_out(s);
+	sbuf_puts(out, "\r\n");
+	ansi_fg(out, ANSI_BRIGHT_CYAN);
+	sbuf_puts(out, "New caller registration");
+	ansi_reset(out);
+	sbuf_puts(out, "\r\nA handle is 3 to 20 letters, digits, spaces, _ or -. Ctrl-C cancels.\r\n");
+	ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+}
+
+static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
+{
+	size_t used = 0, n;
+	const char *h = line(s, data, len, &used, &n);
+	if (h == NULL)
+		return used;
+	const char *why = NULL;
+	struct store_user u;
+	if (!handle_valid(h, &why)) {
+		problem(s, why ? why : "That handle is not allowed.");
+		ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+	} else if (store_user_get(bbs_store(session_bbs(s)), h, &u) == STORE_OK) {
+		problem(s, "That handle is taken. Try another.");
+		ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+	} else {
+		snprintf(flow(s)->handle, sizeof(flow(s)->handle), "%s", h);
+		session_set_state(s, &state_reg_password);
+	}
+	return used;
+}
+
+const struct session_state state_register = {
+	.name = "Registering",
+	.enter = handle_enter,
+	.input = handle_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+/* ---- password, twice ---- */
+
+static void password_enter(struct session *s)
+{
+	ask(s, "\x1b[1;37mChoose a password\x1b[0m (8 or more characters): ", true, PASSWORD_MAX_BYTES / 4);
+}
+
+static size_t password_input(struct session *s, const uint8_t *data, size_t len)
+{
+	size_t used = 0, n;
+	const char *pw = line(s, data, len, &used, &n);
+	if (pw == NULL)
+		return used;
+	const char *why = NULL;
+	if (!password_acceptable(pw, &why)) {
+		problem(s, why ? why : "That password is not allowed.");
+		password_enter(s);
+	} else {
+		snprintf(flow(s)->password, sizeof(flow(s)->password), "%s", pw);
+		le_reset(session_editor(s));      /* wipe the editor's copy */
+		session_set_state(s, &state_reg_confirm);
+	}
+	return used;
+}
+
+const struct session_state state_reg_password = {
+	.name = "Registering",
+	.enter = password_enter,
+	.input = password_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+static void confirm_enter(struct session *s)
+{
+	ask(s, "\x1b[1;37mType the password again\x1b[0m: ", true, PASSWORD_MAX_BYTES / 4);
+}
+
+static size_t confirm_input(struct session *s, const uint8_t *data, size_t len)
+{
+	size_t used = 0, n;
+	const char *pw = line(s, data, len, &used, &n);
+	if (pw == NULL)
+		return used;
+	if (strcmp(pw, flow(s)->password) != 0) {
+		le_reset(session_editor(s));
+		problem(s, "The passwords differ. Once more.");
+		session_set_state(s, &state_reg_password);
+	} else {
+		le_reset(session_editor(s));
+		session_set_state(s, &state_reg_location);
+	}
+	return used;
+}
+
+const struct session_state state_reg_confirm = {
+	.name = "Registering",
+	.enter = confirm_enter,
+	.input = confirm_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+/* ---- location, then save ---- */
+
+static void location_enter(struct session *s)
+{
+	ask(s, "\x1b[1;37mWhere are you calling from?\x1b[0m (optional): ", false, 40);
+}
+
+static bool is_sysop_handle(const struct config *cfg, const char *h)
+{
+	for (size_t i = 0; i < cfg->n_sysop_handles; i++)
+		if (strcasecmp(cfg->sysop_handles[i], h) == 0)
+			return true;
+	return false;
+}
+
+static void hashed(void *ud, int ok, const char *hash)
+{
+	struct session *s = ud;
+	struct reg_flow *f = flow(s);
+	struct bbs *bbs = session_bbs(s);
+	const struct config *cfg = bbs_config(bbs);
+	session_set_job(s, NULL);
+	if (!ok) {
+		problem(s, "Sorry, something went wrong. Please try again.");
+		session_flow_end(s);
+		session_set_state(s, &state_login);
+		session_flush(s);
+		return;
+	}
+	int level = is_sysop_handle(cfg, f->handle) ? LEVEL_SYSOP : LEVEL_USER;
+	int64_t id = 0;
+	int rc = store_user_create(bbs_store(bbs), f->handle, hash, f->location, level,
+	                           (int64_t)time(NULL), &id);
+	if (rc == STORE_EXISTS) {
+		problem(s, "Someone took that handle a moment ago. Choose another.");
+		session_set_state(s, &state_register);
+		session_flush(s);
+		return;
+	}
+	if (rc != STORE_OK) {
+		problem(s, "Sorry, your account could not be saved.");
+		session_flow_end(s);
+		session_set_state(s, &state_login);
+		session_flush(s);
+		return;
+	}
+	log_info("node %u: new caller %s (level %d)", session_node(s), f->handle, level);
+	struct session_user su = { .id = id, .level = level, .calls = 0 };
+	snprintf(su.handle, sizeof(su.handle), "%s", f->handle);
+	snprintf(su.location, sizeof(su.location), "%s", f->location);
+	session_flow_end(s);
+	struct sbuf *out = session_out(s);
+	ansi_fg(out, ANSI_BRIGHT_GREEN);
+	sbuf_printf(out, "Welcome aboard, %s!", su.handle);
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
+	session_login(s, &su, false);
+	menu_enter_main(s);
+	session_flush(s);
+}
+
+static size_t location_input(struct session *s, const uint8_t *data, size_t len)
+{
+	size_t used = 0, n;
+	const char *loc = line(s, data, len, &used, &n);
+	if (loc == NULL)
+		return used;
+	struct reg_flow *f = flow(s);
+	while (*loc == ' ')
+		loc++;
+	snprintf(f->location, sizeof(f->location), "%s", loc);
+	struct password_limits lim;
+	bbs_password_limits(session_bbs(s), &lim);
+	if (password_hash_async(bbs_loop(session_bbs(s)), f->password, lim, hashed, s,
+	                        session_job_slot(s)) != 0) {
+		problem(s, "Sorry, something went wrong. Please try again.");
+		session_flow_end(s);
+		session_set_state(s, &state_login);
+		return used;
+	}
+	explicit_bzero(f->password, sizeof(f->password));
+	struct sbuf *out = session_out(s);
+	ansi_fg(out, ANSI_BRIGHT_BLACK);
+	sbuf_puts(out, "Creating your account...");
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
+	session_set_state(s, &state_reg_saving);
+	return used;
+}
+
+const struct session_state state_reg_location = {
+	.name = "Registering",
+	.enter = location_enter,
+	.input = location_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
+
+static size_t saving_input(struct session *s, const uint8_t *data, size_t len)
+{
+	(void)s; (void)data; (void)len;
+	return 0;
+}
+
+const struct session_state state_reg_saving = {
+	.name = "Registering",
+	.input = saving_input,
+	.timeout = SESSION_TIMEOUT_LOGIN,
+};
