@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "bbs/usercli.h"
@@ -47,6 +48,21 @@ static void raise_nofile(void)
 	else if (rl.rlim_cur != before)
 		log_info("open-file limit raised from %llu to %llu", (unsigned long long)before,
 		         (unsigned long long)rl.rlim_cur);
+}
+
+/* Print what config_load found, one message a line, to stderr. */
+static void print_diag(const char *path, const struct config_diag *diag)
+{
+	for (size_t i = 0; i < diag->n_errors && i < CONFIG_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->errors[i]);
+	if (diag->n_errors > CONFIG_DIAG_MAX)
+		fprintf(stderr, "%s: ... and %zu more errors\n", path,
+		        diag->n_errors - CONFIG_DIAG_MAX);
+	for (size_t i = 0; i < diag->n_warnings && i < CONFIG_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->warnings[i]);
+	if (diag->n_warnings > CONFIG_DIAG_MAX)
+		fprintf(stderr, "%s: ... and %zu more warnings\n", path,
+		        diag->n_warnings - CONFIG_DIAG_MAX);
 }
 
 /* Where web/ and art/ live: beside the executable. */
@@ -97,37 +113,57 @@ int main(int argc, char **argv)
 
 	share_dir(share, sizeof(share));
 	config_defaults(&cfg, share);
+	/* Defaults, then the file (--config, else ./carrier.toml if there is one), then
+	 * the command line. */
+	if (config_path == NULL && access("carrier.toml", F_OK) == 0)
+		config_path = "carrier.toml";
 	if (config_path != NULL) {
-		fprintf(stderr, "carrier: %s: config files are not supported yet\n", config_path);
-		return 1;
+		struct config_diag diag;
+		int rc = config_load(&cfg, config_path, &diag);
+		print_diag(config_path, &diag);
+		if (rc != 0) {
+			fprintf(stderr, "carrier: %s: not starting\n", config_path);
+			return 1;
+		}
 	}
 	if (http && !config_parse_listen(http, &cfg.http)) {
 		fprintf(stderr, "carrier: --http: expected [ADDR:]PORT, got '%s'\n", http);
+		config_free(&cfg);
 		return 2;
 	}
 	if (telnet && !config_parse_listen(telnet, &cfg.telnet)) {
 		fprintf(stderr, "carrier: --telnet: expected [ADDR:]PORT, got '%s'\n", telnet);
+		config_free(&cfg);
 		return 2;
 	}
 	if (db)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
-	if (user_cmd)
-		return usercli_main(argc - optind, argv + optind, cfg.db_path);
+	if (user_cmd) {
+		int rc = usercli_main(argc - optind, argv + optind, cfg.db_path);
+		config_free(&cfg);
+		return rc;
+	}
+	if (config_path != NULL)
+		log_info("settings from %s", config_path);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 
 	uv_loop_t *loop = uv_default_loop();
 	struct server *srv = server_new(loop, &cfg);
-	if (srv == NULL)
+	if (srv == NULL) {
+		config_free(&cfg);
 		return 1;
+	}
 	if (server_start(srv) != 0) {
 		server_free(srv);
+		config_free(&cfg);
 		return 1;
 	}
 	log_info("carrier %s ready", CARRIER_VERSION);
 	uv_run(loop, UV_RUN_DEFAULT);
-	server_free(srv);
+	server_free(srv);               /* it borrowed cfg's menus */
+	config_free(&cfg);
 	uv_loop_close(loop);
 	log_info("stopped");
 	return 0;
