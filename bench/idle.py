@@ -76,6 +76,7 @@ def read_mc(path):
 
 def mem_snapshot(pid, mc_path):
     s = read_status(pid)
+    s["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     mc = read_mc(mc_path)
     if mc is not None:
         s["heap"] = mc["heap_bytes"]
@@ -85,8 +86,13 @@ def mem_snapshot(pid, mc_path):
 
 
 class Server:
-    def __init__(self, args, cpu):
+    def __init__(self, args, cpu, max_nodes):
         self.dir = tempfile.mkdtemp(prefix="carrier-bench-")
+        # Benchmark settings by config, never by a special code path: enough nodes for
+        # every caller, and a login prompt that does not time out during a reading.
+        self.config = os.path.join(self.dir, "carrier.toml")
+        with open(self.config, "w") as f:
+            f.write(f"[bbs]\nmax_nodes = {max_nodes}\nlogin_timeout = 3600\n")
         self.mc_path = os.path.join(self.dir, "malloc_count") if args.malloc_count else None
         env = dict(os.environ)
         if self.mc_path:
@@ -94,7 +100,7 @@ class Server:
             env["LD_PRELOAD"] = args.malloc_count
         self.err_path = os.path.join(self.dir, "stderr")
         self.err = open(self.err_path, "w")
-        cmd = [args.carrier, "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0",
+        cmd = [args.carrier, "--config", self.config, "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0",
                "--db", os.path.join(self.dir, "carrier.db")]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
                                      env=env, preexec_fn=pin(cpu))
@@ -109,11 +115,16 @@ class Server:
             if self.port and " ready" in text:
                 break
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError("carrier exited: " + text)
             time.sleep(0.02)
         else:
             self.stop()
             raise RuntimeError("carrier did not become ready")
+
+    def log_tail(self, lines=8):
+        with open(self.err_path) as f:
+            return "".join(f.readlines()[-lines:])
 
     def alive(self):
         return self.proc.poll() is None
@@ -142,13 +153,13 @@ def parse_kv(line):
     return {k: float(v) for k, v in (t.split("=", 1) for t in line.split()[1:])}
 
 
-def one_reading(args, n, inflight):
-    srv = Server(args, args.server_cpu)
+def one_reading(args, n, inflight, rate):
+    srv = Server(args, args.server_cpu, args.max_nodes)
     try:
         time.sleep(args.settle)
         base = mem_snapshot(srv.proc.pid, srv.mc_path)
         cmd = [args.wsload, "-p", str(srv.port), "-n", str(n), "-c", str(inflight),
-               "-t", "30", "-H", "0", "-q"]
+               "-r", str(rate), "-t", "30", "-H", "0", "-q", "-e", args.expect] + (["-s", args.src] if args.src else [])
         wl = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
                               preexec_fn=pin(args.client_cpu))
         result, report = None, []
@@ -164,6 +175,7 @@ def one_reading(args, n, inflight):
         if not srv.alive():
             raise RuntimeError("carrier died under load")
         after = mem_snapshot(srv.proc.pid, srv.mc_path)
+        tail = srv.log_tail()
         wl.send_signal(signal.SIGTERM)
         held = None
         for line in wl.stdout:
@@ -173,24 +185,29 @@ def one_reading(args, n, inflight):
     finally:
         srv.stop()
     est = int(result["established"])
+    # what the server holds when its memory is read: its descriptors beyond baseline
+    conns = after["fds"] - base["fds"]
     r = {"n": n, "established": est, "failed": int(result["failed"]),
-         "held": int(held["open"]) if held else None,
+         "held": int(held["open"]) if held else None, "server_conns": conns,
+         "consistent": est == n and conns == est and held is not None and int(held["open"]) == est,
+         "server_log_tail": tail,
          "a2fb_median_us": result["a2fb_median_us"], "a2fb_p99_us": result["a2fb_p99_us"],
          "a2fb_max_us": result["a2fb_max_us"],
          "wsload_cpu_s": result["cpu_s"], "wsload_wall_s": result["wall_s"],
+         "wsload_valid": bool(result.get("valid", 1)),
          "server_cpu_s": after["cpu_s"] - base["cpu_s"],
          "base": {k: v for k, v in base.items() if k != "classes"},
          "after": {k: v for k, v in after.items() if k != "classes"}}
     for key, name in (("VmRSS", "rss"), ("smaps_Private_Dirty", "dirty"), ("heap", "heap")):
-        if key in base and key in after and est > 0:
-            r[name + "_per_conn"] = (after[key] - base[key]) / est
-    if "classes" in base and "classes" in after and est > 0:
+        if key in base and key in after and conns > 0:
+            r[name + "_per_conn"] = (after[key] - base[key]) / conns
+    if "classes" in base and "classes" in after and conns > 0:
         diff = []
         for i, ((b0, s0), (b1, s1)) in enumerate(zip(base["classes"], after["classes"])):
             if b1 - b0 > 0:
                 diff.append({"usable": "> 4096" if i == MC_CLASSES - 1 else f"{16 * (i - 1) + 1}..{16 * i}",
-                             "blocks_per_conn": (b1 - b0) / est,
-                             "bytes_per_conn": (s1 - s0 + 8 * (b1 - b0)) / est})
+                             "blocks_per_conn": (b1 - b0) / conns,
+                             "bytes_per_conn": (s1 - s0 + 8 * (b1 - b0)) / conns})
         diff.sort(key=lambda d: -d["bytes_per_conn"])
         r["classes"] = diff
     return r
@@ -211,8 +228,19 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--inflight", type=int, default=64,
                     help="connects/handshakes in flight while filling the server")
+    ap.add_argument("--rate", type=float, default=5000,
+                    help="connects per second while filling the server (0: as fast as possible; "
+                         "wsload then runs out of CPU before carrier does)")
     ap.add_argument("--latency-conns", type=int, default=2000,
                     help="connections opened one at a time to time accept-to-first-byte unloaded")
+    ap.add_argument("--src", default="127.0.0.1-127.0.0.8",
+                    help="wsload's source addresses: the kernel's ephemeral-port search on one "
+                         "address costs wsload seconds of CPU past ~15,000 connections")
+    ap.add_argument("--expect", default="Enter your handle",
+                    help="text that ends the welcome screen (wsload --expect)")
+    ap.add_argument("--max-nodes", type=int, default=None,
+                    help="the server's max_nodes (default: the largest count, or the most its "
+                         "config validation accepts)")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds before each memory reading")
     ap.add_argument("--carrier", default=os.path.join(ROOT, "build/carrier"))
     ap.add_argument("--wsload", default=os.path.join(ROOT, "build/bench/wsload"))
@@ -232,20 +260,50 @@ def main():
         args.server_cpu, args.client_cpu = cpus[0], cpus[1]
     counts = [int(x) for x in args.counts.split(",") if x]
     t_start = time.time()
+    skipped = []
+    if args.max_nodes is None:
+        # Ask for enough nodes for the largest count; if validation refuses, take the
+        # limit it names and leave out the counts above it.
+        args.max_nodes = max(counts + [args.latency_conns])
+        try:
+            Server(args, None, args.max_nodes).stop()
+        except RuntimeError as e:
+            import re
+            m = re.search(r'"max_nodes" must be an integer from \d+ to (\d+)', str(e))
+            if not m:
+                raise
+            args.max_nodes = int(m.group(1))
+            log(f"carrier accepts max_nodes up to {args.max_nodes}: counts above it are left out")
+    skipped = [n for n in counts if n > args.max_nodes]
+    counts = [n for n in counts if n <= args.max_nodes]
+    with open("/proc/loadavg") as f:
+        load_before = f.read().split()[0]
+    if float(load_before) > 0.5:
+        log(f"note: load average {load_before} before the run: other work shares the CPUs")
 
     rows = []
     for n in counts:
         rs = []
         for i in range(args.repeats):
-            r = one_reading(args, n, args.inflight)
+            for attempt in range(3):
+                r = one_reading(args, n, args.inflight, args.rate)
+                if r["consistent"]:
+                    break
+                # e.g. another process on this machine touched our server: say so, retry
+                log(f"N={n} run {i + 1}: inconsistent (established {r['established']}, server held "
+                    f"{r['server_conns']}, wsload held {r['held']} at the end); server log tail:\n"
+                    f"{r['server_log_tail']}" + ("retrying" if attempt < 2 else "keeping it"))
             log(f"N={n} run {i + 1}: established {r['established']} failed {r['failed']} "
-                f"held {r['held']}; per conn: RSS {fmt(r.get('rss_per_conn'))} B, "
+                f"server held {r['server_conns']}, still open at the end {r['held']}; per conn: RSS {fmt(r.get('rss_per_conn'))} B, "
                 f"Private_Dirty {fmt(r.get('dirty_per_conn'))} B, heap {fmt(r.get('heap_per_conn'))} B; "
                 f"a2fb median {r['a2fb_median_us']:.0f} us p99 {r['a2fb_p99_us']:.0f} us; "
-                f"wsload CPU {r['wsload_cpu_s']:.2f} s, server CPU {r['server_cpu_s']:.2f} s")
+                f"wsload CPU {r['wsload_cpu_s']:.2f} s of {r['wsload_wall_s']:.2f} s"
+                f"{'' if r['wsload_valid'] else ' (INVALID: wsload over 70% busy)'}, "
+                f"server CPU {r['server_cpu_s']:.2f} s")
             rs.append(r)
         rows.append({"n": n, "runs": rs,
-                     **{k: med(rs, k) for k in ("established", "failed", "held", "rss_per_conn",
+                     **{k: med(rs, k) for k in ("established", "failed", "held", "server_conns",
+                                                "rss_per_conn",
                                                 "dirty_per_conn", "heap_per_conn", "a2fb_median_us",
                                                 "a2fb_p99_us", "a2fb_max_us", "wsload_cpu_s",
                                                 "wsload_wall_s", "server_cpu_s")}})
@@ -254,15 +312,15 @@ def main():
     lat = []
     if args.latency_conns > 0:
         for i in range(args.repeats):
-            r = one_reading(args, args.latency_conns, 1)
+            r = one_reading(args, args.latency_conns, 1, 0)
             log(f"unloaded a2fb run {i + 1}: median {r['a2fb_median_us']:.0f} us "
                 f"p99 {r['a2fb_p99_us']:.0f} us max {r['a2fb_max_us']:.0f} us")
             lat.append(r)
 
     # Marginal cost: least-squares slope of memory against established connections.
     def slope(key):
-        pts = [(r["established"], r["after"][key] - r["base"][key])
-               for row in rows for r in row["runs"] if key in r["after"] and r["established"] > 0]
+        pts = [(r["server_conns"], r["after"][key] - r["base"][key])
+               for row in rows for r in row["runs"] if key in r["after"] and r["consistent"]]
         if len(set(p[0] for p in pts)) < 2:
             return None
         mx = statistics.mean(p[0] for p in pts)
@@ -270,17 +328,18 @@ def main():
         return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
 
     slopes = {"rss": slope("VmRSS"), "dirty": slope("smaps_Private_Dirty"), "heap": slope("heap")}
-    biggest = max((row for row in rows if row["established"] == row["n"]),
+    biggest = max((row for row in rows if row["server_conns"] == row["n"]),
                   key=lambda row: row["n"], default=rows[-1])
 
     print()
     print(f"Idle WebSocket connections, medians of {args.repeats} runs (fresh server each); "
-          f"bytes per connection = (mem(N) - mem(0)) / N")
+          f"bytes per connection = (mem(N) - mem(0)) / N; a2fb while connecting at "
+          f"{args.rate:.0f}/s, {args.inflight} in flight at most")
     print(f"{'N':>6} {'held':>6} {'failed':>6} {'RSS B/conn':>11} {'PrivDirty B/conn':>17} "
           f"{'heap B/conn':>12} {'a2fb med us':>12} {'a2fb p99 us':>12} {'wsload CPU s':>13} "
           f"{'server CPU s':>13}")
     for row in rows:
-        print(f"{row['n']:>6} {fmt(row['held']):>6} {fmt(row['failed']):>6} "
+        print(f"{row['n']:>6} {fmt(row['server_conns']):>6} {fmt(row['failed']):>6} "
               f"{fmt(row['rss_per_conn']):>11} {fmt(row['dirty_per_conn']):>17} "
               f"{fmt(row['heap_per_conn']):>12} {fmt(row['a2fb_median_us']):>12} "
               f"{fmt(row['a2fb_p99_us']):>12} {fmt(row['wsload_cpu_s'], '.2f'):>13} "
@@ -296,12 +355,21 @@ def main():
         print(f"live heap blocks added per connection at N={biggest['n']} (usable size, bytes incl. 8 B header):")
         for d in cls[:8]:
             print(f"  {d['usable']:>12} B: {d['blocks_per_conn']:.2f} blocks, {d['bytes_per_conn']:.0f} B")
+    for n in skipped:
+        print(f"{n:>6}  not measured: carrier's config accepts max_nodes up to {args.max_nodes}")
+    with open("/proc/loadavg") as f:
+        load_after = f.read().split()[0]
+    invalid = sum(not r["wsload_valid"] for row in rows for r in row["runs"])
+    if invalid:
+        print(f"WARNING: in {invalid} run(s) wsload was over 70% busy: those timings measure it too")
     print(f"total time {time.time() - t_start:.0f} s; server on CPU {args.server_cpu}, "
-          f"wsload on CPU {args.client_cpu}")
+          f"wsload on CPU {args.client_cpu}; load average {load_before} before, {load_after} after")
 
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"rows": rows, "unloaded": lat, "slopes": slopes,
+        json.dump({"rows": rows, "unloaded": lat, "slopes": slopes, "skipped": skipped,
+                   "max_nodes": args.max_nodes,
+                   "load_before": load_before, "load_after": load_after,
                    "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}, f, indent=1)
     print(f"details: {args.json}")
 

@@ -87,6 +87,7 @@ struct wconn {
 	uint8_t ctl_len;
 	bool in_payload;
 	bool saw_binary;
+	uint8_t matched;        /* bytes of --expect matched so far */
 	uint64_t remaining;     /* payload bytes due in the current frame */
 	uint8_t *ctl;           /* control payload being read (<= 125), malloc'd */
 	/* handshake */
@@ -109,10 +110,14 @@ struct options {
 	unsigned inflight;
 	double hold_s;
 	double timeout_s;
+	double rate;            /* connects started per second, 0: as fast as allowed */
 	struct in_addr src[MAX_SRC_ADDRS];
 	unsigned n_src;
 	bool quiet;
 	const char *dump;       /* per-connection timings, CSV */
+	const char *expect;     /* the welcome is complete once this text arrives */
+	size_t expect_len;
+	uint8_t expect_fail[256];   /* KMP failure function of expect */
 };
 
 static struct {
@@ -474,7 +479,7 @@ static void on_frame_end(struct wconn *c, uint64_t t)
 		break;
 	default:    /* data frame */
 		if (c->fin) {
-			if (c->msg_op == 0x2 && c->state == CS_OPEN)
+			if (c->msg_op == 0x2 && c->state == CS_OPEN && g.opt.expect == NULL)
 				on_welcome(c, t);
 			c->msg_op = 0;
 		}
@@ -535,6 +540,25 @@ static bool on_frame_header(struct wconn *c, uint64_t t)
 	return true;
 }
 
+/* Advance the --expect match over binary payload; true once it is complete. */
+static bool expect_scan(struct wconn *c, const uint8_t *p, size_t n)
+{
+	const struct options *o = &g.opt;
+	size_t k = c->matched;
+	for (size_t i = 0; i < n; i++) {
+		while (k > 0 && (uint8_t)o->expect[k] != p[i])
+			k = o->expect_fail[k - 1];
+		if ((uint8_t)o->expect[k] == p[i])
+			k++;
+		if (k == o->expect_len) {
+			c->matched = 0;
+			return true;
+		}
+	}
+	c->matched = (uint8_t)k;
+	return false;
+}
+
 /* Feed WebSocket bytes; false if the connection ended. */
 static bool feed_frames(struct wconn *c, const uint8_t *p, size_t len, uint64_t t)
 {
@@ -561,7 +585,11 @@ static bool feed_frames(struct wconn *c, const uint8_t *p, size_t len, uint64_t 
 			memcpy(c->ctl + c->ctl_len, p, n);
 			c->ctl_len = (uint8_t)(c->ctl_len + n);
 		}
-		/* data payload: discarded (a later benchmark parses it here) */
+		/* data payload: discarded (a later benchmark parses it here), but for
+		 * the --expect scan while the welcome is due */
+		if (g.opt.expect && c->state == CS_OPEN && c->msg_op == 0x2 && c->op < 0x8 &&
+		    expect_scan(c, p, n))
+			on_welcome(c, t);
 		p += n;
 		len -= n;
 		c->remaining -= n;
@@ -691,7 +719,7 @@ static void report(uint64_t t_end)
 		struct wconn *c = &g.c[i];
 		if (c->t_connected)
 			conn[nc++] = c->t_connected - c->t_start;
-		if (c->t_first_byte)
+		if (c->t_first_byte && c->t_welcome)   /* not a "line busy" screen */
 			a2fb[na++] = c->t_first_byte - c->t_connected;
 		if (c->t_welcome)
 			welc[nw++] = c->t_welcome - c->t_connected;
@@ -703,9 +731,11 @@ static void report(uint64_t t_end)
 	double wall = (double)(t_end - g.t0) / 1e9;
 	double cpu = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
 
-	printf("wsload: %u connections to %s:%d%s, %u in flight at most, %u source address(es)\n",
-	       g.opt.conns, g.opt.host, g.opt.port, g.opt.path, g.opt.inflight,
-	       g.opt.n_src ? g.opt.n_src : 1);
+	printf("wsload: %u connections to %s:%d%s, %u in flight at most, ", g.opt.conns, g.opt.host,
+	       g.opt.port, g.opt.path, g.opt.inflight);
+	if (g.opt.rate > 0)
+		printf("%.0f connects/s at most, ", g.opt.rate);
+	printf("%u source address(es)\n", g.opt.n_src ? g.opt.n_src : 1);
 	printf("  established (welcome received): %u   failed: %u\n", g.welcomed, g.failed);
 	for (int k = 0; k < F_KIND_COUNT; k++)
 		if (g.fails[k])
@@ -716,8 +746,13 @@ static void report(uint64_t t_end)
 	       da.median, da.p99, da.max);
 	printf("  %-30s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", "accept to whole welcome",
 	       dw.median, dw.p99, dw.max);
+	double busy = wall > 0 ? 100 * cpu / wall : 0;
 	printf("  wall %.3f s, wsload CPU %.3f s (user %.3f, sys %.3f) = %.0f%% of one core\n",
-	       wall, cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), wall > 0 ? 100 * cpu / wall : 0);
+	       wall, cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), busy);
+	/* A generator near its core's limit measures itself, not the server. */
+	if (busy > 70 && wall > 0.2)
+		printf("  INVALID: wsload used over 70%% of its core; it may be the bottleneck "
+		       "(spread connects over more source addresses with --src)\n");
 	printf("RESULT conns=%u established=%u failed=%u", g.opt.conns, g.welcomed, g.failed);
 	for (int k = 0; k < F_KIND_COUNT; k++)
 		printf(" fail_%s=%u", fail_names[k], g.fails[k]);
@@ -727,8 +762,8 @@ static void report(uint64_t t_end)
 	       da.median, da.p99, da.max);
 	printf(" welcome_median_us=%" PRIu64 " welcome_p99_us=%" PRIu64 " welcome_max_us=%" PRIu64,
 	       dw.median, dw.p99, dw.max);
-	printf(" wall_s=%.3f cpu_s=%.3f cpu_user_s=%.3f cpu_sys_s=%.3f\n", wall, cpu,
-	       tv_s(ru.ru_utime), tv_s(ru.ru_stime));
+	printf(" wall_s=%.3f cpu_s=%.3f cpu_user_s=%.3f cpu_sys_s=%.3f cpu_pct=%.0f valid=%d\n", wall,
+	       cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), busy, !(busy > 70 && wall > 0.2));
 	fflush(stdout);
 	free(a2fb);
 	free(conn);
@@ -749,8 +784,12 @@ static void usage(FILE *out)
 	        "  -H, --hold SECONDS    hold the connections open this long (default 0: until\n"
 	        "                        SIGINT/SIGTERM; negative: do not hold)\n"
 	        "  -t, --timeout SECONDS a connection without its welcome by then fails (default 20)\n"
+	        "  -r, --rate R          start at most R connects per second (default: as fast\n"
+	        "                        as --inflight allows)\n"
 	        "  -s, --src A[-B]       source address or range, e.g. 127.0.0.1-127.0.0.4\n"
 	        "  -q, --quiet           no progress lines on stderr\n"
+	        "  -e, --expect TEXT     the welcome is whole once TEXT arrives in binary frames\n"
+	        "                        (default: at the end of the first binary message)\n"
 	        "  -D, --dump FILE       write per-connection timings (CSV, microseconds)\n"
 	        "      --help            this text\n");
 }
@@ -782,8 +821,10 @@ static void parse_args(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "src", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dump", required_argument, NULL, 'D' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, '?' + 256 },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -794,7 +835,7 @@ static void parse_args(int argc, char **argv)
 	o->inflight = 128;
 	o->timeout_s = 20;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "h:p:n:c:H:t:s:qD:", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h:p:n:c:H:t:s:r:qD:e:", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': o->host = optarg; break;
 		case 'p': o->port = atoi(optarg); break;
@@ -804,8 +845,10 @@ static void parse_args(int argc, char **argv)
 		case 'H': o->hold_s = atof(optarg); break;
 		case 't': o->timeout_s = atof(optarg); break;
 		case 's': parse_src(optarg); break;
+		case 'r': o->rate = atof(optarg); break;
 		case 'q': o->quiet = true; break;
 		case 'D': o->dump = optarg; break;
+		case 'e': o->expect = optarg; break;
 		case '?' + 256: usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -813,6 +856,20 @@ static void parse_args(int argc, char **argv)
 	if (o->port <= 0 || o->port > 65535 || o->conns == 0 || o->inflight == 0) {
 		usage(stderr);
 		exit(2);
+	}
+	if (o->expect != NULL) {
+		o->expect_len = strlen(o->expect);
+		if (o->expect_len == 0 || o->expect_len > 255)
+			die("--expect: 1 to 255 bytes");
+		/* KMP: expect_fail[i] = length of the longest proper border of expect[0..i] */
+		o->expect_fail[0] = 0;
+		for (size_t i = 1, k = 0; i < o->expect_len; i++) {
+			while (k > 0 && o->expect[i] != o->expect[k])
+				k = o->expect_fail[k - 1];
+			if (o->expect[i] == o->expect[k])
+				k++;
+			o->expect_fail[i] = (uint8_t)k;
+		}
 	}
 	memset(&g.dst, 0, sizeof(g.dst));
 	g.dst.sin_family = AF_INET;
@@ -861,16 +918,23 @@ static void run_loop(uint64_t until_ns, bool establishing)
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t last_check = now_ns(), last_progress = last_check;
 	while (!g.stop) {
+		int timeout = 100;
 		if (establishing) {
-			while (g.started < g.opt.conns && g.inflight < g.opt.inflight)
+			unsigned allowed = g.opt.conns;
+			if (g.opt.rate > 0) {
+				double due = (double)(now_ns() - g.t0) / 1e9 * g.opt.rate + 1;
+				allowed = due < (double)g.opt.conns ? (unsigned)due : g.opt.conns;
+			}
+			while (g.started < allowed && g.inflight < g.opt.inflight)
 				conn_start(&g.c[g.started]);
 			if (g.welcomed + g.failed == g.opt.conns)
 				return;
+			if (g.started < g.opt.conns && g.opt.rate > 0)
+				timeout = 1;
 		}
 		uint64_t t = now_ns();
 		if (until_ns && t >= until_ns)
 			return;
-		int timeout = 100;
 		if (until_ns && (until_ns - t) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((until_ns - t) / 1000000) + 1;
 		int n = epoll_wait(g.ep, evs, MAX_EVENTS, timeout);
