@@ -44,6 +44,8 @@ def read_status(pid):
             k, _, v = line.partition(":")
             if k in ("VmRSS", "VmHWM", "RssAnon", "VmData"):
                 out[k] = int(v.split()[0]) * 1024
+            elif k == "nonvoluntary_ctxt_switches":
+                out["preempted"] = int(v)
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             k, _, v = line.partition(":")
@@ -196,6 +198,8 @@ def one_reading(args, n, inflight, rate):
          "wsload_cpu_s": result["cpu_s"], "wsload_wall_s": result["wall_s"],
          "wsload_valid": bool(result.get("valid", 1)),
          "server_cpu_s": after["cpu_s"] - base["cpu_s"],
+         # times another task took the server's CPU while it was runnable: a noisy machine
+         "server_preempted": after.get("preempted", 0) - base.get("preempted", 0),
          "base": {k: v for k, v in base.items() if k != "classes"},
          "after": {k: v for k, v in after.items() if k != "classes"}}
     for key, name in (("VmRSS", "rss"), ("smaps_Private_Dirty", "dirty"), ("heap", "heap")):
@@ -299,14 +303,15 @@ def main():
                 f"a2fb median {r['a2fb_median_us']:.0f} us p99 {r['a2fb_p99_us']:.0f} us; "
                 f"wsload CPU {r['wsload_cpu_s']:.2f} s of {r['wsload_wall_s']:.2f} s"
                 f"{'' if r['wsload_valid'] else ' (INVALID: wsload over 70% busy)'}, "
-                f"server CPU {r['server_cpu_s']:.2f} s")
+                f"server CPU {r['server_cpu_s']:.2f} s, preempted {r['server_preempted']} times")
             rs.append(r)
         rows.append({"n": n, "runs": rs,
                      **{k: med(rs, k) for k in ("established", "failed", "held", "server_conns",
                                                 "rss_per_conn",
                                                 "dirty_per_conn", "heap_per_conn", "a2fb_median_us",
                                                 "a2fb_p99_us", "a2fb_max_us", "wsload_cpu_s",
-                                                "wsload_wall_s", "server_cpu_s")}})
+                                                "wsload_wall_s", "server_cpu_s",
+                                                "server_preempted")}})
 
     # Accept to first byte with nothing else going on: one connection at a time.
     lat = []
@@ -337,13 +342,13 @@ def main():
           f"{args.rate:.0f}/s, {args.inflight} in flight at most")
     print(f"{'N':>6} {'held':>6} {'failed':>6} {'RSS B/conn':>11} {'PrivDirty B/conn':>17} "
           f"{'heap B/conn':>12} {'a2fb med us':>12} {'a2fb p99 us':>12} {'wsload CPU s':>13} "
-          f"{'server CPU s':>13}")
+          f"{'server CPU s':>13} {'preempted':>9}")
     for row in rows:
         print(f"{row['n']:>6} {fmt(row['server_conns']):>6} {fmt(row['failed']):>6} "
               f"{fmt(row['rss_per_conn']):>11} {fmt(row['dirty_per_conn']):>17} "
               f"{fmt(row['heap_per_conn']):>12} {fmt(row['a2fb_median_us']):>12} "
               f"{fmt(row['a2fb_p99_us']):>12} {fmt(row['wsload_cpu_s'], '.2f'):>13} "
-              f"{fmt(row['server_cpu_s'], '.2f'):>13}")
+              f"{fmt(row['server_cpu_s'], '.2f'):>13} {fmt(row['server_preempted']):>9}")
     print(f"marginal cost (least-squares slope over all runs): RSS {fmt(slopes['rss'])} B, "
           f"Private_Dirty {fmt(slopes['dirty'])} B, heap {fmt(slopes['heap'])} B per connection")
     if lat:
