@@ -353,6 +353,45 @@ static bool skip_named(const struct member *m, const void *ud)
 	return false;
 }
 
+/* A member named in a coalesced announcement is not told of itself, but it is told
+ * of the others who came (or went) in the same window: a line of its own naming
+ * them.  (Without it, callers arriving together never learn of each other.) */
+static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
+{
+	const char *others[COALESCE_NAMES_MAX];
+	if (ev->names == NULL || ev->n_names + ev->n_more < 2)
+		return;
+	struct sbuf line = SBUF_INIT;
+	for (size_t i = 0; i < r->n_members; i++) {
+		struct member *m = r->members[i];
+		struct conn *c = session_conn(m->s);
+		size_t n = 0;
+		bool named = false;
+		for (size_t j = 0; j < ev->n_names; j++) {
+			if (strcmp(ev->names[j], m->handle) == 0)
+				named = true;
+			else if (n < COALESCE_NAMES_MAX)
+				others[n++] = ev->names[j];
+		}
+		if (!named || c == NULL)
+			continue;
+		struct chat_event mine = *ev;
+		mine.names = others;
+		mine.n_names = n;
+		mine.from = n == 1 && ev->n_more == 0 ? others[0] : NULL;
+		begin_line(&line);
+		chat_render(&line, &mine, CHAT_VIEW_RECIPIENT);
+		sbuf_puts(&line, CHAT_PROMPT);
+		struct buf *cache[CONN_VARIANT_COUNT] = { 0 };
+		struct buf *b = conn_frame_cached(c, cache, line.data, line.len);
+		if (b != NULL && conn_send_shared(c, b))
+			restore_input(m->s);
+		for (size_t v = 0; v < CONN_VARIANT_COUNT; v++)
+			buf_unref(cache[v]);
+	}
+	sbuf_free(&line);
+}
+
 static void announce(struct chat_room *r, struct chat_event *ev)
 {
 	if (ev->from == NULL && ev->n_names + ev->n_more == 0)
@@ -364,6 +403,7 @@ static void announce(struct chat_room *r, struct chat_event *ev)
 	sbuf_puts(&r->scratch, CHAT_PROMPT);
 	/* Nobody is told of their own arrival or departure. */
 	fan_out(r, r->scratch.data, r->scratch.len, skip_named, ev);
+	announce_to_named(r, ev);
 }
 
 static void coalesce_cb(uv_timer_t *t)
