@@ -107,12 +107,14 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 	}
 
 	bool keep = req->keep_alive;
-	int status = 404;
-	struct buf *b = site->files ? http_static_serve(site->files, req, &status)
+	if (req->major == 1 && req->minor == 1 && req->host == NULL) {
+		http_error(c, 400, head);        /* RFC 9112 3.2: Host is required */
+		return false;
+	}
+	/* The request was well framed, so even an error answer (a bad path, a miss)
+	 * leaves the connection usable as the response says. */
+	struct buf *b = site->files ? http_static_serve(site->files, req, NULL)
 	                            : http_response_error(404, head, keep);
-	/* An error answer (other than a miss) ends the connection. */
-	if (status >= 400 && status != 404)
-		keep = false;
 	respond(c, b, keep);
 	return keep;
 }
