@@ -7,7 +7,7 @@
 # Benchmarks always use the optimised build (build/), whatever SANITIZE says.
 
 BENCH_DIR := build/bench
-BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
+BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
 .PHONY: bench-tools bench-idle

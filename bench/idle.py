@@ -158,6 +158,11 @@ def parse_kv(line):
 def one_reading(args, n, inflight, rate):
     srv = Server(args, args.server_cpu, args.max_nodes)
     try:
+        # One caller first, gone before the baseline: the server's one-off costs (OpenSSL
+        # initialisation, first-touched code and data pages) then belong to mem(0) and
+        # not to the first measured connections.
+        subprocess.run([args.wsload, "-p", str(srv.port), "-n", "1", "-H", "-1", "-q",
+                        "-e", args.expect], stdout=subprocess.DEVNULL, check=True)
         time.sleep(args.settle)
         base = mem_snapshot(srv.proc.pid, srv.mc_path)
         cmd = [args.wsload, "-p", str(srv.port), "-n", str(n), "-c", str(inflight),
