@@ -453,16 +453,26 @@ export class TermClient {
   }
 }
 
+/** The first prompt a caller sees, and the row it sits on once something is typed
+ * (screen rows have their trailing blanks trimmed). */
+export const HANDLE_PROMPT = 'Enter your handle (or NEW):';
+const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const handleRow = (typed = '') =>
+  new RegExp(`^${escapeRe(HANDLE_PROMPT)}${typed ? ` ${escapeRe(typed)}` : ' ?'}$`);
+export const PASSWORD_ROW = /^Password: ?$/;
+
 /**
- * A fresh, well-behaved caller: sees the welcome screen, types a line, sees it
- * echoed, closes normally (1000 echoed).  Proves the server still serves.
+ * A fresh, well-behaved caller: sees the login prompt, types a handle, sees it
+ * echoed and the password prompt that follows, closes normally (1000 echoed).
+ * Proves the server still serves.
  */
-export async function assertServes(srv, word = `still-here-${crypto.randomBytes(3).toString('hex')}`) {
+export async function assertServes(srv, word = `probe${crypto.randomBytes(3).toString('hex')}`) {
   const t = await TermClient.open(srv.wsUrl);
   try {
-    await t.waitScreen('Welcome to');
+    await t.waitScreen(HANDLE_PROMPT);
     t.type(`${word}\r`);
-    await t.waitScreen(`You typed: ${word}`);
+    await t.waitScreen(handleRow(word));
+    await t.waitScreen(PASSWORD_ROW);
     const c = await t.close(1000);
     assert.equal(c.code, 1000);
   } finally {

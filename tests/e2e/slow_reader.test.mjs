@@ -1,0 +1,110 @@
+// A caller that stops reading: the server must not buffer its output without
+// bound.  Policy (src/net/conn.h): a connection's own output is never dropped, so
+// once its queue passes the hard limit (4 MiB) the connection is closed.
+// Meanwhile another caller's echo stays prompt and the server's memory bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import {
+  RawWs, TermClient, assertServes, frame, rssKiB, sleep, SLOW, HANDLE_PROMPT, handleRow,
+} from './helpers.mjs';
+
+/** Type a word on t, measure how long until its echo is on the screen, erase it. */
+async function echoLatency(t, word) {
+  const t0 = Date.now();
+  t.type(word);
+  await t.waitScreen(handleRow(word), { timeoutMs: 5000 * SLOW });
+  const took = Date.now() - t0;
+  t.type('\x15');
+  await t.waitScreen(handleRow(), { timeoutMs: 5000 * SLOW });
+  return took;
+}
+
+// Typing at the handle prompt: 20 letters, then Ctrl-U kills them.  Each unit of
+// 21 bytes in comes back as the echo plus a redraw of the prompt.
+const ALPHA = 'abcdefghijklmnopqrst';
+const UNIT = `${ALPHA}\x15`;
+
+test('a reader that never reads is closed at the hard limit; others stay prompt; RSS bounded', async (t) => {
+  const srv = await startServer();
+  let good, slow;
+  try {
+    good = await TermClient.open(srv.wsUrl);
+    slow = await RawWs.open(srv.httpPort);
+    await good.waitScreen(HANDLE_PROMPT);
+    await slow.waitScreen(HANDLE_PROMPT);
+    const rss0 = await rssKiB(srv.proc.pid);
+    slow.raw.sock.pause();       // from now on we never read a byte
+
+    // ~64 KiB of input per frame.
+    const payload = Buffer.from(UNIT.repeat(3000));
+    const f = frame({ op: 2, payload });
+    const MAX_INPUT = 96 * 1024 * 1024;
+    let sent = 0;
+    let rssMax = rss0;
+    let latMax = 0;
+    let probes = 0;
+    const closedLog = () => /output queue over \d+ bytes, closing/.test(srv.output());
+    while (sent < MAX_INPUT && !closedLog() && !slow.raw.ended) {
+      const ok = await slow.send(f);
+      if (!ok) break;            // the server reset the connection
+      sent += f.length;
+      if ((sent / f.length) % 8 === 0) {
+        latMax = Math.max(latMax, await echoLatency(good, `probe${probes++}`));
+        rssMax = Math.max(rssMax, await rssKiB(srv.proc.pid));
+      }
+    }
+    // The close may land just after the last write.
+    for (let i = 0; i < 40 && !closedLog(); i++) await sleep(50);
+    assert.ok(closedLog(), `the slow reader was never closed (sent ${sent} bytes of input)\n${srv.output().slice(-2000)}`);
+    assert.ok(probes >= 1, 'no echo probe ran while the queue filled');
+    latMax = Math.max(latMax, await echoLatency(good, 'after'));
+    rssMax = Math.max(rssMax, await rssKiB(srv.proc.pid));
+
+    t.diagnostic(`input sent ${sent} B, ${probes} probes, echo latency max ${latMax} ms, RSS ${rss0} -> max ${rssMax} KiB`);
+    assert.ok(latMax < 1000 * SLOW, `echo to the other caller took up to ${latMax} ms`);
+    assert.ok(rssMax < 200 * 1024, `server RSS reached ${rssMax} KiB`);
+    assert.ok(rssMax - rss0 < 64 * 1024, `server RSS grew by ${rssMax - rss0} KiB (from ${rss0})`);
+
+    // The slow reader's connection is really gone: reading now ends.
+    slow.raw.sock.resume();
+    await slow.raw.waitEnd(5000 * SLOW);
+
+    // Memory goes back down once it is gone (the queue was freed).
+    await assertServes(srv);
+  } finally {
+    good?.terminate();
+    slow?.destroy();
+    await srv.stop();
+  }
+  const res = await srv.stop();
+  assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
+});
+
+test('a reader that is merely slow is not closed, and gets all its output', async (t) => {
+  const srv = await startServer();
+  let slow;
+  try {
+    slow = await RawWs.open(srv.httpPort);
+    await slow.waitScreen(HANDLE_PROMPT);
+    slow.raw.sock.pause();
+    // About 3 MB of echo: under the hard limit (4 MiB) even if the socket buffers
+    // took none of it; they may hold some or all of it (up to ~4 MB here).
+    const payload = Buffer.from(UNIT.repeat(2850));
+    const FRAMES = 14;
+    for (let i = 0; i < FRAMES; i++) await slow.send(frame({ op: 2, payload }));
+    await slow.send(frame({ op: 2, payload: 'lastword' }));
+    await sleep(500);
+    slow.raw.sock.resume();
+    await slow.waitScreen(handleRow('lastword'), { timeoutMs: 10000 * SLOW });
+    const echoes = slow.termBytes().toString('latin1').split(ALPHA).length - 1;
+    assert.equal(echoes, FRAMES * 2850, 'every keystroke was echoed');
+    t.diagnostic(`${slow.termBytes().length} bytes of output delivered`);
+    assert.ok(!/output queue over/.test(srv.output()));
+  } finally {
+    slow?.destroy();
+    await srv.stop();
+  }
+  const res = await srv.stop();
+  assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
+});
