@@ -7,6 +7,7 @@
 #include "bbs/bbs.h"
 #include "bbs/session.h"
 #include "http/transport.h"
+#include "telnet/transport.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -22,6 +23,10 @@ struct server {
 	uv_tcp_t http_listener;
 	bool http_open;
 	int http_port;
+	uv_tcp_t telnet_listener;
+	bool telnet_open;
+	int telnet_port;
+	struct telnet_settings telnet;
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
@@ -93,6 +98,18 @@ static void http_connection_cb(uv_stream_t *listener, int status)
 		http_transport_attach(c, srv->site);
 }
 
+static void telnet_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("telnet listener: %s", uv_strerror(status));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(TELNET_CHARSET_UTF8));
+	if (c != NULL)
+		telnet_transport_attach(c, &srv->telnet, terminal_open, srv);
+}
+
 static void signal_cb(uv_signal_t *sig, int signum)
 {
 	struct server *srv = sig->data;
@@ -136,6 +153,18 @@ int server_start(struct server *srv)
 	if (err != 0)
 		return err;
 	srv->http_open = true;
+	if (srv->cfg.telnet.port >= 0) {
+		srv->telnet = (struct telnet_settings){
+			.loop = srv->loop,
+			.negotiate_ms = 500,
+			.nop_interval_ms = (uint64_t)srv->cfg.ws_ping_interval_s * 1000,
+		};
+		err = bind_listener(srv, &srv->telnet_listener, &srv->cfg.telnet,
+		                    telnet_connection_cb, "telnet", &srv->telnet_port);
+		if (err != 0)
+			return err;
+		srv->telnet_open = true;
+	}
 
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
@@ -193,6 +222,10 @@ void server_stop(struct server *srv)
 	if (srv->http_open) {
 		uv_close((uv_handle_t *)&srv->http_listener, NULL);
 		srv->http_open = false;
+	}
+	if (srv->telnet_open) {
+		uv_close((uv_handle_t *)&srv->telnet_listener, NULL);
+		srv->telnet_open = false;
 	}
 	conn_foreach(&srv->conns, shutdown_conn, NULL);
 	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;

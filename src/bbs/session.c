@@ -9,6 +9,7 @@
 #include "bbs/states.h"
 #include "chat/room.h"
 #include "store/store.h"
+#include "telnet/transport.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
 #include "util/json.h"
@@ -198,6 +199,27 @@ void session_open(struct bbs *bbs, struct conn *c)
 	session_flush(s);
 }
 
+/* Telnet callers: a terminal type that names its character set wins; otherwise
+ * the choice stored in the account (from an earlier call) is applied, and a new
+ * choice is remembered for next time. */
+static void remember_charset(struct session *s, struct store *st)
+{
+	enum telnet_charset now = telnet_charset(s->conn);
+	if (now == TELNET_CHARSET_NONE)
+		return;                  /* not a telnet caller */
+	const char *tt = telnet_terminal_type(s->conn);
+	bool told = tt != NULL && tt[0] != '\0';
+	int stored = s->user.charset;
+	if (!told && (stored == STORE_CHARSET_UTF8 || stored == STORE_CHARSET_CP437)) {
+		telnet_set_charset(s->conn, stored == STORE_CHARSET_UTF8 ? TELNET_CHARSET_UTF8
+		                                                          : TELNET_CHARSET_CP437);
+		return;
+	}
+	int mine = now == TELNET_CHARSET_UTF8 ? STORE_CHARSET_UTF8 : STORE_CHARSET_CP437;
+	if (mine != stored && store_user_set_charset(st, s->user.id, mine) == STORE_OK)
+		s->user.charset = mine;
+}
+
 void session_login(struct session *s, const struct session_user *u, bool resumed)
 {
 	struct store *st = bbs_store(s->bbs);
@@ -209,6 +231,8 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
 		s->user.calls++;
 	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
+
+	remember_charset(s, st);
 
 	if (!resumed) {
 		/* A token lets the page come back after a refresh without a password. */
