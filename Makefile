@@ -55,8 +55,8 @@ $(BUILD)/%: tools/%.c $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(shell pkg-config --libs cmocka) $(LDLIBS)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka vterm) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(shell pkg-config --libs cmocka vterm) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)

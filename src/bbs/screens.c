@@ -79,7 +79,7 @@ void screen_menu(struct sbuf *out, const struct menu_screen *m)
 	box_side(out);
 	sbuf_putc(out, ' ');
 	ansi_fg(out, ANSI_BRIGHT_CYAN);
-	size_t title_cols = text_cols(m->title) + 1;
+	size_t title_cols = text_cols(m->title);
 	size_t name_room = inner - 2 > title_cols ? inner - 2 - title_cols : 0;
 	size_t used = put_cut(out, m->bbs_name, name_room);
 	for (; used < name_room; used++)
