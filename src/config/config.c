@@ -302,7 +302,7 @@ static const struct key_spec bbs_keys[] = {
 	TEXT("name", bbs_name, 1),
 	TEXT("tagline", tagline, 0),
 	TEXT("sysop", sysop, 1),
-	UINT("max_nodes", max_nodes, 1, 10000),
+	UINT("max_nodes", max_nodes, 1, 100000),
 	STRINGS("sysop_handles", sysop_handles, n_sysop_handles),
 	UINT("login_timeout", login_timeout_s, 5, 3600),
 	UINT("idle_timeout", idle_timeout_s, 0, 86400),

@@ -147,7 +147,7 @@ class ConfigTest(unittest.TestCase):
                           '[server]\nhttp = "127.0.0.1:%d"\n\n[bbs]\n'
                           'name = "Test"\n  max_nodes = "many"\n' % port)
         p = self.start("--config", path, telnet=False)
-        self.assert_refused(p, '%s:6:3: "max_nodes" must be an integer from 1 to 10000'
+        self.assert_refused(p, '%s:6:3: "max_nodes" must be an integer from 1 to 100000'
                             % path)
         self.assertFalse(port_open(port))
 
@@ -214,7 +214,7 @@ class ConfigTest(unittest.TestCase):
         self.write("carrier.toml", '[bbs]\nmax_nodes = 0\n')
         p = self.start("--http", "127.0.0.1:0")
         self.assert_refused(p, 'carrier.toml:2:1: "max_nodes" must be an integer from 1 '
-                            'to 10000')
+                            'to 100000')
 
     def test_runs_without_any_file(self):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "carrier.toml")))

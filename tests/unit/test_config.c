@@ -454,7 +454,7 @@ static void test_error_syntax_message(void **state)
 static void test_error_type(void **state)
 {
 	expect_error("# the board\n[bbs]\n  name = \"x\"\n\n  max_nodes = \"32\"\n",
-		     "carrier.toml:5:3: \"max_nodes\" must be an integer from 1 to 10000");
+		     "carrier.toml:5:3: \"max_nodes\" must be an integer from 1 to 100000");
 	expect_error("[server]\nhttp = 8080\n",
 		     "carrier.toml:2:1: \"http\" must be \"[ADDR:]PORT\" with a port from 0 to "
 		     "65535, e.g. \"0.0.0.0:8080\"");
@@ -484,9 +484,9 @@ static void test_error_type(void **state)
 static void test_error_range(void **state)
 {
 	expect_error("[bbs]\nmax_nodes = 0\n",
-		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 10000");
+		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 100000");
 	expect_error("[bbs]\nmax_nodes = 10001\n",
-		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 10000");
+		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 100000");
 	expect_error("[chat]\nflood_rate = 0.0\n",
 		     "carrier.toml:2:1: \"flood_rate\" must be a number greater than 0 and at "
 		     "most 1000");
