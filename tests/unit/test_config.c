@@ -485,7 +485,7 @@ static void test_error_range(void **state)
 {
 	expect_error("[bbs]\nmax_nodes = 0\n",
 		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 100000");
-	expect_error("[bbs]\nmax_nodes = 10001\n",
+	expect_error("[bbs]\nmax_nodes = 100001\n",
 		     "carrier.toml:2:1: \"max_nodes\" must be an integer from 1 to 100000");
 	expect_error("[chat]\nflood_rate = 0.0\n",
 		     "carrier.toml:2:1: \"flood_rate\" must be a number greater than 0 and at "
