@@ -55,6 +55,7 @@ struct telnet_proto {
 	bool echo, bin_us, bin_him;
 	bool have_size;
 	bool swallow_eol;               /* the charset answer came in this feed */
+	uint64_t now;                   /* of the current feed */
 	uint8_t ttype_asked;
 	uint8_t nnames;
 	unsigned cols, rows;
@@ -215,16 +216,11 @@ static void deliver(struct telnet_proto *p, const uint8_t *data, size_t len)
 
 static void keep_pending(struct telnet_proto *p, const uint8_t *data, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint8_t b = data[i];
-		if (p->swallow_eol) {
-			if (b == '\r' || b == '\n' || b == '\0')
-				continue;
-			p->swallow_eol = false;
-		}
-		if (p->npending < sizeof(p->pending))
-			p->pending[p->npending++] = b;
-	}
+	size_t room = sizeof(p->pending) - p->npending;
+	if (len > room)
+		len = room;
+	memcpy(p->pending + p->npending, data, len);
+	p->npending += len;
 }
 
 static void start(struct telnet_proto *p)
@@ -260,13 +256,15 @@ static void answered(struct telnet_proto *p, enum telnet_charset cs, uint8_t key
 	p->cs = cs;
 	p->phase = PH_READY;
 	p->deadline = 0;
-	p->swallow_eol = true;
 	if (p->echo && key >= '1' && key <= '2')
 		sbuf_putc(&p->out, key);
 	sbuf_append(&p->out, "\r\n", 2);
 }
 
-/* Data while the question is asked: the answer, then what follows it is kept. */
+static void on_data(struct telnet_proto *p, const uint8_t *data, size_t len);
+
+/* Data while the question is asked: the answer starts the session, which gets
+ * what follows it. */
 static void answer_data(struct telnet_proto *p, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -277,7 +275,9 @@ static void answer_data(struct telnet_proto *p, const uint8_t *data, size_t len)
 			answered(p, TELNET_CHARSET_CP437, b);
 		else
 			continue;
-		keep_pending(p, data + i + 1, len - i - 1);
+		p->swallow_eol = true;
+		start(p);
+		on_data(p, data + i + 1, len - i - 1);
 		return;
 	}
 }
@@ -305,11 +305,22 @@ static void settle(struct telnet_proto *p, uint64_t now)
 
 /* ---- libtelnet events ---- */
 
+/* Data, in the order libtelnet parsed it.  Decisions are taken at the byte where
+ * they become due (settle), so how the stream was split never matters. */
 static void on_data(struct telnet_proto *p, const uint8_t *data, size_t len)
 {
+	settle(p, p->now);
+	while (p->swallow_eol && len > 0) {
+		if (data[0] != '\r' && data[0] != '\n' && data[0] != '\0')
+			p->swallow_eol = false;
+		else
+			data++, len--;
+	}
+	if (len == 0)
+		return;
 	switch (p->phase) {
 	case PH_NEGOTIATE:
-	case PH_READY:
+	case PH_READY:   /* not reached: settle starts a ready session */
 		keep_pending(p, data, len);
 		break;
 	case PH_ASK:
@@ -430,8 +441,11 @@ static void event_cb(telnet_t *tn, telnet_event_t *ev, void *ud)
 	default:
 		/* WARNING / ERROR (a malformed TTYPE, say) and the events of options we
 		 * never let through: nothing to do, the filter keeps libtelnet sane. */
-		break;
+		return;
 	}
+	/* Decide at the event that makes it due, wherever the reads were split. */
+	if (ev->type != TELNET_EV_SEND && ev->type != TELNET_EV_DATA)
+		settle(p, p->now);
 }
 
 /* ---- the input filter ---- */
@@ -495,8 +509,11 @@ static void filter_byte(struct fctx *f, uint8_t b)
 		}
 		break;
 	case F_NEG:
+		/* libtelnet parses everything before the refusal first. */
 		emit(f, b);
+		fflush_chunk(f);
 		note_negotiation(p, p->fcmd, b);
+		settle(p, f->now);
 		p->fstate = F_DATA;
 		break;
 	case F_SB:
@@ -559,6 +576,7 @@ struct telnet_proto *telnet_proto_new(const struct telnet_proto_cbs *cbs, void *
 		return NULL;
 	}
 	p->phase = PH_NEGOTIATE;
+	p->now = now_ms;
 	p->deadline = now_ms + negotiate_ms;
 	p->ask_ms = ask_ms != 0 ? ask_ms : TELNET_ASK_MS_DEFAULT;
 	telnet_negotiate(p->tn, TELNET_WILL, TELNET_TELOPT_ECHO);
@@ -583,6 +601,7 @@ void telnet_proto_free(struct telnet_proto *p)
 void telnet_proto_feed(struct telnet_proto *p, const uint8_t *data, size_t len, uint64_t now_ms)
 {
 	struct fctx f = { .p = p, .now = now_ms };
+	p->now = now_ms;
 	for (size_t i = 0; i < len; i++)
 		filter_byte(&f, data[i]);
 	fflush_chunk(&f);
@@ -593,6 +612,7 @@ void telnet_proto_feed(struct telnet_proto *p, const uint8_t *data, size_t len, 
 
 void telnet_proto_tick(struct telnet_proto *p, uint64_t now_ms)
 {
+	p->now = now_ms;
 	settle(p, now_ms);
 	flush_out(p);
 }

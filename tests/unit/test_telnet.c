@@ -368,6 +368,35 @@ static void test_pending_input_is_bounded(void **state)
 	assert_int_equal(t->r.input.len, TELNET_PENDING_MAX);
 }
 
+/* Input in the same read as the answer, or as the reply that settles the
+ * negotiation, goes to the session whole: only input typed before is bounded. */
+static void test_paste_after_settling_not_cut(void **state)
+{
+	struct pt *t = *state;
+	struct sbuf s = SBUF_INIT;
+	sbuf_append(&s, S("early" IAC WILL O_TTYPE IAC WONT O_NAWS
+	                  IAC SB O_TTYPE "\x00" "ansi" IAC SE IAC SB O_TTYPE "\x00" "ansi" IAC SE));
+	for (int i = 0; i < 1000; i++)
+		sbuf_putc(&s, (uint8_t)('a' + i % 26));
+	feed(t, s.data, s.len);
+	assert_int_equal(t->r.starts, 1);
+	assert_int_equal(t->r.input.len, 5 + 1000);
+	assert_memory_equal(t->r.input.data, "earlyabc", 8);
+	sbuf_free(&s);
+}
+
+static void test_paste_after_answer_not_cut(void **state)
+{
+	struct pt *t = *state;
+	refuse_all(t);
+	uint8_t msg[2001];
+	msg[0] = '2';
+	memset(msg + 1, 'p', sizeof(msg) - 1);
+	feed(t, msg, sizeof(msg));
+	assert_int_equal(t->r.starts, 1);
+	assert_int_equal(t->r.input.len, 2000);
+}
+
 /* ---- NAWS ---- */
 
 static void test_naws_with_doubled_iac_and_changes(void **state)
@@ -792,6 +821,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_question_times_out_to_cp437, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_silent_client_input_kept, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_input_is_bounded, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_paste_after_settling_not_cut, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_paste_after_answer_not_cut, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_naws_with_doubled_iac_and_changes, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_cr_nul_and_cr_lf_are_one_enter_each, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_commands_in_data, pt_setup, pt_teardown),
