@@ -162,15 +162,12 @@ test('garbage instead of a request -> 400', async () => {
   assert.equal(res.status, 400);
 });
 
-// Known server deviations (reported); remove the todo once fixed.
-test('HTTP/1.1 without Host -> 400 (RFC 9112 3.2)', { todo: 'served 200 today' }, async () => {
+test('HTTP/1.1 without Host -> 400 (RFC 9112 3.2)', async () => {
   const res = await once('GET / HTTP/1.1\r\n\r\n');
   assert.equal(res.status, 400);
 });
 
-test('an error response says Connection: close when the server closes', {
-  todo: 'static 400s say keep-alive, then the server closes',
-}, async () => {
+test('an error response says Connection: close when the server closes', async () => {
   const res = await httpRaw(srv.httpPort, get('/%00'));
   try {
     assert.equal(res.status, 400);
