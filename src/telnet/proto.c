@@ -54,6 +54,7 @@ struct telnet_proto {
 	bool ttype_done, naws_done;
 	bool echo, bin_us, bin_him;
 	bool have_size;
+	bool told;                      /* the terminal types decided the charset */
 	bool swallow_eol;               /* the charset answer came in this feed */
 	uint64_t now;                   /* of the current feed */
 	uint8_t ttype_asked;
@@ -294,6 +295,7 @@ static void settle(struct telnet_proto *p, uint64_t now)
 			ask(p, now);
 		} else {
 			p->cs = cs;
+			p->told = true;
 			p->phase = PH_READY;
 		}
 	}
@@ -631,6 +633,7 @@ void telnet_proto_nop(struct telnet_proto *p)
 bool telnet_proto_started(const struct telnet_proto *p) { return p->phase == PH_STARTED; }
 enum telnet_charset telnet_proto_charset(const struct telnet_proto *p) { return p->cs; }
 const char *telnet_proto_ttype(const struct telnet_proto *p) { return p->names[0]; }
+bool telnet_proto_charset_told(const struct telnet_proto *p) { return p->told; }
 bool telnet_proto_server_echo(const struct telnet_proto *p) { return p->echo; }
 bool telnet_proto_binary(const struct telnet_proto *p) { return p->bin_us && p->bin_him; }
 

@@ -94,6 +94,9 @@ void telnet_proto_set_charset(struct telnet_proto *p, enum telnet_charset cs);
 const char *telnet_proto_ttype(const struct telnet_proto *p);
 /* The last valid window size the client reported; false if none. */
 bool telnet_proto_window(const struct telnet_proto *p, unsigned *cols, unsigned *rows);
+/* True if the terminal types decided the charset (false: the caller answered the
+ * question, or it timed out). */
+bool telnet_proto_charset_told(const struct telnet_proto *p);
 /* Whether the client agreed to let us echo (DO ECHO) / to BINARY each way. */
 bool telnet_proto_server_echo(const struct telnet_proto *p);
 bool telnet_proto_binary(const struct telnet_proto *p);

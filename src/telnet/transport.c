@@ -197,6 +197,12 @@ void telnet_set_charset(struct conn *c, enum telnet_charset cs)
 	conn_set_transport(c, telnet_transport(cs), tc);
 }
 
+bool telnet_charset_told(const struct conn *c)
+{
+	struct telnet_conn *tc = tconn(c);
+	return tc != NULL && tc->proto != NULL && telnet_proto_charset_told(tc->proto);
+}
+
 const char *telnet_terminal_type(const struct conn *c)
 {
 	struct telnet_conn *tc = tconn(c);

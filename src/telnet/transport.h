@@ -56,6 +56,9 @@ enum telnet_charset telnet_charset(const struct conn *c);
 /* Switch a telnet conn's charset (output variant and input conversion), e.g. to a
  * caller's stored choice after login.  A no-op on a conn that is not telnet. */
 void telnet_set_charset(struct conn *c, enum telnet_charset cs);
+/* True if the terminal type decided the charset; false if the caller was asked
+ * (then a stored choice is the better guide), or c is not telnet. */
+bool telnet_charset_told(const struct conn *c);
 /* The first terminal type the client gave ("" if none), NULL if c is not telnet.
  * Borrowed, valid while c lives. */
 const char *telnet_terminal_type(const struct conn *c);

@@ -741,6 +741,7 @@ static void test_transport_ansi_client(void **state)
 	assert_int_equal(conn_variant(f->conn), CONN_VARIANT_TELNET_CP437);
 	assert_true(GOT(f, "\xc9\r\n"));     /* '╔' in CP437 */
 	assert_string_equal(telnet_terminal_type(f->conn), "ANSI");
+	assert_true(telnet_charset_told(f->conn));
 	assert_int_equal(f->cols, 80);
 	assert_int_equal(f->rows, 25);
 	assert_int_equal(f->in.len, 11);
@@ -778,6 +779,7 @@ static void test_transport_silent_client_is_asked(void **state)
 	SEND(f, "1\r\nhello\r\n");
 	PUMP_UNTIL(f, f->terminals == 1 && f->in.len == 7);
 	assert_int_equal(f->cs_at_start, TELNET_CHARSET_UTF8);
+	assert_false(telnet_charset_told(f->conn));
 	assert_true(GOT(f, "\xe2\x95\x94\r\n"));
 	assert_int_equal(f->in.len, 7);
 	assert_memory_equal(f->in.data, "hello\r\n", 7);
