@@ -207,8 +207,7 @@ static void remember_charset(struct session *s, struct store *st)
 	enum telnet_charset now = telnet_charset(s->conn);
 	if (now == TELNET_CHARSET_NONE)
 		return;                  /* not a telnet caller */
-	const char *tt = telnet_terminal_type(s->conn);
-	bool told = tt != NULL && tt[0] != '\0';
+	bool told = telnet_charset_told(s->conn);
 	int stored = s->user.charset;
 	if (!told && (stored == STORE_CHARSET_UTF8 || stored == STORE_CHARSET_CP437)) {
 		telnet_set_charset(s->conn, stored == STORE_CHARSET_UTF8 ? TELNET_CHARSET_UTF8
