@@ -3,6 +3,7 @@
 #   make bench          every benchmark (for now: bench-idle)
 #   make bench-idle     idle WebSocket connections: how many, bytes each, accept to first byte
 #   make bench-quick    a short idle run (one reading each at 1,000 and 5,000)
+#   make bench-idle BENCH_IDLE_ARGS="--counts 1000,20000 --repeats 1"   (bench/idle.py --help)
 #
 # Benchmarks always use the optimised build (build/), whatever SANITIZE says.
 
