@@ -105,3 +105,6 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(LIBOBJ:.o=.d) $(BUILD)/obj/src/main.d
+
+# Benchmarks (never part of make check): see docs/BENCHMARKS.md.
+include bench/bench.mk
