@@ -136,19 +136,15 @@ static void cmd_profile(struct session *s)
 
 static void lookup_enter(struct session *s)
 {
-	struct lineedit *le = session_editor(s);
-	le_reset(le);
-	le_set_hidden(le, false);
-	le_set_limit(le, 20);
-	le_set_prompt(le, "\r\n\x1b[1;37mLook up which handle?\x1b[0m (Enter for yourself): ");
-	le_redraw(le, session_out(s));
+	session_prompt(s, "\r\n\x1b[1;37mLook up which handle?\x1b[0m (Enter for yourself): ",
+	               false, 20);
 }
 
 static size_t lookup_input(struct session *s, const uint8_t *data, size_t len)
 {
 	struct lineedit *le = session_editor(s);
 	size_t used = 0;
-	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	int r = session_read_line(s, data, len, &used);
 	if (r == LE_INTR) {
 		menu_return(s);
 	} else if (r == LE_LINE) {

@@ -36,16 +36,6 @@ static struct login_flow *flow(struct session *s)
 extern const struct session_state state_password, state_checking, state_login_delay,
 	state_already_online;
 
-static void prompt(struct session *s, const char *text, bool hidden, unsigned limit)
-{
-	struct lineedit *le = session_editor(s);
-	le_reset(le);
-	le_set_hidden(le, hidden);
-	le_set_limit(le, limit);
-	le_set_prompt(le, text);
-	le_redraw(le, session_out(s));
-}
-
 /* ---- the splash and the handle prompt ---- */
 
 static void login_enter(struct session *s)
@@ -75,14 +65,14 @@ static void login_enter(struct session *s)
 		ansi_reset(out);
 		sbuf_puts(out, "\r\n\r\n");
 	}
-	prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
+	session_prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
 }
 
 static size_t login_input(struct session *s, const uint8_t *data, size_t len)
 {
 	struct lineedit *le = session_editor(s);
 	size_t used = 0;
-	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	int r = session_read_line(s, data, len, &used);
 	if (r == LE_INTR) {
 		le_redraw(le, session_out(s));
 	} else if (r == LE_LINE) {
@@ -128,9 +118,8 @@ static void login_control(struct session *s, const char *json, size_t len)
 		conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
 		return;
 	}
-	struct session_user su = { .id = u.id, .level = u.level, .calls = u.calls, .charset = u.charset };
-	snprintf(su.handle, sizeof(su.handle), "%s", u.handle);
-	snprintf(su.location, sizeof(su.location), "%s", u.location);
+	struct session_user su;
+	session_user_from(&su, &u);
 	struct sbuf *out = session_out(s);
 	le_erase(session_editor(s), out);
 	/* Someone else on this handle (another tab): the newest one wins. */
@@ -156,11 +145,11 @@ const struct session_state state_login = {
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
 
-/* ---- the password ---- */
+/* ---- the password; while it is checked, input waits ---- */
 
 static void password_enter(struct session *s)
 {
-	prompt(s, "\x1b[1;37mPassword\x1b[0m: ", true, 128);
+	session_prompt(s, "\x1b[1;37mPassword\x1b[0m: ", true, 128);
 }
 
 static void login_failed(struct session *s);
@@ -198,7 +187,7 @@ static size_t password_input(struct session *s, const uint8_t *data, size_t len)
 {
 	struct lineedit *le = session_editor(s);
 	size_t used = 0;
-	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	int r = session_read_line(s, data, len, &used);
 	if (r == LE_INTR) {
 		session_set_state(s, &state_login);
 	} else if (r == LE_LINE) {
@@ -229,16 +218,9 @@ const struct session_state state_password = {
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
 
-/* While the password is checked, input waits. */
-static size_t checking_input(struct session *s, const uint8_t *data, size_t len)
-{
-	(void)s; (void)data; (void)len;
-	return 0;
-}
-
 const struct session_state state_checking = {
 	.name = "Logging In",
-	.input = checking_input,
+	.input = session_wait_input,
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
 
@@ -271,7 +253,7 @@ static void delay_tick(struct session *s, uint64_t now)
 
 const struct session_state state_login_delay = {
 	.name = "Logging In",
-	.input = checking_input,
+	.input = session_wait_input,
 	.tick = delay_tick,
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
@@ -292,9 +274,8 @@ static void finish_login(struct session *s, const struct session_user *su)
 static void login_succeeded(struct session *s, const struct store_user *u)
 {
 	struct login_flow *f = flow(s);
-	struct session_user su = { .id = u->id, .level = u->level, .calls = u->calls, .charset = u->charset };
-	snprintf(su.handle, sizeof(su.handle), "%s", u->handle);
-	snprintf(su.location, sizeof(su.location), "%s", u->location);
+	struct session_user su;
+	session_user_from(&su, u);
 	struct session *other = bbs_find_user(session_bbs(s), u->id, s);
 	if (other != NULL) {
 		f->user = su;
@@ -371,5 +352,5 @@ static void busy_enter(struct session *s)
 const struct session_state state_line_busy = {
 	.name = "Line Busy",
 	.enter = busy_enter,
-	.input = checking_input,
+	.input = session_wait_input,
 };

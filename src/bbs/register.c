@@ -30,16 +30,6 @@ static struct reg_flow *flow(struct session *s)
 extern const struct session_state state_reg_password, state_reg_confirm, state_reg_location,
 	state_reg_saving;
 
-static void ask(struct session *s, const char *text, bool hidden, unsigned limit)
-{
-	struct lineedit *le = session_editor(s);
-	le_reset(le);
-	le_set_hidden(le, hidden);
-	le_set_limit(le, limit);
-	le_set_prompt(le, text);
-	le_redraw(le, session_out(s));
-}
-
 static void problem(struct session *s, const char *text)
 {
 	struct sbuf *out = session_out(s);
@@ -53,8 +43,7 @@ static void problem(struct session *s, const char *text)
  * Ctrl-C abandons registration and returns to the login prompt. */
 static const char *line(struct session *s, const uint8_t *data, size_t len, size_t *used, size_t *n)
 {
-	struct lineedit *le = session_editor(s);
-	enum le_result r = le_feed(le, data, len, used, session_out(s));
+	int r = session_read_line(s, data, len, used);
 	if (r == LE_INTR) {
 		session_flow_end(s);
 		session_set_state(s, &state_login);
@@ -62,7 +51,7 @@ static const char *line(struct session *s, const uint8_t *data, size_t len, size
 	}
 	if (r != LE_LINE)
 		return NULL;
-	return le_line(le, n);
+	return le_line(session_editor(s), n);
 }
 
 /* ---- handle ---- */
@@ -75,7 +64,7 @@ static void handle_enter(struct session *s)
 	sbuf_puts(out, "New caller registration");
 	ansi_reset(out);
 	sbuf_puts(out, "\r\nA handle is 3 to 20 letters, digits, spaces, _ or -. Ctrl-C cancels.\r\n");
-	ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+	session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
 }
 
 static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
@@ -88,10 +77,10 @@ static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
 	struct store_user u;
 	if (!handle_valid(h, &why)) {
 		problem(s, why ? why : "That handle is not allowed.");
-		ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+		session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
 	} else if (store_user_get(bbs_store(session_bbs(s)), h, &u) == STORE_OK) {
 		problem(s, "That handle is taken. Try another.");
-		ask(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+		session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
 	} else {
 		snprintf(flow(s)->handle, sizeof(flow(s)->handle), "%s", h);
 		session_set_state(s, &state_reg_password);
@@ -110,7 +99,7 @@ const struct session_state state_register = {
 
 static void password_enter(struct session *s)
 {
-	ask(s, "\x1b[1;37mChoose a password\x1b[0m (8 or more characters): ", true, PASSWORD_MAX_BYTES / 4);
+	session_prompt(s, "\x1b[1;37mChoose a password\x1b[0m (8 or more characters): ", true, PASSWORD_MAX_BYTES / 4);
 }
 
 static size_t password_input(struct session *s, const uint8_t *data, size_t len)
@@ -140,7 +129,7 @@ const struct session_state state_reg_password = {
 
 static void confirm_enter(struct session *s)
 {
-	ask(s, "\x1b[1;37mType the password again\x1b[0m: ", true, PASSWORD_MAX_BYTES / 4);
+	session_prompt(s, "\x1b[1;37mType the password again\x1b[0m: ", true, PASSWORD_MAX_BYTES / 4);
 }
 
 static size_t confirm_input(struct session *s, const uint8_t *data, size_t len)
@@ -171,7 +160,7 @@ const struct session_state state_reg_confirm = {
 
 static void location_enter(struct session *s)
 {
-	ask(s, "\x1b[1;37mWhere are you calling from?\x1b[0m (optional): ", false, 40);
+	session_prompt(s, "\x1b[1;37mWhere are you calling from?\x1b[0m (optional): ", false, 40);
 }
 
 static bool is_sysop_handle(const struct config *cfg, const char *h)
@@ -264,14 +253,8 @@ const struct session_state state_reg_location = {
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
 
-static size_t saving_input(struct session *s, const uint8_t *data, size_t len)
-{
-	(void)s; (void)data; (void)len;
-	return 0;
-}
-
 const struct session_state state_reg_saving = {
 	.name = "Registering",
-	.input = saving_input,
+	.input = session_wait_input,
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };

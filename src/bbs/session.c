@@ -81,6 +81,35 @@ struct lineedit *session_editor(struct session *s)
 	return s->le;
 }
 
+void session_prompt(struct session *s, const char *text, bool hidden, unsigned limit)
+{
+	struct lineedit *le = session_editor(s);
+	le_reset(le);
+	le_set_hidden(le, hidden);
+	le_set_limit(le, limit);
+	le_set_prompt(le, text);
+	le_redraw(le, session_out(s));
+}
+
+int session_read_line(struct session *s, const uint8_t *data, size_t len, size_t *used)
+{
+	return le_feed(session_editor(s), data, len, used, session_out(s));
+}
+
+size_t session_wait_input(struct session *s, const uint8_t *data, size_t len)
+{
+	(void)s; (void)data; (void)len;
+	return 0;
+}
+
+void session_user_from(struct session_user *out, const struct store_user *u)
+{
+	*out = (struct session_user){ .id = u->id, .level = u->level, .calls = u->calls,
+	                              .charset = u->charset };
+	snprintf(out->handle, sizeof(out->handle), "%s", u->handle);
+	snprintf(out->location, sizeof(out->location), "%s", u->location);
+}
+
 void session_flush(struct session *s)
 {
 	struct session **owner = bbs_scratch_owner(s->bbs);

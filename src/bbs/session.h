@@ -80,6 +80,17 @@ void session_set_doing(struct session *s, const char *what);   /* static string 
 
 /* The session's line editor, created on first use, sized to the terminal. */
 struct lineedit *session_editor(struct session *s);
+/* A fresh prompt on the editor: text (may carry SGR), hidden (passwords echo '*'),
+ * at most limit characters. */
+void session_prompt(struct session *s, const char *text, bool hidden, unsigned limit);
+/* Feed input to the editor, echoing to the session's output; see le_feed. */
+int session_read_line(struct session *s, const uint8_t *data, size_t len, size_t *used);
+/* The input function of a state that is waiting (a password check, a delay): it
+ * takes nothing, so what the caller types is kept for the next state. */
+size_t session_wait_input(struct session *s, const uint8_t *data, size_t len);
+/* Who a stored account is, as the session keeps it. */
+struct store_user;
+void session_user_from(struct session_user *out, const struct store_user *u);
 /* Output for this caller alone, sent as one frame when the current event ends. */
 struct sbuf *session_out(struct session *s);
 void session_flush(struct session *s);

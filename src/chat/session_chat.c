@@ -231,7 +231,7 @@ static size_t chat_input(struct session *s, const uint8_t *data, size_t len)
 {
 	struct lineedit *le = session_editor(s);
 	size_t used = 0;
-	enum le_result r = le_feed(le, data, len, &used, session_out(s));
+	int r = session_read_line(s, data, len, &used);
 	if (r == LE_INTR) {
 		le_redraw(le, session_out(s));
 	} else if (r == LE_LINE) {
