@@ -395,6 +395,16 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   assert.equal(bob.bells - b0, 1, 'a DM carried a BEL of the caller\'s');
   const dm = bob.raw.subarray(f).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '');
   assert.ok(!dm.includes('\x1b'), JSON.stringify(dm));
+  // A page to a caller at the main menu: one BEL (the server's), no ESC of Carol's.
+  const fd = dave.raw.length;
+  const d0 = dave.bells;
+  carol.type('/page Dave page\x07bell\x1b]0;t\x07\x1b[2Jhere\u009b2J\r');
+  await waitText(dave, fd, '*** Page from Carol: page');
+  await sleep(300 * SLOW);
+  assert.equal(dave.bells - d0, 1, 'a page carried a BEL of the caller\'s');
+  const pg = dave.raw.subarray(fd).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '');
+  assert.ok(!pg.includes('\x1b') && !/[\u0080-\u009f]/.test(pg), JSON.stringify(pg));
+  assert.match(plain(dave.raw.subarray(fd)), /\*\*\* Page from Carol: page[^\r\n]*here[^\r\n]* \*\*\*/);
 });
 
 test('"In Chat" shows in who\'s online from the main menu', async () => {

@@ -147,7 +147,10 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     rssMax = Math.max(rssMax, rssKiB(srv.proc.pid));
     t.diagnostic(`sent in ${sentAt - t0} ms; last line at the readers ${doneAt - sentAt} ms after the last send; RSS ${rss0} -> max ${rssMax} KiB`);
     assert.ok(doneAt - sentAt < 3000 * SLOW, `the readers got the last line ${doneAt - sentAt} ms after it was sent`);
-    assert.ok(rssMax - rss0 < 50 * 1024, `server RSS grew by ${rssMax - rss0} KiB`);
+    // Under ASan, freed memory sits in its quarantine (256 MB by default): the
+    // bound there only catches a runaway.
+    const rssBound = (SLOW > 1 ? 320 : 50) * 1024;
+    assert.ok(rssMax - rss0 < rssBound, `server RSS grew by ${rssMax - rss0} KiB`);
     void rc;
 
     // The room is still lively for the others: a probe line arrives at once.
