@@ -12,7 +12,12 @@ BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
 .PHONY: bench-tools bench-idle
-bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/malloc_count.so
+bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
+
+$(BENCH_DIR)/chatload: bench/chatload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libcrypto) -o $@ $< \
+	    $(shell pkg-config --libs libcrypto)
 
 $(BENCH_DIR)/wsload: bench/wsload.c
 	@mkdir -p $(dir $@)
