@@ -96,6 +96,32 @@ export class Caller {
     await this.waitFor('Command');
   }
 
+  /** Wait for the server to close: resolves {code, reason}, throws after timeout. */
+  async waitClosed(timeout = 5000) {
+    let timer;
+    const t = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not closed within ${timeout} ms`)), timeout);
+    });
+    try {
+      return await Promise.race([this.closedPromise, t]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Wait for a control (JSON text) message of the given type; returns it. */
+  async waitControl(type, timeout = 5000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const m = this.controls.find((c) => c.type === type);
+      if (m) return m;
+      if (Date.now() > deadline) {
+        throw new Error(`no "${type}" control message within ${timeout} ms; got ${JSON.stringify(this.controls)}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   close(code = 1000) { this.ws.close(code); return this.closedPromise; }
   /** Drop without a close frame: the socket is reset. */
   reset() { this.ws._socket.resetAndDestroy(); return this.closedPromise; }
