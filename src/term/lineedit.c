@@ -207,12 +207,16 @@ static void bell(struct sbuf *out)
 	sbuf_putc(out, 0x07);
 }
 
-static void insert(struct lineedit *le, uint32_t cp, struct sbuf *echo)
+/* The editing steps echo what they can in place and return true when the row must
+ * be redrawn instead.  Once a redraw is pending (dirty), they echo nothing more:
+ * le_feed redraws once at the end, so a pasted line that scrolls sideways costs
+ * one redraw, not one per character. */
+static bool insert(struct lineedit *le, uint32_t cp, struct sbuf *echo, bool dirty)
 {
 	if (!acceptable(cp) || le->ncp >= le->limit ||
 	    (le->ncp == 0 && is_mark(cp) && cp_width(cp) == 0)) {
 		bell(echo);
-		return;
+		return false;
 	}
 	uint8_t enc[4];
 	size_t n = utf8_encode(cp, enc);
@@ -235,20 +239,21 @@ static void insert(struct lineedit *le, uint32_t cp, struct sbuf *echo)
 	le->ncp++;
 	le->width = (uint16_t)(le->width + w);
 
-	if (fitted && fits(le, le->width)) {
+	if (!fitted || !fits(le, le->width))
+		return true;
+	if (!dirty) {
 		if (le->hidden)
 			sbuf_putc(echo, '*');
 		else
 			sbuf_append(echo, enc, n);
-	} else {
-		redraw_line(le, echo);
 	}
+	return false;
 }
 
-static void backspace(struct lineedit *le, struct sbuf *echo)
+static bool backspace(struct lineedit *le, struct sbuf *echo, bool dirty)
 {
 	if (le->len == 0)
-		return;
+		return false;
 	bool fitted = fits(le, le->width);
 	size_t s = last_cp_start(le->text, le->len), j = s;
 	unsigned w = shown_width(le, next_cp(le->text, le->len, &j));
@@ -257,22 +262,23 @@ static void backspace(struct lineedit *le, struct sbuf *echo)
 	le->ncp--;
 	le->width = (uint16_t)(le->width - w);
 
-	if (fitted && w > 0) {
+	if (!fitted || w == 0)
+		return true;
+	if (!dirty) {
 		for (unsigned i = 0; i < w; i++)
 			sbuf_putc(echo, '\b');
 		for (unsigned i = 0; i < w; i++)
 			sbuf_putc(echo, ' ');
 		for (unsigned i = 0; i < w; i++)
 			sbuf_putc(echo, '\b');
-	} else {
-		redraw_line(le, echo);
 	}
+	return false;
 }
 
-static void kill_word(struct lineedit *le, struct sbuf *echo)
+static bool kill_word(struct lineedit *le)
 {
 	if (le->len == 0)
-		return;
+		return false;
 	size_t end = le->len;
 	while (end > 0 && le->text[end - 1] == ' ')
 		end--;
@@ -281,7 +287,7 @@ static void kill_word(struct lineedit *le, struct sbuf *echo)
 	le->len = (uint16_t)end;
 	le->text[end] = '\0';
 	recount(le);
-	redraw_line(le, echo);
+	return true;
 }
 
 static void clear_text(struct lineedit *le)
@@ -291,12 +297,12 @@ static void clear_text(struct lineedit *le)
 	le->len = le->cap = le->ncp = le->width = 0;
 }
 
-static void kill_line(struct lineedit *le, struct sbuf *echo)
+static bool kill_line(struct lineedit *le)
 {
 	if (le->len == 0)
-		return;
+		return false;
 	clear_text(le);
-	redraw_line(le, echo);
+	return true;
 }
 
 /* A CR's LF or NUL already in this chunk belongs to the Enter: take it too. */
@@ -316,6 +322,7 @@ enum le_result le_feed(struct lineedit *le, const uint8_t *data, size_t len,
 		       size_t *consumed, struct sbuf *echo)
 {
 	struct key k;
+	bool dirty = false;
 
 	if (le->done) {
 		*consumed = 0;
@@ -326,23 +333,27 @@ enum le_result le_feed(struct lineedit *le, const uint8_t *data, size_t len,
 			continue;
 		switch (k.type) {
 		case KEY_CHAR:
-			insert(le, k.cp, echo);
+			dirty = insert(le, k.cp, echo, dirty) || dirty;
 			break;
 		case KEY_BACKSPACE:
-			backspace(le, echo);
+			dirty = backspace(le, echo, dirty) || dirty;
 			break;
 		case KEY_CTRL_U:
-			kill_line(le, echo);
+			dirty = kill_line(le) || dirty;
 			break;
 		case KEY_CTRL_W:
-			kill_word(le, echo);
+			dirty = kill_word(le) || dirty;
 			break;
 		case KEY_ENTER:
+			if (dirty)
+				redraw_line(le, echo);
 			sbuf_puts(echo, "\r\n");
 			le->done = true;
 			*consumed = take_crlf(le, data, len, i);
 			return LE_LINE;
 		case KEY_CTRL_C:
+			if (dirty)
+				redraw_line(le, echo);
 			sbuf_puts(echo, "^C\r\n");
 			clear_text(le);
 			*consumed = i + 1;
@@ -351,6 +362,8 @@ enum le_result le_feed(struct lineedit *le, const uint8_t *data, size_t len,
 			break;    /* navigation keys, Tab, Escape: swallowed */
 		}
 	}
+	if (dirty)
+		redraw_line(le, echo);
 	*consumed = len;
 	return LE_MORE;
 }
