@@ -37,6 +37,7 @@
 #include "util/sbuf.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
+#include "util/hex.h"
 
 enum table_kind { TK_IMPLICIT, TK_HEADER, TK_DOTTED, TK_INLINE };
 
@@ -429,17 +430,6 @@ static int check_text(struct parser *p)
 
 /* ---------------------------------------------------------------- strings */
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* At the character after a backslash in a basic string. */
 static int parse_escape(struct parser *p, struct sbuf *out, bool multi)
 {
@@ -466,7 +456,7 @@ static int parse_escape(struct parser *p, struct sbuf *out, bool multi)
 		uint32_t cp = 0;
 		p->pos++;
 		for (int i = 0; i < digits; i++) {
-			int h = hex_value(peek(p));
+			int h = hex_digit(peek(p));
 			if (h < 0)
 				return fail(p, esc, "\\%c escape needs %d hexadecimal digits",
 					    c, digits);
@@ -657,10 +647,10 @@ static int scan_digits(struct parser *p, const char *t, size_t n, size_t *i, int
 	*ndigits = 0;
 	while (*i < n) {
 		int c = (unsigned char)t[*i];
-		int d = hex_value(c);
+		int d = hex_digit(c);
 		if (c == '_') {
-			if (*i == start || *i + 1 >= n || hex_value((unsigned char)t[*i + 1]) < 0 ||
-			    hex_value((unsigned char)t[*i + 1]) >= base)
+			if (*i == start || *i + 1 >= n || hex_digit((unsigned char)t[*i + 1]) < 0 ||
+			    hex_digit((unsigned char)t[*i + 1]) >= base)
 				return fail(p, off + *i,
 					    "an underscore in a number must sit between two digits");
 			(*i)++;
@@ -697,7 +687,7 @@ static bool accumulate(const char *t, size_t from, size_t to, int base, bool neg
 	for (size_t i = from; i < to; i++) {
 		if (t[i] == '_')
 			continue;
-		uint64_t d = (uint64_t)hex_value((unsigned char)t[i]);
+		uint64_t d = (uint64_t)hex_digit((unsigned char)t[i]);
 		if (v > (limit - d) / (uint64_t)base)
 			return false;
 		v = v * (uint64_t)base + d;

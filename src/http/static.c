@@ -16,22 +16,12 @@
 #include "util/log.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
+#include "util/hex.h"
 
 struct http_static {
 	char *root;             /* realpath of the web root */
 	size_t root_len;
 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int http_path_normalize(const char *raw, char *out, size_t out_size)
 {
@@ -56,8 +46,8 @@ int http_path_normalize(const char *raw, char *out, size_t out_size)
 		while (*p != '\0' && *p != '/') {
 			unsigned char c = (unsigned char)*p++;
 			if (c == '%') {
-				int hi = hexval(p[0]);
-				int lo = hi < 0 ? -1 : hexval(p[1]);
+				int hi = hex_digit(p[0]);
+				int lo = hi < 0 ? -1 : hex_digit(p[1]);
 				if (lo < 0)
 					return 400;
 				c = (unsigned char)(hi << 4 | lo);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/utf8.h"
+#include "util/hex.h"
 
 #define JSON_MAX_DEPTH 16
 
@@ -16,24 +17,13 @@ static void skip_ws(struct scan *s)
 		s->p++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool hex4(struct scan *s, uint32_t *v)
 {
 	if (s->end - s->p < 4)
 		return false;
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(s->p[i]);
+		int h = hex_digit(s->p[i]);
 		if (h < 0)
 			return false;
 		*v = *v << 4 | (uint32_t)h;
