@@ -697,14 +697,25 @@ static void telnet_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t 
 	size_t n = 0;
 	if (c->resp == NULL && (c->resp = malloc(64)) == NULL)
 		die("out of memory");
-	for (size_t i = 0; i < len && c->state != S_CLOSED; i++) {
+	for (size_t i = 0; i < len && c->state != S_CLOSED && c->state != S_IDLE; i++) {
 		uint8_t b = p[i];
 		switch (c->tn) {
 		case TN_DATA:
-			if (b == IAC)
+			if (b == IAC) {
 				c->tn = TN_IAC;
-			else
-				data[n++] = b;
+			} else {
+				/* a run of data bytes goes through uncopied */
+				const uint8_t *iac = memchr(p + i, IAC, len - i);
+				size_t run = iac ? (size_t)(iac - (p + i)) : len - i;
+				if (n > 0) {
+					term_bytes(c, data, n, t);
+					n = 0;
+					if (c->state == S_CLOSED || c->state == S_IDLE)
+						return;
+				}
+				term_bytes(c, p + i, run, t);
+				i += run - 1;
+			}
 			break;
 		case TN_IAC:
 			if (b == IAC) {
@@ -748,7 +759,7 @@ static void telnet_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t 
 			n = 0;
 		}
 	}
-	if (n > 0 && c->state != S_CLOSED)
+	if (n > 0 && c->state != S_CLOSED && c->state != S_IDLE)
 		term_bytes(c, data, n, t);
 }
 
@@ -1539,7 +1550,8 @@ int main(int argc, char **argv)
 	g.t0 = now_ns();
 	double establish_s = 0, measured_s = 0;
 	if (g.relogin) {
-		/* the echo caller (if any) is not part of this */
+		printf("MARK start\n");
+		fflush(stdout);
 		establish(g.t0 + (uint64_t)(g.duration * 1e9));
 		measured_s = (double)(now_ns() - g.t0) / 1e9;
 	} else {
@@ -1553,17 +1565,23 @@ int main(int argc, char **argv)
 		if (g.storm) {
 			/* let the joins settle (coalescing windows), then everyone hangs up */
 			run_for(now_ns() + 1000000000u, false);
+			printf("MARK drop\n");
+			fflush(stdout);
 			for (unsigned i = 0; i < g.conns; i++)
 				if (g.c[i].state != S_CLOSED)
 					conn_release(&g.c[i]);
 		} else {
 			run_for(now_ns() + (uint64_t)(g.warmup * 1e9), g.senders > 0);
 			g.measuring = true;
+			printf("MARK start\n");
+			fflush(stdout);
 			getrusage(RUSAGE_SELF, &g.ru_measure);
 			g.t_measure = now_ns();
 			run_for(g.t_measure + (uint64_t)(g.duration * 1e9), g.senders > 0);
 			g.t_stop = now_ns();
 			getrusage(RUSAGE_SELF, &g.ru_stop);
+			printf("MARK stop\n");
+			fflush(stdout);
 			g.measuring = false;
 			measured_s = (double)(g.t_stop - g.t_measure) / 1e9;
 			if (g.senders > 0)

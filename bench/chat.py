@@ -1,0 +1,536 @@
+#!/usr/bin/env python3
+"""The chat fan-out benchmarks (docs/BENCHMARKS.md): Carrier and its peers under
+build/bench/chatload, a fresh server for every measurement, server pinned to CPU 0
+and the generator to CPU 1.
+
+  bench/chat.py issue4      1,000 callers, 10 talking as fast as they can; latency at 100/s
+  bench/chat.py issue5      half telnet / half WebSocket vs all WebSocket
+  bench/chat.py issue3      echo latency with and without 20 logins hashing (default cost)
+  bench/chat.py issue6      throughput ramp, latency 1k/10k, storms, slow readers, 64/512 B,
+                            Carrier beside ngircd, inspircd, node ws, uWebSockets
+  bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
+  bench/chat.py all         issue4 issue5 issue3 issue6
+
+Benchmark settings are config, never code: password_ops/password_mem = "min" for mass
+logins (not for issue3), flood_rate = 1000, flood_burst = 1000, capacity and max_nodes
+above the caller count, login_timeout = 3600, max_line = 1024.
+Every result goes to build/bench/chat-<scenario>.json as well.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CARRIER = os.path.join(ROOT, "build", "carrier")
+CHATLOAD = os.path.join(ROOT, "build", "bench", "chatload")
+PEERS = os.path.join(ROOT, "bench", "peers")
+CACHE = os.path.join(ROOT, "build", "bench")
+SERVER_CPU, GEN_CPU = 0, 1
+PASSWORD = "benchpass1"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pin(cpu):
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def proc_stat(pid):
+    """cpu seconds (user+sys, threads included), rss, hwm, open fds"""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"cpu_s": (int(fields[11]) + int(fields[12])) / tick}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                out[k] = int(v.split()[0]) * 1024
+    try:
+        out["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        out["fds"] = 0
+    return out
+
+
+def bench_config(n, min_cost=True, extra=""):
+    cost = 'password_ops = "min"\npassword_mem = "min"\n' if min_cost else ""
+    return (f"[bbs]\nmax_nodes = {max(n + 16, 32)}\nlogin_timeout = 3600\nmax_login_failures = 100\n{cost}"
+            f"[chat]\ncapacity = {max(n + 16, 32)}\nflood_rate = 1000.0\nflood_burst = 1000\n"
+            f"max_line = 1024\n{extra}")
+
+
+class Server:
+    """A fresh Carrier or peer, pinned to SERVER_CPU; .port (and .tport for Carrier)."""
+
+    def __init__(self, kind, n=1000, db=None, min_cost=True, extra=""):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix=f"chatbench-{kind}-")
+        self.out_path = os.path.join(self.dir, "out")
+        self.out = open(self.out_path, "w")
+        self.port = self.tport = None
+        self.pid = None
+        env = dict(os.environ)
+        if kind == "carrier":
+            cfg = os.path.join(self.dir, "carrier.toml")
+            with open(cfg, "w") as f:
+                f.write(bench_config(n, min_cost, extra))
+            dbp = os.path.join(self.dir, "carrier.db")
+            if db:
+                shutil.copy(db, dbp)
+            cmd = [CARRIER, "--config", cfg, "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0",
+                   "--db", dbp]
+        else:
+            port = free_port()
+            if kind in ("ngircd", "inspircd"):
+                cmd = ["bash", os.path.join(PEERS, f"{kind}.sh"), str(port), self.dir]
+            elif kind == "node-ws":
+                cmd = ["node", os.path.join(PEERS, "ws-broadcast.mjs"), str(port)]
+            elif kind == "uws":
+                cmd = ["node", os.path.join(PEERS, "uws-broadcast.mjs"), str(port)]
+            else:
+                raise ValueError(kind)
+            self.port = port
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=pin(SERVER_CPU), cwd=self.dir)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            text = open(self.out_path).read()
+            if kind == "carrier":
+                for line in text.splitlines():
+                    if "http listening on 127.0.0.1:" in line:
+                        self.port = int(line.rsplit(":", 1)[1])
+                    if "telnet listening on 127.0.0.1:" in line:
+                        self.tport = int(line.rsplit(":", 1)[1])
+                if self.port and self.tport and " ready" in text:
+                    self.pid = self.proc.pid
+                    break
+            else:
+                for line in text.splitlines():
+                    if line.startswith("ready "):
+                        kv = dict(t.split("=", 1) for t in line.split()[2:])
+                        self.pid = int(kv["pid"])
+                if self.pid:
+                    break
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"{kind} exited: {text[-2000:]}")
+            time.sleep(0.02)
+        else:
+            self.stop()
+            raise RuntimeError(f"{kind} did not become ready")
+        if self.pid != self.proc.pid:
+            os.sched_setaffinity(self.pid, {SERVER_CPU})
+
+    def stat(self):
+        return proc_stat(self.pid)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def accounts_db(n):
+    """A database with handles b00000.. registered through the BBS (NEW) at the
+    "min" Argon2id cost, made once and copied for every server."""
+    path = os.path.join(CACHE, f"chat-accounts-{n}.db")
+    if os.path.exists(path):
+        return path
+    log(f"chat: registering {n} accounts through the BBS (once; cached in {path})")
+    srv = Server("carrier", n)
+    try:
+        r = chatload(srv, ["-n", str(n), "--register", "-m", "0", "-d", "0", "--warmup", "0",
+                           "-c", "64", "-t", "300"])
+        if r["in_room"] != n:
+            raise RuntimeError(f"registration: {r}")
+    finally:
+        dbp = os.path.join(srv.dir, "carrier.db")
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=20)
+        shutil.copy(dbp, path + ".tmp")
+        os.rename(path + ".tmp", path)
+        srv.stop()
+    return path
+
+
+def parse_result(line):
+    out = {}
+    for tok in line.split()[1:]:
+        k, _, v = tok.partition("=")
+        try:
+            out[k] = float(v) if "." in v else int(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+def chatload(srv, args, sample=None):
+    """Run the generator against srv; server CPU/memory sampled at its MARK lines.
+    sample(t, stat) is called every 50 ms while it runs, if given."""
+    cmd = [CHATLOAD, "-q", "-p", str(srv.port)] + args
+    if srv.tport and "--telnet-frac" in args:
+        cmd += ["-T", str(srv.tport)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=pin(GEN_CPU))
+    marks = {}
+    result = None
+    lines = []
+    stop = threading.Event()
+    samples = []
+
+    def sampler():
+        while not stop.is_set():
+            try:
+                st = srv.stat()
+            except OSError:
+                break
+            samples.append((time.monotonic(), st))
+            if sample:
+                sample(time.monotonic(), st)
+            time.sleep(0.05)
+    th = threading.Thread(target=sampler, daemon=True)
+    th.start()
+    for line in p.stdout:
+        lines.append(line.rstrip())
+        if line.startswith("MARK "):
+            marks[line.split()[1]] = (time.monotonic(), srv.stat())
+        elif line.startswith("RESULT "):
+            result = parse_result(line)
+    err = p.stderr.read()
+    p.wait()
+    stop.set()
+    th.join()
+    if result is None:
+        raise RuntimeError("chatload: no result\n" + "\n".join(lines) + err)
+    if "start" in marks and "stop" in marks:
+        result["server_cpu_s"] = marks["stop"][1]["cpu_s"] - marks["start"][1]["cpu_s"]
+        result["server_cpu_pct"] = 100 * result["server_cpu_s"] / max(result["measured_s"], 1e-9)
+    result["server_rss_end"] = samples[-1][1]["VmRSS"] if samples else 0
+    result["server_rss_max"] = max((s[1]["VmRSS"] for s in samples), default=0)
+    result["marks"] = {k: v[0] for k, v in marks.items()}
+    result["samples"] = samples
+    result["report"] = lines
+    return result
+
+
+def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
+    """repeats x (fresh server, one chatload run); a list of results."""
+    out = []
+    gen_args = list(args)
+    if kind in ("ngircd", "inspircd"):
+        gen_args = ["-P", "irc"] + gen_args
+    elif kind in ("node-ws", "uws"):
+        gen_args = ["-P", "wsb"] + gen_args
+    for i in range(repeats):
+        for attempt in range(3):
+            srv = Server(kind, n, db if kind == "carrier" else None, min_cost, extra)
+            try:
+                r = chatload(srv, ["-n", str(n)] + gen_args)
+            except RuntimeError as e:
+                log(f"  {kind}: {e}")
+                r = None
+            finally:
+                srv.stop()
+            if r and r["in_room"] == n:
+                break
+            log(f"  {kind}: run {i} attempt {attempt}: {r and r['in_room']} of {n} in the room, "
+                f"{r and r.get('failed')} failed; again")
+        if r is None:
+            continue
+        r.pop("samples", None)
+        out.append(r)
+        log(f"  {kind} n={n} {' '.join(args)}: {r['rate']:.0f} deliveries/s, "
+            f"lat median {r['lat_median_us'] / 1000:.2f} ms p99 {r['lat_p99_us'] / 1000:.2f} ms "
+            f"max {r['lat_max_us'] / 1000:.2f} ms, lost {r['lost']}, missed {r['missed']}, "
+            f"server CPU {r.get('server_cpu_pct', 0):.0f}%, gen {r['measure_cpu_pct']}%"
+            f"{'' if r['valid'] else ' INVALID'}")
+    return out
+
+
+def med(rs, key):
+    v = [r[key] for r in rs if key in r]
+    return statistics.median(v) if v else 0
+
+
+def summary(rs):
+    return {
+        "runs": len(rs),
+        "rate": med(rs, "rate"),
+        "lat_median_ms": med(rs, "lat_median_us") / 1000,
+        "lat_p99_ms": med(rs, "lat_p99_us") / 1000,
+        "lat_max_ms": med(rs, "lat_max_us") / 1000,
+        "lost": sum(r["lost"] for r in rs),
+        "missed": sum(r["missed"] for r in rs),
+        "server_cpu_pct": med(rs, "server_cpu_pct"),
+        "gen_cpu_pct": med(rs, "measure_cpu_pct"),
+        "invalid": sum(1 for r in rs if not r["valid"]),
+        "cpu_s_per_M": (med(rs, "server_cpu_s") / max(med(rs, "delivered"), 1)) * 1e6,
+        "rates": [r["rate"] for r in rs],
+    }
+
+
+def save(name, data):
+    path = os.path.join(CACHE, f"chat-{name}.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1, default=str)
+    log(f"chat: results in {path}")
+
+
+def show(title, rows):
+    print(f"\n{title}")
+    for k, v in rows.items():
+        if isinstance(v, dict):
+            print(f"  {k}: " + ", ".join(f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}"
+                                          for a, b in v.items() if a != "rates"))
+        else:
+            print(f"  {k}: {v}")
+    sys.stdout.flush()
+
+
+# ---- scenarios -----------------------------------------------------------------------
+
+def issue4(a):
+    db = accounts_db(1000)
+    res = {}
+    res["flat_out"] = summary(measure("carrier", 1000, ["-m", "10", "-d", str(a.duration),
+                                                        "--sender-cap", "1000"], db, a.repeats))
+    res["rate100"] = summary(measure("carrier", 1000, ["-m", "10", "-r", "100", "-d",
+                                                       str(a.duration)], db, a.repeats))
+    show("issue 4: 1,000 callers in the room, 10 talking", res)
+    save("issue4", res)
+    return res
+
+
+def issue5(a):
+    db = accounts_db(1000)
+    res = {}
+    base = ["-m", "10", "-d", str(a.duration), "--sender-cap", "1000"]
+    res["all_ws"] = summary(measure("carrier", 1000, base, db, a.repeats))
+    res["half_telnet"] = summary(measure("carrier", 1000, base + ["--telnet-frac", "0.5"], db,
+                                         a.repeats))
+    res["all_ws_100"] = summary(measure("carrier", 1000, ["-m", "10", "-r", "100", "-d",
+                                                          str(a.duration)], db, a.repeats))
+    res["half_telnet_100"] = summary(measure("carrier", 1000, ["-m", "10", "-r", "100", "-d",
+                                                               str(a.duration), "--telnet-frac",
+                                                               "0.5"], db, a.repeats))
+    res["ratio"] = res["half_telnet"]["rate"] / max(res["all_ws"]["rate"], 1)
+    show("issue 5: half telnet, half WebSocket vs all WebSocket (1,000 callers, 10 talking)", res)
+    save("issue5", res)
+    return res
+
+
+def cli_accounts(path, prefix, n):
+    """Accounts made by `carrier user add` (default Argon2id cost, as a sysop would)."""
+    if os.path.exists(path):
+        return path
+    tmp = path + ".tmp"
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    for i in range(n):
+        subprocess.run([CARRIER, "--db", tmp, "user", "add", f"{prefix}{i:05d}"],
+                       input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
+    os.rename(tmp, path)
+    return path
+
+
+def issue3(a):
+    db = cli_accounts(os.path.join(CACHE, "chat-accounts-cli.db"), "b", 21)
+    res = {}
+    for label, storm in (("quiet", False), ("20_logins", True)):
+        runs = []
+        for i in range(a.repeats):
+            srv = Server("carrier", 64, db, min_cost=False)
+            load = None
+            try:
+                if storm:
+                    load = subprocess.Popen(
+                        [CHATLOAD, "-q", "-p", str(srv.port), "-n", "20", "--first", "1",
+                         "--relogin", "-c", "20", "-d", str(a.duration + 3)],
+                        stdout=subprocess.PIPE, text=True, preexec_fn=pin(GEN_CPU))
+                    time.sleep(0.5)
+                r = chatload(srv, ["-n", "1", "--echo", "--echo-ms", "5", "-d", str(a.duration),
+                                   "--warmup", "0.5"])
+                if load:
+                    lr = [parse_result(l) for l in load.stdout if l.startswith("RESULT ")]
+                    load.wait()
+                    r["logins_during"] = lr[0]["logins"] if lr else 0
+                    r["logins_per_s"] = r["logins_during"] / (a.duration + 3)
+            finally:
+                if load and load.poll() is None:
+                    load.terminate()
+                    load.wait()
+                srv.stop()
+            r.pop("samples", None)
+            runs.append(r)
+            log(f"  echo ({label}): median {r['lat_median_us']:.0f} us p99 {r['lat_p99_us']:.0f} us "
+                f"max {r['lat_max_us']:.0f} us n={r['lat_n']}"
+                + (f", {r.get('logins_during')} logins" if storm else ""))
+        s = summary(runs)
+        s["lat_median_us"] = med(runs, "lat_median_us")
+        s["lat_p99_us"] = med(runs, "lat_p99_us")
+        s["lat_max_us"] = med(runs, "lat_max_us")
+        if storm:
+            s["logins_per_s"] = med(runs, "logins_per_s")
+        res[label] = s
+    show("issue 3: echo latency at the chat prompt (default Argon2id cost)", res)
+    save("issue3", res)
+    return res
+
+
+PEER_KINDS = ["carrier", "ngircd", "inspircd", "node-ws", "uws"]
+
+
+def ramp(kind, n, size, db, a):
+    """Raise the total rate until p99 > 100 ms or anything is lost; the last good step."""
+    best = None
+    steps = []
+    for rate in a.ramp:
+        rs = measure(kind, n, ["-m", "10", "-r", str(rate), "-s", str(size), "-d",
+                               str(a.duration)], db, 1)
+        if not rs:
+            break
+        r = rs[0]
+        steps.append({"rate": rate, "deliveries": r["rate"], "p99_ms": r["lat_p99_us"] / 1000,
+                      "lost": r["lost"] + r["missed"], "valid": r["valid"],
+                      "cpu_s_per_M": r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6})
+        if r["lat_p99_us"] > 100000 or r["lost"] + r["missed"] > 0 or r["in_room"] < n:
+            break
+        best = steps[-1]
+    return {"best": best, "steps": steps}
+
+
+def issue6(a):
+    db1k = accounts_db(1000)
+    res = {"throughput": {}, "latency": {}, "storm": {}, "slow": {}}
+    kinds = a.peers or PEER_KINDS
+    for size in (64, 512):
+        for kind in kinds:
+            if kind in ("ngircd", "inspircd") and size > 400:
+                res["throughput"][f"{kind}/{size}"] = "n/a (IRC lines are at most 512 bytes in all)"
+                continue
+            res["throughput"][f"{kind}/{size}"] = ramp(kind, 1000, size, db1k, a)
+            log(f"chat: throughput {kind} {size} B: {res['throughput'][f'{kind}/{size}']['best']}")
+        save("issue6", res)
+    for n in (1000, 10000):
+        db = accounts_db(n) if n != 1000 else db1k
+        for kind in kinds:
+            res["latency"][f"{kind}/{n}"] = summary(measure(kind, n, ["-m", "10", "-r", "200", "-d",
+                                                                      str(a.duration), "-t", "300",
+                                                                      "--src", "127.0.0.1-127.0.0.8"],
+                                                            db, a.repeats))
+        save("issue6", res)
+    # storms: 3,000 join at once, then all drop at once (Carrier)
+    db3k = accounts_db(3000)
+    for i in range(a.repeats):
+        srv = Server("carrier", 3000, db3k)
+        try:
+            base = srv.stat()
+            r = chatload(srv, ["-n", "3000", "--storm", "-t", "120"])
+            drop_t = r["marks"].get("drop")
+            # settle: the server back to its idle descriptor count and no CPU for 200 ms
+            t0 = time.monotonic()
+            last_cpu = srv.stat()["cpu_s"]
+            settled = None
+            while time.monotonic() - t0 < 30:
+                time.sleep(0.05)
+                st = srv.stat()
+                if st["fds"] <= base["fds"] + 1 and st["cpu_s"] == last_cpu and settled is None:
+                    settled = time.monotonic()
+                    break
+                last_cpu = st["cpu_s"]
+            st = srv.stat()
+            res["storm"][f"run{i}"] = {"join_s": r["establish_s"], "in_room": r["in_room"],
+                                       "settle_after_drop_s": (settled - drop_t) if settled and drop_t else None,
+                                       "peak_rss": st["VmHWM"], "base_rss": base["VmRSS"]}
+            log(f"  storm: {res['storm'][f'run{i}']}")
+        finally:
+            srv.stop()
+    # slow readers: 10% stop reading at 200 lines/s (Carrier)
+    for label, frac in (("none", 0), ("10pct", 0.1)):
+        rs = []
+        for i in range(a.repeats):
+            srv = Server("carrier", 1000, db1k)
+            try:
+                r = chatload(srv, ["-n", "1000", "-m", "10", "-r", "200", "-d", str(max(a.duration, 10)),
+                                   "--slow-frac", str(frac)])
+                sm = r.pop("samples")
+                ms = r["marks"]
+                rss = [s[1]["VmRSS"] for s in sm if ms.get("start", 0) <= s[0] <= ms.get("stop", 0)]
+                r["rss_first"], r["rss_last"], r["rss_peak"] = rss[0], rss[-1], max(rss)
+            finally:
+                srv.stop()
+            rs.append(r)
+            log(f"  slow {label}: p99 {r['lat_p99_us'] / 1000:.2f} ms, rss {r['rss_first']} -> "
+                f"{r['rss_last']} (peak {r['rss_peak']}), missed {r['missed']}, lost {r['lost']}")
+        s = summary(rs)
+        s["rss_first"] = med(rs, "rss_first")
+        s["rss_last"] = med(rs, "rss_last")
+        s["rss_peak"] = med(rs, "rss_peak")
+        res["slow"][label] = s
+    save("issue6", res)
+    show("issue 6", {k: v for k, v in res.items()})
+    return res
+
+
+def quick(a):
+    """Closed-loop throughput (each of 10 senders keeps 4 lines in flight) at 1,000 callers,
+    Carrier vs ngircd vs node ws, median of 3 short runs each."""
+    db = accounts_db(1000)
+    rates = {}
+    for kind in ("carrier", "ngircd", "node-ws"):
+        rs = measure(kind, 1000, ["-m", "10", "-d", "2", "--warmup", "0.5", "--sender-cap", "1000"],
+                     db, 3)
+        rates[kind] = statistics.median(r["rate"] for r in rs) if rs else 0
+    save("quick", rates)
+    print(f"deliveries/s (median of 3): " + ", ".join(f"{k}={v:.0f}" for k, v in rates.items()))
+    print(f"fanout ratio carrier/ngircd={rates['carrier'] / max(rates['ngircd'], 1):.2f} "
+          f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "all"])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--peers", type=lambda s: s.split(","), default=None,
+                    help="for issue6: comma-separated subset of " + ",".join(PEER_KINDS))
+    ap.add_argument("--ramp", type=lambda s: [int(x) for x in s.split(",")],
+                    default=[250, 500, 1000, 1500, 2000, 3000, 4000])
+    a = ap.parse_args()
+    os.makedirs(CACHE, exist_ok=True)
+    for tool in (CARRIER, CHATLOAD):
+        if not os.path.exists(tool):
+            sys.exit(f"chat: {tool} missing (make bench-tools build/carrier)")
+    todo = ["issue4", "issue5", "issue3", "issue6"] if "all" in a.scenario else a.scenario
+    for s in todo:
+        globals()[s](a)
+
+
+if __name__ == "__main__":
+    main()
