@@ -1,8 +1,12 @@
 # Benchmarks (docs/BENCHMARKS.md).  Included from the Makefile; never part of `make check`.
 #
-#   make bench          every benchmark (for now: bench-idle)
+#   make bench          every benchmark: bench-idle, then bench-chat (about 25 minutes)
 #   make bench-idle     idle WebSocket connections: how many, bytes each, accept to first byte
-#   make bench-quick    a short idle run (one reading each at 1,000 and 5,000)
+#   make bench-chat     the chat fan-out: issues 4, 5, 3 and 6 (bench/chat.py all)
+#   make bench-chat4 / bench-chat5 / bench-chat3 / bench-chat6   one issue's figures
+#   make bench-quick    fan-out vs ngircd and the Node ws peer in under a minute; last line
+#                       "fanout ratio carrier/ngircd=X carrier/node-ws=Y"
+#   make bench-chat BENCH_CHAT_ARGS="--repeats 5 --duration 10"   (bench/chat.py --help)
 #   make bench-idle BENCH_IDLE_ARGS="--counts 1000,20000 --repeats 1"   (bench/idle.py --help)
 #
 # Benchmarks always use the optimised build (build/), whatever SANITIZE says.
@@ -11,7 +15,8 @@ BENCH_DIR := build/bench
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
-.PHONY: bench-tools bench-idle
+.PHONY: bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 bench-chat6
+BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
 $(BENCH_DIR)/chatload: bench/chatload.c
@@ -32,8 +37,19 @@ bench-idle: bench-tools
 	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier web
 	python3 bench/idle.py $(BENCH_IDLE_ARGS)
 
-bench: bench-idle
+bench-peers:
+	@bench/peers/setup.sh
 
-bench-quick: bench-tools
-	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier web
-	python3 bench/idle.py --counts 1000,5000 --repeats 1
+bench-chat: bench-tools bench-peers
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
+	python3 bench/chat.py all $(BENCH_CHAT_ARGS)
+
+bench-chat3 bench-chat4 bench-chat5 bench-chat6: bench-chat%: bench-tools bench-peers
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
+	python3 bench/chat.py issue$* $(BENCH_CHAT_ARGS)
+
+bench: bench-idle bench-chat
+
+bench-quick: bench-tools bench-peers
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
+	@python3 bench/chat.py quick

@@ -900,13 +900,20 @@ static void irc_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
 					char pong[256];
 					int k = snprintf(pong, sizeof(pong), "PONG %.*s\n", (int)(n - 5 > 200 ? 200 : n - 5), l + 5);
 					conn_send(c, pong, (size_t)k);
-				} else if (memmem(l, n, " 366 ", 5)) {
+					continue;
+				}
+				/* the command (or numeric) is the token after the prefix */
+				const char *sp = n > 0 && l[0] == ':' ? memchr(l, ' ', n) : NULL;
+				const char *cmd = sp ? sp + 1 : l;
+				size_t rest = n - (size_t)(cmd - l);
+				if (rest >= 4 && memcmp(cmd, "366 ", 4) == 0) {
 					entered_room(c, t);
 					if (c->state != S_ROOM)
 						return;
 					term_bytes(c, p + i + 1, len - i - 1, t);
 					return;
-				} else if (memmem(l, n, " 433 ", 5) || memmem(l, n, "ERROR", 5)) {
+				} else if ((rest >= 4 && (memcmp(cmd, "433 ", 4) == 0 || memcmp(cmd, "465 ", 4) == 0)) ||
+				           (n >= 5 && memcmp(l, "ERROR", 5) == 0)) {
 					conn_fail(c, "IRC: %.*s", (int)(n > 120 ? 120 : n), l);
 					return;
 				}
