@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bbs/password.h"
 #include "bbs/usercli.h"
 #include "config/config.h"
 #include "server.h"
@@ -139,7 +140,8 @@ int main(int argc, char **argv)
 	if (db)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
 	if (user_cmd) {
-		int rc = usercli_main(argc - optind, argv + optind, cfg.db_path);
+		struct password_limits lim = { cfg.password_ops, cfg.password_mem };
+		int rc = usercli_main(argc - optind, argv + optind, cfg.db_path, lim);
 		config_free(&cfg);
 		return rc;
 	}

@@ -26,6 +26,7 @@ struct args {
 	int npos;
 	const char *level;         /* --level, add only */
 	const char *location;      /* --location, add only */
+	struct password_limits lim; /* Argon2id cost, from the config */
 };
 
 struct command {
@@ -119,9 +120,9 @@ static int read_password(char *pw, size_t len)
 	return 0;
 }
 
-static int hash_password(const char *pw, char out[PASSWORD_HASH_MAX])
+static int hash_password(const char *pw, const struct args *a, char out[PASSWORD_HASH_MAX])
 {
-	if (password_hash(pw, password_limits_interactive(), out) != 0)
+	if (password_hash(pw, a->lim, out) != 0)
 		return fail("cannot hash the password (out of memory?)");
 	return 0;
 }
@@ -193,7 +194,7 @@ static int cmd_add(struct store *st, const struct args *a)
 	if (rc != STORE_NOT_FOUND)
 		return fail("database error: %s", store_errmsg(st));
 
-	if (read_password(pw, sizeof(pw)) != 0 || hash_password(pw, hash) != 0)
+	if (read_password(pw, sizeof(pw)) != 0 || hash_password(pw, a, hash) != 0)
 		goto out;
 	rc = store_user_create(st, handle, hash, location, level, (int64_t)time(NULL), &id);
 	if (rc == STORE_EXISTS) {
@@ -244,7 +245,7 @@ static int cmd_passwd(struct store *st, const struct args *a)
 
 	if (find_user(st, a->pos[0], &u) != 0)
 		return 1;
-	if (read_password(pw, sizeof(pw)) != 0 || hash_password(pw, hash) != 0)
+	if (read_password(pw, sizeof(pw)) != 0 || hash_password(pw, a, hash) != 0)
 		goto out;
 	/* A new password signs the user out everywhere. */
 	if (store_user_set_password(st, u.id, hash) != STORE_OK ||
@@ -356,10 +357,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	return 0;
 }
 
-int usercli_main(int argc, char **argv, const char *db_path)
+int usercli_main(int argc, char **argv, const char *db_path, struct password_limits lim)
 {
 	const struct command *c = NULL;
-	struct args a = { .npos = 0 };
+	struct args a = { .npos = 0, .lim = lim };
 	char err[512];
 
 	if (argc < 2) {

@@ -17,6 +17,8 @@
 
 /* argv[0] is "user" (or any name), argv[1] the command, then its arguments; argv is
  * only read.  Returns the process exit status. */
-int usercli_main(int argc, char **argv, const char *db_path);
+struct password_limits;
+/* lim: the Argon2id cost for new hashes (the config's password_ops/_mem). */
+int usercli_main(int argc, char **argv, const char *db_path, struct password_limits lim);
 
 #endif
