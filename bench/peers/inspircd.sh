@@ -8,6 +8,8 @@
 #     ready inspircd port=PORT pid=PID
 # on stdout once the port accepts connections, and then waits for inspircd.
 # Stop it with SIGTERM (or SIGINT) to this script or to PID; either way both end.
+# BENCH_NODELAY=1: preload nodelay.c (built into DIR/nodelay.so) so accepted
+# sockets get TCP_NODELAY like Carrier's; off by default (see README).
 # Exit status: inspircd's, or 1 if it did not come up within 10 s.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,12 +28,19 @@ sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" "$here/inspircd.conf.in" > "$dir/i
 echo "bench" > "$dir/motd.txt"
 rm -f "$dir/inspircd.pid"
 
+preload=
+if [ "${BENCH_NODELAY:-0}" = 1 ]; then
+	cc -O2 -fPIC -shared -o "$dir/nodelay.so" "$here/nodelay.c" -ldl ||
+		{ echo "inspircd.sh: cannot build nodelay.so" >&2; exit 1; }
+	preload="$dir/nodelay.so"
+fi
+
 # One descriptor per caller plus a few: take the hard limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 asroot=
 [ "$(id -u)" -eq 0 ] && asroot=--runasroot
-inspircd --config "$dir/inspircd.conf" --nofork $asroot > "$dir/inspircd.out" 2>&1 &
+LD_PRELOAD="$preload${LD_PRELOAD:+${preload:+:}$LD_PRELOAD}" inspircd --config "$dir/inspircd.conf" --nofork $asroot > "$dir/inspircd.out" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null' TERM INT HUP
 
@@ -53,7 +62,7 @@ if [ $ready -ne 1 ]; then
 	wait "$pid" 2>/dev/null
 	exit 1
 fi
-echo "ready inspircd port=$port pid=$pid"
+echo "ready inspircd port=$port pid=$pid${preload:+ nodelay=1}"
 # wait returns early when a trapped signal arrives; keep waiting for inspircd.
 while kill -0 "$pid" 2>/dev/null; do
 	wait "$pid"

@@ -6,6 +6,8 @@
 #     ready ngircd port=PORT pid=PID
 # on stdout once the port accepts connections, and then waits for ngircd.
 # Stop it with SIGTERM (or SIGINT) to this script or to PID; either way both end.
+# BENCH_NODELAY=1: preload nodelay.c (built into DIR/nodelay.so) so accepted
+# sockets get TCP_NODELAY like Carrier's; off by default (see README).
 # Exit status: ngircd's, or 1 if it did not come up within 10 s.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +26,17 @@ sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" "$here/ngircd.conf.in" > "$dir/ngi
 rm -f "$dir/ngircd.pid"
 mkdir -p "$dir/conf.d"
 
+preload=
+if [ "${BENCH_NODELAY:-0}" = 1 ]; then
+	cc -O2 -fPIC -shared -o "$dir/nodelay.so" "$here/nodelay.c" -ldl ||
+		{ echo "ngircd.sh: cannot build nodelay.so" >&2; exit 1; }
+	preload="$dir/nodelay.so"
+fi
+
 # One descriptor per caller plus a few: take the hard limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-ngircd -n -f "$dir/ngircd.conf" > "$dir/ngircd.log" 2>&1 &
+LD_PRELOAD="$preload${LD_PRELOAD:+${preload:+:}$LD_PRELOAD}" ngircd -n -f "$dir/ngircd.conf" > "$dir/ngircd.log" 2>&1 &
 pid=$!
 echo "$pid" > "$dir/ngircd.pid"
 trap 'kill -TERM $pid 2>/dev/null' TERM INT HUP
@@ -50,7 +59,7 @@ if [ $ready -ne 1 ]; then
 	wait "$pid" 2>/dev/null
 	exit 1
 fi
-echo "ready ngircd port=$port pid=$pid"
+echo "ready ngircd port=$port pid=$pid${preload:+ nodelay=1}"
 # wait returns early when a trapped signal arrives; keep waiting for ngircd.
 while kill -0 "$pid" 2>/dev/null; do
 	wait "$pid"
