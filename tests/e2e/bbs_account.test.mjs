@@ -153,6 +153,32 @@ test('handle rules: too short, bad characters, reserved, taken (any case), too l
   }
 });
 
+test('control characters never reach an account: stripped from handle and location', async () => {
+  const c = await call();
+  await startRegistration(c);
+  c.type('Ed\x07d\x1b[31my\x00\r');
+  await c.waitFor('Choose a password');
+  c.type('control freak\r');
+  await c.waitFor('Type the password again');
+  c.type('control freak\r');
+  await c.waitFor('Where are you calling from');
+  c.type('Gh\x1b]0;title\x07ent\x7f\x7ft\r');     // an OSC sequence, then two Backspaces
+  await c.waitFor('Command');
+  const { stdout } = await run(carrierBin, ['--db', join(srv.dir, 'carrier.db'), 'user', 'list'],
+    { timeout: 20000 });
+  // eslint-disable-next-line no-control-regex
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(stdout), `a control character was saved:\n${JSON.stringify(stdout)}`);
+  const row = stdout.split('\n').find((l) => / Eddy /.test(l));
+  assert.ok(row, `no Eddy in:\n${stdout}`);
+  c.type('G');
+  await c.waitClosed();
+  // Whatever the location became, it is printable and the account logs in.
+  const d = await call();
+  await d.login('eddy', 'control freak');
+  d.type('G');
+  await d.waitClosed();
+});
+
 test('password too short, passwords that differ: asked again, nothing saved', async () => {
   const c = await call();
   await startRegistration(c);

@@ -59,6 +59,37 @@ test('resume with the token after a reconnect: straight to the menu, no password
   await c.waitClosed();
 });
 
+test('logging in on a handle already online: N keeps the old node, Y takes over', async () => {
+  const a = await call();
+  await a.register('Twin', 'two places', 'Here');
+  const b = await call();
+  await b.waitFor('Enter your handle');
+  b.type('twin\r');
+  await b.waitFor('Password');
+  b.type('two places\r');
+  const node = Number(/You are on node (\d+)/.exec(a.raw.toString())[1]);
+  await b.waitFor(`You are already online on node ${node}.`);
+  await b.waitFor('Disconnect that node and continue here? (Y/N)');
+  b.type('n');
+  assert.equal((await b.waitClosed()).code, 1000);
+  assert.equal(a.closed, null, 'N hung up the other node');
+
+  const c = await call();
+  await c.waitFor('Enter your handle');
+  c.type('Twin\r');
+  await c.waitFor('Password');
+  c.type('two places\r');
+  await c.waitFor('(Y/N)');
+  c.type('Y');
+  await c.waitFor('Command');
+  const closed = await a.waitClosed();
+  assert.equal(closed.code, 1000);
+  assert.match(await a.text(), /You logged in on another node\. Goodbye!/);
+  c.type('G');
+  await c.waitFor('That was call number 2.');   // the refused call did not count
+  await c.waitClosed();
+});
+
 test('logoff revokes the token: logout control, and a resume lands at the login prompt', async () => {
   const a = await call();
   await a.register('Mayfly', 'one day only', 'Pond');
