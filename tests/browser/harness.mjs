@@ -33,19 +33,7 @@ export async function launch(options = {})
 		context,
 		async newPage()
 		{
-			const page = await context.newPage();
-			// Record every WebSocket frame the page sends, for protocol checks.
-			page.sentFrames = [];
-			page.on('websocket', (ws) => {
-				ws.on('framesent', (f) => page.sentFrames.push({
-					url: ws.url(),
-					text: typeof f.payload === 'string',
-					payload: f.payload,
-				}));
-			});
-			page.consoleErrors = [];
-			page.on('pageerror', (err) => page.consoleErrors.push(String(err)));
-			return page;
+			return instrument(await context.newPage());
 		},
 		async close()
 		{
@@ -53,6 +41,85 @@ export async function launch(options = {})
 			await rm(profile, { recursive: true, force: true });
 		},
 	};
+}
+
+// Record every WebSocket frame the page sends (page.sentFrames) and receives
+// (page.receivedFrames), for protocol checks, and uncaught page errors
+// (page.consoleErrors). A binary payload is a Buffer, a text one a string.
+function instrument(page)
+{
+	page.sentFrames = [];
+	page.receivedFrames = [];
+	page.on('websocket', (ws) => {
+		ws.on('framesent', (f) => page.sentFrames.push({
+			url: ws.url(),
+			text: typeof f.payload === 'string',
+			payload: f.payload,
+		}));
+		ws.on('framereceived', (f) => page.receivedFrames.push({
+			url: ws.url(),
+			text: typeof f.payload === 'string',
+			payload: f.payload,
+		}));
+	});
+	page.consoleErrors = [];
+	page.on('pageerror', (err) => page.consoleErrors.push(String(err)));
+	return page;
+}
+
+// One browser process holding several independent callers: each context has
+// its own localStorage (its own session token), like two people on two
+// machines. close() ends the browser and every context.
+export async function launchBrowser()
+{
+	const browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: ARGS,
+	});
+	return {
+		browser,
+		// A fresh context with one page, instrumented as newPage() above.
+		// `options` go to the context (viewport defaults to 1280x800).
+		async newPage(options = {})
+		{
+			const context = await browser.newContext({
+				viewport: { width: 1280, height: 800 },
+				...options,
+			});
+			return instrument(await context.newPage());
+		},
+		async close()
+		{
+			await browser.close();
+		},
+	};
+}
+
+// Call before the page loads: window.__sockets records every WebSocket the
+// page opens, with when it was made (performance.now() ms), when it opened
+// and its close code (null while open). The page's own onopen/onclose are
+// untouched.
+export function recordSockets(page)
+{
+	return page.addInitScript(() => {
+		const Native = window.WebSocket;
+		const sockets = [];
+		window.__sockets = sockets;
+		window.WebSocket = class extends Native {
+			constructor(...args)
+			{
+				super(...args);
+				const rec = { made: performance.now(), opened: null, closed: null, code: null };
+				sockets.push(rec);
+				this.addEventListener('open', () => { rec.opened = performance.now(); });
+				this.addEventListener('close', (ev) => {
+					rec.closed = performance.now();
+					rec.code = ev.code;
+				});
+			}
+		};
+	});
 }
 
 // The terminal's visible screen as text, one string per row.

@@ -1,0 +1,292 @@
+// The whole BBS in a real browser against the real server: registering by
+// typing, the session token surviving a reload, logging off, two callers in the
+// chat room paging each other, and the line-busy screen with its backoff.
+//
+// Needs build/carrier (or $CARRIER_BIN) and the page built into what the
+// server serves (make web). Screenshots go to /tmp/carrier-bbs-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { launchBrowser, recordSockets, screen, allText, until, status } from './harness.mjs';
+
+const FAST = '[bbs]\npassword_ops = "min"\npassword_mem = "min"\n';
+const PASSWORD = 'correct horse battery';
+const T = 10000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let browser;
+let srv;
+
+before(async () => {
+	// Both at once, but keep whichever started so that after() closes it
+	// even when the other failed.
+	const [s, b] = await Promise.allSettled([startServer({ config: FAST }), launchBrowser()]);
+	srv = s.value;
+	browser = b.value;
+	if (s.status === 'rejected')
+		throw s.reason;
+	if (b.status === 'rejected')
+		throw b.reason;
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+	if (srv) {
+		const res = await srv.stop();
+		assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
+	}
+});
+
+// Wait until the visible screen shows `needle` (string or RegExp); returns the rows.
+async function waitScreen(page, needle, what = String(needle), timeout = T)
+{
+	try {
+		return await until(async () => {
+			const rows = await screen(page);
+			const text = rows.join('\n');
+			return (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) ? rows : null;
+		}, what, timeout);
+	} catch (err) {
+		err.message += `; the screen:\n${(await screen(page)).join('\n')}`;
+		throw err;
+	}
+}
+
+// Type into the terminal as a person would: key presses into xterm's textarea.
+async function typeLine(page, text)
+{
+	if (text !== '')
+		await page.keyboard.type(text);
+	await page.keyboard.press('Enter');
+}
+
+// Register through the page, from the handle prompt to the main menu.
+async function register(page, handle, location = '')
+{
+	await waitScreen(page, 'Enter your handle (or NEW):');
+	await page.click('#term');
+	await typeLine(page, 'NEW');
+	await waitScreen(page, 'Choose a handle:');
+	await typeLine(page, handle);
+	await waitScreen(page, 'Choose a password (8 or more characters):');
+	await typeLine(page, PASSWORD);
+	await waitScreen(page, 'Type the password again:');
+	await typeLine(page, PASSWORD);
+	await waitScreen(page, 'Where are you calling from? (optional):');
+	await typeLine(page, location);
+	return waitScreen(page, 'Command »', 'the main menu');
+}
+
+// The terminal bytes the page received from frame number `from` on, as text
+// with escape sequences removed (what scrolled away or was cleared too).
+function receivedText(page, from = 0)
+{
+	const bytes = Buffer.concat(page.receivedFrames.slice(from)
+		.filter((f) => !f.text).map((f) => Buffer.from(f.payload)));
+	// eslint-disable-next-line no-control-regex
+	return bytes.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
+}
+
+function storedToken(page)
+{
+	return page.evaluate(() => ({
+		token: localStorage.getItem('carrier.session'),
+		expires: localStorage.getItem('carrier.session.expires'),
+	}));
+}
+
+// Count bells from the terminal (xterm's onBell) and flashes (the 'bell'
+// class arriving on the container), from now on.
+function hookBell(page)
+{
+	return page.evaluate(() => {
+		window.bellsSeen = 0;
+		window.flashesSeen = 0;
+		window.carrier.term.onBell(() => { window.bellsSeen++; });
+		const el = document.getElementById('term');
+		new MutationObserver(() => {
+			if (el.classList.contains('bell'))
+				window.flashesSeen++;
+		}).observe(el, { attributes: true, attributeFilter: ['class'] });
+	});
+}
+
+function bellCounts(page)
+{
+	return page.evaluate(() => ({
+		bells: window.bellsSeen,
+		flashes: window.flashesSeen,
+		rings: window.carrier.bell.rings,
+		tones: window.carrier.bell.tones,
+	}));
+}
+
+test('register by typing, resume on reload without a password, log off, and the token is gone', async () => {
+	const page = await browser.newPage();
+	await page.goto(srv.url + '/');
+	const menu = await register(page, 'Carla', 'Testville');
+	const text = menu.join('\n');
+	assert.match(text, /\[C\] Chat/, text);
+	assert.match(text, /\[W\] Who's Online/, text);
+	assert.match(text, /\[G\] Goodbye/, text);
+	// The password was never echoed.
+	assert.equal((await allText(page)).includes(PASSWORD), false, 'the password on the screen');
+	const stored = await until(async () => {
+		const s = await storedToken(page);
+		return s.token ? s : null;
+	}, 'the session token in localStorage');
+	assert.ok(stored.token.length >= 32, `token ${stored.token}`);
+	assert.ok(Number(stored.expires) > Date.now() / 1000, `expires ${stored.expires}`);
+	await page.screenshot({ path: '/tmp/carrier-bbs-menu.png' });
+
+	// Reload: the page resumes with its token; nothing is typed.
+	let mark = page.sentFrames.length;
+	const rmark = page.receivedFrames.length;
+	await page.reload();
+	const back = await waitScreen(page, 'Command »', 'the main menu after the reload');
+	// The notice comes just before the menu, which clears the screen over it.
+	await until(async () => receivedText(page, rmark).includes('Welcome back! Your session was resumed.'),
+		'the "Welcome back" notice');
+	const after = page.sentFrames.slice(mark);
+	assert.deepEqual(after.filter((f) => !f.text), [], 'keystrokes sent on a resumed call');
+	const controls = after.filter((f) => f.text).map((f) => JSON.parse(f.payload));
+	assert.deepEqual(controls[0], { type: 'resume', token: stored.token });
+	assert.equal(controls[1].type, 'resize');
+	assert.doesNotMatch(back.join('\n'), /Enter your handle|Password/);
+	assert.equal((await status(page)).state, 'connected');
+
+	// Log off with G: the goodbye screen, the token forgotten, the call ended.
+	await page.click('#term');
+	await page.keyboard.press('g');
+	const bye = await waitScreen(page, 'Thanks for calling');
+	assert.match(bye.join('\n'), /Carla!/);
+	const st = await until(async () => {
+		const s = await status(page);
+		return s.state === 'closed' ? s : null;
+	}, 'the closed status');
+	assert.match(st.text, /Disconnected — press a key or tap to call again/);
+	assert.deepEqual(await storedToken(page), { token: null, expires: null });
+	// The page does not call again by itself.
+	await sleep(1500);
+	assert.equal((await status(page)).state, 'closed');
+
+	// Reload: a fresh call, the login prompt, no resume.
+	mark = page.sentFrames.length;
+	await page.reload();
+	const fresh = await waitScreen(page, 'Enter your handle (or NEW):');
+	assert.doesNotMatch(fresh.join('\n'), /Welcome back/);
+	const again = page.sentFrames.slice(mark).filter((f) => f.text).map((f) => JSON.parse(f.payload));
+	assert.deepEqual(again.map((m) => m.type), ['resize']);
+	assert.deepEqual(page.consoleErrors, []);
+	await page.context().close();
+});
+
+test('two callers in the chat: a line reaches the other, /page rings only the recipient', async () => {
+	const [alice, bob] = await Promise.all([browser.newPage(), browser.newPage()]);
+	await Promise.all([alice.goto(srv.url + '/'), bob.goto(srv.url + '/')]);
+	await Promise.all([register(alice, 'Alice'), register(bob, 'Bob')]);
+
+	await bob.click('#term');
+	await bob.keyboard.press('c');
+	await alice.click('#term');
+	await alice.keyboard.press('c');
+	await waitScreen(bob, /\*\*\* Alice ha(s|ve) joined the chat/, 'Alice joining, on Bob\'s screen');
+	await Promise.all([hookBell(alice), hookBell(bob)]);
+
+	await typeLine(alice, 'hello from the browser');
+	const line = await waitScreen(bob, 'Alice: hello from the browser');
+	assert.ok(line.some((r) => /Alice: hello from the browser$/.test(r.trimEnd())), line.join('\n'));
+	await waitScreen(alice, 'Alice: hello from the browser', 'Alice\'s own line');
+
+	const bob0 = await bellCounts(bob);
+	const alice0 = await bellCounts(alice);
+	assert.equal(bob0.bells, 0, 'Bob rang before the page');
+	await typeLine(alice, '/page Bob hello');
+	await waitScreen(bob, '*** Page from Alice: hello ***');
+	await waitScreen(alice, '*** Page sent to Bob ***');
+	const bob1 = await until(async () => {
+		const c = await bellCounts(bob);
+		return c.bells >= 1 && c.flashes >= 1 ? c : null;
+	}, 'Bob\'s bell and flash');
+	assert.equal(bob1.bells, 1, 'BELs on Bob\'s terminal');
+	assert.equal(bob1.flashes, 1, 'flashes on Bob\'s screen');
+	assert.equal(bob1.rings, bob0.rings + 1);
+	// Bob has typed, so the page may make sound: an actual tone.
+	assert.equal(bob1.tones, bob0.tones + 1);
+	// The flash ends by itself.
+	await until(async () => !(await bob.evaluate(() =>
+		document.getElementById('term').classList.contains('bell'))), 'the flash to end', 2000);
+	await sleep(100); // the wash fades out in the compositor
+	await bob.screenshot({ path: '/tmp/carrier-bbs-chat.png' });
+
+	// Alice's page stayed quiet: give a stray BEL time to arrive first.
+	await sleep(300);
+	const alice1 = await bellCounts(alice);
+	assert.deepEqual(alice1, alice0, 'Alice\'s page rang');
+	assert.equal(await alice.evaluate(() => document.getElementById('term').classList.contains('bell')), false);
+	assert.deepEqual(alice.consoleErrors, []);
+	assert.deepEqual(bob.consoleErrors, []);
+	await Promise.all([alice.context().close(), bob.context().close()]);
+});
+
+test('line busy: the second page shows the busy screen, says so, backs off, and gets in once the line is free', async () => {
+	const busySrv = await startServer({ config: `${FAST}max_nodes = 1\n` });
+	try {
+		const first = await browser.newPage();
+		await first.goto(busySrv.url + '/');
+		await waitScreen(first, 'Enter your handle (or NEW):');
+
+		const second = await browser.newPage();
+		await recordSockets(second);
+		await second.goto(busySrv.url + '/');
+		await waitScreen(second, 'All lines are busy. Please call again later.');
+		assert.match((await screen(second)).join('\n'), /ALL LINES ARE BUSY/);
+		const st = await until(async () => {
+			const s = await status(second);
+			return s.state === 'reconnecting' ? s : null;
+		}, 'the reconnecting status');
+		assert.match(st.text, /^All lines are busy — reconnecting in \d+s$/);
+		assert.equal(await second.evaluate(() => document.getElementById('status').dataset.state), 'reconnecting');
+		await second.screenshot({ path: '/tmp/carrier-bbs-busy.png' });
+
+		// Three calls (the first and two retries) in about three seconds, the
+		// second wait about twice the first: a backoff, not a hammer.
+		const socks = await until(async () => {
+			const s = await second.evaluate(() => window.__sockets);
+			return s.length >= 3 && s[2].code !== null ? s : null;
+		}, 'two retries', 6000);
+		await sleep(500);
+		const all = await second.evaluate(() => window.__sockets);
+		assert.equal(all.length, 3, `calls so far: ${JSON.stringify(all)}`);
+		for (const s of socks)
+			assert.equal(s.code, 1013, `close code: ${JSON.stringify(socks)}`);
+		const wait1 = socks[1].made - socks[0].closed;
+		const wait2 = socks[2].made - socks[1].closed;
+		// Lower bounds exact (1 s and 2 s less 20 % jitter, less timer
+		// granularity); upper bounds allow for a loaded machine.
+		assert.ok(wait1 >= 750 && wait1 <= 1500, `first wait ${wait1} ms`);
+		assert.ok(wait2 >= 1550 && wait2 <= 2800, `second wait ${wait2} ms`);
+		assert.match((await status(second)).text, /^All lines are busy — reconnecting in \d+s$/);
+		// The first caller was never disturbed.
+		assert.match((await screen(first)).join('\n'), /Enter your handle/);
+		assert.equal((await status(first)).state, 'connected');
+
+		// The first caller hangs up; a click on the status bar calls at once.
+		await first.context().close();
+		await until(async () => {
+			if ((await status(second)).state === 'reconnecting')
+				await second.click('#status');
+			const rows = await screen(second);
+			return (await status(second)).state === 'connected' &&
+				rows.join('\n').includes('Enter your handle (or NEW):');
+		}, 'the second page getting the line', T, 300);
+		assert.equal((await status(second)).text, 'Connected');
+		assert.match((await screen(second)).join('\n'), /You are on node 1 of 1/);
+		assert.deepEqual(second.consoleErrors, []);
+		await second.context().close();
+	} finally {
+		const res = await busySrv.stop();
+		assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
+	}
+});
