@@ -45,8 +45,10 @@ def pin(cpu):
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
-def proc_stat(pid):
-    """cpu seconds (user+sys, threads included), rss, hwm, open fds"""
+def proc_stat(pid, smaps=False):
+    """cpu seconds (user+sys, threads included), rss, hwm, involuntary context switches
+    of the main thread, open fds; with smaps, Private_Dirty (smaps_rollup walks the page
+    tables, so the 50 ms sampler leaves it out)"""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
@@ -56,6 +58,18 @@ def proc_stat(pid):
             k, _, v = line.partition(":")
             if k in ("VmRSS", "VmHWM"):
                 out[k] = int(v.split()[0]) * 1024
+            elif k == "nonvoluntary_ctxt_switches":
+                out["preempted"] = int(v)
+    try:
+        if not smaps:
+            raise OSError
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == "Private_Dirty":
+                    out["Private_Dirty"] = int(v.split()[0]) * 1024
+    except OSError:
+        pass
     try:
         out["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
@@ -132,8 +146,8 @@ class Server:
         if self.pid != self.proc.pid:
             os.sched_setaffinity(self.pid, {SERVER_CPU})
 
-    def stat(self):
-        return proc_stat(self.pid)
+    def stat(self, smaps=False):
+        return proc_stat(self.pid, smaps)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -219,7 +233,7 @@ def chatload(srv, args, sample=None):
     for line in p.stdout:
         lines.append(line.rstrip())
         if line.startswith("MARK "):
-            marks[line.split()[1]] = (time.monotonic(), srv.stat())
+            marks[line.split()[1]] = (time.monotonic(), srv.stat(smaps=True))
         elif line.startswith("RESULT "):
             result = parse_result(line)
     err = p.stderr.read()
@@ -230,10 +244,13 @@ def chatload(srv, args, sample=None):
         raise RuntimeError("chatload: no result\n" + "\n".join(lines) + err)
     if "start" in marks and "stop" in marks:
         result["server_cpu_s"] = marks["stop"][1]["cpu_s"] - marks["start"][1]["cpu_s"]
+        result["server_preempted"] = (marks["stop"][1].get("preempted", 0)
+                                      - marks["start"][1].get("preempted", 0))
         result["server_cpu_pct"] = 100 * result["server_cpu_s"] / max(result["measured_s"], 1e-9)
     result["server_rss_end"] = samples[-1][1]["VmRSS"] if samples else 0
     result["server_rss_max"] = max((s[1]["VmRSS"] for s in samples), default=0)
     result["marks"] = {k: v[0] for k, v in marks.items()}
+    result["mark_stats"] = {k: v[1] for k, v in marks.items()}
     result["samples"] = samples
     result["report"] = lines
     return result
@@ -245,6 +262,10 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
     gen_args = list(args)
     if kind in ("ngircd", "inspircd"):
         gen_args = ["-P", "irc"] + gen_args
+        if kind == "ngircd" and "-c" not in gen_args and "--storm" not in gen_args:
+            # ngircd's accept backlog is 10 (listen(fd, 10) in the binary): more connects
+            # in flight overflow it and wait for SYN retries (1, 3, 7 s...)
+            gen_args += ["-c", "8"]
     elif kind in ("node-ws", "uws"):
         gen_args = ["-P", "wsb"] + gen_args
     for i in range(repeats):
@@ -404,111 +425,213 @@ def issue3(a):
 
 
 PEER_KINDS = ["carrier", "ngircd", "inspircd", "node-ws", "uws"]
+IRC_MAX_SIZE = 450   # 510 - len(":b00000!~b00000@127.0.0.1 PRIVMSG #room :") = 456 with 6-char nicks
 
 
-def ramp(kind, n, size, db, a):
-    """Raise the total rate until p99 > 100 ms or anything is lost; the last good step."""
+def line_size(kind, size):
+    """IRC cannot carry a 512-byte line (512 bytes in all, with the sender's prefix):
+    the IRC peers run the largest payload that fits instead."""
+    return min(size, IRC_MAX_SIZE) if kind in ("ngircd", "inspircd") else size
+
+
+def carrier_db(n):
+    return accounts_db(1000) if n <= 1000 else accounts_db(10000)
+
+
+def ramp(kind, n, size, a):
+    """Raise the total rate until p99 > 100 ms or anything is lost (or a caller dropped);
+    the last good step is the result.  A step where the generator passed 70 % of its
+    core stops the ramp too: beyond it the generator, not the server, is measured."""
     best = None
     steps = []
     for rate in a.ramp:
         rs = measure(kind, n, ["-m", "10", "-r", str(rate), "-s", str(size), "-d",
-                               str(a.duration)], db, 1)
+                               str(a.duration)], carrier_db(n), 1)
         if not rs:
             break
         r = rs[0]
-        steps.append({"rate": rate, "deliveries": r["rate"], "p99_ms": r["lat_p99_us"] / 1000,
+        steps.append({"rate": rate, "deliveries": r["rate"], "p50_ms": r["lat_median_us"] / 1000,
+                      "p99_ms": r["lat_p99_us"] / 1000, "max_ms": r["lat_max_us"] / 1000,
                       "lost": r["lost"] + r["missed"], "valid": r["valid"],
+                      "in_room": r["in_room"], "gen_cpu_pct": r["measure_cpu_pct"],
+                      "server_cpu_pct": r.get("server_cpu_pct", 0),
+                      "server_preempted": r.get("server_preempted", 0),
                       "cpu_s_per_M": r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6})
         if r["lat_p99_us"] > 100000 or r["lost"] + r["missed"] > 0 or r["in_room"] < n:
+            steps[-1]["stop"] = "p99>100ms" if r["lat_p99_us"] > 100000 else "loss"
             break
         best = steps[-1]
+        if not r["valid"]:
+            steps[-1]["stop"] = "generator-bound"
+            break
     return {"best": best, "steps": steps}
 
 
-def issue6(a):
-    db1k = accounts_db(1000)
-    res = {"throughput": {}, "latency": {}, "storm": {}, "slow": {}}
-    kinds = a.peers or PEER_KINDS
-    for size in (64, 512):
-        for kind in kinds:
-            if kind in ("ngircd", "inspircd") and size > 400:
-                res["throughput"][f"{kind}/{size}"] = "n/a (IRC lines are at most 512 bytes in all)"
-                continue
-            res["throughput"][f"{kind}/{size}"] = ramp(kind, 1000, size, db1k, a)
-            log(f"chat: throughput {kind} {size} B: {res['throughput'][f'{kind}/{size}']['best']}")
-        save("issue6", res)
-    for n in (1000, 10000):
-        db = accounts_db(n) if n != 1000 else db1k
-        for kind in kinds:
-            res["latency"][f"{kind}/{n}"] = summary(measure(kind, n, ["-m", "10", "-r", "200", "-d",
-                                                                      str(a.duration), "-t", "300",
-                                                                      "--src", "127.0.0.1-127.0.0.8"],
-                                                            db, a.repeats))
-        save("issue6", res)
-    # storms: 3,000 join at once, then all drop at once (Carrier)
-    db3k = accounts_db(3000)
-    for i in range(a.repeats):
-        srv = Server("carrier", 3000, db3k)
-        try:
-            base = srv.stat()
-            r = chatload(srv, ["-n", "3000", "--storm", "-t", "120"])
-            drop_t = r["marks"].get("drop")
-            # settle: the server back to its idle descriptor count and no CPU for 200 ms
-            t0 = time.monotonic()
-            last_cpu = srv.stat()["cpu_s"]
-            settled = None
-            while time.monotonic() - t0 < 30:
-                time.sleep(0.05)
-                st = srv.stat()
-                if st["fds"] <= base["fds"] + 1 and st["cpu_s"] == last_cpu and settled is None:
-                    settled = time.monotonic()
-                    break
-                last_cpu = st["cpu_s"]
+def idle_mem(kind, n, a):
+    """Idle user-space bytes per caller in the room: a fresh server, 10 callers come and
+    go first (one-off start-up costs fall into the baseline), the baseline is read, then
+    n callers join and idle; (mem(n) - mem(0)) / n at the moment all are in."""
+    srv = Server(kind, n, carrier_db(n))
+    try:
+        warm = ["-P", "irc"] if kind in ("ngircd", "inspircd") else \
+            ["-P", "wsb"] if kind in ("node-ws", "uws") else []
+        chatload(srv, ["-n", "10", "-m", "0", "-d", "0.2", "--warmup", "0"] + warm)
+        time.sleep(0.5)
+        base = srv.stat(smaps=True)
+        rs = None
+        r = chatload(srv, ["-n", str(n), "-m", "0", "-d", "0.5", "--warmup", "0.5", "-t", "120"]
+                     + warm + (["-c", "8"] if kind == "ngircd" else []))
+        st = r["marks"]
+        rs = {"n": n, "in_room": r["in_room"]}
+        # the stat taken at MARK start (all in the room, idle for --warmup)
+        m = r.get("mark_stats", {}).get("start")
+        for k in ("Private_Dirty", "VmRSS"):
+            rs[k + "_per_conn"] = (m[k] - base[k]) / n if m and k in m and k in base else None
+        rs["base_Private_Dirty"] = base.get("Private_Dirty")
+        rs["base_VmRSS"] = base.get("VmRSS")
+        del st
+    finally:
+        srv.stop()
+    log(f"  idle {kind} n={n}: {rs}")
+    return rs
+
+
+def storm(kind, n, a):
+    """n callers join at once, settle 1 s, then all hang up at once.  Settled = the
+    server back to its idle descriptor count and no CPU used for one 50 ms sample."""
+    srv = Server(kind, n, carrier_db(n))
+    try:
+        base = srv.stat(smaps=True)
+        args = ["-n", str(n), "--storm", "-t", str(a.storm_timeout)]
+        if kind in ("ngircd", "inspircd"):
+            args = ["-P", "irc"] + args
+        elif kind in ("node-ws", "uws"):
+            args = ["-P", "wsb"] + args
+        r = chatload(srv, args)
+        drop_t = r["marks"].get("drop")
+        t0 = time.monotonic()
+        last_cpu = srv.stat()["cpu_s"]
+        settled = None
+        while time.monotonic() - t0 < 60:
+            time.sleep(0.05)
             st = srv.stat()
-            res["storm"][f"run{i}"] = {"join_s": r["establish_s"], "in_room": r["in_room"],
-                                       "settle_after_drop_s": (settled - drop_t) if settled and drop_t else None,
-                                       "peak_rss": st["VmHWM"], "base_rss": base["VmRSS"]}
-            log(f"  storm: {res['storm'][f'run{i}']}")
-        finally:
-            srv.stop()
-    # slow readers: 10% stop reading at 200 lines/s (Carrier)
-    for label, frac in (("none", 0), ("10pct", 0.1)):
-        rs = []
-        for i in range(a.repeats):
-            srv = Server("carrier", 1000, db1k)
-            try:
-                r = chatload(srv, ["-n", "1000", "-m", "10", "-r", "200", "-d", str(max(a.duration, 10)),
-                                   "--slow-frac", str(frac)])
-                sm = r.pop("samples")
-                ms = r["marks"]
-                rss = [s[1]["VmRSS"] for s in sm if ms.get("start", 0) <= s[0] <= ms.get("stop", 0)]
-                r["rss_first"], r["rss_last"], r["rss_peak"] = rss[0], rss[-1], max(rss)
-            finally:
-                srv.stop()
-            rs.append(r)
-            log(f"  slow {label}: p99 {r['lat_p99_us'] / 1000:.2f} ms, rss {r['rss_first']} -> "
-                f"{r['rss_last']} (peak {r['rss_peak']}), missed {r['missed']}, lost {r['lost']}")
-        s = summary(rs)
-        s["rss_first"] = med(rs, "rss_first")
-        s["rss_last"] = med(rs, "rss_last")
-        s["rss_peak"] = med(rs, "rss_peak")
-        res["slow"][label] = s
+            if st["fds"] <= base["fds"] + 1 and st["cpu_s"] == last_cpu:
+                settled = time.monotonic()
+                break
+            last_cpu = st["cpu_s"]
+        st = srv.stat(smaps=True)
+        out = {"join_s": r["establish_s"], "in_room": r["in_room"], "failed": r["failed"],
+               "settle_after_drop_s": (settled - drop_t) if settled and drop_t else None,
+               "peak_rss": st["VmHWM"], "base_rss": base["VmRSS"],
+               "rss_after": st["VmRSS"], "pd_after": st.get("Private_Dirty"),
+               "base_pd": base.get("Private_Dirty")}
+    finally:
+        srv.stop()
+    log(f"  storm {kind} n={n}: {out}")
+    return out
+
+
+def slow(kind, n, frac, a):
+    """n callers, 10 talking at 200 lines/s in total; frac of the listeners stop reading
+    once in the room.  The others' latency, and the server's RSS over the measured
+    window (first, last, peak)."""
+    srv = Server(kind, n, carrier_db(n))
+    try:
+        args = ["-n", str(n), "-m", "10", "-r", "200", "-d", str(a.slow_duration),
+                "--slow-frac", str(frac), "-t", "120"]
+        if kind in ("ngircd", "inspircd"):
+            args = ["-P", "irc", "-c", "8" if kind == "ngircd" else "64"] + args
+        elif kind in ("node-ws", "uws"):
+            args = ["-P", "wsb"] + args
+        r = chatload(srv, args)
+        sm = r.pop("samples")
+        ms = r["marks"]
+        rss = [s[1]["VmRSS"] for s in sm if ms.get("start", 0) <= s[0] <= ms.get("stop", 0)]
+        r["rss_first"], r["rss_last"], r["rss_peak"] = rss[0], rss[-1], max(rss)
+        r.pop("report", None)
+    finally:
+        srv.stop()
+    log(f"  slow {kind} {frac}: p50 {r['lat_median_us'] / 1000:.2f} ms p99 {r['lat_p99_us'] / 1000:.2f} ms, "
+        f"rss {r['rss_first']} -> {r['rss_last']} (peak {r['rss_peak']}), in room {r['in_room']}, "
+        f"missed {r['missed']}, lost {r['lost']}, server CPU {r.get('server_cpu_pct', 0):.0f}%")
+    return r
+
+
+def issue6(a):
+    path = os.path.join(CACHE, "chat-issue6.json")
+    res = {}
+    if os.path.exists(path) and not a.fresh:
+        with open(path) as f:
+            res = json.load(f)   # parts run separately accumulate in one file
+    res["nodelay"] = os.environ.get("BENCH_NODELAY", "0")
+    for part in ("throughput", "latency", "idle", "storm", "slow"):
+        res.setdefault(part, {})
+    kinds = a.peers or PEER_KINDS
+    parts = a.parts
+    if "throughput" in parts:
+        for size in a.sizes:
+            for kind in kinds:
+                sz = line_size(kind, size)
+                key = f"{kind}/{size}"
+                res["throughput"][key] = ramp(kind, 1000, sz, a)
+                res["throughput"][key]["size"] = sz
+                log(f"chat: throughput {kind} {sz} B: {res['throughput'][key]['best']}")
+                save("issue6", res)
+    if "latency" in parts:
+        for n in a.ns:
+            for size in a.sizes:
+                for kind in kinds:
+                    sz = line_size(kind, size)
+                    rs = measure(kind, n, ["-m", "10", "-r", "200", "-s", str(sz), "-d",
+                                           str(a.duration), "-t", "300", "--src",
+                                           "127.0.0.1-127.0.0.8"], carrier_db(n), a.repeats)
+                    res["latency"][f"{kind}/{n}/{size}"] = dict(summary(rs), size=sz,
+                                                                preempted=[r.get("server_preempted") for r in rs])
+                    save("issue6", res)
+    if "idle" in parts:
+        for kind in kinds:
+            res["idle"][kind] = [idle_mem(kind, n, a) for n in a.idle_ns]
+            save("issue6", res)
+    if "storm" in parts:
+        for kind in kinds:
+            res["storm"][kind] = [storm(kind, 3000, a) for _ in range(a.storm_repeats)]
+            save("issue6", res)
+    if "slow" in parts:
+        for kind in kinds:
+            res["slow"][kind] = {"none": slow(kind, 1000, 0, a), "10pct": slow(kind, 1000, 0.1, a)}
+            save("issue6", res)
     save("issue6", res)
-    show("issue 6", {k: v for k, v in res.items()})
     return res
 
 
 def quick(a):
     """Closed-loop throughput (each of 10 senders keeps 4 lines in flight) at 1,000 callers,
-    Carrier vs ngircd vs node ws, median of 3 short runs each."""
+    Carrier vs ngircd vs node ws, 3 short runs each, interleaved so that noise from the
+    rest of the machine falls on all three alike; medians.  ngircd gets 8 connects in
+    flight (its accept backlog is 10) and, like every IRC run here, TCP_NODELAY through
+    the preload shim unless BENCH_NODELAY=0.  Under a minute in all."""
     db = accounts_db(1000)
-    rates = {}
-    for kind in ("carrier", "ngircd", "node-ws"):
-        rs = measure(kind, 1000, ["-m", "10", "-d", "2", "--warmup", "0.5", "--sender-cap", "1000"],
-                     db, 3)
-        rates[kind] = statistics.median(r["rate"] for r in rs) if rs else 0
-    save("quick", rates)
-    print(f"deliveries/s (median of 3): " + ", ".join(f"{k}={v:.0f}" for k, v in rates.items()))
+    t0 = time.monotonic()
+    runs = {k: [] for k in ("carrier", "ngircd", "node-ws")}
+    for i in range(3):
+        for kind in runs:
+            runs[kind] += measure(kind, 1000, ["-m", "10", "-d", "1.5", "--warmup", "0.5",
+                                               "--sender-cap", "1000"], db, 1)
+    rates = {k: statistics.median(r["rate"] for r in rs) if rs else 0 for k, rs in runs.items()}
+    cpm = {k: statistics.median(r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6 for r in rs)
+           if rs else 0 for k, rs in runs.items()}
+    save("quick", {"rates": rates, "cpu_s_per_M": cpm, "nodelay": os.environ.get("BENCH_NODELAY"),
+                   "runs": {k: [{x: r.get(x) for x in ("rate", "valid", "server_cpu_pct",
+                                                       "measure_cpu_pct", "lat_p99_us")}
+                                for r in rs] for k, rs in runs.items()},
+                   "wall_s": time.monotonic() - t0})
+    for k, rs in runs.items():
+        inv = sum(1 for r in rs if not r["valid"])
+        print(f"{k}: {rates[k]:.0f} deliveries/s (median of {len(rs)}), "
+              f"server {cpm[k]:.3f} CPU-s per M deliveries, server CPU "
+              f"{statistics.median(r.get('server_cpu_pct', 0) for r in rs):.0f}%"
+              + (f", {inv} run(s) generator-bound (a lower bound)" if inv else ""))
+    print(f"({time.monotonic() - t0:.0f} s)")
     print(f"fanout ratio carrier/ngircd={rates['carrier'] / max(rates['ngircd'], 1):.2f} "
           f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f}")
 
@@ -520,10 +643,23 @@ def main():
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--peers", type=lambda s: s.split(","), default=None,
                     help="for issue6: comma-separated subset of " + ",".join(PEER_KINDS))
-    ap.add_argument("--ramp", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[250, 500, 1000, 1500, 2000, 3000, 4000])
+    ints = lambda s: [int(x) for x in s.split(",")]
+    ap.add_argument("--ramp", type=ints, default=[50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800],
+                    help="issue6 throughput: total lines/s, step by step")
+    ap.add_argument("--parts", type=lambda s: s.split(","),
+                    default=["throughput", "latency", "idle", "storm", "slow"],
+                    help="issue6: which parts (results accumulate in chat-issue6.json)")
+    ap.add_argument("--fresh", action="store_true", help="issue6: start a new chat-issue6.json")
+    ap.add_argument("--sizes", type=ints, default=[64, 512], help="issue6 line sizes")
+    ap.add_argument("--ns", type=ints, default=[1000, 10000], help="issue6 latency caller counts")
+    ap.add_argument("--idle-ns", type=ints, default=[1000, 4000], help="issue6 idle caller counts")
+    ap.add_argument("--storm-repeats", type=int, default=2)
+    ap.add_argument("--storm-timeout", type=int, default=120)
+    ap.add_argument("--slow-duration", type=float, default=10)
     a = ap.parse_args()
     os.makedirs(CACHE, exist_ok=True)
+    # IRC daemons do not set TCP_NODELAY; measure their best case unless told otherwise
+    os.environ.setdefault("BENCH_NODELAY", "1")
     for tool in (CARRIER, CHATLOAD):
         if not os.path.exists(tool):
             sys.exit(f"chat: {tool} missing (make bench-tools build/carrier)")
