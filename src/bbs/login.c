@@ -131,7 +131,7 @@ static void login_control(struct session *s, const char *json, size_t len)
 		session_hangup(other, 1000, "logged in elsewhere");
 		out = session_out(s);
 	}
-	screen_notice(out, "Welcome back! Your session was resumed.");
+	session_set_notice(s, "Welcome back! Your session was resumed.");
 	session_flow_end(s);
 	session_login(s, &su, true);
 	menu_enter_main(s);
@@ -260,12 +260,10 @@ const struct session_state state_login_delay = {
 
 static void finish_login(struct session *s, const struct session_user *su)
 {
-	struct sbuf *out = session_out(s);
-	sbuf_puts(out, "\r\n");
-	ansi_fg(out, ANSI_BRIGHT_GREEN);
-	sbuf_printf(out, "Welcome, %s!", su->handle);
-	ansi_reset(out);
-	sbuf_puts(out, "\r\n");
+	char hello[96];
+	snprintf(hello, sizeof(hello), "Welcome, %s! This is call number %lld.", su->handle,
+	         (long long)su->calls + 1);
+	session_set_notice(s, hello);
 	session_flow_end(s);
 	session_login(s, su, false);
 	menu_enter_main(s);

@@ -50,6 +50,7 @@ static void draw(struct session *s)
 		.minutes_on = (unsigned)((session_now(s) - session_user(s)->login_ms) / 60000),
 		.cols = session_cols(s),
 		.back_hint = nav->depth > 1 ? "ESC goes back" : NULL,
+		.notice = session_notice(s),
 	};
 	screen_menu(session_out(s), &view);
 }
@@ -128,6 +129,7 @@ static size_t menu_input(struct session *s, const uint8_t *data, size_t len)
 	default:
 		return used;
 	}
+	session_set_notice(s, NULL);      /* the greeting has been seen */
 	uint32_t cp = k.cp;
 	if (cp >= 'a' && cp <= 'z')
 		cp -= 'a' - 'A';
@@ -151,11 +153,17 @@ static void menu_resize(struct session *s)
 	draw(s);
 }
 
+static void menu_leave(struct session *s)
+{
+	session_set_notice(s, NULL);
+}
+
 const struct session_state state_menu = {
 	.name = "Main Menu",
 	.enter = menu_enter,
 	.input = menu_input,
 	.resize = menu_resize,
+	.leave = menu_leave,
 	.timeout = SESSION_TIMEOUT_IDLE,
 };
 

@@ -207,11 +207,9 @@ static void hashed(void *ud, int ok, const char *hash)
 	snprintf(su.handle, sizeof(su.handle), "%s", f->handle);
 	snprintf(su.location, sizeof(su.location), "%s", f->location);
 	session_flow_end(s);
-	struct sbuf *out = session_out(s);
-	ansi_fg(out, ANSI_BRIGHT_GREEN);
-	sbuf_printf(out, "Welcome aboard, %s!", su.handle);
-	ansi_reset(out);
-	sbuf_puts(out, "\r\n");
+	char hello[96];
+	snprintf(hello, sizeof(hello), "Welcome aboard, %s!", su.handle);
+	session_set_notice(s, hello);
 	session_login(s, &su, false);
 	menu_enter_main(s);
 	session_flush(s);

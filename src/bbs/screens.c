@@ -105,11 +105,11 @@ void screen_menu(struct sbuf *out, const struct menu_screen *m)
 			if (i >= m->n_items)
 				break;
 			const struct config_menu_item *it = m->items[i];
-			ansi_fg(out, ANSI_BLUE);
+			ansi_fg(out, ANSI_BRIGHT_BLUE);
 			sbuf_putc(out, '[');
 			ansi_fg(out, ANSI_BRIGHT_YELLOW);
 			sbuf_putc(out, (uint8_t)it->hotkey);
-			ansi_fg(out, ANSI_BLUE);
+			ansi_fg(out, ANSI_BRIGHT_BLUE);
 			sbuf_putc(out, ']');
 			ansi_fg(out, ANSI_WHITE);
 			sbuf_putc(out, ' ');
@@ -127,20 +127,24 @@ void screen_menu(struct sbuf *out, const struct menu_screen *m)
 	}
 	hline(out, "╚", "═", "╝", inner);
 
-	/* Breadcrumbs and who is calling. */
+	/* Breadcrumbs below the main menu (its title is already on the bar), and who
+	 * is calling. */
+	if (m->n_crumbs > 1) {
+		sbuf_putc(out, ' ');
+		ansi_fg(out, ANSI_CYAN);
+		for (size_t i = 0; i < m->n_crumbs; i++) {
+			if (i)
+				sbuf_puts(out, " › ");
+			sbuf_puts(out, m->crumbs[i]);
+		}
+		if (m->back_hint) {
+			ansi_fg(out, ANSI_BRIGHT_BLACK);
+			sbuf_printf(out, "  (%s)", m->back_hint);
+		}
+		ansi_reset(out);
+		sbuf_puts(out, "\r\n");
+	}
 	sbuf_putc(out, ' ');
-	ansi_fg(out, ANSI_CYAN);
-	for (size_t i = 0; i < m->n_crumbs; i++) {
-		if (i)
-			sbuf_puts(out, " › ");
-		sbuf_puts(out, m->crumbs[i]);
-	}
-	if (m->back_hint) {
-		ansi_fg(out, ANSI_BRIGHT_BLACK);
-		sbuf_printf(out, "  (%s)", m->back_hint);
-	}
-	ansi_reset(out);
-	sbuf_puts(out, "\r\n ");
 	ansi_fg(out, ANSI_BRIGHT_BLACK);
 	sbuf_printf(out, "Node %u · ", m->node);
 	ansi_fg(out, ANSI_GREEN);
@@ -148,7 +152,15 @@ void screen_menu(struct sbuf *out, const struct menu_screen *m)
 	ansi_fg(out, ANSI_BRIGHT_BLACK);
 	sbuf_printf(out, " · %u min on", m->minutes_on);
 	ansi_reset(out);
-	sbuf_puts(out, "\r\n\r\n");
+	sbuf_puts(out, "\r\n");
+	if (m->notice) {
+		sbuf_putc(out, ' ');
+		ansi_fg(out, ANSI_BRIGHT_GREEN);
+		put_cut(out, m->notice, width - 1);
+		ansi_reset(out);
+		sbuf_puts(out, "\r\n");
+	}
+	sbuf_puts(out, "\r\n");
 	screen_menu_prompt(out);
 }
 

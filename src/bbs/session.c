@@ -31,6 +31,7 @@ struct session {
 	struct sbuf typeahead;           /* input a waiting state has not taken */
 	struct session_user user;
 	struct session_menu_nav menu;
+	char *notice;
 	const char *doing;
 	uint64_t connected_ms;
 	uint64_t last_input_ms;
@@ -70,6 +71,17 @@ const char *session_doing(const struct session *s)
 void session_set_doing(struct session *s, const char *what)
 {
 	s->doing = what;
+}
+
+void session_set_notice(struct session *s, const char *text)
+{
+	free(s->notice);
+	s->notice = text ? xstrdup(text) : NULL;
+}
+
+const char *session_notice(const struct session *s)
+{
+	return s->notice;
 }
 
 struct lineedit *session_editor(struct session *s)
@@ -398,6 +410,7 @@ static void on_close(struct conn *c)
 		log_info("node %u: %s hung up", s->node, s->user.handle);
 	session_flow_end(s);
 	sbuf_free(&s->typeahead);
+	session_set_notice(s, NULL);
 }
 
 /* The connection is gone and no call of ours is on the stack: free. */

@@ -77,6 +77,10 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 /* What who's online shows for this caller right now ("Main Menu", "In Chat"). */
 const char *session_doing(const struct session *s);
 void session_set_doing(struct session *s, const char *what);   /* static string */
+/* A line the next screen shows the caller (a screen that clears would otherwise
+ * wipe it), until that screen is used: copied; NULL clears it. */
+void session_set_notice(struct session *s, const char *text);
+const char *session_notice(const struct session *s);      /* NULL if none */
 
 /* The session's line editor, created on first use, sized to the terminal. */
 struct lineedit *session_editor(struct session *s);

@@ -145,9 +145,10 @@ test('register by typing, resume on reload without a password, log off, and the 
 	const rmark = page.receivedFrames.length;
 	await page.reload();
 	const back = await waitScreen(page, 'Command »', 'the main menu after the reload');
-	// The notice comes just before the menu, which clears the screen over it.
+	// The notice is drawn under the menu's box, so the caller really sees it.
 	await until(async () => receivedText(page, rmark).includes('Welcome back! Your session was resumed.'),
 		'the "Welcome back" notice');
+	assert.match(back.join('\n'), /Welcome back! Your session was resumed\./, 'the notice is on screen');
 	const after = page.sentFrames.slice(mark);
 	assert.deepEqual(after.filter((f) => !f.text), [], 'keystrokes sent on a resumed call');
 	const controls = after.filter((f) => f.text).map((f) => JSON.parse(f.payload));

@@ -114,11 +114,13 @@ test('the main menu: a framed box with the shipped hotkeys, breadcrumbs, node an
     const r = col(k);
     const x = s.text[r].indexOf(`[${k}]`);
     assert.equal(s.fg[r][x + 1] + s.bold[r][x + 1], '3B', `hotkey ${k} is not bold yellow`);
-    assert.equal(s.fg[r][x] + s.bold[r][x], '4.', `bracket of ${k} is not blue`);
+    assert.equal(s.fg[r][x] + s.bold[r][x], '4B', `bracket of ${k} is not bright blue`);
     assert.equal(s.fg[r][0], '4', 'the frame is not blue');
   }
-  assert.equal(s.text[f.bottom + 1], ' Main Menu');
-  assert.match(s.text[f.bottom + 2], /^ Node \d+ · Norma · 0 min on$/);
+  // No breadcrumbs at the top (the title bar says where we are); then who is calling
+  // and the greeting, which the cleared screen would otherwise have wiped.
+  assert.match(s.text[f.bottom + 1], /^ Node \d+ · Norma · 0 min on$/);
+  assert.equal(s.text[f.bottom + 2], ' Welcome aboard, Norma!');
   assert.equal(s.cursor[1], ' Command » '.length, 'the cursor waits after the prompt');
   await bye(c);
 });
@@ -156,7 +158,7 @@ test('submenu and back (ESC, Backspace), the unknown-key hint, a sysop-only item
   await waitMenu(c, 'System Menu');
   c.type('\x7f');
   s = await waitMenu(c, 'Main Menu');
-  assert.equal(s.text[frameOf(s).bottom + 1], ' Main Menu');
+  assert.match(s.text[frameOf(s).bottom + 1], /^ Node \d+ · Norma/);
 
   c.type('\x1b');
   await waitHint(c, 'This is the main menu. Press G to log off.');

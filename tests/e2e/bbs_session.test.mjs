@@ -35,7 +35,7 @@ test('resume with the token after a reconnect: straight to the menu, no password
 
   const b = await call(srv.wsUrl, { token });
   const text = await b.waitFor('Command');
-  assert.ok(b.raw.toString().includes('Welcome back! Your session was resumed.'));
+  assert.match(text, /Welcome back! Your session was resumed\./, 'the notice is on screen');
   assert.match(text, /Node \d+ · Phoenix/);
   assert.ok(!b.raw.toString().includes('Password'), 'asked for a password');
   assert.equal(b.controls.filter((m) => m.type === 'session').length, 0, 'a second token was sent');

@@ -3,12 +3,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const buildDir = process.env.CARRIER_BUILD || join(root, 'build');
-export const carrierBin = process.env.CARRIER_BIN || join(buildDir, 'carrier');
+export const buildDir = resolve(process.env.CARRIER_BUILD || join(root, 'build'));
+export const carrierBin = resolve(process.env.CARRIER_BIN || join(buildDir, 'carrier'));
 
 /**
  * @param {object} [opts]
