@@ -36,10 +36,6 @@ struct server {
 	uint64_t stop_deadline_ms;
 };
 
-const struct config *server_config(const struct server *srv) { return &srv->cfg; }
-struct conn_set *server_conns(struct server *srv) { return &srv->conns; }
-uv_loop_t *server_loop(const struct server *srv) { return srv->loop; }
-int server_http_port(const struct server *srv) { return srv->http_port; }
 
 static void terminal_open(void *ud, struct conn *c)
 {

@@ -19,10 +19,5 @@ void server_stop(struct server *srv);
 /* Free what the server holds; the loop must have finished. */
 void server_free(struct server *srv);
 
-const struct config *server_config(const struct server *srv);
-struct conn_set *server_conns(struct server *srv);
-uv_loop_t *server_loop(const struct server *srv);
-/* The bound port of the HTTP / telnet listener (useful with port 0). */
-int server_http_port(const struct server *srv);
 
 #endif

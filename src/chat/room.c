@@ -167,11 +167,6 @@ bool chat_room_has(const struct chat_room *room, const struct session *s)
 	return member_of(s) != NULL;
 }
 
-size_t chat_room_count(const struct chat_room *room)
-{
-	return room->n_members;
-}
-
 const char *chat_room_reply_to(const struct session *s)
 {
 	const struct member *m = member_of(s);

@@ -43,7 +43,6 @@ void chat_room_private(struct chat_room *room, struct chat_event *ev, struct ses
                        struct session *to);
 /* Lines for this member alone, printed above its input line. */
 void chat_room_tell(struct chat_room *room, struct session *s, const uint8_t *term, size_t len);
-size_t chat_room_count(const struct chat_room *room);
 /* The member's handles and entry times, for /who. */
 struct chat_who_entry;
 size_t chat_room_who(struct chat_room *room, struct chat_who_entry *out, size_t max);

@@ -137,7 +137,6 @@ void conn_set_transport(struct conn *c, const struct transport *t, void *tdata)
 
 void *conn_transport_data(const struct conn *c) { return c->tdata; }
 void *conn_handler_data(const struct conn *c) { return c->hdata; }
-struct server *conn_server(const struct conn *c) { return c->set->server; }
 enum conn_variant conn_variant(const struct conn *c) { return c->transport->variant; }
 uint64_t conn_id(const struct conn *c) { return c->id; }
 const char *conn_peer(const struct conn *c) { return c->peer; }

@@ -94,7 +94,6 @@ void conn_set_transport(struct conn *c, const struct transport *t, void *tdata);
 void *conn_transport_data(const struct conn *c);
 void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata);
 void *conn_handler_data(const struct conn *c);
-struct server *conn_server(const struct conn *c);
 enum conn_variant conn_variant(const struct conn *c);
 uint64_t conn_id(const struct conn *c);
 const char *conn_peer(const struct conn *c);   /* "ip:port", for logs */
