@@ -87,7 +87,7 @@ def bench_config(n, min_cost=True, extra=""):
 class Server:
     """A fresh Carrier or peer, pinned to SERVER_CPU; .port (and .tport for Carrier)."""
 
-    def __init__(self, kind, n=1000, db=None, min_cost=True, extra=""):
+    def __init__(self, kind, n=1000, db=None, min_cost=True, extra="", pinned=True):
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix=f"chatbench-{kind}-")
         self.out_path = os.path.join(self.dir, "out")
@@ -116,7 +116,7 @@ class Server:
                 raise ValueError(kind)
             self.port = port
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, env=env,
-                                     preexec_fn=pin(SERVER_CPU), cwd=self.dir)
+                                     preexec_fn=pin(SERVER_CPU) if pinned else None, cwd=self.dir)
         deadline = time.time() + 15
         while time.time() < deadline:
             text = open(self.out_path).read()
@@ -143,7 +143,7 @@ class Server:
         else:
             self.stop()
             raise RuntimeError(f"{kind} did not become ready")
-        if self.pid != self.proc.pid:
+        if self.pid != self.proc.pid and pinned:
             os.sched_setaffinity(self.pid, {SERVER_CPU})
 
     def stat(self, smaps=False):
@@ -266,6 +266,9 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
             # ngircd's accept backlog is 10 (listen(fd, 10) in the binary): more connects
             # in flight overflow it and wait for SYN retries (1, 3, 7 s...)
             gen_args += ["-c", "8"]
+        if kind == "inspircd" and "-c" not in gen_args and "--storm" not in gen_args:
+            # InspIRCd finishes logins only in its once-a-second pass: many in flight
+            gen_args += ["-c", "400"]
     elif kind in ("node-ws", "uws"):
         gen_args = ["-P", "wsb"] + gen_args
     for i in range(repeats):
@@ -383,10 +386,16 @@ def cli_accounts(path, prefix, n):
 def issue3(a):
     db = cli_accounts(os.path.join(CACHE, "chat-accounts-cli.db"), "b", 21)
     res = {}
-    for label, storm in (("quiet", False), ("20_logins", True)):
+    # pinned: the whole server (loop and libuv's 4 pool threads) on CPU 0, so Argon2id
+    # competes with the loop for one core.  floating: the server is not pinned (the pool
+    # may use either core, as on a real machine; taskset cannot pin one thread of it),
+    # the generator stays on CPU 1.
+    for label, storm, pinned in (("quiet", False, True), ("20_logins", True, True),
+                                 ("quiet_floating", False, False),
+                                 ("20_logins_floating", True, False)):
         runs = []
         for i in range(a.repeats):
-            srv = Server("carrier", 64, db, min_cost=False)
+            srv = Server("carrier", 64, db, min_cost=False, pinned=pinned)
             load = None
             try:
                 if storm:
@@ -444,20 +453,34 @@ def ramp(kind, n, size, a):
     core stops the ramp too: beyond it the generator, not the server, is measured."""
     best = None
     steps = []
+    def bad(r):
+        return r["lat_p99_us"] > 100000 or r["lost"] + r["missed"] > 0 or r["in_room"] < n
+
     for rate in a.ramp:
         rs = measure(kind, n, ["-m", "10", "-r", str(rate), "-s", str(size), "-d",
                                str(a.duration)], carrier_db(n), 1)
         if not rs:
             break
         r = rs[0]
+        spoiled = None
+        if bad(r):
+            # the machine is shared: one stall from outside must not end the ramp, so a
+            # failed step is measured once more with a fresh server and fails only twice
+            again = measure(kind, n, ["-m", "10", "-r", str(rate), "-s", str(size), "-d",
+                                      str(a.duration)], carrier_db(n), 1)
+            if again and not bad(again[0]):
+                spoiled = {"p99_ms": r["lat_p99_us"] / 1000, "lost": r["lost"] + r["missed"],
+                           "server_preempted": r.get("server_preempted", 0)}
+                r = again[0]
         steps.append({"rate": rate, "deliveries": r["rate"], "p50_ms": r["lat_median_us"] / 1000,
                       "p99_ms": r["lat_p99_us"] / 1000, "max_ms": r["lat_max_us"] / 1000,
                       "lost": r["lost"] + r["missed"], "valid": r["valid"],
                       "in_room": r["in_room"], "gen_cpu_pct": r["measure_cpu_pct"],
                       "server_cpu_pct": r.get("server_cpu_pct", 0),
                       "server_preempted": r.get("server_preempted", 0),
-                      "cpu_s_per_M": r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6})
-        if r["lat_p99_us"] > 100000 or r["lost"] + r["missed"] > 0 or r["in_room"] < n:
+                      "cpu_s_per_M": r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6,
+                      "spoiled_first_run": spoiled})
+        if bad(r):
             steps[-1]["stop"] = "p99>100ms" if r["lat_p99_us"] > 100000 else "loss"
             break
         best = steps[-1]
@@ -480,7 +503,8 @@ def idle_mem(kind, n, a):
         base = srv.stat(smaps=True)
         rs = None
         r = chatload(srv, ["-n", str(n), "-m", "0", "-d", "0.5", "--warmup", "0.5", "-t", "120"]
-                     + warm + (["-c", "8"] if kind == "ngircd" else []))
+                     + warm + (["-c", "8"] if kind == "ngircd" else
+                               ["-c", "400"] if kind == "inspircd" else []))
         st = r["marks"]
         rs = {"n": n, "in_room": r["in_room"]}
         # the stat taken at MARK start (all in the room, idle for --warmup)
@@ -540,7 +564,7 @@ def slow(kind, n, frac, a):
         args = ["-n", str(n), "-m", "10", "-r", "200", "-d", str(a.slow_duration),
                 "--slow-frac", str(frac), "-t", "120"]
         if kind in ("ngircd", "inspircd"):
-            args = ["-P", "irc", "-c", "8" if kind == "ngircd" else "64"] + args
+            args = ["-P", "irc", "-c", "8" if kind == "ngircd" else "400"] + args
         elif kind in ("node-ws", "uws"):
             args = ["-P", "wsb"] + args
         r = chatload(srv, args)

@@ -2,7 +2,7 @@
  *
  * Opens N connections (WebSocket, telnet, IRC or a plain broadcast WebSocket), brings
  * each into the room (Carrier: log in or register through the BBS prompts, press C;
- * IRC: NICK/USER/JOIN; broadcast peers: the upgrade is all), then M of them talk:
+ * IRC: NICK/USER, JOIN after the MOTD; broadcast peers: the upgrade is all), then M of them talk:
  * at a total rate (--rate) or as fast as the server takes them (--window lines in
  * flight per sender, a line counting as delivered when a witness caller who does not
  * talk receives it).  Every line carries its sender, sequence number and send time
@@ -906,13 +906,22 @@ static void irc_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
 				const char *sp = n > 0 && l[0] == ':' ? memchr(l, ' ', n) : NULL;
 				const char *cmd = sp ? sp + 1 : l;
 				size_t rest = n - (size_t)(cmd - l);
+				if (rest >= 4 && (memcmp(cmd, "376 ", 4) == 0 || memcmp(cmd, "422 ", 4) == 0)) {
+					/* registered (end of MOTD, or none): now JOIN.  Sent any
+					 * earlier, InspIRCd refuses it (451: not registered yet). */
+					char join[96];
+					int k = snprintf(join, sizeof(join), "JOIN %s\r\n", g.channel);
+					conn_send(c, join, (size_t)k);
+					continue;
+				}
 				if (rest >= 4 && memcmp(cmd, "366 ", 4) == 0) {
 					entered_room(c, t);
 					if (c->state != S_ROOM)
 						return;
 					term_bytes(c, p + i + 1, len - i - 1, t);
 					return;
-				} else if ((rest >= 4 && (memcmp(cmd, "433 ", 4) == 0 || memcmp(cmd, "465 ", 4) == 0)) ||
+				} else if ((rest >= 4 && (memcmp(cmd, "433 ", 4) == 0 || memcmp(cmd, "465 ", 4) == 0 ||
+				                          memcmp(cmd, "451 ", 4) == 0)) ||
 				           (n >= 5 && memcmp(l, "ERROR", 5) == 0)) {
 					conn_fail(c, "IRC: %.*s", (int)(n > 120 ? 120 : n), l);
 					return;
@@ -990,8 +999,7 @@ static void conn_connected(struct conn *c, uint64_t t)
 	case P_IRC: {
 		char h[32], msg[256];
 		handle_of(c, h, sizeof(h));
-		int n = snprintf(msg, sizeof(msg), "NICK %s\r\nUSER %s 0 * :bench\r\nJOIN %s\r\n", h, h,
-		                 g.channel);
+		int n = snprintf(msg, sizeof(msg), "NICK %s\r\nUSER %s 0 * :bench\r\n", h, h);
 		c->state = S_LOGIN;
 		conn_send(c, msg, (size_t)n);
 		break;
