@@ -25,7 +25,7 @@ struct login_flow {
 	unsigned failures;          /* in this call */
 	bool splash_shown;
 	int64_t other_node;         /* already-online offer: the other node */
-	struct session_user user;   /* verified, waiting for the offer's answer */
+	int64_t user_id;            /* verified, waiting for the offer's answer */
 };
 
 static struct login_flow *flow(struct session *s)
@@ -276,7 +276,7 @@ static void login_succeeded(struct session *s, const struct store_user *u)
 	session_user_from(&su, u);
 	struct session *other = bbs_find_user(session_bbs(s), u->id, s);
 	if (other != NULL) {
-		f->user = su;
+		f->user_id = u->id;
 		f->other_node = session_node(other);
 		session_set_state(s, &state_already_online);
 		return;
@@ -308,14 +308,20 @@ static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 	struct sbuf *out = session_out(s);
 	if (k.cp == 'y' || k.cp == 'Y') {
 		sbuf_puts(out, "Yes\r\n");
-		struct session *other = bbs_find_user(session_bbs(s), f->user.id, s);
+		struct session *other = bbs_find_user(session_bbs(s), f->user_id, s);
 		if (other != NULL) {
 			struct sbuf *o = session_out(other);
 			sbuf_puts(o, "\r\n");
 			screen_notice(o, "You logged in on another node. Goodbye!");
 			session_hangup(other, 1000, "logged in elsewhere");
 		}
-		struct session_user su = f->user;
+		struct store_user u;
+		if (store_user_get_by_id(bbs_store(session_bbs(s)), f->user_id, &u) != STORE_OK) {
+			login_failed(s);
+			return used;
+		}
+		struct session_user su;
+		session_user_from(&su, &u);
 		finish_login(s, &su);
 	} else if (k.cp == 'n' || k.cp == 'N') {
 		sbuf_puts(out, "No\r\n");

@@ -29,7 +29,7 @@ struct session {
 	size_t flow_size;
 	void *chat;                      /* chat room membership, or NULL */
 	struct sbuf typeahead;           /* input a waiting state has not taken */
-	struct session_user user;
+	struct session_user *user;       /* NULL until login: idle callers hold none */
 	struct session_menu_nav menu;
 	char *notice;
 	const char *doing;
@@ -50,8 +50,9 @@ unsigned session_cols(const struct session *s) { return s->cols; }
 unsigned session_rows(const struct session *s) { return s->rows; }
 uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
 uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
-const struct session_user *session_user(const struct session *s) { return &s->user; }
-bool session_logged_in(const struct session *s) { return s->user.id != 0; }
+static const struct session_user nobody;
+const struct session_user *session_user(const struct session *s) { return s->user ? s->user : &nobody; }
+bool session_logged_in(const struct session *s) { return s->user != NULL; }
 const struct session_state *session_state(const struct session *s) { return s->state; }
 void session_set_wake(struct session *s, uint64_t at_ms) { s->wake_ms = at_ms; }
 uint64_t session_wake(const struct session *s) { return s->wake_ms; }
@@ -249,15 +250,15 @@ static void remember_charset(struct session *s, struct store *st)
 	if (now == TELNET_CHARSET_NONE)
 		return;                  /* not a telnet caller */
 	bool told = telnet_charset_told(s->conn);
-	int stored = s->user.charset;
+	int stored = s->user->charset;
 	if (!told && (stored == STORE_CHARSET_UTF8 || stored == STORE_CHARSET_CP437)) {
 		telnet_set_charset(s->conn, stored == STORE_CHARSET_UTF8 ? TELNET_CHARSET_UTF8
 		                                                          : TELNET_CHARSET_CP437);
 		return;
 	}
 	int mine = now == TELNET_CHARSET_UTF8 ? STORE_CHARSET_UTF8 : STORE_CHARSET_CP437;
-	if (mine != stored && store_user_set_charset(st, s->user.id, mine) == STORE_OK)
-		s->user.charset = mine;
+	if (mine != stored && store_user_set_charset(st, s->user->id, mine) == STORE_OK)
+		s->user->charset = mine;
 }
 
 void session_login(struct session *s, const struct session_user *u, bool resumed)
@@ -266,10 +267,12 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	const struct config *cfg = bbs_config(s->bbs);
 	int64_t now = (int64_t)time(NULL);
 
-	s->user = *u;
-	s->user.login_ms = session_now(s);
+	if (s->user == NULL)
+		s->user = xmalloc(sizeof(*s->user));
+	*s->user = *u;
+	s->user->login_ms = session_now(s);
 	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
-		s->user.calls++;
+		s->user->calls++;
 	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
 
 	remember_charset(s, st);
@@ -406,8 +409,8 @@ static void on_close(struct conn *c)
 	chat_room_forget(bbs_room(s->bbs), s);
 	if (s->node)
 		bbs_node_release(s->bbs, s->node);
-	if (s->user.id)
-		log_info("node %u: %s hung up", s->node, s->user.handle);
+	if (s->user)
+		log_info("node %u: %s hung up", s->node, s->user->handle);
 	session_flow_end(s);
 	sbuf_free(&s->typeahead);
 	session_set_notice(s, NULL);
@@ -423,6 +426,7 @@ static void on_free(void *hdata)
 		*owner = NULL;
 	}
 	le_free(s->le);
+	free(s->user);
 	free(s);
 }
 

@@ -84,8 +84,8 @@ const char *session_notice(const struct session *s);      /* NULL if none */
 
 /* The session's line editor, created on first use, sized to the terminal. */
 struct lineedit *session_editor(struct session *s);
-/* A fresh prompt on the editor: text (may carry SGR), hidden (passwords echo '*'),
- * at most limit characters. */
+/* A fresh prompt on the editor: text (may carry SGR; borrowed, so a string
+ * literal), hidden (passwords echo '*'), at most limit characters. */
 void session_prompt(struct session *s, const char *text, bool hidden, unsigned limit);
 /* Feed input to the editor, echoing to the session's output; see le_feed. */
 int session_read_line(struct session *s, const uint8_t *data, size_t len, size_t *used);

@@ -489,6 +489,13 @@ void conn_sweep(struct conn_set *set, uint64_t now_ms)
 			conn_close(c);
 			continue;
 		}
+		/* An idle connection gives its output ring back (a busy one keeps it:
+		 * no allocation per message). */
+		if (c->ring != NULL && c->ring_len == 0 && c->wreq == NULL && !c->pending) {
+			free(c->ring);
+			c->ring = NULL;
+			c->ring_cap = c->ring_head = 0;
+		}
 		if (!c->closing && c->transport->on_tick)
 			c->transport->on_tick(c, now_ms);
 		if (!c->closing && c->handler && c->handler->on_tick)

@@ -11,7 +11,7 @@
 
 struct lineedit {
 	char *text;             /* NULL until the first character; NUL-terminated */
-	char *prompt;           /* owned copy, or NULL */
+	const char *prompt;     /* borrowed (a string literal, in practice), or NULL */
 	struct key_decoder kd;
 	uint16_t len;           /* bytes of text */
 	uint16_t cap;           /* bytes allocated for text */
@@ -407,17 +407,15 @@ void le_free(struct lineedit *le)
 	if (le == NULL)
 		return;
 	free(le->text);
-	free(le->prompt);
 	free(le);
 }
 
 void le_set_prompt(struct lineedit *le, const char *prompt)
 {
-	free(le->prompt);
 	le->prompt = NULL;
 	le->prompt_w = 0;
 	if (prompt != NULL && *prompt != '\0') {
-		le->prompt = xstrdup(prompt);
+		le->prompt = prompt;
 		unsigned w = prompt_width(prompt);
 		le->prompt_w = (uint16_t)(w > 1000 ? 1000 : w);
 	}

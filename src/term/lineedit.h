@@ -49,7 +49,9 @@ enum le_result {
 struct lineedit *le_new(unsigned limit);
 void le_free(struct lineedit *le);   /* NULL is a no-op */
 
-/* The prompt is copied.  NULL or "" for none.  Takes effect at the next redraw. */
+/* The prompt is borrowed, not copied (every connection has an editor, so no copy
+ * per caller): it must stay valid while the editor uses it -- prompts are string
+ * literals.  NULL or "" for none.  Takes effect at the next redraw. */
 void le_set_prompt(struct lineedit *le, const char *prompt);
 void le_set_hidden(struct lineedit *le, bool hidden);
 /* The terminal width in columns (clamped to 20..1000). */
