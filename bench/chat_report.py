@@ -39,13 +39,16 @@ def throughput(d):
             if not isinstance(e, dict):
                 continue
             b = e.get("best") or {}
-            last = e["steps"][-1] if e["steps"] else {}
-            nxt = last.get("stop", "end of ramp")
-            if last == b and nxt == "generator-bound":
-                nxt = f"generator-bound at {last['rate']} (gen {last['gen_cpu_pct']} %)"
-            elif last != b and last:
-                nxt = (f"{last['rate']}/s: {nxt} (p99 {ms(last['p99_ms'])} ms, lost "
-                       f"{last['lost']}, in room {last['in_room']})")
+            fails = [st for st in e["steps"] if st.get("stop") in ("p99>100ms", "loss")]
+            above = [st for st in fails if st["rate"] > b.get("rate", 0)]
+            if above:
+                f = min(above, key=lambda st: st["rate"])
+                nxt = (f"{f['rate']}/s: {f['stop']} (p99 {ms(f['p99_ms'])} ms, lost {f['lost']}, "
+                       f"in room {f['in_room']})")
+            else:
+                nxt = f"end of ramp ({e['steps'][-1]['rate']}/s)" if e["steps"] else "—"
+            if b.get("stop") == "generator-bound":
+                nxt += f"; generator at {b['gen_cpu_pct']} % (INVALID: a lower bound)"
             ratio = (f"{base['deliveries'] / b['deliveries']:.2f}" if b and base and kind != "carrier"
                      else "")
             print(f"| {NAMES[kind]} | {e.get('size', size)} B | {k(b.get('deliveries'))} | "
