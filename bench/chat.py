@@ -584,7 +584,7 @@ def slow(kind, n, frac, a):
     srv = Server(kind, n, carrier_db(n))
     try:
         args = ["-n", str(n), "-m", "10", "-r", "200", "-d", str(a.slow_duration),
-                "--slow-frac", str(frac), "-t", "120"]
+                "--slow-frac", str(frac), "-t", "120", "-s", str(line_size(kind, a.slow_size))]
         if kind in ("ngircd", "inspircd"):
             args = ["-P", "irc", "-c", "8" if kind == "ngircd" else "400"] + args
         elif kind in ("node-ws", "uws"):
@@ -644,7 +644,8 @@ def issue6(a):
             save("issue6", res)
     if "slow" in parts:
         for kind in kinds:
-            res["slow"][kind] = {"none": slow(kind, 1000, 0, a), "10pct": slow(kind, 1000, 0.1, a)}
+            res["slow"][kind] = {"none": slow(kind, 1000, 0, a), "10pct": slow(kind, 1000, 0.1, a),
+                                 "size": line_size(kind, a.slow_size)}
             save("issue6", res)
     save("issue6", res)
     return res
@@ -702,6 +703,9 @@ def main():
     ap.add_argument("--storm-repeats", type=int, default=2)
     ap.add_argument("--storm-timeout", type=int, default=120)
     ap.add_argument("--slow-duration", type=float, default=10)
+    ap.add_argument("--slow-size", type=int, default=512,
+                    help="slow readers: line size (512: each slow reader falls ~1 MB behind in "
+                         "10 s, past the kernel's socket buffers)")
     a = ap.parse_args()
     os.makedirs(CACHE, exist_ok=True)
     # the servers inherit this (the Node peers need one descriptor per caller)

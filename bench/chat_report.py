@@ -99,16 +99,16 @@ def storm(d):
 
 
 def slow(d):
-    print("\n| server | slow readers | others' p50 / p99 / max ms | lost | missed | in room at end | "
+    print("\n| server | line | slow readers | others' p50 / p99 / max ms | lost | missed | in room at end | "
           "RSS first → last (peak) | server CPU |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind in KINDS:
         e = d["slow"].get(kind)
         if not e:
             continue
         for label in ("none", "10pct"):
             r = e[label]
-            print(f"| {NAMES[kind]} | {'0' if label == 'none' else '10 %'} | "
+            print(f"| {NAMES[kind]} | {e.get('size', 64)} B | {'0' if label == 'none' else '10 %'} | "
                   f"{ms(r['lat_median_us'] / 1000)} / {ms(r['lat_p99_us'] / 1000)} / "
                   f"{ms(r['lat_max_us'] / 1000)} | {r['lost']} | {r['missed']} | {r['in_room']} | "
                   f"{r['rss_first'] / 1e6:.1f} → {r['rss_last'] / 1e6:.1f} "
