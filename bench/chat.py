@@ -9,6 +9,7 @@ and the generator to CPU 1.
   bench/chat.py issue6      throughput ramp, latency 1k/10k, storms, slow readers, 64/512 B,
                             Carrier beside ngircd, inspircd, node ws, uWebSockets
   bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
+  bench/chat.py profile     perf record -g on Carrier during a 1.6 M deliveries/s run
   bench/chat.py all         issue4 issue5 issue3 issue6
 
 Benchmark settings are config, never code: password_ops/password_mem = "min" for mass
@@ -651,6 +652,31 @@ def issue6(a):
     return res
 
 
+def profile(a):
+    """perf record -g on a fresh Carrier for 3 s while 1,000 callers receive 1,600 lines/s
+    (64 bytes, 10 senders); the report's top goes to stdout, the data to
+    build/bench/carrier.perf."""
+    db = accounts_db(1000)
+    srv = Server("carrier", 1000, db)
+    out = os.path.join(CACHE, "carrier.perf")
+    try:
+        p = subprocess.Popen([CHATLOAD, "-q", "-p", str(srv.port), "-n", "1000", "-m", "10", "-r",
+                              "1600", "-d", "5", "--warmup", "1"], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=pin(GEN_CPU))
+        time.sleep(2.5)
+        subprocess.run(["perf", "record", "-g", "-o", out, "-p", str(srv.pid), "--", "sleep", "3"],
+                       capture_output=True, check=True)
+        res = parse_result([l for l in p.communicate()[0].splitlines() if l.startswith("RESULT ")][0])
+    finally:
+        srv.stop()
+    log(f"  profile run: {res['rate']:.0f} deliveries/s, p99 {res['lat_p99_us'] / 1000:.1f} ms, "
+        f"generator {res['measure_cpu_pct']}%")
+    for sort in ("dso", "sym"):
+        rep = subprocess.run(["perf", "report", "-i", out, "--no-children", "--sort", sort, "--stdio",
+                              "-g", "none"], capture_output=True, text=True).stdout
+        print("\n".join([l for l in rep.splitlines() if "%" in l][:25]))
+
+
 def quick(a):
     """Closed-loop throughput (each of 10 senders keeps 4 lines in flight) at 1,000 callers,
     Carrier vs ngircd vs node ws, 3 short runs each, interleaved so that noise from the
@@ -685,7 +711,8 @@ def quick(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "all"])
+    ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "profile",
+                                                      "all"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--peers", type=lambda s: s.split(","), default=None,

@@ -77,13 +77,22 @@ def latency(d):
 def idle(d):
     print("\n| server | N | in room | Private_Dirty B/conn | VmRSS B/conn | baseline Private_Dirty |")
     print("|---|---:|---:|---:|---:|---:|")
+    slopes = {}
     for kind in KINDS:
+        es = [e for e in d["idle"].get(kind, []) if e.get("Private_Dirty_per_conn") is not None]
+        if len(es) >= 2:
+            a, b = es[0], es[-1]
+            slopes[kind] = ((b["Private_Dirty_per_conn"] * b["n"] + b["base_Private_Dirty"]) -
+                            (a["Private_Dirty_per_conn"] * a["n"] + a["base_Private_Dirty"])) / (b["n"] - a["n"])
         for e in d["idle"].get(kind, []):
             pd = e.get("Private_Dirty_per_conn")
             rss = e.get("VmRSS_per_conn")
             print(f"| {NAMES[kind]} | {e['n']:,} | {e['in_room']:,} | "
                   f"{'—' if pd is None else f'{pd:,.0f}'} | {'—' if rss is None else f'{rss:,.0f}'} | "
                   f"{(e.get('base_Private_Dirty') or 0) / 1e6:.1f} MB |")
+    if slopes:
+        print("\nMarginal Private_Dirty per caller, between the two readings: " +
+              ", ".join(f"{NAMES[k]} {v:,.0f} B" for k, v in slopes.items()) + ".")
 
 
 def storm(d):
