@@ -1,6 +1,7 @@
 #include "bbs/bbs.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "bbs/password.h"
@@ -20,13 +21,43 @@ struct bbs {
 	unsigned n_nodes;
 	struct sbuf scratch;
 	struct session *scratch_owner;
+	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
+	uv_work_t checkpoint_work;
+	bool checkpointing;
 };
+
+#define CHECKPOINT_INTERVAL_MS 5000
 
 static const char *const art_files[ART_COUNT] = {
 	[ART_WELCOME] = "welcome.ans",
 	[ART_GOODBYE] = "goodbye.ans",
 	[ART_LINEBUSY] = "linebusy.ans",
 };
+
+/* The WAL is folded into the database on libuv's thread pool, on a connection of
+ * the worker's own, so the loop never waits for an fsync. */
+static void checkpoint_work(uv_work_t *w)
+{
+	struct bbs *bbs = w->data;
+	store_checkpoint_path(bbs->cfg->db_path, NULL);
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+	struct bbs *bbs = w->data;
+	(void)status;
+	bbs->checkpointing = false;
+}
+
+static void checkpoint_cb(uv_timer_t *t)
+{
+	struct bbs *bbs = t->data;
+	if (bbs->checkpointing)
+		return;
+	bbs->checkpoint_work.data = bbs;
+	if (uv_queue_work(bbs->loop, &bbs->checkpoint_work, checkpoint_work, checkpoint_done) == 0)
+		bbs->checkpointing = true;
+}
 
 struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 {
@@ -42,6 +73,13 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	if (bbs->store == NULL) {
 		log_error("database %s: %s", cfg->db_path, err);
 		goto fail;
+	}
+	if (strcmp(cfg->db_path, ":memory:") != 0) {
+		store_manual_checkpoints(bbs->store);
+		uv_timer_init(loop, &bbs->checkpoint_timer);
+		bbs->checkpoint_timer.data = bbs;
+		uv_timer_start(&bbs->checkpoint_timer, checkpoint_cb, CHECKPOINT_INTERVAL_MS,
+		               CHECKPOINT_INTERVAL_MS);
 	}
 	int64_t purged = store_token_purge(bbs->store, (int64_t)time(NULL));
 	if (purged > 0)

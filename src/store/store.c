@@ -308,6 +308,37 @@ fail:
 	return NULL;
 }
 
+void store_manual_checkpoints(struct store *st)
+{
+	sqlite3_wal_autocheckpoint(st->db, 0);
+}
+
+int store_checkpoint_path(const char *path, int *pages)
+{
+	sqlite3 *db = NULL;
+	int frames = 0, done = 0;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+		/* A fresh connection learns the file is in WAL mode only when it first
+		 * reads; until then a checkpoint quietly does nothing. */
+		rc = sqlite3_exec(db, "PRAGMA journal_mode", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+			                               &done);
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		log_warn("store: checkpoint of %s: %s", path,
+		         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return STORE_ERROR;
+	}
+	sqlite3_close(db);
+	if (pages)
+		*pages = done;
+	return STORE_OK;
+}
+
 void store_close(struct store *st)
 {
 	if (st == NULL)

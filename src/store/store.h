@@ -69,6 +69,18 @@ const char *store_errmsg(const struct store *st);
 int store_schema_version(void);
 int store_user_version(struct store *st);
 
+/* Checkpoints.  SQLite folds the WAL back into the database (and fsyncs: the only
+ * fsync in WAL mode with synchronous=NORMAL) from whichever commit crosses 1000 WAL
+ * pages; on the server that commit runs on the event loop.  So the server turns
+ * that off with store_manual_checkpoints and calls store_checkpoint_path from a
+ * worker thread now and then.  Short-lived users (carrier user ...) need neither:
+ * store_close checkpoints. */
+void store_manual_checkpoints(struct store *st);
+/* Open path on a connection of its own, checkpoint without blocking readers or
+ * writers (PASSIVE), close.  Safe on any thread.  STORE_OK or STORE_ERROR (logged).
+ * *pages (if not NULL) gets the number of WAL frames checkpointed. */
+int store_checkpoint_path(const char *path, int *pages);
+
 /* A write transaction (BEGIN IMMEDIATE / COMMIT / ROLLBACK): batches several
  * writes into one commit (the chat room flushes its scrollback this way). */
 int store_begin(struct store *st);

@@ -608,6 +608,34 @@ static void test_chat(void **state)
 
 /* ---- two connections ------------------------------------------------------------ */
 
+/* With automatic checkpoints off, commits only grow the WAL; a checkpoint on a
+ * connection of its own (as the server's worker thread does) folds it back while
+ * the first connection stays open, and nothing is lost. */
+static void test_manual_checkpoints(void **state)
+{
+	struct fx *f = *state;
+	char wal[160], text[200];
+	struct stat sb;
+	int pages = -1;
+
+	store_manual_checkpoints(f->st);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (int i = 1; i <= 3000; i++)
+		assert_int_equal(store_chat_append(f->st, (uint64_t)i, i, 0, "Ann", NULL, text), STORE_OK);
+	/* 3000 commits of a page or more each: well past the 1000 pages at which
+	 * SQLite would otherwise have checkpointed (and reset the WAL) by itself. */
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 2000 * 4096);
+	assert_int_equal(store_checkpoint_path(f->path, &pages), STORE_OK);
+	assert_true(pages > 1000);
+	assert_int_equal(store_chat_max_seq(f->st), 3000);
+	reopen(f);
+	assert_int_equal(store_chat_max_seq(f->st), 3000);
+	assert_int_equal(store_checkpoint_path("/nonexistent/dir/x.db", NULL), STORE_ERROR);
+}
+
 static void test_two_stores_share(void **state)
 {
 	struct fx *f = *state;
@@ -628,6 +656,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_creates_file_and_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manual_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_empty_file_migrates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
