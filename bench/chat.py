@@ -257,8 +257,9 @@ def chatload(srv, args, sample=None):
     return result
 
 
-def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
-    """repeats x (fresh server, one chatload run); a list of results."""
+def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra="", attempts=3):
+    """repeats x (fresh server, one chatload run); a list of results.  A run with fewer
+    than n in the room is tried again, at most attempts times in all (the last is kept)."""
     out = []
     gen_args = list(args)
     if kind in ("ngircd", "inspircd"):
@@ -273,7 +274,7 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
     elif kind in ("node-ws", "uws"):
         gen_args = ["-P", "wsb"] + gen_args
     for i in range(repeats):
-        for attempt in range(3):
+        for attempt in range(attempts):
             srv = Server(kind, n, db if kind == "carrier" else None, min_cost, extra)
             try:
                 r = chatload(srv, ["-n", str(n)] + gen_args)
@@ -284,8 +285,9 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra=""):
                 srv.stop()
             if r and r["in_room"] == n:
                 break
-            log(f"  {kind}: run {i} attempt {attempt}: {r and r['in_room']} of {n} in the room, "
-                f"{r and r.get('failed')} failed; again")
+            log(f"  {kind}: run {i} attempt {attempt}: {r and r['in_room']} of {n} in the room "
+                f"after {r and r.get('establish_s')} s, {r and r.get('failed')} failed"
+                f"{'; again' if attempt + 1 < attempts else ''}")
         if r is None:
             continue
         r.pop("samples", None)
@@ -630,10 +632,14 @@ def issue6(a):
                 for kind in kinds:
                     sz = line_size(kind, size)
                     rs = measure(kind, n, ["-m", "10", "-r", "200", "-s", str(sz), "-d",
-                                           str(a.duration), "-t", "300", "--src",
-                                           "127.0.0.1-127.0.0.8"], carrier_db(n), a.repeats)
-                    res["latency"][f"{kind}/{n}/{size}"] = dict(summary(rs), size=sz,
-                                                                preempted=[r.get("server_preempted") for r in rs])
+                                           str(a.duration), "-t", str(a.join_timeout), "--src",
+                                           "127.0.0.1-127.0.0.8"], carrier_db(n), a.repeats,
+                                 attempts=a.attempts)
+                    res["latency"][f"{kind}/{n}/{size}"] = dict(
+                        summary(rs), size=sz, n=n, duration=a.duration,
+                        preempted=[r.get("server_preempted") for r in rs],
+                        in_room=[r.get("in_room") for r in rs],
+                        establish_s=[r.get("establish_s") for r in rs])
                     save("issue6", res)
     if "idle" in parts:
         for kind in kinds:
@@ -726,6 +732,12 @@ def main():
     ap.add_argument("--fresh", action="store_true", help="issue6: start a new chat-issue6.json")
     ap.add_argument("--sizes", type=ints, default=[64, 512], help="issue6 line sizes")
     ap.add_argument("--ns", type=ints, default=[1000, 10000], help="issue6 latency caller counts")
+    ap.add_argument("--join-timeout", type=int, default=300,
+                    help="issue6 latency: a caller not in the room this many seconds after "
+                         "its connect fails (chatload -t)")
+    ap.add_argument("--attempts", type=int, default=3,
+                    help="runs with fewer than N in the room are tried again, this many "
+                         "times in all (1: keep the first, partial or not)")
     ap.add_argument("--idle-ns", type=ints, default=[1000, 4000], help="issue6 idle caller counts")
     ap.add_argument("--storm-repeats", type=int, default=2)
     ap.add_argument("--storm-timeout", type=int, default=120)

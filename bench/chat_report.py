@@ -61,17 +61,27 @@ def latency(d):
     t = d["latency"]
     keys = sorted({tuple(key.split("/")[1:]) for key in t}, key=lambda x: (int(x[0]), int(x[1])))
     for n, size in keys:
+        es = {kind: t.get(f"{kind}/{n}/{size}") for kind in KINDS}
+        # entries since --attempts/--join-timeout carry how many got in and how long it took
+        joins = any(e and e.get("establish_s") for e in es.values())
         print(f"\n{int(n):,} callers, {size}-byte lines, 200 lines/s in total:\n")
         print("| server | runs | median ms | p99 ms | max ms | lost | server CPU | gen CPU | "
-              "INVALID |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "INVALID |" + (" in the room (after) |" if joins else ""))
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if joins else ""))
         for kind in KINDS:
-            e = t.get(f"{kind}/{n}/{size}")
+            e = es[kind]
             if not e:
                 continue
+            join = ""
+            if joins:
+                if e.get("establish_s"):
+                    join = " " + ", ".join(f"{i:,} ({s:.0f} s)" for i, s in
+                                           zip(e["in_room"], e["establish_s"])) + " |"
+                else:
+                    join = " – |"
             print(f"| {NAMES[kind]} | {e['runs']} | {ms(e['lat_median_ms'])} | {ms(e['lat_p99_ms'])} | "
                   f"{ms(e['lat_max_ms'])} | {e['lost'] + e['missed']} | {e['server_cpu_pct']:.0f} % | "
-                  f"{e['gen_cpu_pct']:.0f} % | {e['invalid']} |")
+                  f"{e['gen_cpu_pct']:.0f} % | {e['invalid']} |" + join)
 
 
 def idle(d):
