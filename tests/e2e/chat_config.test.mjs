@@ -8,45 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
+import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
 import { renderScreen, screenRow } from '../lib/screen.mjs';
 
-const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-const T = 5000 * SLOW;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = 'correct horse battery';
-const SIZE = { cols: 100, rows: 60 };
 const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
 
-function plain(buf) {
-  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-}
 function count(hay, needle) {
   if (needle instanceof RegExp) return (hay.match(new RegExp(needle.source, 'g')) || []).length;
   let n = 0;
   for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
   return n;
-}
-async function waitText(c, from, needle, timeout = T) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const text = plain(c.raw.subarray(from));
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${needle}; received since:\n${JSON.stringify(text.slice(-1500))}`);
-    }
-    await sleep(20);
-  }
-}
-async function newCaller(srv, handle) {
-  const c = await Caller.connect(srv.wsUrl, SIZE);
-  await c.register(handle, PASSWORD);
-  return c;
-}
-async function enterChat(c) {
-  const from = c.raw.length;
-  c.type('C');
-  await waitText(c, from, '*** Welcome to Teleconference ***');
-  await waitText(c, from, '> ');
 }
 /** Run fn with a server; stop it afterwards and insist on a clean exit. */
 async function withServer(opts, fn) {

@@ -11,13 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
+import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
 import { renderScreen, screenRow } from '../lib/screen.mjs';
 
-const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-const T = 5000 * SLOW;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = 'correct horse battery';
 const CONFIG = `[bbs]
 password_ops = "min"
 password_mem = "min"
@@ -26,44 +22,14 @@ password_mem = "min"
 flood_rate = 1000
 flood_burst = 1000
 `;
-const SIZE = { cols: 100, rows: 60 };
 
 /** The text of a byte stream with the CSI sequences taken out. */
-function plain(buf) {
-  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-}
 function count(hay, needle) {
   let n = 0;
   for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
   return n;
 }
 const bells = (buf) => buf.filter((b) => b === 7).length;
-
-/** Wait until c's bytes after offset `from` contain needle (as text without CSI). */
-async function waitText(c, from, needle, timeout = T) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const text = plain(c.raw.subarray(from));
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${needle}; received since:\n${JSON.stringify(text.slice(-1500))}`);
-    }
-    await sleep(20);
-  }
-}
-
-async function newCaller(srv, handle) {
-  const c = await Caller.connect(srv.wsUrl, SIZE);
-  await c.register(handle, PASSWORD);
-  return c;
-}
-
-async function enterChat(c) {
-  const from = c.raw.length;
-  c.type('C');
-  await waitText(c, from, '*** Welcome to Teleconference ***');
-  await waitText(c, from, '> ');
-}
 
 /** Say a line in c and wait until every one of `all` has it: afterwards anything
  * the server wrote to those connections before the line has arrived too. */

@@ -10,13 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
+import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
 
-const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-const T = 5000 * SLOW;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = 'correct horse battery';
-const SIZE = { cols: 100, rows: 60 };
 const TALKERS = 5;
 const PER_TALKER = 2000;
 const TOTAL = TALKERS * PER_TALKER;
@@ -41,31 +36,6 @@ flood_burst = 1000
 max_line = 1000
 `;
 
-function plain(buf) {
-  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-}
-async function waitText(c, from, needle, timeout = T) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const text = plain(c.raw.subarray(from));
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${needle}; received since:\n${JSON.stringify(text.slice(-1500))}`);
-    }
-    await sleep(20);
-  }
-}
-async function newCaller(srv, handle, size = SIZE) {
-  const c = await Caller.connect(srv.wsUrl, size);
-  await c.register(handle, PASSWORD);
-  return c;
-}
-async function enterChat(c) {
-  const from = c.raw.length;
-  c.type('C');
-  await waitText(c, from, '*** Welcome to Teleconference ***');
-  await waitText(c, from, '> ');
-}
 function rssKiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]);
