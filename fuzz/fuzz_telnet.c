@@ -29,7 +29,7 @@ struct run {
 	struct sbuf sent;
 	struct sbuf input;     /* without CR, LF, NUL */
 	int starts, resizes;
-	enum telnet_charset cs;
+	enum charset cs;
 	unsigned cols, rows;
 };
 
@@ -39,11 +39,11 @@ static void r_send(void *ud, const uint8_t *d, size_t n)
 	sbuf_append(&r->sent, d, n);
 }
 
-static void r_start(void *ud, enum telnet_charset cs)
+static void r_start(void *ud, enum charset cs)
 {
 	struct run *r = ud;
 	CHECK(r->starts == 0);
-	CHECK(cs == TELNET_CHARSET_UTF8 || cs == TELNET_CHARSET_CP437);
+	CHECK(cs == CHARSET_UTF8 || cs == CHARSET_CP437);
 	r->starts++;
 	r->cs = cs;
 }
@@ -53,7 +53,7 @@ static void r_input(void *ud, const uint8_t *d, size_t n)
 	struct run *r = ud;
 	CHECK(r->starts == 1);
 	CHECK(n > 0);
-	if (r->cs == TELNET_CHARSET_CP437)
+	if (r->cs == CHARSET_CP437)
 		CHECK(utf8_valid(d, n));
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] != '\r' && d[i] != '\n' && d[i] != '\0')

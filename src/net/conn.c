@@ -145,6 +145,18 @@ uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
 size_t conn_queued_bytes(const struct conn *c) { return c->queued; }
 uint64_t conn_now(const struct conn *c) { return uv_now(c->tcp.loop); }
 
+enum charset conn_charset(const struct conn *c, bool *told)
+{
+	*told = false;
+	return c->transport->charset ? c->transport->charset(c, told) : CHARSET_UNKNOWN;
+}
+
+void conn_set_charset(struct conn *c, enum charset cs)
+{
+	if (c->transport->set_charset)
+		c->transport->set_charset(c, cs);
+}
+
 void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata)
 {
 	c->handler = h;

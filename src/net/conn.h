@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "util/buf.h"
+#include "util/charset.h"
 
 struct conn;
 struct server;
@@ -46,6 +47,14 @@ struct transport {
 	/* Send a control message (JSON) to the page; NULL where the transport has no
 	 * control channel (telnet). */
 	void (*send_control)(struct conn *c, const char *json, size_t len);
+	/* The terminal's character set where the transport decides it (telnet, once
+	 * its session has started), with *told true if the terminal named it itself
+	 * (its type) rather than the caller answering a question.  NULL where the
+	 * transport has no say (the page is always UTF-8). */
+	enum charset (*charset)(const struct conn *c, bool *told);
+	/* Switch it (to a caller's stored choice): output variant and input
+	 * conversion.  NULL where it cannot change. */
+	void (*set_charset)(struct conn *c, enum charset cs);
 	enum conn_variant variant;
 };
 
@@ -101,6 +110,11 @@ bool conn_closing(const struct conn *c);
 uint64_t conn_last_read_ms(const struct conn *c);
 uint64_t conn_now(const struct conn *c);       /* the loop's clock, ms */
 size_t conn_queued_bytes(const struct conn *c);
+/* The transport's charset and whether the terminal told it (see struct transport):
+ * CHARSET_UNKNOWN (told false) where the transport has no say. */
+enum charset conn_charset(const struct conn *c, bool *told);
+/* Switch the charset where the transport can; a no-op elsewhere. */
+void conn_set_charset(struct conn *c, enum charset cs);
 
 /* Queue b (takes a new reference; the caller keeps its own).  Shared output: if the
  * queue is over its high water mark the buffer is dropped, counted, and false is

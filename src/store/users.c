@@ -34,7 +34,8 @@ static void read_user(sqlite3_stmt *s, struct store_user *u)
 	u->last_on = sqlite3_column_int64(s, 7);
 	u->failed_logins = sqlite3_column_int(s, 8);
 	u->locked_until = sqlite3_column_int64(s, 9);
-	u->charset = sqlite3_column_int(s, 10);
+	int cs = sqlite3_column_int(s, 10);
+	u->charset = cs == CHARSET_UTF8 || cs == CHARSET_CP437 ? (enum charset)cs : CHARSET_UNKNOWN;
 }
 
 int store_user_create(struct store *st, const char *handle, const char *pwhash,
@@ -145,16 +146,16 @@ int store_user_set_location(struct store *st, int64_t id, const char *location)
 	return exec_for_id(st, s, "set location");
 }
 
-int store_user_set_charset(struct store *st, int64_t id, int charset)
+int store_user_set_charset(struct store *st, int64_t id, enum charset charset)
 {
-	if (charset < STORE_CHARSET_UNKNOWN || charset > STORE_CHARSET_CP437)
+	if ((int)charset < (int)CHARSET_UNKNOWN || (int)charset > (int)CHARSET_CP437)
 		return STORE_INVALID;
 	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_CHARSET,
 		"UPDATE users SET charset = ?2 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, charset);
+	sqlite3_bind_int(s, 2, (int)charset);
 	return exec_for_id(st, s, "set charset");
 }
 

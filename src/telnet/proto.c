@@ -42,7 +42,7 @@ struct telnet_proto {
 	struct sbuf out;                /* wire output of the current call */
 
 	enum phase phase;
-	enum telnet_charset cs;
+	enum charset cs;
 	uint64_t deadline;              /* negotiation / question, absolute ms */
 	uint64_t ask_ms;
 
@@ -80,49 +80,49 @@ static const telnet_telopt_t telopts[] = {
 struct ttype_rule {
 	const char *name;
 	bool prefix;
-	enum telnet_charset cs;
+	enum charset cs;
 };
 
 static const struct ttype_rule ttype_rules[] = {
-	{ "ansi", false, TELNET_CHARSET_CP437 },
-	{ "ansi-", true, TELNET_CHARSET_CP437 },
-	{ "ansi.sys", false, TELNET_CHARSET_CP437 },
-	{ "pc-ansi", false, TELNET_CHARSET_CP437 },
-	{ "pcansi", false, TELNET_CHARSET_CP437 },
-	{ "scoansi", false, TELNET_CHARSET_CP437 },
-	{ "syncterm", false, TELNET_CHARSET_CP437 },
-	{ "netrunner", false, TELNET_CHARSET_CP437 },
-	{ "cp437", false, TELNET_CHARSET_CP437 },
-	{ "ibmpc", false, TELNET_CHARSET_CP437 },
-	{ "ibm-pc", false, TELNET_CHARSET_CP437 },
-	{ "qodem", false, TELNET_CHARSET_CP437 },
-	{ "ftelnet", false, TELNET_CHARSET_CP437 },
-	{ "mtelnet", false, TELNET_CHARSET_CP437 },
+	{ "ansi", false, CHARSET_CP437 },
+	{ "ansi-", true, CHARSET_CP437 },
+	{ "ansi.sys", false, CHARSET_CP437 },
+	{ "pc-ansi", false, CHARSET_CP437 },
+	{ "pcansi", false, CHARSET_CP437 },
+	{ "scoansi", false, CHARSET_CP437 },
+	{ "syncterm", false, CHARSET_CP437 },
+	{ "netrunner", false, CHARSET_CP437 },
+	{ "cp437", false, CHARSET_CP437 },
+	{ "ibmpc", false, CHARSET_CP437 },
+	{ "ibm-pc", false, CHARSET_CP437 },
+	{ "qodem", false, CHARSET_CP437 },
+	{ "ftelnet", false, CHARSET_CP437 },
+	{ "mtelnet", false, CHARSET_CP437 },
 
-	{ "xterm", true, TELNET_CHARSET_UTF8 },
-	{ "rxvt", true, TELNET_CHARSET_UTF8 },
-	{ "screen", true, TELNET_CHARSET_UTF8 },
-	{ "tmux", true, TELNET_CHARSET_UTF8 },
-	{ "linux", false, TELNET_CHARSET_UTF8 },
-	{ "putty", true, TELNET_CHARSET_UTF8 },
-	{ "alacritty", false, TELNET_CHARSET_UTF8 },
-	{ "kitty", false, TELNET_CHARSET_UTF8 },
-	{ "wezterm", false, TELNET_CHARSET_UTF8 },
-	{ "foot", true, TELNET_CHARSET_UTF8 },
-	{ "st", false, TELNET_CHARSET_UTF8 },
-	{ "st-", true, TELNET_CHARSET_UTF8 },
-	{ "konsole", true, TELNET_CHARSET_UTF8 },
-	{ "gnome", true, TELNET_CHARSET_UTF8 },
-	{ "vte", true, TELNET_CHARSET_UTF8 },
-	{ "iterm", true, TELNET_CHARSET_UTF8 },
-	{ "eterm", true, TELNET_CHARSET_UTF8 },
-	{ "mintty", false, TELNET_CHARSET_UTF8 },
-	{ "mlterm", true, TELNET_CHARSET_UTF8 },
-	{ "contour", false, TELNET_CHARSET_UTF8 },
-	{ "ghostty", false, TELNET_CHARSET_UTF8 },
-	{ "cygwin", false, TELNET_CHARSET_UTF8 },
-	{ "utf8", false, TELNET_CHARSET_UTF8 },
-	{ "utf-8", false, TELNET_CHARSET_UTF8 },
+	{ "xterm", true, CHARSET_UTF8 },
+	{ "rxvt", true, CHARSET_UTF8 },
+	{ "screen", true, CHARSET_UTF8 },
+	{ "tmux", true, CHARSET_UTF8 },
+	{ "linux", false, CHARSET_UTF8 },
+	{ "putty", true, CHARSET_UTF8 },
+	{ "alacritty", false, CHARSET_UTF8 },
+	{ "kitty", false, CHARSET_UTF8 },
+	{ "wezterm", false, CHARSET_UTF8 },
+	{ "foot", true, CHARSET_UTF8 },
+	{ "st", false, CHARSET_UTF8 },
+	{ "st-", true, CHARSET_UTF8 },
+	{ "konsole", true, CHARSET_UTF8 },
+	{ "gnome", true, CHARSET_UTF8 },
+	{ "vte", true, CHARSET_UTF8 },
+	{ "iterm", true, CHARSET_UTF8 },
+	{ "eterm", true, CHARSET_UTF8 },
+	{ "mintty", false, CHARSET_UTF8 },
+	{ "mlterm", true, CHARSET_UTF8 },
+	{ "contour", false, CHARSET_UTF8 },
+	{ "ghostty", false, CHARSET_UTF8 },
+	{ "cygwin", false, CHARSET_UTF8 },
+	{ "utf8", false, CHARSET_UTF8 },
+	{ "utf-8", false, CHARSET_UTF8 },
 };
 
 #define MTTS_UTF8 4
@@ -147,7 +147,7 @@ static bool mtts_bits(const char *name, unsigned long *bits)
 	return true;
 }
 
-static enum telnet_charset rule_for(const char *name)
+static enum charset rule_for(const char *name)
 {
 	for (size_t i = 0; i < sizeof(ttype_rules) / sizeof(ttype_rules[0]); i++) {
 		const struct ttype_rule *r = &ttype_rules[i];
@@ -158,22 +158,22 @@ static enum telnet_charset rule_for(const char *name)
 		              : strcasecmp(name, r->name) == 0)
 			return r->cs;
 	}
-	return TELNET_CHARSET_NONE;
+	return CHARSET_UNKNOWN;
 }
 
-enum telnet_charset telnet_charset_for_ttypes(const char *const *names, size_t n)
+enum charset telnet_charset_for_ttypes(const char *const *names, size_t n)
 {
 	unsigned long bits;
 	for (size_t i = 0; i < n; i++) {
 		if (mtts_bits(names[i], &bits))
-			return (bits & MTTS_UTF8) ? TELNET_CHARSET_UTF8 : TELNET_CHARSET_CP437;
+			return (bits & MTTS_UTF8) ? CHARSET_UTF8 : CHARSET_CP437;
 	}
 	for (size_t i = 0; i < n; i++) {
-		enum telnet_charset cs = rule_for(names[i]);
-		if (cs != TELNET_CHARSET_NONE)
+		enum charset cs = rule_for(names[i]);
+		if (cs != CHARSET_UNKNOWN)
 			return cs;
 	}
-	return TELNET_CHARSET_NONE;
+	return CHARSET_UNKNOWN;
 }
 
 /* ---- output ---- */
@@ -193,7 +193,7 @@ static void deliver(struct telnet_proto *p, const uint8_t *data, size_t len)
 	if (len == 0)
 		return;
 	flush_out(p);
-	if (p->cs != TELNET_CHARSET_CP437) {
+	if (p->cs != CHARSET_CP437) {
 		p->cbs->input(p->ud, data, len);
 		return;
 	}
@@ -252,7 +252,7 @@ static void ask(struct telnet_proto *p, uint64_t now)
 	sbuf_append(&p->out, question, sizeof(question) - 1);
 }
 
-static void answered(struct telnet_proto *p, enum telnet_charset cs, uint8_t key)
+static void answered(struct telnet_proto *p, enum charset cs, uint8_t key)
 {
 	p->cs = cs;
 	p->phase = PH_READY;
@@ -271,9 +271,9 @@ static void answer_data(struct telnet_proto *p, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		uint8_t b = data[i];
 		if (b == '1')
-			answered(p, TELNET_CHARSET_UTF8, b);
+			answered(p, CHARSET_UTF8, b);
 		else if (b == '2' || b == '\r' || b == '\n')
-			answered(p, TELNET_CHARSET_CP437, b);
+			answered(p, CHARSET_CP437, b);
 		else
 			continue;
 		p->swallow_eol = true;
@@ -290,8 +290,8 @@ static void settle(struct telnet_proto *p, uint64_t now)
 		const char *names[TELNET_TTYPE_MAX];
 		for (unsigned i = 0; i < p->nnames; i++)
 			names[i] = p->names[i];
-		enum telnet_charset cs = telnet_charset_for_ttypes(names, p->nnames);
-		if (cs == TELNET_CHARSET_NONE) {
+		enum charset cs = telnet_charset_for_ttypes(names, p->nnames);
+		if (cs == CHARSET_UNKNOWN) {
 			ask(p, now);
 		} else {
 			p->cs = cs;
@@ -300,7 +300,7 @@ static void settle(struct telnet_proto *p, uint64_t now)
 		}
 	}
 	if (p->phase == PH_ASK && now >= p->deadline)
-		answered(p, TELNET_CHARSET_CP437, 0);
+		answered(p, CHARSET_CP437, 0);
 	if (p->phase == PH_READY)
 		start(p);
 }
@@ -631,15 +631,15 @@ void telnet_proto_nop(struct telnet_proto *p)
 }
 
 bool telnet_proto_started(const struct telnet_proto *p) { return p->phase == PH_STARTED; }
-enum telnet_charset telnet_proto_charset(const struct telnet_proto *p) { return p->cs; }
+enum charset telnet_proto_charset(const struct telnet_proto *p) { return p->cs; }
 const char *telnet_proto_ttype(const struct telnet_proto *p) { return p->names[0]; }
 bool telnet_proto_charset_told(const struct telnet_proto *p) { return p->told; }
 bool telnet_proto_server_echo(const struct telnet_proto *p) { return p->echo; }
 bool telnet_proto_binary(const struct telnet_proto *p) { return p->bin_us && p->bin_him; }
 
-void telnet_proto_set_charset(struct telnet_proto *p, enum telnet_charset cs)
+void telnet_proto_set_charset(struct telnet_proto *p, enum charset cs)
 {
-	assert(cs == TELNET_CHARSET_UTF8 || cs == TELNET_CHARSET_CP437);
+	assert(cs == CHARSET_UTF8 || cs == CHARSET_CP437);
 	p->cs = cs;
 }
 

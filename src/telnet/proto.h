@@ -42,23 +42,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/charset.h"
+
 #define TELNET_PENDING_MAX 256   /* input kept before the session starts */
 #define TELNET_SB_MAX 128        /* subnegotiation bytes passed to libtelnet */
 #define TELNET_TTYPE_MAX 4       /* TTYPE SEND requests, and names kept */
 #define TELNET_TTYPE_LEN 40      /* bytes of a terminal type name kept (RFC 1091) */
 #define TELNET_ASK_MS_DEFAULT 30000
 
-enum telnet_charset {
-	TELNET_CHARSET_NONE = 0,    /* not decided yet (or not a telnet conn) */
-	TELNET_CHARSET_UTF8 = 1,
-	TELNET_CHARSET_CP437 = 2,
-};
-
 struct telnet_proto_cbs {
 	/* Wire bytes for the peer (already telnet-escaped); borrowed for the call. */
 	void (*send)(void *ud, const uint8_t *data, size_t len);
 	/* Negotiation has settled and the charset is chosen: the session starts. */
-	void (*start)(void *ud, enum telnet_charset cs);
+	void (*start)(void *ud, enum charset cs);
 	/* Terminal input (UTF-8), only after start; borrowed for the call. */
 	void (*input)(void *ud, const uint8_t *data, size_t len);
 	/* A window size (1..1000 each), only after start. */
@@ -85,10 +81,10 @@ uint64_t telnet_proto_deadline(const struct telnet_proto *p);
 void telnet_proto_nop(struct telnet_proto *p);
 
 bool telnet_proto_started(const struct telnet_proto *p);
-enum telnet_charset telnet_proto_charset(const struct telnet_proto *p);
+enum charset telnet_proto_charset(const struct telnet_proto *p);
 /* Change the charset of the input conversion (after start; the session applies a
  * caller's stored choice). */
-void telnet_proto_set_charset(struct telnet_proto *p, enum telnet_charset cs);
+void telnet_proto_set_charset(struct telnet_proto *p, enum charset cs);
 /* The first terminal type the client gave ("" if none), printable ASCII only.
  * Borrowed, valid while p lives. */
 const char *telnet_proto_ttype(const struct telnet_proto *p);
@@ -113,7 +109,7 @@ bool telnet_proto_binary(const struct telnet_proto *p);
  *      eterm*, mintty, mlterm*, contour, ghostty, cygwin, utf8, utf-8.
  *    vt100/vt102/vt220/vt320, dumb, unknown and anything else do not tell (a real
  *    VT shows neither; emulators that say "vt100" are of every kind).
- *  - Nothing tells: TELNET_CHARSET_NONE (ask the caller). */
-enum telnet_charset telnet_charset_for_ttypes(const char *const *names, size_t n);
+ *  - Nothing tells: CHARSET_UNKNOWN (ask the caller). */
+enum charset telnet_charset_for_ttypes(const char *const *names, size_t n);
 
 #endif

@@ -18,10 +18,12 @@ struct telnet_conn {
 
 static const struct transport telnet_utf8_transport;
 static const struct transport telnet_cp437_transport;
+static enum charset tn_charset(const struct conn *c, bool *told);
+static void tn_set_charset(struct conn *c, enum charset cs);
 
-const struct transport *telnet_transport(enum telnet_charset cs)
+const struct transport *telnet_transport(enum charset cs)
 {
-	return cs == TELNET_CHARSET_CP437 ? &telnet_cp437_transport : &telnet_utf8_transport;
+	return cs == CHARSET_CP437 ? &telnet_cp437_transport : &telnet_utf8_transport;
 }
 
 static struct telnet_conn *tconn(const struct conn *c)
@@ -46,14 +48,14 @@ static void p_send(void *ud, const uint8_t *data, size_t len)
 	buf_unref(b);
 }
 
-static void p_start(void *ud, enum telnet_charset cs)
+static void p_start(void *ud, enum charset cs)
 {
 	struct telnet_conn *tc = ud;
 	struct conn *c = tc->conn;
 	conn_set_transport(c, telnet_transport(cs), tc);
 	log_debug("conn %llu (%s): telnet terminal \"%s\", %s", (unsigned long long)conn_id(c),
 	          conn_peer(c), telnet_proto_ttype(tc->proto),
-	          cs == TELNET_CHARSET_CP437 ? "CP437" : "UTF-8");
+	          cs == CHARSET_CP437 ? "CP437" : "UTF-8");
 	if (!conn_closing(c))
 		tc->on_terminal(tc->ud, c);
 }
@@ -147,6 +149,8 @@ static const struct transport telnet_utf8_transport = {
 	.on_tick = tn_on_tick,
 	.shutdown = tn_shutdown,
 	.destroy = tn_destroy,
+	.charset = tn_charset,
+	.set_charset = tn_set_charset,
 	.variant = CONN_VARIANT_TELNET_UTF8,
 };
 
@@ -157,6 +161,8 @@ static const struct transport telnet_cp437_transport = {
 	.on_tick = tn_on_tick,
 	.shutdown = tn_shutdown,
 	.destroy = tn_destroy,
+	.charset = tn_charset,
+	.set_charset = tn_set_charset,
 	.variant = CONN_VARIANT_TELNET_CP437,
 };
 
@@ -181,26 +187,23 @@ void telnet_transport_attach(struct conn *c, const struct telnet_settings *s,
 	arm_timer(tc);
 }
 
-enum telnet_charset telnet_charset(const struct conn *c)
+static enum charset tn_charset(const struct conn *c, bool *told)
 {
 	struct telnet_conn *tc = tconn(c);
-	return tc != NULL && tc->proto != NULL ? telnet_proto_charset(tc->proto) : TELNET_CHARSET_NONE;
+	if (tc == NULL || tc->proto == NULL)
+		return CHARSET_UNKNOWN;
+	*told = telnet_proto_charset_told(tc->proto);
+	return telnet_proto_charset(tc->proto);
 }
 
-void telnet_set_charset(struct conn *c, enum telnet_charset cs)
+static void tn_set_charset(struct conn *c, enum charset cs)
 {
 	struct telnet_conn *tc = tconn(c);
 	if (tc == NULL || tc->proto == NULL)
 		return;
-	assert(cs == TELNET_CHARSET_UTF8 || cs == TELNET_CHARSET_CP437);
+	assert(cs == CHARSET_UTF8 || cs == CHARSET_CP437);
 	telnet_proto_set_charset(tc->proto, cs);
 	conn_set_transport(c, telnet_transport(cs), tc);
-}
-
-bool telnet_charset_told(const struct conn *c)
-{
-	struct telnet_conn *tc = tconn(c);
-	return tc != NULL && tc->proto != NULL && telnet_proto_charset_told(tc->proto);
 }
 
 const char *telnet_terminal_type(const struct conn *c)

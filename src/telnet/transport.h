@@ -8,8 +8,10 @@
  * ANSI-BBS, SyncTERM, NetRunner, PC-ANSI, SCOANSI, an MTTS field without UTF-8),
  * UTF-8 for modern terminals (xterm*, rxvt*, screen*, tmux*, linux, PuTTY, kitty,
  * ...).  Otherwise the caller is asked once, before the session starts, and
- * Enter or silence means CP437.  The session may override the choice later with a
- * caller's stored preference (telnet_set_charset).
+ * Enter or silence means CP437.  The transport reports the choice, and whether the
+ * terminal type told it, through the conn's transport interface (conn_charset);
+ * the session may override it with a caller's stored preference
+ * (conn_set_charset).
  *
  * The conn's transport is one of two vtables sharing the same functions, with
  * variants CONN_VARIANT_TELNET_UTF8 and CONN_VARIANT_TELNET_CP437, so a fan-out
@@ -48,17 +50,8 @@ void telnet_transport_attach(struct conn *c, const struct telnet_settings *s,
                              telnet_terminal_fn on_terminal, void *ud);
 
 /* The transports, e.g. for conn_accept (any will do: attach sets the right one). */
-const struct transport *telnet_transport(enum telnet_charset cs);
+const struct transport *telnet_transport(enum charset cs);
 
-/* TELNET_CHARSET_UTF8 / _CP437 for a telnet conn whose session has started;
- * TELNET_CHARSET_NONE for any other conn (a WebSocket one, say). */
-enum telnet_charset telnet_charset(const struct conn *c);
-/* Switch a telnet conn's charset (output variant and input conversion), e.g. to a
- * caller's stored choice after login.  A no-op on a conn that is not telnet. */
-void telnet_set_charset(struct conn *c, enum telnet_charset cs);
-/* True if the terminal type decided the charset; false if the caller was asked
- * (then a stored choice is the better guide), or c is not telnet. */
-bool telnet_charset_told(const struct conn *c);
 /* The first terminal type the client gave ("" if none), NULL if c is not telnet.
  * Borrowed, valid while c lives. */
 const char *telnet_terminal_type(const struct conn *c);

@@ -46,7 +46,7 @@ struct rec {
 	char order[64];          /* 'S' start, 'R' resize, 'I' input */
 	size_t norder;
 	int starts;
-	enum telnet_charset cs;
+	enum charset cs;
 	unsigned cols, rows;
 	int resizes;
 };
@@ -63,7 +63,7 @@ static void r_send(void *ud, const uint8_t *d, size_t n)
 	sbuf_append(&r->sent, d, n);
 }
 
-static void r_start(void *ud, enum telnet_charset cs)
+static void r_start(void *ud, enum charset cs)
 {
 	struct rec *r = ud;
 	r->starts++;
@@ -176,7 +176,7 @@ static void test_xterm_client_starts_utf8_with_its_size(void **state)
 	assert_int_equal(t->r.starts, 0);
 	feed(t, S(IAC SB O_TTYPE "\x00" "XTERM-256COLOR" IAC SE));
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_UTF8);
+	assert_int_equal(t->r.cs, CHARSET_UTF8);
 	assert_string_equal(telnet_proto_ttype(t->p), "XTERM-256COLOR");
 	assert_true(telnet_proto_server_echo(t->p));
 	assert_true(telnet_proto_binary(t->p));
@@ -200,7 +200,7 @@ static void test_mtts_cycle_decides(void **state)
 	feed(t, S(IAC SB O_TTYPE "\x00" "MTTS 2831" IAC SE));
 	assert_int_equal(t->r.starts, 1);
 	/* MTTS bit 4 (UTF-8) outranks "ANSI-*". */
-	assert_int_equal(t->r.cs, TELNET_CHARSET_UTF8);
+	assert_int_equal(t->r.cs, CHARSET_UTF8);
 	assert_string_equal(telnet_proto_ttype(t->p), "MUDLET");
 	assert_false(SENT(t, IAC SB O_TTYPE "\x01" IAC SE));
 }
@@ -231,7 +231,7 @@ static void test_syncterm_is_cp437_and_input_converted(void **state)
 	feed(t, S(IAC SB O_TTYPE "\x00" "syncterm" IAC SE));
 	feed(t, S(IAC SB O_TTYPE "\x00" "syncterm" IAC SE));
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	assert_false(SENT(t, "Which box"));
 	/* 0xC9 is the CP437 double box corner; IAC IAC is one 0xFF, CP437's no-break
 	 * space; ASCII passes. */
@@ -239,7 +239,7 @@ static void test_syncterm_is_cp437_and_input_converted(void **state)
 	INPUT(t, "a\xe2\x95\x94\xc2\xa0\xc3\xa9z");
 	/* The session switches the caller to UTF-8: bytes pass unchanged. */
 	sbuf_reset(&t->r.input);
-	telnet_proto_set_charset(t->p, TELNET_CHARSET_UTF8);
+	telnet_proto_set_charset(t->p, CHARSET_UTF8);
 	feed(t, S("\xe2\x95\x94" IAC IAC));
 	INPUT(t, "\xe2\x95\x94\xff");
 }
@@ -247,20 +247,20 @@ static void test_syncterm_is_cp437_and_input_converted(void **state)
 static void test_charset_policy(void **state)
 {
 	(void)state;
-	static const struct { const char *name; enum telnet_charset cs; } cases[] = {
-		{ "ANSI", TELNET_CHARSET_CP437 }, { "ansi-bbs", TELNET_CHARSET_CP437 },
-		{ "SyncTERM", TELNET_CHARSET_CP437 }, { "NetRunner", TELNET_CHARSET_CP437 },
-		{ "PC-ANSI", TELNET_CHARSET_CP437 }, { "SCOANSI", TELNET_CHARSET_CP437 },
-		{ "MTTS 137", TELNET_CHARSET_CP437 }, { "MTTS 5", TELNET_CHARSET_UTF8 },
-		{ "xterm", TELNET_CHARSET_UTF8 }, { "XTERM-256COLOR", TELNET_CHARSET_UTF8 },
-		{ "rxvt-unicode", TELNET_CHARSET_UTF8 }, { "screen.xterm", TELNET_CHARSET_UTF8 },
-		{ "tmux-256color", TELNET_CHARSET_UTF8 }, { "linux", TELNET_CHARSET_UTF8 },
-		{ "st", TELNET_CHARSET_UTF8 }, { "st-256color", TELNET_CHARSET_UTF8 },
-		{ "xterm-kitty", TELNET_CHARSET_UTF8 }, { "alacritty", TELNET_CHARSET_UTF8 },
-		{ "vt100", TELNET_CHARSET_NONE }, { "VT220", TELNET_CHARSET_NONE },
-		{ "dumb", TELNET_CHARSET_NONE }, { "stuff", TELNET_CHARSET_NONE },
-		{ "ansix", TELNET_CHARSET_NONE }, { "ansi-", TELNET_CHARSET_NONE },
-		{ "MTTS x", TELNET_CHARSET_NONE }, { "", TELNET_CHARSET_NONE },
+	static const struct { const char *name; enum charset cs; } cases[] = {
+		{ "ANSI", CHARSET_CP437 }, { "ansi-bbs", CHARSET_CP437 },
+		{ "SyncTERM", CHARSET_CP437 }, { "NetRunner", CHARSET_CP437 },
+		{ "PC-ANSI", CHARSET_CP437 }, { "SCOANSI", CHARSET_CP437 },
+		{ "MTTS 137", CHARSET_CP437 }, { "MTTS 5", CHARSET_UTF8 },
+		{ "xterm", CHARSET_UTF8 }, { "XTERM-256COLOR", CHARSET_UTF8 },
+		{ "rxvt-unicode", CHARSET_UTF8 }, { "screen.xterm", CHARSET_UTF8 },
+		{ "tmux-256color", CHARSET_UTF8 }, { "linux", CHARSET_UTF8 },
+		{ "st", CHARSET_UTF8 }, { "st-256color", CHARSET_UTF8 },
+		{ "xterm-kitty", CHARSET_UTF8 }, { "alacritty", CHARSET_UTF8 },
+		{ "vt100", CHARSET_UNKNOWN }, { "VT220", CHARSET_UNKNOWN },
+		{ "dumb", CHARSET_UNKNOWN }, { "stuff", CHARSET_UNKNOWN },
+		{ "ansix", CHARSET_UNKNOWN }, { "ansi-", CHARSET_UNKNOWN },
+		{ "MTTS x", CHARSET_UNKNOWN }, { "", CHARSET_UNKNOWN },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *names[1] = { cases[i].name };
@@ -270,10 +270,10 @@ static void test_charset_policy(void **state)
 	}
 	/* The first name that tells wins; an MTTS field outranks every name. */
 	const char *a[] = { "vt100", "ansi", "xterm" };
-	assert_int_equal(telnet_charset_for_ttypes(a, 3), TELNET_CHARSET_CP437);
+	assert_int_equal(telnet_charset_for_ttypes(a, 3), CHARSET_CP437);
 	const char *b[] = { "ansi", "MTTS 4" };
-	assert_int_equal(telnet_charset_for_ttypes(b, 2), TELNET_CHARSET_UTF8);
-	assert_int_equal(telnet_charset_for_ttypes(NULL, 0), TELNET_CHARSET_NONE);
+	assert_int_equal(telnet_charset_for_ttypes(b, 2), CHARSET_UTF8);
+	assert_int_equal(telnet_charset_for_ttypes(NULL, 0), CHARSET_UNKNOWN);
 }
 
 /* ---- the charset question ---- */
@@ -292,7 +292,7 @@ static void test_unknown_client_is_asked_and_answers_1(void **state)
 	clear_sent(t);
 	feed(t, S("x1"));       /* other keys are ignored */
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_UTF8);
+	assert_int_equal(t->r.cs, CHARSET_UTF8);
 	assert_int_equal(t->r.input.len, 0);
 	/* The client let us echo: the answer is echoed, then a new line. */
 	assert_true(SENT(t, "1\r\n"));
@@ -305,7 +305,7 @@ static void test_answer_2_and_line_mode_enter(void **state)
 	/* A line-mode client sends the answer with its line end, maybe more. */
 	feed(t, S("2\r\nguest\r\n"));
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	INPUT(t, "guest\r\n");
 	assert_false(SENT(t, "2\r\n"));   /* no DO ECHO: the client echoed it itself */
 }
@@ -316,7 +316,7 @@ static void test_enter_means_cp437(void **state)
 	refuse_all(t);
 	feed(t, S("\r\0"));
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	assert_int_equal(t->r.input.len, 0);   /* the NUL after CR went with it */
 	/* A later Enter is the session's. */
 	feed(t, S("\r\n"));
@@ -331,7 +331,7 @@ static void test_question_times_out_to_cp437(void **state)
 	assert_int_equal(t->r.starts, 0);
 	telnet_proto_tick(t->p, 1001 + 10000);
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	assert_int_equal(telnet_proto_deadline(t->p), 0);
 }
 
@@ -364,7 +364,7 @@ static void test_pending_input_is_bounded(void **state)
 	/* The deadline ends the negotiation even though NAWS was never answered. */
 	telnet_proto_tick(t->p, 1500);
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	assert_int_equal(t->r.input.len, TELNET_PENDING_MAX);
 }
 
@@ -567,7 +567,7 @@ static void test_split_feeding_is_the_same(void **state)
 	for (size_t i = 0; i < sizeof(names) - 1; i++)
 		feed(t, (const uint8_t *)names + i, 1);
 	assert_int_equal(t->r.starts, 1);
-	assert_int_equal(t->r.cs, TELNET_CHARSET_CP437);
+	assert_int_equal(t->r.cs, CHARSET_CP437);
 	assert_int_equal(t->r.cols, 80);
 	INPUT(t, "x\xe2\x95\x94");
 }
@@ -613,7 +613,7 @@ struct lt {
 	struct conn *conn;
 	int client;
 	int terminals, closes;
-	enum telnet_charset cs_at_start;
+	enum charset cs_at_start;
 	struct sbuf in;          /* what the session got */
 	struct sbuf got;         /* what the client got */
 	unsigned cols, rows;
@@ -633,7 +633,8 @@ static void on_terminal(void *ud, struct conn *c)
 {
 	assert_ptr_equal(ud, cur);
 	cur->terminals++;
-	cur->cs_at_start = telnet_charset(c);
+	bool told;
+	cur->cs_at_start = conn_charset(c, &told);
 	conn_set_handler(c, &lt_handler, NULL);
 	conn_write_term(c, "\xe2\x95\x94\r\n", 5);
 }
@@ -641,7 +642,7 @@ static void on_terminal(void *ud, struct conn *c)
 static void on_connection(uv_stream_t *l, int status)
 {
 	assert_int_equal(status, 0);
-	cur->conn = conn_accept(&cur->set, l, telnet_transport(TELNET_CHARSET_UTF8));
+	cur->conn = conn_accept(&cur->set, l, telnet_transport(CHARSET_UTF8));
 	assert_non_null(cur->conn);
 	telnet_transport_attach(cur->conn, &cur->settings, on_terminal, cur);
 }
@@ -737,19 +738,21 @@ static void test_transport_ansi_client(void **state)
 	SEND(f, IAC SB O_TTYPE "\x00" "ANSI" IAC SE IAC SB O_TTYPE "\x00" "ANSI" IAC SE);
 	PUMP_UNTIL(f, f->terminals == 1 && GOT(f, "\xc9\r\n"));
 	assert_int_equal(f->terminals, 1);
-	assert_int_equal(f->cs_at_start, TELNET_CHARSET_CP437);
+	assert_int_equal(f->cs_at_start, CHARSET_CP437);
 	assert_int_equal(conn_variant(f->conn), CONN_VARIANT_TELNET_CP437);
 	assert_true(GOT(f, "\xc9\r\n"));     /* '╔' in CP437 */
 	assert_string_equal(telnet_terminal_type(f->conn), "ANSI");
-	assert_true(telnet_charset_told(f->conn));
+	bool told = false;
+	assert_int_equal(conn_charset(f->conn, &told), CHARSET_CP437);
+	assert_true(told);
 	assert_int_equal(f->cols, 80);
 	assert_int_equal(f->rows, 25);
 	assert_int_equal(f->in.len, 11);
 	assert_memory_equal(f->in.data, "typed early", 11);
 
 	/* The caller's stored choice: UTF-8 from now on, both ways. */
-	telnet_set_charset(f->conn, TELNET_CHARSET_UTF8);
-	assert_int_equal(telnet_charset(f->conn), TELNET_CHARSET_UTF8);
+	conn_set_charset(f->conn, CHARSET_UTF8);
+	assert_int_equal(conn_charset(f->conn, &told), CHARSET_UTF8);
 	assert_int_equal(conn_variant(f->conn), CONN_VARIANT_TELNET_UTF8);
 	sbuf_reset(&f->got);
 	conn_write_term(f->conn, "\xe2\x95\x94\r", 4);
@@ -775,11 +778,14 @@ static void test_transport_silent_client_is_asked(void **state)
 	assert_true(GOT(f, "Which box"));
 	assert_int_equal(f->terminals, 0);
 	assert_string_equal(telnet_terminal_type(f->conn), "");
-	assert_int_equal(telnet_charset(f->conn), TELNET_CHARSET_NONE);
+	bool told = true;
+	assert_int_equal(conn_charset(f->conn, &told), CHARSET_UNKNOWN);
+	assert_false(told);
 	SEND(f, "1\r\nhello\r\n");
 	PUMP_UNTIL(f, f->terminals == 1 && f->in.len == 7);
-	assert_int_equal(f->cs_at_start, TELNET_CHARSET_UTF8);
-	assert_false(telnet_charset_told(f->conn));
+	assert_int_equal(f->cs_at_start, CHARSET_UTF8);
+	assert_int_equal(conn_charset(f->conn, &told), CHARSET_UTF8);
+	assert_false(told);
 	assert_true(GOT(f, "\xe2\x95\x94\r\n"));
 	assert_int_equal(f->in.len, 7);
 	assert_memory_equal(f->in.data, "hello\r\n", 7);
