@@ -1,16 +1,16 @@
-/* The chat table: public scrollback, so the room's history survives a restart. */
+/* The chat table: public scrollback, so each room's history survives a restart. */
 #include <assert.h>
 
 #include "store/internal.h"
 
-int store_chat_append(struct store *st, uint64_t seq, int64_t ts_ms, int kind,
-                      const char *from, const char *to, const char *text)
+int store_chat_append(struct store *st, const char *room, uint64_t seq, int64_t ts_ms,
+                      int kind, const char *from, const char *to, const char *text)
 {
-	assert(from != NULL && text != NULL);
+	assert(room != NULL && from != NULL && text != NULL);
 	assert(seq <= (uint64_t)INT64_MAX);
 	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_APPEND,
-		"INSERT INTO chat (seq, ts_ms, kind, sender, target, text)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		"INSERT INTO chat (seq, ts_ms, kind, sender, target, text, room)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, (int64_t)seq);
@@ -19,19 +19,21 @@ int store_chat_append(struct store *st, uint64_t seq, int64_t ts_ms, int kind,
 	store_bind_text(s, 4, from);
 	store_bind_text(s, 5, to);
 	store_bind_text(s, 6, text);
+	store_bind_text(s, 7, room);
 	return store_exec_stmt(st, s, "chat append");
 }
 
-int store_chat_recent(struct store *st, int n, store_chat_cb cb, void *ud)
+int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb cb, void *ud)
 {
 	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_RECENT,
 		"SELECT seq, ts_ms, kind, sender, target, text FROM"
-		" (SELECT * FROM chat ORDER BY seq DESC LIMIT ?1) ORDER BY seq ASC");
+		" (SELECT * FROM chat WHERE room = ?2 ORDER BY seq DESC LIMIT ?1) ORDER BY seq ASC");
 	int rc, ret = STORE_OK;
 
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int(s, 1, n < 0 ? 0 : n);
+	store_bind_text(s, 2, room);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_chat_row row = {
 			.seq = (uint64_t)sqlite3_column_int64(s, 0),
@@ -53,13 +55,15 @@ int store_chat_recent(struct store *st, int n, store_chat_cb cb, void *ud)
 	return ret;
 }
 
-uint64_t store_chat_max_seq(struct store *st)
+uint64_t store_chat_max_seq(struct store *st, const char *room)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_MAX_SEQ, "SELECT max(seq) FROM chat");
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_MAX_SEQ,
+		"SELECT max(seq) FROM chat WHERE room = ?1");
 	uint64_t seq = 0;
 
 	if (s == NULL)
 		return 0;
+	store_bind_text(s, 1, room);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		seq = (uint64_t)sqlite3_column_int64(s, 0);    /* NULL (empty) reads as 0 */
 	else
@@ -68,16 +72,17 @@ uint64_t store_chat_max_seq(struct store *st)
 	return seq;
 }
 
-int64_t store_chat_trim(struct store *st, int64_t keep)
+int64_t store_chat_trim(struct store *st, const char *room, int64_t keep)
 {
 	/* The (keep + 1)th newest row and everything older go; with fewer rows the
 	 * subquery is NULL and nothing matches. */
 	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TRIM,
-		"DELETE FROM chat WHERE seq <="
-		" (SELECT seq FROM chat ORDER BY seq DESC LIMIT 1 OFFSET ?1)");
+		"DELETE FROM chat WHERE room = ?2 AND seq <="
+		" (SELECT seq FROM chat WHERE room = ?2 ORDER BY seq DESC LIMIT 1 OFFSET ?1)");
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, keep < 0 ? 0 : keep);
+	store_bind_text(s, 2, room);
 	if (store_exec_stmt(st, s, "chat trim") != STORE_OK)
 		return -1;
 	return sqlite3_changes64(st->db);

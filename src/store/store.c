@@ -54,6 +54,22 @@ static const char *const migrations[] = {
 	"  target TEXT,"
 	"  text TEXT NOT NULL"
 	");",
+	/* 2: chat scrollback per room (rows from before are the default room's, key '') */
+	"CREATE TABLE chat_rooms ("
+	"  id INTEGER PRIMARY KEY,"
+	"  room TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  ts_ms INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  target TEXT,"
+	"  text TEXT NOT NULL,"
+	"  UNIQUE (room, seq)"
+	");"
+	"INSERT INTO chat_rooms (room, seq, ts_ms, kind, sender, target, text)"
+	"  SELECT '', seq, ts_ms, kind, sender, target, text FROM chat ORDER BY seq;"
+	"DROP TABLE chat;"
+	"ALTER TABLE chat_rooms RENAME TO chat;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/charset.h"
+
 enum store_result {
 	STORE_ERROR = -1,      /* SQLite failed; logged, message in store_errmsg() */
 	STORE_OK = 0,
@@ -28,12 +30,6 @@ enum store_result {
 	STORE_EXISTS = 2,      /* a handle already taken, case-insensitively */
 	STORE_INVALID = 3,     /* a string too long for struct store_user */
 	STORE_LOCKED = 4,      /* store_user_record_failure: this failure locked it */
-};
-
-enum store_charset {
-	STORE_CHARSET_UNKNOWN = 0,
-	STORE_CHARSET_UTF8 = 1,
-	STORE_CHARSET_CP437 = 2,
 };
 
 #define STORE_HANDLE_MAX 32      /* bytes, with the NUL */
@@ -52,7 +48,7 @@ struct store_user {
 	int64_t last_on;           /* 0: never logged in */
 	int failed_logins;         /* since the last login or the last lockout */
 	int64_t locked_until;      /* refuse logins while now < locked_until */
-	int charset;               /* enum store_charset */
+	enum charset charset;      /* the caller's choice (telnet); CHARSET_UNKNOWN if none */
 };
 
 struct store;
@@ -101,7 +97,7 @@ int store_user_get_by_id(struct store *st, int64_t id, struct store_user *out);
 int store_user_set_password(struct store *st, int64_t id, const char *pwhash);
 int store_user_set_level(struct store *st, int64_t id, int level);
 int store_user_set_location(struct store *st, int64_t id, const char *location);
-int store_user_set_charset(struct store *st, int64_t id, int charset);
+int store_user_set_charset(struct store *st, int64_t id, enum charset charset);
 /* Delete a user with its logins and tokens. */
 int store_user_delete(struct store *st, int64_t id);
 /* Every user, by id. */
@@ -148,11 +144,12 @@ int64_t store_token_purge(struct store *st, int64_t now);
 
 /* ---- chat scrollback -------------------------------------------------------- */
 
-/* The chat module stores public events only: private messages (DMs, pages) must
- * never be passed here.  kind is the chat module's; the store keeps it as is.
- * seq must be unique and below 2^63; to may be NULL. */
-int store_chat_append(struct store *st, uint64_t seq, int64_t ts_ms, int kind,
-                      const char *from, const char *to, const char *text);
+/* Each room keeps its own rows under its key (room, any string; "" is the default
+ * room's).  The chat module stores public events only: private messages (DMs,
+ * pages) must never be passed here.  kind is the chat module's; the store keeps it
+ * as is.  seq must be unique within the room and below 2^63; to may be NULL. */
+int store_chat_append(struct store *st, const char *room, uint64_t seq, int64_t ts_ms,
+                      int kind, const char *from, const char *to, const char *text);
 
 struct store_chat_row {
 	uint64_t seq;
@@ -163,11 +160,12 @@ struct store_chat_row {
 	const char *text;
 };
 typedef void (*store_chat_cb)(void *ud, const struct store_chat_row *row);
-/* The last n rows, oldest first. */
-int store_chat_recent(struct store *st, int n, store_chat_cb cb, void *ud);
-/* The highest stored seq, 0 if none (or on error: logged). */
-uint64_t store_chat_max_seq(struct store *st);
-/* Keep the newest `keep` rows, delete the rest; returns how many went, -1 on error. */
-int64_t store_chat_trim(struct store *st, int64_t keep);
+/* The room's last n rows, oldest first. */
+int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb cb, void *ud);
+/* The room's highest stored seq, 0 if none (or on error: logged). */
+uint64_t store_chat_max_seq(struct store *st, const char *room);
+/* Keep the room's newest `keep` rows, delete the rest; returns how many went, -1 on
+ * error. */
+int64_t store_chat_trim(struct store *st, const char *room, int64_t keep);
 
 #endif

@@ -192,7 +192,7 @@ static void test_reopen_keeps_data(void **state)
 	int64_t id = add(f->st, "Keeper");
 	memset(h, 7, sizeof(h));
 	assert_int_equal(store_token_add(f->st, h, id, 5000), STORE_OK);
-	assert_int_equal(store_chat_append(f->st, 1, 10, 0, "Keeper", NULL, "hi"), STORE_OK);
+	assert_int_equal(store_chat_append(f->st, "", 1, 10, 0, "Keeper", NULL, "hi"), STORE_OK);
 	assert_int_equal(store_user_record_login(f->st, id, 2000, 3), STORE_OK);
 	reopen(f);
 	assert_int_equal(store_user_get(f->st, "keeper", &u), STORE_OK);
@@ -201,7 +201,7 @@ static void test_reopen_keeps_data(void **state)
 	int64_t uid = 0;
 	assert_int_equal(store_token_lookup(f->st, h, 3000, &uid), STORE_OK);
 	assert_int_equal(uid, id);
-	assert_int_equal(store_chat_max_seq(f->st), 1);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 1);
 	assert_int_equal(store_user_version(f->st), store_schema_version());
 }
 
@@ -226,7 +226,7 @@ static void test_user_create_get(void **state)
 	assert_int_equal(u.last_on, 0);
 	assert_int_equal(u.failed_logins, 0);
 	assert_int_equal(u.locked_until, 0);
-	assert_int_equal(u.charset, STORE_CHARSET_UNKNOWN);
+	assert_int_equal(u.charset, CHARSET_UNKNOWN);
 
 	/* Case-insensitive lookup and uniqueness. */
 	assert_int_equal(store_user_get(f->st, "dARK kNIGHT", &u), STORE_OK);
@@ -293,22 +293,22 @@ static void test_user_updates(void **state)
 	assert_int_equal(store_user_set_password(f->st, id, "new-hash"), STORE_OK);
 	assert_int_equal(store_user_set_level(f->st, id, 99), STORE_OK);
 	assert_int_equal(store_user_set_location(f->st, id, "Elsewhere"), STORE_OK);
-	assert_int_equal(store_user_set_charset(f->st, id, STORE_CHARSET_CP437), STORE_OK);
+	assert_int_equal(store_user_set_charset(f->st, id, CHARSET_CP437), STORE_OK);
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
 	assert_string_equal(u.pwhash, "new-hash");
 	assert_int_equal(u.level, 99);
 	assert_string_equal(u.location, "Elsewhere");
-	assert_int_equal(u.charset, STORE_CHARSET_CP437);
-	assert_int_equal(store_user_set_charset(f->st, id, 7), STORE_INVALID);
+	assert_int_equal(u.charset, CHARSET_CP437);
+	assert_int_equal(store_user_set_charset(f->st, id, (enum charset)7), STORE_INVALID);
 	assert_int_equal(store_user_set_location(f->st, id, NULL), STORE_OK);
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
 	assert_string_equal(u.location, "");
-	assert_int_equal(u.charset, STORE_CHARSET_CP437);
+	assert_int_equal(u.charset, CHARSET_CP437);
 
 	assert_int_equal(store_user_set_password(f->st, id + 1, "x"), STORE_NOT_FOUND);
 	assert_int_equal(store_user_set_level(f->st, id + 1, 1), STORE_NOT_FOUND);
 	assert_int_equal(store_user_set_location(f->st, id + 1, "x"), STORE_NOT_FOUND);
-	assert_int_equal(store_user_set_charset(f->st, id + 1, 1), STORE_NOT_FOUND);
+	assert_int_equal(store_user_set_charset(f->st, id + 1, CHARSET_UTF8), STORE_NOT_FOUND);
 }
 
 struct names {
@@ -558,19 +558,19 @@ static void test_chat(void **state)
 	struct chatlog l = { .n = 0 };
 	char text[32];
 
-	assert_int_equal(store_chat_max_seq(f->st), 0);
-	assert_int_equal(store_chat_recent(f->st, 5, collect_chat, &l), STORE_OK);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 0);
+	assert_int_equal(store_chat_recent(f->st, "", 5, collect_chat, &l), STORE_OK);
 	assert_int_equal(l.n, 0);
 	for (int i = 1; i <= 10; i++) {
 		snprintf(text, sizeof(text), "line %d", i);
-		assert_int_equal(store_chat_append(f->st, (uint64_t)i * 10, 1000 + i, i % 3,
+		assert_int_equal(store_chat_append(f->st, "", (uint64_t)i * 10, 1000 + i, i % 3,
 		                                   "Ann", i == 4 ? "Bob" : NULL, text), STORE_OK);
 	}
-	assert_int_equal(store_chat_append(f->st, 50, 1, 0, "Ann", NULL, "dup"), STORE_EXISTS);
-	assert_int_equal(store_chat_max_seq(f->st), 100);
+	assert_int_equal(store_chat_append(f->st, "", 50, 1, 0, "Ann", NULL, "dup"), STORE_EXISTS);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 100);
 
 	/* The last 4, oldest first. */
-	assert_int_equal(store_chat_recent(f->st, 4, collect_chat, &l), STORE_OK);
+	assert_int_equal(store_chat_recent(f->st, "", 4, collect_chat, &l), STORE_OK);
 	assert_int_equal(l.n, 4);
 	assert_int_equal(l.seq[0], 70);
 	assert_string_equal(l.text[0], "line 7");
@@ -582,28 +582,79 @@ static void test_chat(void **state)
 	assert_false(l.has_to[3]);
 
 	l.n = 0;
-	assert_int_equal(store_chat_recent(f->st, 100, collect_chat, &l), STORE_OK);
+	assert_int_equal(store_chat_recent(f->st, "", 100, collect_chat, &l), STORE_OK);
 	assert_int_equal(l.n, 10);
 	assert_int_equal(l.seq[0], 10);
 	assert_true(l.has_to[3]);
 
 	/* Trim to the newest 3. */
-	assert_int_equal(store_chat_trim(f->st, 3), 7);
-	assert_int_equal(store_chat_trim(f->st, 3), 0);
-	assert_int_equal(store_chat_trim(f->st, 50), 0);
+	assert_int_equal(store_chat_trim(f->st, "", 3), 7);
+	assert_int_equal(store_chat_trim(f->st, "", 3), 0);
+	assert_int_equal(store_chat_trim(f->st, "", 50), 0);
 	l.n = 0;
-	assert_int_equal(store_chat_recent(f->st, 100, collect_chat, &l), STORE_OK);
+	assert_int_equal(store_chat_recent(f->st, "", 100, collect_chat, &l), STORE_OK);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.seq[0], 80);
 	assert_int_equal(l.seq[2], 100);
-	assert_int_equal(store_chat_max_seq(f->st), 100);
-	assert_int_equal(store_chat_trim(f->st, 0), 3);
-	assert_int_equal(store_chat_max_seq(f->st), 0);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 100);
+	assert_int_equal(store_chat_trim(f->st, "", 0), 3);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 0);
 
 	/* Large sequence numbers survive the int64 column. */
 	uint64_t big = (uint64_t)INT64_MAX - 1;
-	assert_int_equal(store_chat_append(f->st, big, 1, 0, "Ann", NULL, "big"), STORE_OK);
-	assert_true(store_chat_max_seq(f->st) == big);
+	assert_int_equal(store_chat_append(f->st, "", big, 1, 0, "Ann", NULL, "big"), STORE_OK);
+	assert_true(store_chat_max_seq(f->st, "") == big);
+}
+
+/* Each room keeps its own rows, sequence numbers and trims. */
+static void test_chat_rooms(void **state)
+{
+	struct fx *f = *state;
+	struct chatlog l = { .n = 0 };
+
+	assert_int_equal(store_chat_append(f->st, "lobby", 1, 1, 0, "Ann", NULL, "in lobby"), STORE_OK);
+	assert_int_equal(store_chat_append(f->st, "lobby", 2, 2, 0, "Ann", NULL, "lobby 2"), STORE_OK);
+	/* The same seq in another room is another row. */
+	assert_int_equal(store_chat_append(f->st, "games", 1, 3, 0, "Bob", NULL, "in games"), STORE_OK);
+	assert_int_equal(store_chat_append(f->st, "games", 1, 4, 0, "Bob", NULL, "dup"), STORE_EXISTS);
+	assert_int_equal(store_chat_max_seq(f->st, "lobby"), 2);
+	assert_int_equal(store_chat_max_seq(f->st, "games"), 1);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 0);
+	assert_int_equal(store_chat_recent(f->st, "games", 10, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.text[0], "in games");
+	assert_int_equal(store_chat_trim(f->st, "lobby", 0), 2);
+	assert_int_equal(store_chat_max_seq(f->st, "games"), 1);
+}
+
+/* A database written by the first schema (one room, no room column) keeps its
+ * scrollback: the rows become the default room's (key ""). */
+static void test_chat_migrates_v1(void **state)
+{
+	struct fx *f = *state;
+	char path[192], err[256] = "";
+	sqlite3 *db;
+	struct chatlog l = { .n = 0 };
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE chat (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+		" kind INTEGER NOT NULL, sender TEXT NOT NULL, target TEXT, text TEXT NOT NULL);"
+		"INSERT INTO chat VALUES (7, 70, 0, 'Ann', NULL, 'old line');"
+		"INSERT INTO chat VALUES (8, 80, 1, 'Bob', NULL, 'waves');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = store_open(path, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_user_version(st), store_schema_version());
+	assert_int_equal(store_chat_max_seq(st, ""), 8);
+	assert_int_equal(store_chat_recent(st, "", 10, collect_chat, &l), STORE_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.text[0], "old line");
+	assert_string_equal(l.from[1], "Bob");
+	assert_int_equal(store_chat_append(st, "", 9, 90, 0, "Ann", NULL, "new"), STORE_OK);
+	store_close(st);
 }
 
 /* ---- two connections ------------------------------------------------------------ */
@@ -623,16 +674,16 @@ static void test_manual_checkpoints(void **state)
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	for (int i = 1; i <= 3000; i++)
-		assert_int_equal(store_chat_append(f->st, (uint64_t)i, i, 0, "Ann", NULL, text), STORE_OK);
+		assert_int_equal(store_chat_append(f->st, "", (uint64_t)i, i, 0, "Ann", NULL, text), STORE_OK);
 	/* 3000 commits of a page or more each: well past the 1000 pages at which
 	 * SQLite would otherwise have checkpointed (and reset the WAL) by itself. */
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_true(sb.st_size > 2000 * 4096);
 	assert_int_equal(store_checkpoint_path(f->path, &pages), STORE_OK);
 	assert_true(pages > 1000);
-	assert_int_equal(store_chat_max_seq(f->st), 3000);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 3000);
 	reopen(f);
-	assert_int_equal(store_chat_max_seq(f->st), 3000);
+	assert_int_equal(store_chat_max_seq(f->st, ""), 3000);
 	assert_int_equal(store_checkpoint_path("/nonexistent/dir/x.db", NULL), STORE_ERROR);
 }
 
@@ -670,6 +721,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_failure_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_rooms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_stores_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
