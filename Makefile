@@ -104,7 +104,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libcarrier.a
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIBOBJ:.o=.d) $(BUILD)/obj/src/main.d
+-include $(LIBOBJ:.o=.d) $(BUILD)/obj/src/main.d $(UNIT_BIN:=.d) $(TESTTOOL_BIN:=.d)
 
 # Benchmarks (never part of make check): see docs/BENCHMARKS.md.
 include bench/bench.mk

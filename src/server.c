@@ -101,7 +101,7 @@ static void telnet_connection_cb(uv_stream_t *listener, int status)
 		log_warn("telnet listener: %s", uv_strerror(status));
 		return;
 	}
-	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(TELNET_CHARSET_UTF8));
+	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(CHARSET_UTF8));
 	if (c != NULL)
 		telnet_transport_attach(c, &srv->telnet, terminal_open, srv);
 }

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "bbs/password.h"
-#include "chat/room.h"
+#include "chat/registry.h"
 #include "store/store.h"
 #include "term/art.h"
 #include "util/log.h"
@@ -15,12 +15,10 @@ struct bbs {
 	uv_loop_t *loop;
 	const struct config *cfg;
 	struct store *store;
-	struct chat_room *room;
+	struct chat_registry *chat;
 	struct buf *art[ART_COUNT];
 	struct session **nodes;          /* max_nodes slots */
 	unsigned n_nodes;
-	struct sbuf scratch;
-	struct session *scratch_owner;
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	bool checkpointing;
@@ -93,9 +91,18 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	}
 	bbs->n_nodes = cfg->max_nodes;
 	bbs->nodes = xcalloc(bbs->n_nodes, sizeof(*bbs->nodes));
-	bbs->room = chat_room_new(bbs);
-	if (bbs->room == NULL)
-		goto fail;
+	bbs->chat = chat_registry_new();
+	struct chat_room_settings room = {
+		.store_key = "",             /* the default room's scrollback */
+		.scrollback = cfg->chat_scrollback,
+		.capacity = cfg->chat_capacity,
+		.history = cfg->chat_history,
+		.flood_rate = cfg->chat_flood_rate,
+		.flood_burst = cfg->chat_flood_burst,
+		.coalesce_ms = cfg->chat_coalesce_ms,
+	};
+	snprintf(room.name, sizeof(room.name), "%s", cfg->chat_room_name);
+	chat_registry_add(bbs->chat, chat_room_new(&room, loop, bbs->store));
 	log_info("database %s open; %u nodes", cfg->db_path, bbs->n_nodes);
 	return bbs;
 fail:
@@ -107,11 +114,10 @@ void bbs_free(struct bbs *bbs)
 {
 	if (bbs == NULL)
 		return;
-	chat_room_free(bbs->room);
+	chat_registry_free(bbs->chat);
 	for (int i = 0; i < ART_COUNT; i++)
 		buf_unref(bbs->art[i]);
 	store_close(bbs->store);
-	sbuf_free(&bbs->scratch);
 	free(bbs->nodes);
 	free(bbs);
 }
@@ -119,10 +125,8 @@ void bbs_free(struct bbs *bbs)
 const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
 struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
 uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
-struct chat_room *bbs_room(struct bbs *bbs) { return bbs->room; }
+struct chat_registry *bbs_chat(struct bbs *bbs) { return bbs->chat; }
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
-struct sbuf *bbs_scratch(struct bbs *bbs) { return &bbs->scratch; }
-struct session **bbs_scratch_owner(struct bbs *bbs) { return &bbs->scratch_owner; }
 unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
 
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out)

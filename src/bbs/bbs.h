@@ -1,4 +1,5 @@
-/* What every session shares: the settings, the database, the art, the node table.
+/* What every session shares: the settings, the database, the art, the node table,
+ * the chat engine's registry (its rooms; the default room made from [chat]).
  * One per server, owned by it, used only on the loop thread. */
 #ifndef CARRIER_BBS_BBS_H
 #define CARRIER_BBS_BBS_H
@@ -9,12 +10,11 @@
 
 #include "config/config.h"
 #include "util/buf.h"
-#include "util/sbuf.h"
 
 struct bbs;
 struct session;
 struct store;
-struct chat_room;
+struct chat_registry;
 
 /* Open the database and load the art.  NULL, with the reason logged, on failure.
  * cfg is borrowed and must outlive the bbs. */
@@ -25,7 +25,7 @@ void bbs_free(struct bbs *bbs);
 const struct config *bbs_config(const struct bbs *bbs);
 struct store *bbs_store(struct bbs *bbs);
 uv_loop_t *bbs_loop(const struct bbs *bbs);
-struct chat_room *bbs_room(struct bbs *bbs);
+struct chat_registry *bbs_chat(struct bbs *bbs);
 struct password_limits;
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out);
 
@@ -39,9 +39,5 @@ void bbs_node_release(struct bbs *bbs, unsigned node);
 /* The session on node n (1-based), or NULL. */
 struct session *bbs_node_session(const struct bbs *bbs, unsigned node);
 unsigned bbs_node_count(const struct bbs *bbs);     /* = max_nodes */
-
-/* The scratch buffer sessions build their output in (see session_out). */
-struct sbuf *bbs_scratch(struct bbs *bbs);
-struct session **bbs_scratch_owner(struct bbs *bbs);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "bbs/screens.h"
 #include "bbs/states.h"
-#include "chat/room.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -190,11 +189,6 @@ void bbs_logoff(struct session *s)
 	session_hangup(s, 1000, "goodbye");
 }
 
-static void cmd_chat(struct session *s)
-{
-	chat_room_enter(bbs_room(session_bbs(s)), s);
-}
-
 /* ---- the table ---- */
 
 struct bbs_command {
@@ -203,7 +197,7 @@ struct bbs_command {
 };
 
 static const struct bbs_command commands[] = {
-	{ "chat", cmd_chat },
+	{ "chat", bbs_chat_enter },
 	{ "who", cmd_who },
 	{ "last_callers", cmd_last_callers },
 	{ "profile", cmd_profile },

@@ -99,6 +99,16 @@ static size_t login_input(struct session *s, const uint8_t *data, size_t len)
 	return used;
 }
 
+/* The same handle logged in on another node: that node is told and hung up.  Its
+ * output is its own, whatever this session has queued. */
+static void hang_up_other(struct session *other)
+{
+	struct sbuf *o = session_out(other);
+	sbuf_puts(o, "\r\n");
+	screen_notice(o, "You logged in on another node. Goodbye!");
+	session_hangup(other, 1000, "logged in elsewhere");
+}
+
 /* The page offers a session token: a refresh comes back without a password. */
 static void login_control(struct session *s, const char *json, size_t len)
 {
@@ -120,17 +130,11 @@ static void login_control(struct session *s, const char *json, size_t len)
 	}
 	struct session_user su;
 	session_user_from(&su, &u);
-	struct sbuf *out = session_out(s);
-	le_erase(session_editor(s), out);
+	le_erase(session_editor(s), session_out(s));
 	/* Someone else on this handle (another tab): the newest one wins. */
 	struct session *other = bbs_find_user(session_bbs(s), u.id, s);
-	if (other != NULL) {
-		struct sbuf *o = session_out(other);
-		sbuf_puts(o, "\r\n");
-		screen_notice(o, "You logged in on another node. Goodbye!");
-		session_hangup(other, 1000, "logged in elsewhere");
-		out = session_out(s);
-	}
+	if (other != NULL)
+		hang_up_other(other);
 	session_set_notice(s, "Welcome back! Your session was resumed.");
 	session_flow_end(s);
 	session_login(s, &su, true);
@@ -309,12 +313,8 @@ static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 	if (k.cp == 'y' || k.cp == 'Y') {
 		sbuf_puts(out, "Yes\r\n");
 		struct session *other = bbs_find_user(session_bbs(s), f->user_id, s);
-		if (other != NULL) {
-			struct sbuf *o = session_out(other);
-			sbuf_puts(o, "\r\n");
-			screen_notice(o, "You logged in on another node. Goodbye!");
-			session_hangup(other, 1000, "logged in elsewhere");
-		}
+		if (other != NULL)
+			hang_up_other(other);
 		struct store_user u;
 		if (store_user_get_by_id(bbs_store(session_bbs(s)), f->user_id, &u) != STORE_OK) {
 			login_failed(s);

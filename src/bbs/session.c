@@ -7,9 +7,8 @@
 
 #include "bbs/password.h"
 #include "bbs/states.h"
-#include "chat/room.h"
+#include "chat/registry.h"
 #include "store/store.h"
-#include "telnet/transport.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
 #include "util/json.h"
@@ -19,6 +18,15 @@
 #define SESSION_LINE_LIMIT 240
 #define TYPEAHEAD_MAX 512
 
+/* What a session holds once its caller has logged in. */
+struct account {
+	struct session_user user;
+	struct chat_sink sink;           /* how the chat engine reaches this caller */
+	struct chat_member *member;      /* its record in the chat engine */
+	struct session_menu_nav menu;
+	struct session *session;
+};
+
 struct session {
 	struct bbs *bbs;
 	struct conn *conn;
@@ -26,16 +34,15 @@ struct session {
 	struct lineedit *le;
 	struct password_job *job;
 	void *flow;
-	size_t flow_size;
-	void *chat;                      /* chat room membership, or NULL */
+	struct account *acct;            /* NULL until login: idle callers hold none */
+	struct sbuf out;                 /* this caller's output for the current event */
 	struct sbuf typeahead;           /* input a waiting state has not taken */
-	struct session_user *user;       /* NULL until login: idle callers hold none */
-	struct session_menu_nav menu;
 	char *notice;
 	const char *doing;
 	uint64_t connected_ms;
 	uint64_t last_input_ms;
 	uint64_t wake_ms;
+	uint32_t flow_size;
 	unsigned node;
 	uint16_t cols, rows;
 	bool in_input;                   /* on_input is running: do not replay */
@@ -51,16 +58,74 @@ unsigned session_rows(const struct session *s) { return s->rows; }
 uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
 uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
 static const struct session_user nobody;
-const struct session_user *session_user(const struct session *s) { return s->user ? s->user : &nobody; }
-bool session_logged_in(const struct session *s) { return s->user != NULL; }
+const struct session_user *session_user(const struct session *s) { return s->acct ? &s->acct->user : &nobody; }
+bool session_logged_in(const struct session *s) { return s->acct != NULL; }
 const struct session_state *session_state(const struct session *s) { return s->state; }
 void session_set_wake(struct session *s, uint64_t at_ms) { s->wake_ms = at_ms; }
 uint64_t session_wake(const struct session *s) { return s->wake_ms; }
-void *session_chat(struct session *s) { return s->chat; }
-struct session_menu_nav *session_menu_nav(struct session *s) { return &s->menu; }
-void session_set_chat(struct session *s, void *member) { s->chat = member; }
+struct chat_member *session_member(const struct session *s) { return s->acct ? s->acct->member : NULL; }
 void session_set_job(struct session *s, struct password_job *job) { s->job = job; }
 struct password_job **session_job_slot(struct session *s) { return &s->job; }
+
+struct session_menu_nav *session_menu_nav(struct session *s)
+{
+	assert(s->acct != NULL);
+	return &s->acct->menu;
+}
+
+/* ---- the chat member sink: how the chat engine reaches this caller ---- */
+
+static struct session *sink_session(struct chat_sink *sink)
+{
+	struct account *a = (struct account *)((char *)sink - offsetof(struct account, sink));
+	return a->session;
+}
+
+static bool sink_send_shared(struct chat_sink *sink, struct chat_frame *f)
+{
+	struct session *s = sink_session(sink);
+	if (s->conn == NULL)
+		return false;
+	/* What this caller was being shown goes out before the shared line. */
+	if (s->out.len > 0)
+		session_flush(s);
+	struct buf *b = conn_frame_cached(s->conn, f->cache, f->term, f->len);
+	return b != NULL && conn_send_shared(s->conn, b);
+}
+
+/* Lines for this caller alone: in the chat, above the half-typed input; elsewhere
+ * in the BBS (a page at the menu), on a line of their own. */
+static void sink_tell(struct chat_sink *sink, const uint8_t *term, size_t len)
+{
+	struct session *s = sink_session(sink);
+	if (s->conn == NULL)
+		return;
+	if (s->state == &state_chat) {
+		struct lineedit *le = session_editor(s);
+		le_erase(le, &s->out);
+		sbuf_append(&s->out, term, len);
+		le_redraw(le, &s->out);
+	} else {
+		sbuf_puts(&s->out, "\r\n");
+		sbuf_append(&s->out, term, len);
+	}
+	session_flush(s);
+}
+
+static void sink_redraw_input(struct chat_sink *sink)
+{
+	struct session *s = sink_session(sink);
+	struct lineedit *le = session_editor(s);
+	le_erase(le, &s->out);
+	le_redraw(le, &s->out);
+	session_flush(s);
+}
+
+static const struct chat_sink_ops sink_ops = {
+	.send_shared = sink_send_shared,
+	.tell = sink_tell,
+	.redraw_input = sink_redraw_input,
+};
 
 const char *session_doing(const struct session *s)
 {
@@ -125,32 +190,22 @@ void session_user_from(struct session_user *out, const struct store_user *u)
 
 void session_flush(struct session *s)
 {
-	struct session **owner = bbs_scratch_owner(s->bbs);
-	struct sbuf *scratch = bbs_scratch(s->bbs);
-	if (*owner != s)
-		return;
-	if (scratch->len > 0 && s->conn != NULL)
-		conn_write_term(s->conn, scratch->data, scratch->len);
-	sbuf_reset(scratch);
-	*owner = NULL;
+	if (s->out.len > 0 && s->conn != NULL)
+		conn_write_term(s->conn, s->out.data, s->out.len);
+	/* The connection framed a copy: an idle session keeps no output buffer. */
+	sbuf_free(&s->out);
 }
 
 struct sbuf *session_out(struct session *s)
 {
-	struct session **owner = bbs_scratch_owner(s->bbs);
-	if (*owner != s) {
-		if (*owner != NULL)
-			session_flush(*owner);
-		*owner = s;
-	}
-	return bbs_scratch(s->bbs);
+	return &s->out;
 }
 
 void *session_flow(struct session *s, size_t size)
 {
 	if (s->flow == NULL) {
 		s->flow = xcalloc(1, size);
-		s->flow_size = size;
+		s->flow_size = (uint32_t)size;
 	}
 	assert(s->flow_size == size);
 	return s->flow;
@@ -243,22 +298,20 @@ void session_open(struct bbs *bbs, struct conn *c)
 
 /* Telnet callers: a terminal type that names its character set wins; otherwise
  * the choice stored in the account (from an earlier call) is applied, and a new
- * choice is remembered for next time. */
+ * choice is remembered for next time.  Other transports have no say. */
 static void remember_charset(struct session *s, struct store *st)
 {
-	enum telnet_charset now = telnet_charset(s->conn);
-	if (now == TELNET_CHARSET_NONE)
-		return;                  /* not a telnet caller */
-	bool told = telnet_charset_told(s->conn);
-	int stored = s->user->charset;
-	if (!told && (stored == STORE_CHARSET_UTF8 || stored == STORE_CHARSET_CP437)) {
-		telnet_set_charset(s->conn, stored == STORE_CHARSET_UTF8 ? TELNET_CHARSET_UTF8
-		                                                          : TELNET_CHARSET_CP437);
+	bool told;
+	enum charset now = conn_charset(s->conn, &told);
+	enum charset stored = s->acct->user.charset;
+	if (now == CHARSET_UNKNOWN)
+		return;
+	if (!told && stored != CHARSET_UNKNOWN) {
+		conn_set_charset(s->conn, stored);
 		return;
 	}
-	int mine = now == TELNET_CHARSET_UTF8 ? STORE_CHARSET_UTF8 : STORE_CHARSET_CP437;
-	if (mine != stored && store_user_set_charset(st, s->user->id, mine) == STORE_OK)
-		s->user->charset = mine;
+	if (now != stored && store_user_set_charset(st, s->acct->user.id, now) == STORE_OK)
+		s->acct->user.charset = now;
 }
 
 void session_login(struct session *s, const struct session_user *u, bool resumed)
@@ -267,12 +320,22 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	const struct config *cfg = bbs_config(s->bbs);
 	int64_t now = (int64_t)time(NULL);
 
-	if (s->user == NULL)
-		s->user = xmalloc(sizeof(*s->user));
-	*s->user = *u;
-	s->user->login_ms = session_now(s);
+	if (s->acct == NULL) {
+		s->acct = xcalloc(1, sizeof(*s->acct));
+		s->acct->session = s;
+	}
+	struct account *a = s->acct;
+	chat_member_free(a->member);         /* a resumed session logging in again */
+	a->user = *u;
+	a->user.login_ms = session_now(s);
 	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
-		s->user->calls++;
+		a->user.calls++;
+	a->sink = (struct chat_sink){
+		.ops = &sink_ops,
+		.handle = a->user.handle,
+		.level = a->user.level >= LEVEL_SYSOP ? CHAT_LEVEL_SYSOP : CHAT_LEVEL_USER,
+	};
+	a->member = chat_member_new(bbs_chat(s->bbs), &a->sink);
 	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
 
 	remember_charset(s, st);
@@ -302,7 +365,7 @@ void session_notify_shutdown(struct conn *c)
 	struct session *s = conn_handler_data(c);
 	if (s == NULL || conn_closing(c))
 		return;
-	struct sbuf *out = session_out(s);
+	struct sbuf *out = &s->out;
 	if (s->le)
 		le_erase(s->le, out);
 	sbuf_puts(out, "\r\n");
@@ -356,7 +419,8 @@ static void on_control(struct conn *c, const char *json, size_t len)
 static void on_drain(struct conn *c, uint64_t dropped)
 {
 	struct session *s = conn_handler_data(c);
-	chat_room_drained(bbs_room(s->bbs), s, dropped);
+	if (s->acct != NULL)
+		chat_member_drained(s->acct->member, dropped);
 }
 
 static void on_tick(struct conn *c, uint64_t now)
@@ -378,7 +442,7 @@ static void on_tick(struct conn *c, uint64_t now)
 	else if (s->state->timeout == SESSION_TIMEOUT_IDLE)
 		limit_s = cfg->idle_timeout_s;
 	if (limit_s != 0 && s->job == NULL && now - s->last_input_ms >= (uint64_t)limit_s * 1000) {
-		struct sbuf *out = session_out(s);
+		struct sbuf *out = &s->out;
 		if (s->le)
 			le_erase(s->le, out);
 		sbuf_puts(out, "\r\n");
@@ -394,11 +458,7 @@ static void on_tick(struct conn *c, uint64_t now)
 static void on_close(struct conn *c)
 {
 	struct session *s = conn_handler_data(c);
-	struct session **owner = bbs_scratch_owner(s->bbs);
-	if (*owner == s) {
-		sbuf_reset(bbs_scratch(s->bbs));
-		*owner = NULL;
-	}
+	sbuf_free(&s->out);                  /* nobody is listening any more */
 	if (s->job) {
 		password_job_cancel(s->job);
 		s->job = NULL;
@@ -406,11 +466,13 @@ static void on_close(struct conn *c)
 	/* Leave the state first (the chat announces the departure), then the node. */
 	session_set_state(s, NULL);
 	s->conn = NULL;
-	chat_room_forget(bbs_room(s->bbs), s);
+	if (s->acct != NULL) {
+		chat_member_free(s->acct->member);
+		s->acct->member = NULL;
+		log_info("node %u: %s hung up", s->node, s->acct->user.handle);
+	}
 	if (s->node)
 		bbs_node_release(s->bbs, s->node);
-	if (s->user)
-		log_info("node %u: %s hung up", s->node, s->user->handle);
 	session_flow_end(s);
 	sbuf_free(&s->typeahead);
 	session_set_notice(s, NULL);
@@ -420,13 +482,9 @@ static void on_close(struct conn *c)
 static void on_free(void *hdata)
 {
 	struct session *s = hdata;
-	struct session **owner = bbs_scratch_owner(s->bbs);
-	if (*owner == s) {
-		sbuf_reset(bbs_scratch(s->bbs));
-		*owner = NULL;
-	}
+	sbuf_free(&s->out);
 	le_free(s->le);
-	free(s->user);
+	free(s->acct);
 	free(s);
 }
 

@@ -68,7 +68,7 @@ struct session_user {
 	int level;
 	int64_t calls;
 	uint64_t login_ms;      /* loop clock at login */
-	int charset;            /* store_charset */
+	enum charset charset;   /* the caller's stored choice (telnet) */
 };
 const struct session_user *session_user(const struct session *s);
 bool session_logged_in(const struct session *s);
@@ -95,7 +95,11 @@ size_t session_wait_input(struct session *s, const uint8_t *data, size_t len);
 /* Who a stored account is, as the session keeps it. */
 struct store_user;
 void session_user_from(struct session_user *out, const struct store_user *u);
-/* Output for this caller alone, sent as one frame when the current event ends. */
+/* Output for this caller alone: the session's own buffer, owned by it and by
+ * nobody else.  session_flush frames it and queues it on the connection (in
+ * order, after anything queued before), then frees it; the session flushes at the
+ * end of every event it handles, and the chat sink flushes it before a shared
+ * line is queued behind it. */
 struct sbuf *session_out(struct session *s);
 void session_flush(struct session *s);
 /* The caller is leaving: flush and close politely (code for WebSocket callers). */
@@ -114,11 +118,16 @@ void session_flow_end(struct session *s);
 void session_set_wake(struct session *s, uint64_t at_ms);
 uint64_t session_wake(const struct session *s);
 
-/* The caller's place in the chat room (the room's business), or NULL. */
-void *session_chat(struct session *s);
-void session_set_chat(struct session *s, void *member);
+/* The caller's record in the chat engine, or NULL before login.  It is made at
+ * login with the session as its sink: shared lines are queued on the connection
+ * behind whatever the session had to say, lines for the caller alone are shown
+ * above its input line in the chat (on a line of their own elsewhere), and the
+ * half-typed line is redrawn under incoming lines. */
+struct chat_member;
+struct chat_member *session_member(const struct session *s);
 
-/* Where the caller is in the menus: a stack of menus from "main" down. */
+/* Where the caller is in the menus: a stack of menus from "main" down.  Part of
+ * the account: only for a session that has logged in. */
 #define SESSION_MENU_DEPTH 8
 struct session_menu_nav {
 	const struct config_menu *stack[SESSION_MENU_DEPTH];

@@ -14,6 +14,12 @@ extern const struct session_state state_register;
 extern const struct session_state state_menu;
 /* commands.c: what menu items run (who, last callers, user lookup, logoff...). */
 extern const struct session_state state_pause;
+/* chat.c: in a chat room, reading lines and running the chat commands. */
+extern const struct session_state state_chat;
+
+/* From the menu into the default chat room (or "the room is full", then back to
+ * the menu). */
+void bbs_chat_enter(struct session *s);
 
 /* Go to the main menu (after login), or back to the current menu. */
 void menu_enter_main(struct session *s);

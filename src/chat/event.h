@@ -38,6 +38,7 @@ struct chat_event {
 	uint64_t seq;                 /* the room's sequence number (0 = not stamped)  */
 	int64_t ts_ms;                /* wall clock, ms since the epoch                */
 	enum chat_kind kind;
+	const char *room;             /* the room's name for room events; NULL for DM/PAGE */
 	const char *from;             /* handle of the sender; may be NULL for SYSTEM  */
 	const char *to;               /* DM / PAGE: the recipient's handle             */
 	const char *text;             /* may be NULL or "" (PAGE without text, JOIN…)  */

@@ -35,6 +35,10 @@
 #include "chat/event.h"
 #include "util/sbuf.h"
 
+/* What a room line ends with: the prompt the chat's input line is drawn after, so
+ * that a member with nothing typed needs no redraw. */
+#define CHAT_PROMPT "\x1b[0;1;32m>\x1b[0m "
+
 /* Handles are cut to this many code points on output (a safety bound: handles are
  * validated, and much shorter, when accounts are made). */
 #define CHAT_RENDER_HANDLE_MAX 32

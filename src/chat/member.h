@@ -1,0 +1,91 @@
+/* A caller as the chat engine knows it: a member record, and the sink through which
+ * the engine reaches the caller.
+ *
+ * The engine never sees a session, a connection or a transport.  The BBS side
+ * implements a sink for each logged-in caller (three functions) and gets a member
+ * record back; the member is listed in the registry's directory (so private lines
+ * and pages find it by handle) and is in at most one room at a time.
+ *
+ * A sink is borrowed: it must outlive its member (free the member first).  Its
+ * handle is borrowed too and must not change while the member lives.
+ *
+ * Used only on the loop thread. */
+#ifndef CARRIER_CHAT_MEMBER_H
+#define CARRIER_CHAT_MEMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* Output variants a shared line may be framed for (the connection's WebSocket,
+ * telnet UTF-8, telnet CP437...): at least as many as the BBS side has. */
+#define CHAT_FRAME_VARIANTS 4
+
+/* A line shared by many members: terminal bytes (UTF-8, borrowed for the fan-out)
+ * and one framed buffer per output variant, made by the first sink of that variant
+ * and reused by every other.  The room drops the cache's references afterwards. */
+struct chat_frame {
+	const uint8_t *term;
+	size_t len;
+	struct buf *cache[CHAT_FRAME_VARIANTS];
+};
+
+struct chat_sink;
+
+struct chat_sink_ops {
+	/* Queue a shared line: frame it for this caller's output variant through
+	 * f->cache (framing at most once per variant) and queue that buffer.  False if
+	 * the caller's output is congested and the line was dropped; the sink counts
+	 * drops and later calls chat_member_drained with the count. */
+	bool (*send_shared)(struct chat_sink *sink, struct chat_frame *f);
+	/* Lines for this caller alone (terminal bytes, complete lines ending in CR LF),
+	 * shown above its half-typed input; never dropped.  Borrowed for the call. */
+	void (*tell)(struct chat_sink *sink, const uint8_t *term, size_t len);
+	/* A shared line went out over the prompt line: draw the half-typed input
+	 * again.  Called only for members marked typing (chat_member_set_typing). */
+	void (*redraw_input)(struct chat_sink *sink);
+};
+
+struct chat_sink {
+	const struct chat_sink_ops *ops;
+	const char *handle;          /* borrowed; the canonical spelling */
+	unsigned level;              /* CHAT_LEVEL_* (chat/event.h) */
+};
+
+struct chat_member;
+struct chat_registry;
+struct chat_room;
+
+/* A member for sink, listed in reg's directory (reg may be NULL: a member that
+ * only ever joins rooms directly, as in tests).  Never NULL (allocation failure
+ * is fatal). */
+struct chat_member *chat_member_new(struct chat_registry *reg, struct chat_sink *sink);
+/* Leave the room (the others are told), leave the directory, free.  NULL is a
+ * no-op. */
+void chat_member_free(struct chat_member *m);
+
+struct chat_sink *chat_member_sink(const struct chat_member *m);
+const char *chat_member_handle(const struct chat_member *m);
+/* The room the member is in, or NULL. */
+struct chat_room *chat_member_room(const struct chat_member *m);
+
+/* The caller has (true) or has not (false) a half-typed line: members with
+ * nothing typed cost no redraw when shared lines arrive. */
+void chat_member_set_typing(struct chat_member *m, bool typing);
+
+/* Who last sent this member a private message ("" if nobody yet). */
+const char *chat_member_reply_to(const struct chat_member *m);
+
+/* Flood control, with the room's settings: may the member say one more line at
+ * now_ms (loop clock)?  False outside a room.  After a refusal: whether to tell
+ * them to slow down now, and how many lines were refused since the last notice. */
+bool chat_member_allow(struct chat_member *m, int64_t now_ms);
+bool chat_member_flood_notice(struct chat_member *m, int64_t now_ms, uint64_t *dropped);
+
+/* The member's output caught up after dropping `dropped` shared lines: in a room,
+ * it is told "*** Missed N messages ***". */
+void chat_member_drained(struct chat_member *m, uint64_t dropped);
+
+#endif

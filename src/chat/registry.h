@@ -1,0 +1,49 @@
+/* The chat engine's registry: the rooms by name, the members by handle, and
+ * chat_deliver, the one function every chat event passes through.
+ *
+ *   BBS side (a caller's command)          elsewhere (another server, later)
+ *                 \                          /
+ *                  chat_deliver(reg, event)            <- the seam
+ *                 /                          \
+ *      room event: that room's fan-out     private: its two ends, by handle
+ *      (rendered once per output variant)  (the recipient wherever it is)
+ *
+ * A room's own announcements (coalesced joins and leaves) take the same path.
+ * Nothing past chat_deliver knows where an event came from, so events read from a
+ * bus can be fed to it without touching the fan-out.
+ *
+ * Used only on the loop thread. */
+#ifndef CARRIER_CHAT_REGISTRY_H
+#define CARRIER_CHAT_REGISTRY_H
+
+#include "chat/event.h"
+#include "chat/member.h"
+#include "chat/room.h"
+
+struct chat_registry;
+
+struct chat_registry *chat_registry_new(void);
+/* Frees every room (chat_room_free) and forgets the members (they stay valid and
+ * must still be freed by their owners).  NULL is a no-op. */
+void chat_registry_free(struct chat_registry *reg);
+
+/* Take ownership of room r under its name; the first room added is the default.
+ * False (r not taken) if a room of that name exists. */
+bool chat_registry_add(struct chat_registry *reg, struct chat_room *r);
+/* The room called name (case-insensitively), or NULL. */
+struct chat_room *chat_registry_room(const struct chat_registry *reg, const char *name);
+struct chat_room *chat_registry_default(const struct chat_registry *reg);
+
+/* The member with this handle (ASCII case-insensitively), or NULL.  If a handle is
+ * listed twice (a caller taking over an older node), the newer one. */
+struct chat_member *chat_registry_find(const struct chat_registry *reg, const char *handle);
+
+/* The seam.  ev->room names the room for room events; DM and PAGE go to the members
+ * named ev->to (the recipient's view: in a room, over its prompt like any room
+ * line; elsewhere in the BBS, told) and ev->from (the sender's receipt).  An end that
+ * is not here is skipped; an event for a room that is not here is dropped.  A DM
+ * makes its sender the recipient's reply target.  Strings are borrowed for the
+ * call. */
+void chat_deliver(struct chat_registry *reg, struct chat_event *ev);
+
+#endif
