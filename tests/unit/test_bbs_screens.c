@@ -9,11 +9,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <vterm.h>
 
 #include "bbs/screens.h"
 #include "bbs/states.h"
 #include "config/config.h"
+#include "vt.h"
 
 struct screen {
 	int rows, cols;
@@ -24,36 +24,20 @@ struct screen {
 /* Run bytes through libvterm and read the screen back as UTF-8 rows. */
 static void render(const struct sbuf *sb, int cols, int rows, struct screen *out)
 {
-	VTerm *vt = vterm_new(rows, cols);
-	vterm_set_utf8(vt, 1);
-	VTermScreen *vs = vterm_obtain_screen(vt);
-	vterm_screen_reset(vs, 1);
-	vterm_input_write(vt, (const char *)sb->data, sb->len);
+	struct vt v;
+	vt_open(&v, cols, rows);
+	vt_write(&v, sb->data, sb->len);
 	out->rows = rows;
 	out->cols = cols;
 	for (int r = 0; r < rows; r++) {
-		size_t n = 0;
+		vt_row(&v, r, out->text[r], sizeof(out->text[r]));
 		for (int c = 0; c < cols; c++) {
 			VTermScreenCell cell;
-			vterm_screen_get_cell(vs, (VTermPos){ r, c }, &cell);
-			uint32_t ch = cell.chars[0] ? cell.chars[0] : ' ';
+			vterm_screen_get_cell(v.vs, (VTermPos){ r, c }, &cell);
 			out->fg[r][c] = VTERM_COLOR_IS_INDEXED(&cell.fg) ? cell.fg.indexed.idx : -1;
-			if (ch < 0x80) {
-				out->text[r][n++] = (char)ch;
-			} else if (ch < 0x800) {
-				out->text[r][n++] = (char)(0xc0 | (ch >> 6));
-				out->text[r][n++] = (char)(0x80 | (ch & 0x3f));
-			} else {
-				out->text[r][n++] = (char)(0xe0 | (ch >> 12));
-				out->text[r][n++] = (char)(0x80 | ((ch >> 6) & 0x3f));
-				out->text[r][n++] = (char)(0x80 | (ch & 0x3f));
-			}
 		}
-		while (n > 0 && out->text[r][n - 1] == ' ')
-			n--;
-		out->text[r][n] = '\0';
 	}
-	vterm_free(vt);
+	vt_close(&v);
 }
 
 static int find_row(const struct screen *s, const char *needle)

@@ -1,0 +1,569 @@
+/* The chat engine on its own: rooms, the registry and chat_deliver with fake
+ * members (sinks that record what reaches them), on a real libuv loop and, where
+ * scrollback matters, a real SQLite file.  No session, no connection, no transport.
+ *
+ * Fan-out to every member once and framed once per output variant, private lines
+ * to their two ends only, the missed-count on drain, coalesced joins and leaves,
+ * capacity, history order, input redrawn only for members who typed, two rooms
+ * sharing nothing, events from elsewhere taking the same path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chat/registry.h"
+#include "chat/render.h"
+#include "store/store.h"
+#include "util/log.h"
+
+/* ---- a fake member: a sink that records ---- */
+
+struct fake {
+	struct chat_sink sink;           /* first: the sink's address is the fake's */
+	struct chat_member *m;
+	char handle[32];
+	unsigned variant;                /* which output variant it frames for */
+	bool congested;                  /* refuse shared lines, as a full queue does */
+	uint64_t dropped;                /* refused since the last drain */
+	struct sbuf shared;              /* shared lines received (framed bytes) */
+	struct sbuf told;                /* lines for it alone */
+	unsigned n_shared, n_told, n_redraws;
+};
+
+static unsigned framed[CHAT_FRAME_VARIANTS];   /* frames made, per variant */
+
+static bool fake_send_shared(struct chat_sink *sink, struct chat_frame *f)
+{
+	struct fake *x = (struct fake *)sink;
+	if (f->cache[x->variant] == NULL) {
+		/* "Framing": a variant-specific copy, as a transport would make. */
+		struct sbuf b = SBUF_INIT;
+		sbuf_printf(&b, "<v%u>", x->variant);
+		sbuf_append(&b, f->term, f->len);
+		f->cache[x->variant] = buf_from(b.data, b.len);
+		sbuf_free(&b);
+		framed[x->variant]++;
+	}
+	if (x->congested) {
+		x->dropped++;
+		return false;
+	}
+	sbuf_append(&x->shared, f->cache[x->variant]->data, f->cache[x->variant]->len);
+	x->n_shared++;
+	return true;
+}
+
+static void fake_tell(struct chat_sink *sink, const uint8_t *term, size_t len)
+{
+	struct fake *x = (struct fake *)sink;
+	sbuf_append(&x->told, term, len);
+	x->n_told++;
+}
+
+static void fake_redraw(struct chat_sink *sink)
+{
+	((struct fake *)sink)->n_redraws++;
+}
+
+static const struct chat_sink_ops fake_ops = { fake_send_shared, fake_tell, fake_redraw };
+
+static struct fake *fake_new(struct chat_registry *reg, const char *handle, unsigned variant)
+{
+	struct fake *x = calloc(1, sizeof(*x));
+	snprintf(x->handle, sizeof(x->handle), "%s", handle);
+	x->sink = (struct chat_sink){ &fake_ops, x->handle, CHAT_LEVEL_USER };
+	x->variant = variant;
+	x->m = chat_member_new(reg, &x->sink);
+	return x;
+}
+
+static void fake_free(struct fake *x)
+{
+	chat_member_free(x->m);
+	sbuf_free(&x->shared);
+	sbuf_free(&x->told);
+	free(x);
+}
+
+static void fake_clear(struct fake *x)
+{
+	sbuf_reset(&x->shared);
+	sbuf_reset(&x->told);
+	x->n_shared = x->n_told = x->n_redraws = 0;
+}
+
+/* The bytes as text: CSI sequences (colours, erases) taken out, NUL-terminated.
+ * Borrowed from a static buffer until the next call. */
+static const char *text(const struct sbuf *b)
+{
+	static struct sbuf plain;
+	sbuf_reset(&plain);
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == 0x1b && i + 1 < b->len && b->data[i + 1] == '[') {
+			i += 2;
+			while (i < b->len && !(b->data[i] >= 0x40 && b->data[i] <= 0x7e))
+				i++;
+			continue;
+		}
+		sbuf_putc(&plain, b->data[i]);
+	}
+	sbuf_putc(&plain, '\0');
+	return (const char *)plain.data;
+}
+
+static unsigned count(const struct sbuf *b, const char *needle)
+{
+	unsigned n = 0;
+	const char *s = text(b);
+	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* ---- fixture: a loop, a registry, no store unless a test opens one ---- */
+
+struct fx {
+	uv_loop_t loop;
+	struct chat_registry *reg;
+	char dir[64];
+	char path[96];
+};
+
+static struct chat_room_settings settings(const char *name)
+{
+	struct chat_room_settings s = {
+		.scrollback = 3, .capacity = 8, .history = 10,
+		.flood_rate = 2, .flood_burst = 3, .coalesce_ms = 0,
+	};
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	snprintf(s.store_key, sizeof(s.store_key), "%s", name);
+	return s;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->reg = chat_registry_new();
+	snprintf(f->dir, sizeof(f->dir), "/tmp/carrier-room-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/chat.db", f->dir);
+	memset(framed, 0, sizeof(framed));
+	log_set_level(LOG_WARN);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	chat_registry_free(f->reg);
+	uv_run(&f->loop, UV_RUN_DEFAULT);        /* the rooms' timers close */
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	unlink(f->path);
+	char side[128];
+	snprintf(side, sizeof(side), "%s-wal", f->path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", f->path);
+	unlink(side);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct chat_room *room_in(struct fx *f, struct chat_room_settings s, struct store *st)
+{
+	struct chat_room *r = chat_room_new(&s, &f->loop, st);
+	assert_true(chat_registry_add(f->reg, r));
+	return r;
+}
+
+static void say(struct fx *f, struct chat_room *r, const char *from, const char *words)
+{
+	struct chat_event ev = { .kind = CHAT_PUBLIC, .room = chat_room_name(r), .from = from,
+	                         .text = words, .from_level = CHAT_LEVEL_USER };
+	chat_deliver(f->reg, &ev);
+}
+
+/* ---- fan-out ---- */
+
+static void test_fanout_once_per_member_and_variant(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *x[6];
+	for (int i = 0; i < 6; i++) {
+		char h[8];
+		snprintf(h, sizeof(h), "U%d", i);
+		x[i] = fake_new(f->reg, h, (unsigned)i % 3 == 0 ? 1 : 0);
+		assert_int_equal(chat_room_join(r, x[i]->m, 0), CHAT_JOINED);
+	}
+	assert_int_equal(chat_room_count(r), 6);
+	for (int i = 0; i < 6; i++)
+		fake_clear(x[i]);
+	memset(framed, 0, sizeof(framed));
+
+	say(f, r, "U0", "hello all");
+	/* Framed once per variant, whatever the number of members. */
+	assert_int_equal(framed[0], 1);
+	assert_int_equal(framed[1], 1);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(x[i]->n_shared, 1);
+		assert_int_equal(count(&x[i]->shared, "U0: hello all"), 1);
+		assert_int_equal(count(&x[i]->shared, "<v"), 1);
+		/* Each got its own variant's bytes, the line then the prompt. */
+		assert_int_equal(count(&x[i]->shared, i % 3 == 0 ? "<v1>" : "<v0>"), 1);
+		assert_non_null(memmem(x[i]->shared.data, x[i]->shared.len, CHAT_PROMPT,
+		                       strlen(CHAT_PROMPT)));
+		assert_int_equal(x[i]->n_told, 0);
+	}
+	for (int i = 0; i < 6; i++)
+		fake_free(x[i]);
+}
+
+/* The half-typed line is redrawn only for members who have one. */
+static void test_redraw_only_when_typing(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	chat_member_set_typing(b->m, true);
+	say(f, r, "Ann", "one");
+	assert_int_equal(a->n_redraws, 0);
+	assert_int_equal(b->n_redraws, 1);
+	/* A dropped line puts nothing over the prompt: nothing to redraw. */
+	b->congested = true;
+	say(f, r, "Ann", "two");
+	assert_int_equal(b->n_redraws, 1);
+	fake_free(a);
+	fake_free(b);
+}
+
+/* ---- private lines ---- */
+
+static void test_private_two_ends_only(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 1);
+	struct fake *c = fake_new(f->reg, "Cat", 0), *d = fake_new(f->reg, "Dee", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	chat_room_join(r, c->m, 0);          /* d stays outside the room (at the menu) */
+	struct fake *all[] = { a, b, c, d };
+	for (int i = 0; i < 4; i++)
+		fake_clear(all[i]);
+
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Ann", .to = "bob", .text = "psst" };
+	chat_deliver(f->reg, &dm);
+	/* The recipient, in the room: over its prompt, through the shared path. */
+	assert_int_equal(b->n_shared, 1);
+	assert_int_equal(count(&b->shared, "*Ann* (private): psst"), 1);
+	assert_int_equal(count(&b->shared, "\a"), 1);
+	/* The sender: its receipt, told. */
+	assert_int_equal(a->n_told, 1);
+	assert_int_equal(count(&a->told, "-> bob (private): psst"), 1);
+	assert_int_equal(a->n_shared, 0);
+	/* Nobody else saw a byte of it. */
+	assert_int_equal(c->n_shared + c->n_told, 0);
+	assert_int_equal(d->n_shared + d->n_told, 0);
+	assert_string_equal(chat_member_reply_to(b->m), "Ann");
+	assert_string_equal(chat_member_reply_to(a->m), "");
+
+	/* A page reaches a caller outside any room: told, with a bell. */
+	struct chat_event page = { .kind = CHAT_PAGE, .from = "Cat", .to = "Dee", .text = "come" };
+	chat_deliver(f->reg, &page);
+	assert_int_equal(d->n_told, 1);
+	assert_int_equal(count(&d->told, "\a"), 1);
+	assert_int_equal(count(&d->told, "Page from Cat: come"), 1);
+	assert_int_equal(count(&c->told, "Page sent to Dee"), 1);
+	assert_int_equal(a->n_told + b->n_shared, 1 + 1);     /* unchanged */
+	assert_string_equal(chat_member_reply_to(d->m), ""); /* a page is not a DM */
+
+	/* An end that is not here is skipped; the other still gets its part. */
+	fake_clear(a);
+	struct chat_event away = { .kind = CHAT_DM, .from = "Ann", .to = "Nobody", .text = "x" };
+	chat_deliver(f->reg, &away);
+	assert_int_equal(a->n_told, 1);
+	for (int i = 0; i < 4; i++)
+		fake_free(all[i]);
+}
+
+/* ---- congestion ---- */
+
+static void test_missed_count_on_drain(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *slow = fake_new(f->reg, "Slow", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, slow->m, 0);
+	fake_clear(slow);
+	slow->congested = true;
+	say(f, r, "Ann", "one");
+	say(f, r, "Ann", "two");
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Ann", .to = "Slow", .text = "three" };
+	chat_deliver(f->reg, &dm);
+	assert_int_equal(slow->dropped, 3);
+	assert_int_equal(slow->n_shared, 0);
+	/* The queue drained: told how many went missing, then lines flow again. */
+	slow->congested = false;
+	chat_member_drained(slow->m, slow->dropped);
+	assert_int_equal(count(&slow->told, "*** Missed 3 messages ***"), 1);
+	say(f, r, "Ann", "four");
+	assert_int_equal(count(&slow->shared, "Ann: four"), 1);
+	/* Outside a room there is nothing to tell. */
+	chat_room_leave(slow->m);
+	fake_clear(slow);
+	chat_member_drained(slow->m, 5);
+	assert_int_equal(slow->n_told, 0);
+	fake_free(a);
+	fake_free(slow);
+}
+
+/* ---- joins and leaves ---- */
+
+static void test_join_leave_announced(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	assert_int_equal(count(&a->shared, "*** Bob has joined the chat ***"), 1);
+	assert_int_equal(count(&b->shared, "has joined"), 0);     /* not told of itself */
+	/* Freeing a member in the room is a leave, told once. */
+	fake_free(b);
+	assert_int_equal(count(&a->shared, "*** Bob has left the chat ***"), 1);
+	assert_int_equal(chat_room_count(r), 1);
+	fake_free(a);
+}
+
+static void test_coalesced_joins(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room_settings s = settings("Lobby");
+	s.coalesce_ms = 30;
+	struct chat_room *r = room_in(f, s, NULL);
+	struct fake *old = fake_new(f->reg, "Old", 0);
+	chat_room_join(r, old->m, 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);        /* Old's own window closes */
+	fake_clear(old);
+
+	struct fake *x[4];
+	const char *names[] = { "Amy", "Ben", "Cy", "Gone" };
+	for (int i = 0; i < 4; i++) {
+		x[i] = fake_new(f->reg, names[i], 0);
+		chat_room_join(r, x[i]->m, 0);
+	}
+	chat_room_leave(x[3]->m);                /* came and went before anyone was told */
+	assert_int_equal(old->n_shared, 0);      /* nothing yet: the window is open */
+	uv_run(&f->loop, UV_RUN_DEFAULT);        /* the window closes */
+
+	assert_int_equal(old->n_shared, 1);
+	assert_int_equal(count(&old->shared, "*** Amy, Ben and Cy have joined the chat ***"), 1);
+	assert_int_equal(count(&old->shared, "Gone"), 0);
+	/* Each newcomer is told of the others who came with it, not of itself. */
+	assert_int_equal(count(&x[0]->shared, "*** Ben and Cy have joined the chat ***"), 1);
+	assert_int_equal(count(&x[1]->shared, "*** Amy and Cy have joined the chat ***"), 1);
+	assert_int_equal(count(&x[2]->shared, "Cy have"), 0);
+	for (int i = 0; i < 4; i++)
+		fake_free(x[i]);
+	fake_free(old);
+}
+
+/* ---- capacity ---- */
+
+static void test_capacity(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room_settings s = settings("Small");
+	s.capacity = 2;
+	struct chat_room *r = room_in(f, s, NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	struct fake *c = fake_new(f->reg, "Cat", 0);
+	assert_int_equal(chat_room_join(r, a->m, 0), CHAT_JOINED);
+	assert_int_equal(chat_room_join(r, b->m, 0), CHAT_JOINED);
+	fake_clear(a);
+	assert_int_equal(chat_room_join(r, c->m, 0), CHAT_ROOM_FULL);
+	assert_null(chat_member_room(c->m));
+	assert_int_equal(chat_room_count(r), 2);
+	assert_int_equal(a->n_shared, 0);        /* nobody told of a refused caller */
+	chat_room_leave(b->m);
+	assert_int_equal(chat_room_join(r, c->m, 0), CHAT_JOINED);
+	fake_free(a);
+	fake_free(b);
+	fake_free(c);
+}
+
+/* ---- history ---- */
+
+static void test_history_order(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *late = fake_new(f->reg, "Late", 0);
+	chat_room_join(r, a->m, 0);
+	char line[16];
+	for (int i = 1; i <= 5; i++) {
+		snprintf(line, sizeof(line), "line %d", i);
+		say(f, r, "Ann", line);
+	}
+	/* Joins and private lines are not history. */
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Ann", .to = "Ann", .text = "secret" };
+	chat_deliver(f->reg, &dm);
+	chat_room_join(r, late->m, 0);
+	struct sbuf w = SBUF_INIT;
+	chat_room_welcome(r, late->m, &w);
+	const char *s = text(&w);
+	/* scrollback = 3: the last three, oldest first. */
+	assert_null(strstr(s, "line 2"));
+	const char *p3 = strstr(s, "line 3"), *p4 = strstr(s, "line 4"), *p5 = strstr(s, "line 5");
+	assert_non_null(p3);
+	assert_true(p3 < p4 && p4 < p5);
+	assert_null(strstr(s, "secret"));
+	assert_null(strstr(s, "joined"));
+	assert_non_null(strstr(s, "*** Welcome to Lobby ***"));
+	assert_non_null(strstr(s, "Here now: Ann"));
+	sbuf_free(&w);
+	fake_free(a);
+	fake_free(late);
+}
+
+/* ---- two rooms ---- */
+
+static void test_two_rooms_share_nothing(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	struct store *st = store_open(f->path, err, sizeof(err));
+	assert_non_null(st);
+	struct chat_room *r1 = room_in(f, settings("One"), st);
+	struct chat_room *r2 = room_in(f, settings("Two"), st);
+	assert_ptr_equal(chat_registry_default(f->reg), r1);
+	assert_ptr_equal(chat_registry_room(f->reg, "two"), r2);
+	/* A second room of the same name is refused. */
+	struct chat_room_settings dup = settings("ONE");
+	struct chat_room *r3 = chat_room_new(&dup, &f->loop, NULL);
+	assert_false(chat_registry_add(f->reg, r3));
+	chat_room_free(r3);
+
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	chat_room_join(r1, a->m, 0);
+	chat_room_join(r2, b->m, 0);
+	fake_clear(a);
+	fake_clear(b);
+	say(f, r1, "Ann", "only in one");
+	say(f, r2, "Bob", "only in two");
+	assert_int_equal(count(&a->shared, "only in one"), 1);
+	assert_int_equal(count(&a->shared, "only in two"), 0);
+	assert_int_equal(count(&b->shared, "only in two"), 1);
+	assert_int_equal(count(&b->shared, "only in one"), 0);
+	/* Each room's history and scrollback are its own, across a restart. */
+	chat_room_leave(a->m);
+	chat_room_leave(b->m);
+	chat_registry_free(f->reg);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	f->reg = chat_registry_new();
+	r1 = room_in(f, settings("One"), st);
+	r2 = room_in(f, settings("Two"), st);
+	struct sbuf w1 = SBUF_INIT, w2 = SBUF_INIT;
+	chat_room_welcome(r1, a->m, &w1);
+	chat_room_welcome(r2, b->m, &w2);
+	assert_non_null(strstr(text(&w1), "only in one"));
+	assert_null(strstr(text(&w1), "only in two"));
+	assert_non_null(strstr(text(&w2), "only in two"));
+	assert_null(strstr(text(&w2), "only in one"));
+	assert_int_equal(store_chat_max_seq(st, "One"), 2);   /* its own numbering: a join, a line */
+	sbuf_free(&w1);
+	sbuf_free(&w2);
+	fake_free(a);
+	fake_free(b);
+	chat_registry_free(f->reg);
+	f->reg = chat_registry_new();
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	store_close(st);
+}
+
+/* ---- the seam ---- */
+
+/* Events that come from elsewhere (built by hand here, as a bus would) take the
+ * same path as local ones; an event for a room that is not here goes nowhere. */
+static void test_events_from_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0);
+	chat_room_join(r, a->m, 0);
+	fake_clear(a);
+	const char *far[] = { "Xavier", "Yolanda" };
+	struct chat_event joined = { .kind = CHAT_JOIN, .room = "lobby", .names = far, .n_names = 2 };
+	chat_deliver(f->reg, &joined);
+	assert_int_equal(count(&a->shared, "*** Xavier and Yolanda have joined the chat ***"), 1);
+	struct chat_event sys = { .kind = CHAT_SYSTEM, .room = "Lobby", .text = "Going down soon" };
+	chat_deliver(f->reg, &sys);
+	assert_int_equal(count(&a->shared, "Going down soon"), 1);
+	struct chat_event lost = { .kind = CHAT_PUBLIC, .room = "Nowhere", .from = "Z", .text = "lost" };
+	chat_deliver(f->reg, &lost);
+	assert_int_equal(count(&a->shared, "lost"), 0);
+	/* A handle not listed is not found; a listed one is, case-insensitively. */
+	assert_null(chat_registry_find(f->reg, "Xavier"));
+	assert_ptr_equal(chat_registry_find(f->reg, "ANN"), a->m);
+	fake_free(a);
+}
+
+/* Many members in the directory (past its growth), found and removed. */
+static void test_directory(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 300 };
+	struct fake *x[N];
+	char h[16];
+	for (int i = 0; i < N; i++) {
+		snprintf(h, sizeof(h), "Caller%03d", i);
+		x[i] = fake_new(f->reg, h, 0);
+	}
+	/* The same handle twice (a takeover): the newer one is found. */
+	struct fake *again = fake_new(f->reg, "caller007", 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(h, sizeof(h), "CALLER%03d", i);
+		assert_ptr_equal(chat_registry_find(f->reg, h), i == 7 ? again->m : x[i]->m);
+	}
+	fake_free(again);
+	assert_ptr_equal(chat_registry_find(f->reg, "Caller007"), x[7]->m);
+	for (int i = 0; i < N; i += 2)
+		fake_free(x[i]);
+	for (int i = 0; i < N; i++) {
+		snprintf(h, sizeof(h), "Caller%03d", i);
+		if (i % 2 == 0)
+			assert_null(chat_registry_find(f->reg, h));
+		else
+			fake_free(x[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fanout_once_per_member_and_variant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redraw_only_when_typing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_two_ends_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed_count_on_drain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_leave_announced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalesced_joins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_rooms_share_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_from_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
