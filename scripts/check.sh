@@ -11,7 +11,7 @@ export CARRIER_BIN="$CARRIER_BUILD/carrier"
 export PYTHON=/usr/bin/python3
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-only=${ONLY:-}            # ONLY=unit|conformance|e2e|browser runs one kind
+only=${ONLY:-}            # ONLY=unit|static|conformance|e2e|browser runs one kind
 
 passed=0 failed=0
 log=$(mktemp -d)
@@ -79,7 +79,7 @@ if want unit; then
 		[ -x "$bin" ] && run_cmocka "$bin"
 	done
 fi
-for kind in conformance e2e browser; do
+for kind in static conformance e2e browser; do
 	want "$kind" || continue
 	for file in $(ls tests/$kind/*.test.mjs tests/$kind/test_*.py 2>/dev/null | sort); do
 		case $file in
