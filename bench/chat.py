@@ -9,6 +9,7 @@ and the generator to CPU 1.
   bench/chat.py issue6      throughput ramp, latency 1k/10k, storms, slow readers, 64/512 B,
                             Carrier beside ngircd, inspircd, node ws, uWebSockets
   bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
+  CARRIER_BASELINE=PATH bench/chat.py ab   this build against another binary, interleaved
   bench/chat.py profile     perf record -g on Carrier during a 1.6 M deliveries/s run
   bench/chat.py all         issue4 issue5 issue3 issue6
 
@@ -31,6 +32,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARRIER = os.path.join(ROOT, "build", "carrier")
+BASELINE = os.environ.get("CARRIER_BASELINE")     # "carrier-base": another build, for ab
 CHATLOAD = os.path.join(ROOT, "build", "bench", "chatload")
 PEERS = os.path.join(ROOT, "bench", "peers")
 CACHE = os.path.join(ROOT, "build", "bench")
@@ -96,15 +98,15 @@ class Server:
         self.port = self.tport = None
         self.pid = None
         env = dict(os.environ)
-        if kind == "carrier":
+        if kind.startswith("carrier"):
             cfg = os.path.join(self.dir, "carrier.toml")
             with open(cfg, "w") as f:
                 f.write(bench_config(n, min_cost, extra))
             dbp = os.path.join(self.dir, "carrier.db")
             if db:
                 shutil.copy(db, dbp)
-            cmd = [CARRIER, "--config", cfg, "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0",
-                   "--db", dbp]
+            cmd = [BASELINE if kind == "carrier-base" else CARRIER, "--config", cfg,
+                   "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0", "--db", dbp]
         else:
             port = free_port()
             if kind in ("ngircd", "inspircd"):
@@ -121,7 +123,7 @@ class Server:
         deadline = time.time() + 15
         while time.time() < deadline:
             text = open(self.out_path).read()
-            if kind == "carrier":
+            if kind.startswith("carrier"):
                 for line in text.splitlines():
                     if "http listening on 127.0.0.1:" in line:
                         self.port = int(line.rsplit(":", 1)[1])
@@ -275,7 +277,7 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra="", attempts
         gen_args = ["-P", "wsb"] + gen_args
     for i in range(repeats):
         for attempt in range(attempts):
-            srv = Server(kind, n, db if kind == "carrier" else None, min_cost, extra)
+            srv = Server(kind, n, db if kind.startswith("carrier") else None, min_cost, extra)
             try:
                 r = chatload(srv, ["-n", str(n)] + gen_args)
             except RuntimeError as e:
@@ -715,10 +717,43 @@ def quick(a):
           f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f}")
 
 
+def ab(a):
+    """build/carrier against another build (CARRIER_BASELINE=PATH, e.g. a copy of the
+    binary before a change), interleaved run by run so that the machine's noise falls on
+    both alike: the closed-loop fan-out of bench-quick and issue 4's 100 lines/s, 1,000
+    callers, --repeats runs each; medians of CPU-s per million deliveries and latency."""
+    if not BASELINE or not os.path.exists(BASELINE):
+        sys.exit("chat: ab needs CARRIER_BASELINE=PATH (a carrier binary to compare with)")
+    db = accounts_db(1000)
+    loads = {"flat_out": ["-m", "10", "-d", str(a.duration), "--warmup", "0.5", "--sender-cap", "1000"],
+             "rate100": ["-m", "10", "-r", "100", "-d", str(a.duration)]}
+    runs = {(load, k): [] for load in loads for k in ("carrier", "carrier-base")}
+    for i in range(a.repeats):
+        for load, args in loads.items():
+            for kind in ("carrier-base", "carrier"):
+                runs[(load, kind)] += measure(kind, 1000, args, db, 1)
+    res = {}
+    for (load, kind), rs in runs.items():
+        res.setdefault(load, {})[kind] = {
+            "rate": statistics.median(r["rate"] for r in rs),
+            "cpu_s_per_M": statistics.median(r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6
+                                             for r in rs),
+            "p50_ms": statistics.median(r["lat_median_us"] for r in rs) / 1000,
+            "p99_ms": statistics.median(r["lat_p99_us"] for r in rs) / 1000,
+            "invalid": sum(1 for r in rs if not r["valid"]), "runs": len(rs)}
+    save("ab", {"baseline": BASELINE, "results": res})
+    for load, by in res.items():
+        b, c = by["carrier-base"], by["carrier"]
+        print(f"{load}: baseline {b['cpu_s_per_M']:.3f} CPU-s/M, {b['rate']:.0f}/s, p50 {b['p50_ms']:.2f} ms, "
+              f"p99 {b['p99_ms']:.2f} ms | build {c['cpu_s_per_M']:.3f} CPU-s/M, {c['rate']:.0f}/s, "
+              f"p50 {c['p50_ms']:.2f} ms, p99 {c['p99_ms']:.2f} ms | CPU per delivery build/baseline "
+              f"{c['cpu_s_per_M'] / max(b['cpu_s_per_M'], 1e-9):.3f} (medians of {c['runs']})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "profile",
-                                                      "all"])
+                                                      "ab", "all"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--peers", type=lambda s: s.split(","), default=None,
