@@ -11,10 +11,23 @@
 
 #define MENU_ITEMS_MAX 64
 
+/* The i-th menu of the caller's stack. */
+static const struct config_menu *menu_at(struct session *s, unsigned i)
+{
+	return &bbs_config(session_bbs(s))->menus[session_menu_nav(s)->stack[i]];
+}
+
 static const struct config_menu *current(struct session *s)
 {
 	struct session_menu_nav *nav = session_menu_nav(s);
-	return nav->depth ? nav->stack[nav->depth - 1] : NULL;
+	return nav->depth ? menu_at(s, nav->depth - 1u) : NULL;
+}
+
+/* Push the menu m (one of the config's) on the stack. */
+static void push(struct session *s, const struct config_menu *m)
+{
+	struct session_menu_nav *nav = session_menu_nav(s);
+	nav->stack[nav->depth++] = (uint32_t)(m - bbs_config(session_bbs(s))->menus);
 }
 
 /* The items this caller may see, in order. */
@@ -37,7 +50,7 @@ static void draw(struct session *s)
 	struct session_menu_nav *nav = session_menu_nav(s);
 	const struct config *cfg = bbs_config(session_bbs(s));
 	for (unsigned i = 0; i < nav->depth; i++)
-		crumbs[i] = nav->stack[i]->title;
+		crumbs[i] = menu_at(s, i)->title;
 	struct menu_screen view = {
 		.bbs_name = cfg->bbs_name,
 		.title = m->title,
@@ -98,7 +111,7 @@ static void select_item(struct session *s, const struct config_menu_item *it)
 			hint(s, "That menu is not available.");
 			return;
 		}
-		nav->stack[nav->depth++] = sub;
+		push(s, sub);
 		session_set_state(s, &state_menu);
 		return;
 	}
@@ -169,13 +182,13 @@ const struct session_state state_menu = {
 
 void menu_enter_main(struct session *s)
 {
-	struct session_menu_nav *nav = session_menu_nav(s);
-	nav->stack[0] = config_menu_find(bbs_config(session_bbs(s)), "main");
-	nav->depth = nav->stack[0] ? 1 : 0;
-	if (nav->depth == 0) {
+	const struct config_menu *main_menu = config_menu_find(bbs_config(session_bbs(s)), "main");
+	session_menu_nav(s)->depth = 0;
+	if (main_menu == NULL) {
 		bbs_logoff(s);      /* config validation guarantees a main menu */
 		return;
 	}
+	push(s, main_menu);
 	session_set_state(s, &state_menu);
 }
 

@@ -203,14 +203,13 @@ static void hashed(void *ud, int ok, const char *hash)
 		return;
 	}
 	log_info("node %u: new caller %s (level %d)", session_node(s), f->handle, level);
-	struct session_user su = { .id = id, .level = level, .calls = 0 };
+	struct session_user su = { .id = id, .level = level, .calls = 0, .location = f->location };
 	snprintf(su.handle, sizeof(su.handle), "%s", f->handle);
-	snprintf(su.location, sizeof(su.location), "%s", f->location);
-	session_flow_end(s);
 	char hello[96];
 	snprintf(hello, sizeof(hello), "Welcome aboard, %s!", su.handle);
 	session_set_notice(s, hello);
-	session_login(s, &su, false);
+	session_login(s, &su, false);        /* copies the location out of the flow */
+	session_flow_end(s);
 	menu_enter_main(s);
 	session_flush(s);
 }

@@ -57,7 +57,7 @@ unsigned session_cols(const struct session *s) { return s->cols; }
 unsigned session_rows(const struct session *s) { return s->rows; }
 uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
 uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
-static const struct session_user nobody;
+static const struct session_user nobody = { .location = "" };
 const struct session_user *session_user(const struct session *s) { return s->acct ? &s->acct->user : &nobody; }
 bool session_logged_in(const struct session *s) { return s->acct != NULL; }
 const struct session_state *session_state(const struct session *s) { return s->state; }
@@ -183,9 +183,8 @@ size_t session_wait_input(struct session *s, const uint8_t *data, size_t len)
 void session_user_from(struct session_user *out, const struct store_user *u)
 {
 	*out = (struct session_user){ .id = u->id, .level = u->level, .calls = u->calls,
-	                              .charset = u->charset };
+	                              .charset = u->charset, .location = u->location };
 	snprintf(out->handle, sizeof(out->handle), "%s", u->handle);
-	snprintf(out->location, sizeof(out->location), "%s", u->location);
 }
 
 void session_flush(struct session *s)
@@ -326,7 +325,10 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	}
 	struct account *a = s->acct;
 	chat_member_free(a->member);         /* a resumed session logging in again */
+	if (a->user.location != NULL && a->user.location[0] != '\0')
+		free((char *)a->user.location);
 	a->user = *u;
+	a->user.location = u->location && u->location[0] ? xstrdup(u->location) : "";
 	a->user.login_ms = session_now(s);
 	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
 		a->user.calls++;
@@ -484,6 +486,8 @@ static void on_free(void *hdata)
 	struct session *s = hdata;
 	sbuf_free(&s->out);
 	le_free(s->le);
+	if (s->acct != NULL && s->acct->user.location[0] != '\0')
+		free((char *)s->acct->user.location);
 	free(s->acct);
 	free(s);
 }

@@ -64,7 +64,7 @@ uint64_t session_connected_ms(const struct session *s);
 struct session_user {
 	int64_t id;
 	char handle[32];
-	char location[64];
+	const char *location;   /* "" if none; the account holds its own copy */
 	int level;
 	int64_t calls;
 	uint64_t login_ms;      /* loop clock at login */
@@ -72,7 +72,8 @@ struct session_user {
 };
 const struct session_user *session_user(const struct session *s);
 bool session_logged_in(const struct session *s);
-/* Record a login (database, token for the page, who's online). */
+/* Record a login (database, token for the page, who's online).  u is copied (its
+ * location string too). */
 void session_login(struct session *s, const struct session_user *u, bool resumed);
 /* What who's online shows for this caller right now ("Main Menu", "In Chat"). */
 const char *session_doing(const struct session *s);
@@ -92,7 +93,8 @@ int session_read_line(struct session *s, const uint8_t *data, size_t len, size_t
 /* The input function of a state that is waiting (a password check, a delay): it
  * takes nothing, so what the caller types is kept for the next state. */
 size_t session_wait_input(struct session *s, const uint8_t *data, size_t len);
-/* Who a stored account is, as the session keeps it. */
+/* Who a stored account is, as the session keeps it: out->location is borrowed from
+ * u until session_login copies it. */
 struct store_user;
 void session_user_from(struct session_user *out, const struct store_user *u);
 /* Output for this caller alone: the session's own buffer, owned by it and by
@@ -126,12 +128,13 @@ uint64_t session_wake(const struct session *s);
 struct chat_member;
 struct chat_member *session_member(const struct session *s);
 
-/* Where the caller is in the menus: a stack of menus from "main" down.  Part of
- * the account: only for a session that has logged in. */
+/* Where the caller is in the menus: a stack of menus from "main" down, each an
+ * index into the config's menus.  Part of the account: only for a session that has
+ * logged in. */
 #define SESSION_MENU_DEPTH 8
 struct session_menu_nav {
-	const struct config_menu *stack[SESSION_MENU_DEPTH];
-	unsigned depth;
+	uint32_t stack[SESSION_MENU_DEPTH];
+	uint8_t depth;
 };
 struct session_menu_nav *session_menu_nav(struct session *s);
 
