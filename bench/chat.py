@@ -180,7 +180,9 @@ def accounts_db(n):
     if os.path.exists(path):
         return path
     log(f"chat: registering {n} accounts through the BBS (once; cached in {path})")
-    srv = Server("carrier", n)
+    # With a baseline to compare with, the older build makes it: a newer build
+    # migrates its copy, an older one cannot read a newer schema.
+    srv = Server("carrier-base" if BASELINE else "carrier", n)
     try:
         r = chatload(srv, ["-n", str(n), "--register", "-m", "0", "-d", "0", "--warmup", "0",
                            "-c", "64", "-t", "300"])
@@ -693,7 +695,8 @@ def quick(a):
     the preload shim unless BENCH_NODELAY=0.  Under a minute in all."""
     db = accounts_db(1000)
     t0 = time.monotonic()
-    runs = {k: [] for k in ("carrier", "ngircd", "node-ws")}
+    kinds = ("carrier", "carrier-base", "ngircd", "node-ws") if BASELINE else ("carrier", "ngircd", "node-ws")
+    runs = {k: [] for k in kinds}
     for i in range(3):
         for kind in runs:
             runs[kind] += measure(kind, 1000, ["-m", "10", "-d", "1.5", "--warmup", "0.5",
@@ -713,6 +716,10 @@ def quick(a):
               f"{statistics.median(r.get('server_cpu_pct', 0) for r in rs):.0f}%"
               + (f", {inv} run(s) generator-bound (a lower bound)" if inv else ""))
     print(f"({time.monotonic() - t0:.0f} s)")
+    if BASELINE:
+        print(f"baseline ({BASELINE}): fanout ratio carrier/ngircd="
+              f"{rates['carrier-base'] / max(rates['ngircd'], 1):.2f} cpu-per-delivery "
+              f"ngircd/carrier={cpm['ngircd'] / max(cpm['carrier-base'], 1e-9):.2f}")
     print(f"fanout ratio carrier/ngircd={rates['carrier'] / max(rates['ngircd'], 1):.2f} "
           f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f}")
 

@@ -16,6 +16,14 @@
  * --echo-ms and times its echo), --relogin (callers log in and hang up, over and
  * over, for --duration), --storm (N join at once, then all hang up at once).
  *
+ * Latency is measured twice: from the send stamp to the moment this program's loop
+ * read the bytes (lat_*: includes the generator's own queueing), and to the kernel's
+ * receive timestamp of those bytes (lat_k_*: SO_TIMESTAMPNS, taken when the segment
+ * reached the socket, so the generator's loop cannot inflate it).  Where one read
+ * takes several segments the kernel reports one stamp for all (Linux: the last
+ * segment's), so a line that arrived earlier in the same read is timed as late as
+ * the read's newest bytes: lat_k errs, if at all, on the slow side.
+ *
  * It reports its own CPU time (getrusage); a run where it used over 70% of its core
  * is marked INVALID.  The last line is "RESULT k=v ..." (bench/chat.py reads it).
  */
@@ -128,7 +136,9 @@ static struct {
 	unsigned run_id;
 	struct rusage ru_measure, ru_stop;
 	uint64_t expected;              /* sum over measured lines of its receivers */
-	struct hist lat, echo_lat;
+	struct hist lat, lat_k, echo_lat;
+	uint64_t rx_k;                  /* the current read's kernel timestamp (monotonic ns), 0 if none */
+	uint64_t no_rx_k;               /* measured deliveries without one */
 	unsigned receivers_now;         /* conns in the room that read */
 	char req_head[400];
 	size_t req_head_len;
@@ -529,6 +539,10 @@ static void on_stamp(struct conn *c, const char *p, size_t len, uint64_t t)
 	}
 	g.delivered++;
 	hist_add(&g.lat, t - ns);
+	if (g.rx_k >= ns)
+		hist_add(&g.lat_k, g.rx_k - ns);
+	else
+		g.no_rx_k++;
 }
 
 static void on_line(struct conn *c, uint64_t t)
@@ -959,6 +973,7 @@ static void conn_start(struct conn *c, uint64_t t)
 	c->fd = fd;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (g.n_src > 0) {
 		struct sockaddr_in sa = { .sin_family = AF_INET };
 		sa.sin_addr = g.src[index % g.n_src];
@@ -1008,11 +1023,35 @@ static void conn_connected(struct conn *c, uint64_t t)
 	(void)t;
 }
 
+/* The kernel's receive timestamp in a recvmsg's control data (CLOCK_REALTIME), as
+ * CLOCK_MONOTONIC ns; 0 if there is none. */
+static uint64_t rx_timestamp(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		struct timespec rx, real, mono;
+		memcpy(&rx, CMSG_DATA(cm), sizeof(rx));
+		clock_gettime(CLOCK_REALTIME, &real);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		int64_t off = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 +
+		              (real.tv_nsec - mono.tv_nsec);
+		int64_t k = (int64_t)rx.tv_sec * 1000000000 + rx.tv_nsec - off;
+		return k > 0 ? (uint64_t)k : 0;
+	}
+	return 0;
+}
+
 static void conn_readable(struct conn *c, uint64_t t)
 {
 	static uint8_t rbuf[65536];
+	union { char buf[CMSG_SPACE(sizeof(struct timespec)) * 2]; struct cmsghdr align; } ctl;
 	for (;;) {
-		ssize_t n = recv(c->fd, rbuf, sizeof(rbuf), 0);
+		struct iovec iov = { rbuf, sizeof(rbuf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		                     .msg_controllen = sizeof(ctl.buf) };
+		ssize_t n = recvmsg(c->fd, &mh, 0);
+		g.rx_k = n > 0 ? rx_timestamp(&mh) : 0;
 		if (n == 0) {
 			conn_fail(c, "EOF in state %d step %d", c->state, c->step);
 			return;
@@ -1309,6 +1348,11 @@ static void report(double measured_s, double establish_s, double wall_s)
 	printf("  %s latency us: median %.1f p99 %.1f max %.1f (n=%" PRIu64 ")\n",
 	       g.echo ? "echo" : "delivery", (double)hist_pct(h, 0.5) / 1e3,
 	       (double)hist_pct(h, 0.99) / 1e3, (double)h->max / 1e3, h->n);
+	if (!g.echo)
+		printf("  by kernel receive time us: median %.1f p99 %.1f max %.1f (n=%" PRIu64
+		       ", %" PRIu64 " without a timestamp)\n", (double)hist_pct(&g.lat_k, 0.5) / 1e3,
+		       (double)hist_pct(&g.lat_k, 0.99) / 1e3, (double)g.lat_k.max / 1e3, g.lat_k.n,
+		       g.no_rx_k);
 	printf("  chatload CPU %.3f s (user %.3f, sys %.3f) over %.3f s = %.0f%% of one core; "
 	       "while measuring %.0f%%%s\n", cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), wall_s, busy, mbusy,
 	       valid ? "" : "  INVALID: the generator may be the bottleneck");
@@ -1316,13 +1360,16 @@ static void report(double measured_s, double establish_s, double wall_s)
 	       "measured_s=%.3f sent=%" PRIu64 " delivered=%" PRIu64 " expected=%" PRIu64
 	       " lost=%" PRIu64 " missed=%" PRIu64 " missed_notices=%" PRIu64 " flood_notices=%" PRIu64
 	       " refused=%" PRIu64 " stalls=%" PRIu64 " bad_stamps=%" PRIu64 " rate=%.0f lat_n=%" PRIu64 " lat_median_us=%.1f lat_p99_us=%.1f"
-	       " lat_max_us=%.1f lat_mean_us=%.1f cpu_s=%.3f wall_s=%.3f cpu_pct=%.0f measure_cpu_pct=%.0f"
-	       " valid=%d\n",
+	       " lat_max_us=%.1f lat_mean_us=%.1f lat_k_n=%" PRIu64 " lat_k_median_us=%.1f"
+	       " lat_k_p99_us=%.1f lat_k_max_us=%.1f cpu_s=%.3f wall_s=%.3f cpu_pct=%.0f"
+	       " measure_cpu_pct=%.0f valid=%d\n",
 	       proto_names[g.proto], g.conns, g.senders, g.in_room, g.failed, g.logins, establish_s,
 	       measured_s, g.sent_measured, g.delivered, g.expected, lost, g.missed, g.missed_notices,
 	       g.flood_notices, g.refused, g.stalls, g.bad_stamps, rate, h->n, (double)hist_pct(h, 0.5) / 1e3,
 	       (double)hist_pct(h, 0.99) / 1e3, (double)h->max / 1e3,
-	       h->n ? (double)h->sum / (double)h->n / 1e3 : 0.0, cpu, wall_s, busy, mbusy, valid);
+	       h->n ? (double)h->sum / (double)h->n / 1e3 : 0.0, g.lat_k.n,
+	       (double)hist_pct(&g.lat_k, 0.5) / 1e3, (double)hist_pct(&g.lat_k, 0.99) / 1e3,
+	       (double)g.lat_k.max / 1e3, cpu, wall_s, busy, mbusy, valid);
 	fflush(stdout);
 }
 

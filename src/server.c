@@ -31,6 +31,7 @@ struct server {
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
 	uv_prepare_t flush_prepare;
+	uv_timer_t hold_timer;           /* a held flush (struct conn_pace) */
 	uv_signal_t sigint, sigterm;
 	bool stopping;
 	uint64_t stop_deadline_ms;
@@ -55,6 +56,7 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 		.drain_timeout_ms = 5000,
 	};
 	conn_set_init(&srv->conns, srv, &limits);
+	srv->conns.pace.hold_ns = (uint64_t)cfg->flush_hold_us * 1000;
 	srv->bbs = bbs_new(loop, &srv->cfg);
 	if (srv->bbs == NULL) {
 		free(srv);
@@ -64,16 +66,35 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 	return srv;
 }
 
+/* Output is flushed at the end of each loop pass, paced (see struct conn_pace): while
+ * a flush is held, a timer makes sure the loop wakes for it. */
+static void hold_cb(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	srv->conns.pace.last_shared_ns = uv_hrtime();
+	conn_flush_pending(&srv->conns);
+}
+
+static void flush(struct server *srv)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t at = conn_flush_paced(&srv->conns, now);
+	if (at == 0) {
+		uv_timer_stop(&srv->hold_timer);
+	} else if (!uv_is_active((uv_handle_t *)&srv->hold_timer)) {
+		uint64_t ms = (at - now + 999999) / 1000000;
+		uv_timer_start(&srv->hold_timer, hold_cb, ms ? ms : 1, 0);
+	}
+}
+
 static void flush_check_cb(uv_check_t *h)
 {
-	struct server *srv = h->data;
-	conn_flush_pending(&srv->conns);
+	flush(h->data);
 }
 
 static void flush_prepare_cb(uv_prepare_t *h)
 {
-	struct server *srv = h->data;
-	conn_flush_pending(&srv->conns);
+	flush(h->data);
 }
 
 static void sweep_cb(uv_timer_t *t)
@@ -165,6 +186,8 @@ int server_start(struct server *srv)
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
 	uv_timer_start(&srv->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+	uv_timer_init(srv->loop, &srv->hold_timer);
+	srv->hold_timer.data = srv;
 	uv_check_init(srv->loop, &srv->flush_check);
 	srv->flush_check.data = srv;
 	uv_check_start(&srv->flush_check, flush_check_cb);

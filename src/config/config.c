@@ -106,6 +106,7 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->out_high_water = 256 * 1024;
 	cfg->out_low_water = 32 * 1024;
 	cfg->out_hard_limit = 4 * 1024 * 1024;
+	cfg->flush_hold_us = 1000;
 
 	cfg->menus = builtin_menus;
 	cfg->n_menus = sizeof(builtin_menus) / sizeof(builtin_menus[0]);
@@ -340,6 +341,7 @@ static const struct key_spec limits_keys[] = {
 	UINT("high_water", out_high_water, 1024, GIB),
 	UINT("low_water", out_low_water, 0, GIB),
 	UINT("hard_limit", out_hard_limit, 1024, GIB),
+	UINT("flush_hold_us", flush_hold_us, 0, 10000),
 };
 
 struct section_spec {

@@ -114,6 +114,7 @@ struct config {
 	size_t out_high_water;            /* per-connection output queue marks, bytes */
 	size_t out_low_water;
 	size_t out_hard_limit;
+	unsigned flush_hold_us;           /* shared output is written at most once per this */
 
 	/* [[menu.NAME]], [menu_titles]: the menus, in file order ("main" first in the
 	 * built-in ones).  Owned (see above); look them up with config_menu_find. */

@@ -200,6 +200,7 @@ bool conn_send_shared(struct conn *c, struct buf *b)
 		return false;
 	}
 	enqueue(c, b);
+	c->set->pace.shared_pending = true;
 	return true;
 }
 
@@ -385,8 +386,30 @@ static void flush(struct conn *c)
 	after_progress(c);
 }
 
+uint64_t conn_pace_due(const struct conn_pace *p, uint64_t now_ns)
+{
+	if (!p->shared_pending || p->hold_ns == 0)
+		return 0;
+	uint64_t at = p->last_shared_ns + p->hold_ns;
+	return p->last_shared_ns != 0 && now_ns < at ? at : 0;
+}
+
+uint64_t conn_flush_paced(struct conn_set *set, uint64_t now_ns)
+{
+	if (set->pending == NULL)
+		return 0;
+	uint64_t at = conn_pace_due(&set->pace, now_ns);
+	if (at != 0)
+		return at;
+	if (set->pace.shared_pending)
+		set->pace.last_shared_ns = now_ns;
+	conn_flush_pending(set);
+	return 0;
+}
+
 void conn_flush_pending(struct conn_set *set)
 {
+	set->pace.shared_pending = false;
 	while (set->pending != NULL) {
 		struct conn *c = set->pending;
 		set->pending = c->pending_next;

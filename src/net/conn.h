@@ -83,6 +83,20 @@ struct conn_limits {
 	uint64_t drain_timeout_ms;  /* how long a closing conn may take to flush */
 };
 
+/* Flush pacing: a loop pass's output goes out at the end of the pass, except that
+ * shared output (chat lines) is written at most once per hold_ns.  A line in a quiet
+ * room goes out at once; while lines arrive faster than that, each flush carries
+ * every line queued since the last one, so a recipient gets several lines per
+ * writev instead of one system call per line.  Times are uv_hrtime() ns. */
+struct conn_pace {
+	uint64_t hold_ns;           /* 0: never hold */
+	uint64_t last_shared_ns;    /* when a flush last carried shared output */
+	bool shared_pending;        /* shared output queued since that flush */
+};
+
+/* When the pending output should go out: 0 for now, else the time to flush at. */
+uint64_t conn_pace_due(const struct conn_pace *p, uint64_t now_ns);
+
 /* Every connection of a server.  Public so the server can embed it; its fields are
  * conn.c's business. */
 struct conn_set {
@@ -91,9 +105,11 @@ struct conn_set {
 	size_t count;
 	uint64_t next_id;
 	struct conn_limits limits;
+	struct conn_pace pace;
 	struct server *server;      /* borrowed, for handlers that need it */
 };
 
+/* hold_ns of set->pace starts at 0 (no pacing); the server sets it. */
 void conn_set_init(struct conn_set *set, struct server *srv, const struct conn_limits *limits);
 
 /* Accept a pending connection on listener; NULL (and logged) on failure. */
@@ -152,7 +168,11 @@ typedef void (*conn_visit_fn)(struct conn *c, void *ud);
 void conn_foreach(struct conn_set *set, conn_visit_fn fn, void *ud);
 /* Tick every connection: transports' keepalive, drain timeouts. */
 void conn_sweep(struct conn_set *set, uint64_t now_ms);
-/* Flush every connection with pending output; run once per loop pass. */
+/* Flush every connection with pending output. */
 void conn_flush_pending(struct conn_set *set);
+/* Once per loop pass: flush as the pace allows (see struct conn_pace).  Returns 0 if
+ * it flushed (or nothing was pending), else the time (uv_hrtime ns) to call it
+ * again, or conn_flush_pending, at. */
+uint64_t conn_flush_paced(struct conn_set *set, uint64_t now_ns);
 
 #endif

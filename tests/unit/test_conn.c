@@ -264,6 +264,51 @@ static void test_frame_once_per_variant(void **state)
 	assert_int_equal(f->received, 2);
 }
 
+/* The pace: own output and a first line go at once; shared output queued within
+ * hold_ns of the last shared flush waits for the end of that window. */
+static void test_pace_due(void **state)
+{
+	(void)state;
+	struct conn_pace p = { .hold_ns = 1000000 };
+	assert_int_equal(conn_pace_due(&p, 5000000), 0);           /* nothing shared */
+	p.shared_pending = true;
+	assert_int_equal(conn_pace_due(&p, 5000000), 0);           /* the first line ever */
+	p.last_shared_ns = 5000000;
+	assert_int_equal(conn_pace_due(&p, 5000100), 6000000);     /* within the window */
+	assert_int_equal(conn_pace_due(&p, 5999999), 6000000);
+	assert_int_equal(conn_pace_due(&p, 6000000), 0);           /* the window is over */
+	assert_int_equal(conn_pace_due(&p, 9000000), 0);           /* a quiet room: at once */
+	p.shared_pending = false;
+	assert_int_equal(conn_pace_due(&p, 5000100), 0);           /* only own output */
+	p.shared_pending = true;
+	p.hold_ns = 0;
+	assert_int_equal(conn_pace_due(&p, 5000100), 0);           /* pacing off */
+}
+
+/* Lines queued while a flush is held go out together, in one write. */
+static void test_paced_flush_gathers_lines(void **state)
+{
+	struct fixture *f = *state;
+	f->set.pace.hold_ns = 50 * 1000000ull;
+	struct buf *b = buf_from("line\r\n", 6);
+	assert_true(conn_send_shared(f->conn, b));
+	uint64_t t0 = uv_hrtime();
+	assert_int_equal(conn_flush_paced(&f->set, t0), 0);        /* the first goes at once */
+	assert_true(conn_send_shared(f->conn, b));
+	assert_true(conn_send_shared(f->conn, b));
+	uint64_t at = conn_flush_paced(&f->set, t0 + 1000);
+	assert_int_equal(at, t0 + 50 * 1000000ull);                /* held */
+	assert_int_equal(conn_queued_bytes(f->conn), 12);
+	assert_int_equal(conn_flush_paced(&f->set, at), 0);        /* both, now */
+	assert_int_equal(conn_queued_bytes(f->conn), 0);
+	buf_unref(b);
+	for (int i = 0; i < 100 && f->received < 18; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		client_read(f, NULL);
+	}
+	assert_int_equal(f->received, 18);
+}
+
 static void test_peer_reset_closes_once(void **state)
 {
 	struct fixture *f = *state;
@@ -287,6 +332,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_after_flush_delivers_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_once_per_variant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_reset_closes_once, setup, teardown),
+		cmocka_unit_test(test_pace_due),
+		cmocka_unit_test_setup_teardown(test_paced_flush_gathers_lines, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
