@@ -4,8 +4,10 @@
 #   make bench-idle     idle WebSocket connections: how many, bytes each, accept to first byte
 #   make bench-chat     the chat fan-out: issues 4, 5, 3 and 6 (bench/chat.py all)
 #   make bench-chat4 / bench-chat5 / bench-chat3 / bench-chat6   one issue's figures
-#   make bench-quick    fan-out vs ngircd and the Node ws peer in under a minute (~40 s); last
-#                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y"
+#   make bench-quick    fan-out vs ngircd and the Node ws peer, 5 runs each interleaved (~90 s); last
+#                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
+#   CARRIER_BASELINE=PATH make bench-quick   the same with another Carrier binary beside it
+#   CARRIER_BASELINE=PATH python3 bench/chat.py ab   this build against that one, interleaved
 #   python3 bench/chat.py issue6 --parts throughput,latency,idle,storm,slow   one part at a time
 #   python3 bench/chat.py profile          perf record -g on Carrier during a throughput run
 #   python3 bench/chat_report.py issue6    the tables of docs/BENCHMARKS.md from the JSON

@@ -689,15 +689,16 @@ def profile(a):
 
 def quick(a):
     """Closed-loop throughput (each of 10 senders keeps 4 lines in flight) at 1,000 callers,
-    Carrier vs ngircd vs node ws, 3 short runs each, interleaved so that noise from the
+    Carrier vs ngircd vs node ws, 5 short runs each, interleaved so that noise from the
     rest of the machine falls on all three alike; medians.  ngircd gets 8 connects in
     flight (its accept backlog is 10) and, like every IRC run here, TCP_NODELAY through
-    the preload shim unless BENCH_NODELAY=0.  Under a minute in all."""
+    the preload shim unless BENCH_NODELAY=0.  About a minute and a half in all.  The last
+    line gives the delivery ratios and the CPU per delivery of ngircd over Carrier's."""
     db = accounts_db(1000)
     t0 = time.monotonic()
     kinds = ("carrier", "carrier-base", "ngircd", "node-ws") if BASELINE else ("carrier", "ngircd", "node-ws")
     runs = {k: [] for k in kinds}
-    for i in range(3):
+    for i in range(5):
         for kind in runs:
             runs[kind] += measure(kind, 1000, ["-m", "10", "-d", "1.5", "--warmup", "0.5",
                                                "--sender-cap", "1000"], db, 1)
@@ -721,7 +722,8 @@ def quick(a):
               f"{rates['carrier-base'] / max(rates['ngircd'], 1):.2f} cpu-per-delivery "
               f"ngircd/carrier={cpm['ngircd'] / max(cpm['carrier-base'], 1e-9):.2f}")
     print(f"fanout ratio carrier/ngircd={rates['carrier'] / max(rates['ngircd'], 1):.2f} "
-          f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f}")
+          f"carrier/node-ws={rates['carrier'] / max(rates['node-ws'], 1):.2f} "
+          f"cpu-per-delivery ngircd/carrier={cpm['ngircd'] / max(cpm['carrier'], 1e-9):.2f}")
 
 
 def ab(a):
