@@ -1,9 +1,9 @@
 /* Settings: the built-in defaults and carrier.toml laid over them.
  *
- * The plain settings are a table (section, key, kind, field, range) walked for
- * every key of the file, so an unknown key falls out as "not in the table" and a
- * new setting is one row.  Menus are built into fresh heap memory and installed
- * only when the whole file is free of errors. */
+ * The plain settings and the keys of a menu item are tables (key, kind, field,
+ * range) walked for every key of the file, so an unknown key falls out as "not in
+ * the table" and a new setting is one row.  Menus are built into fresh heap memory
+ * and installed only when the whole file is free of errors. */
 #include "config/config.h"
 
 #include <assert.h>
@@ -168,6 +168,10 @@ struct loader {
 	char dir[PATH_MAX];          /* the file's directory; "" if path has none */
 	struct config_diag *diag;
 	struct config *cfg;          /* the scratch copy being filled */
+	char where[48];              /* the table being loaded, for messages: "[bbs]",
+	                              * "[[menu.main]]" */
+	const struct toml_value *hotkeys_at[128];   /* the menu being loaded: where each
+	                                             * hotkey was first bound */
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -252,6 +256,31 @@ static bool clean_text(const char *s, size_t len)
 	return true;
 }
 
+static bool menu_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void known_commands(char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < config_n_commands && o < len; i++) {
+		int n = snprintf(out + o, len - o, "%s%s", i ? ", " : "", config_commands[i].name);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 /* ---- the plain settings ---- */
 
 enum kind {
@@ -259,17 +288,21 @@ enum kind {
 	K_PATH,          /* a path, relative to the working directory */
 	K_PATH_HERE,     /* a path, relative to the config file's directory */
 	K_TEXT,          /* shown to callers: no control characters; min 1: non-empty */
-	K_UINT,          /* an integer from min to max */
+	K_INT,           /* an integer from min to max */
 	K_RATE,          /* a number > 0 and <= max */
 	K_STRINGS,       /* an array of non-empty strings (count field at aux) */
 	K_PW_OPS,        /* a libsodium preset name or an integer from min to max */
 	K_PW_MEM,
+	K_HOTKEY,        /* one printable ASCII character, not a space, unique in the menu */
+	K_ITEM_TYPE,     /* "command" or "submenu" */
+	K_COMMAND,       /* a name config_command_known accepts */
+	K_MENU_NAME,     /* a name menu_name_ok accepts */
 };
 
 struct key_spec {
 	const char *key;
 	enum kind kind;
-	size_t off, size;           /* the field in struct config */
+	size_t off, size;           /* the field in struct config or config_menu_item */
 	long long min, max;
 	size_t aux;                 /* K_STRINGS: offset of the count; element size below */
 	size_t elem;
@@ -280,7 +313,7 @@ struct key_spec {
 #define PATH(k, m) { k, K_PATH, FIELD(m), 0, 0, 0, 0 }
 #define PATH_HERE(k, m) { k, K_PATH_HERE, FIELD(m), 0, 0, 0, 0 }
 #define TEXT(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0 }
-#define UINT(k, m, lo, hi) { k, K_UINT, FIELD(m), lo, hi, 0, 0 }
+#define UINT(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0 }
 #define RATE(k, m, hi) { k, K_RATE, FIELD(m), 0, hi, 0, 0 }
 #define STRINGS(k, m, count) \
 	{ k, K_STRINGS, FIELD(m), 0, 0, offsetof(struct config, count), \
@@ -372,16 +405,31 @@ static const struct {
 	{ "min", crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN },
 };
 
-static void store_uint(void *field, size_t size, unsigned long long v)
+/* v into an integer field of 4 or 8 bytes, signed or not, whose range holds v. */
+static void store_int(void *field, size_t size, long long v)
 {
-	if (size == sizeof(uint64_t)) {
-		uint64_t x = v;
+	if (size == sizeof(int64_t)) {
+		int64_t x = v;
 		memcpy(field, &x, size);
 	} else {
-		assert(size == sizeof(uint32_t));
-		uint32_t x = (uint32_t)v;
+		assert(size == sizeof(int32_t));
+		int32_t x = (int32_t)v;
 		memcpy(field, &x, size);
 	}
+}
+
+/* "command" or "submenu" into *type; false for anything else. */
+static bool item_type_of(const struct toml_value *v, enum config_item_type *type)
+{
+	size_t len = 0;
+	const char *s = toml_type(v) == TOML_STRING ? toml_string(v, &len) : NULL;
+	if (s != NULL && key_is(s, len, "command"))
+		*type = CONFIG_ITEM_COMMAND;
+	else if (s != NULL && key_is(s, len, "submenu"))
+		*type = CONFIG_ITEM_SUBMENU;
+	else
+		return false;
+	return true;
 }
 
 static void set_path(struct loader *ld, const struct key_spec *spec, const struct toml_value *v,
@@ -396,7 +444,7 @@ static void set_path(struct loader *ld, const struct key_spec *spec, const struc
 		ERROR(ld, v, "\"%s\" is too long a path", spec->key);
 }
 
-static void set_strings(struct loader *ld, const struct key_spec *spec,
+static void set_strings(struct loader *ld, const struct key_spec *spec, char *base,
 			const struct toml_value *v, char *field)
 {
 	size_t max = spec->size / spec->elem;
@@ -416,13 +464,15 @@ static void set_strings(struct loader *ld, const struct key_spec *spec,
 		}
 		memcpy(field + i * spec->elem, s, len + 1);
 	}
-	size_t *count = (size_t *)(void *)((char *)ld->cfg + spec->aux);
+	size_t *count = (size_t *)(void *)(base + spec->aux);
 	*count = n;
 }
 
-static void set_value(struct loader *ld, const struct key_spec *spec, const struct toml_value *v)
+/* v into spec's field of base (a struct config or config_menu_item), or an error. */
+static void set_value(struct loader *ld, const struct key_spec *spec, void *base,
+		      const struct toml_value *v)
 {
-	char *field = (char *)ld->cfg + spec->off;
+	char *field = (char *)base + spec->off;
 	enum toml_type t = toml_type(v);
 	size_t len = 0;
 	const char *s = t == TOML_STRING ? toml_string(v, &len) : NULL;
@@ -462,13 +512,13 @@ static void set_value(struct loader *ld, const struct key_spec *spec, const stru
 		}
 		memcpy(field, s, len + 1);
 		return;
-	case K_UINT:
+	case K_INT:
 		if (t != TOML_INTEGER || toml_integer(v) < spec->min || toml_integer(v) > spec->max) {
 			ERROR(ld, v, "\"%s\" must be an integer from %lld to %lld", spec->key,
 			      spec->min, spec->max);
 			return;
 		}
-		store_uint(field, spec->size, (unsigned long long)toml_integer(v));
+		store_int(field, spec->size, toml_integer(v));
 		return;
 	case K_RATE: {
 		double x = t == TOML_INTEGER ? (double)toml_integer(v)
@@ -482,7 +532,7 @@ static void set_value(struct loader *ld, const struct key_spec *spec, const stru
 		return;
 	}
 	case K_STRINGS:
-		set_strings(ld, spec, v, field);
+		set_strings(ld, spec, base, v, field);
 		return;
 	case K_PW_OPS:
 	case K_PW_MEM: {
@@ -506,27 +556,73 @@ static void set_value(struct loader *ld, const struct key_spec *spec, const stru
 			      spec->max);
 			return;
 		}
-		store_uint(field, spec->size, x);
+		store_int(field, spec->size, (long long)x);
 		return;
 	}
+	case K_HOTKEY: {
+		if (s == NULL || len != 1 || s[0] <= ' ' || s[0] > '~') {
+			ERROR(ld, v, "\"%s\" must be one printable ASCII character (not a space)",
+			      spec->key);
+			return;
+		}
+		char c = s[0] >= 'a' && s[0] <= 'z' ? (char)(s[0] - 'a' + 'A') : s[0];
+		const struct toml_value **first = &ld->hotkeys_at[(unsigned char)c];
+		if (*first != NULL) {
+			int line;
+			toml_position(*first, &line, NULL);
+			ERROR(ld, v, "duplicate hotkey \"%c\" in %s (first at line %d)", c,
+			      ld->where, line);
+			return;
+		}
+		*first = v;
+		*field = c;
+		return;
+	}
+	case K_ITEM_TYPE:
+		assert(spec->size == sizeof(enum config_item_type));
+		if (!item_type_of(v, (enum config_item_type *)(void *)field))
+			ERROR(ld, v, "\"%s\" must be \"command\" or \"submenu\"", spec->key);
+		return;
+	case K_COMMAND:
+		if (s == NULL) {
+			ERROR(ld, v, "\"%s\" must be a string", spec->key);
+		} else if (strlen(s) != len || !config_command_known(s)) {
+			char known[256];
+			known_commands(known, sizeof(known));
+			ERROR(ld, v, "unknown command \"%s\" in %s (known: %s)", show(s, len).s,
+			      ld->where, known);
+		} else {
+			assert(len < spec->size);
+			memcpy(field, s, len + 1);
+		}
+		return;
+	case K_MENU_NAME:
+		if (s == NULL || !menu_name_ok(s, len)) {
+			ERROR(ld, v, "\"%s\" must name a menu: 1 to %zu letters, digits, \"_\" "
+			      "or \"-\"", spec->key, spec->size - 1);
+			return;
+		}
+		memcpy(field, s, len + 1);
+		return;
 	}
 }
 
-static void load_section(struct loader *ld, const struct section_spec *sec,
-			 const struct toml_value *tbl)
+/* Every key of tbl through its row of keys[] into base; ld->where names tbl. */
+static void load_keys(struct loader *ld, const struct key_spec *keys, size_t n_keys,
+		      void *base, const struct toml_value *tbl)
 {
 	for (size_t i = 0; i < toml_table_len(tbl); i++) {
 		size_t klen;
 		const char *key = toml_table_key(tbl, i, &klen);
 		const struct toml_value *v = toml_table_value(tbl, i);
 		const struct key_spec *spec = NULL;
-		for (size_t k = 0; k < sec->n_keys && spec == NULL; k++)
-			if (key_is(key, klen, sec->keys[k].key))
-				spec = &sec->keys[k];
+		for (size_t k = 0; k < n_keys && spec == NULL; k++)
+			if (key_is(key, klen, keys[k].key))
+				spec = &keys[k];
 		if (spec == NULL)
-			WARN(ld, v, "unknown key \"%s\" in [%s]", show(key, klen).s, sec->name);
+			WARN(ld, v, "unknown key \"%s\" in %s", show(key, klen).s, ld->where);
 		else
-			set_value(ld, spec, v);
+			set_value(ld, spec, base, v);
 	}
 }
 
@@ -601,150 +697,52 @@ static long menu_set_find(const struct menu_set *set, const char *name)
 	return -1;
 }
 
-static bool menu_name_ok(const char *s, size_t len)
-{
-	if (len == 0 || len >= CONFIG_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
+#define ITEM_KEY(k, kind, m, lo, hi) \
+	{ k, kind, offsetof(struct config_menu_item, m), \
+	  sizeof(((struct config_menu_item *)NULL)->m), lo, hi, 0, 0 }
 
-static void known_commands(char *out, size_t len)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < config_n_commands && o < len; i++) {
-		int n = snprintf(out + o, len - o, "%s%s", i ? ", " : "", config_commands[i].name);
-		if (n < 0)
-			break;
-		o += (size_t)n;
-	}
-}
+static const struct key_spec item_keys[] = {
+	ITEM_KEY("hotkey", K_HOTKEY, hotkey, 0, 0),
+	ITEM_KEY("name", K_TEXT, name, 1, 0),
+	ITEM_KEY("type", K_ITEM_TYPE, type, 0, 0),
+	ITEM_KEY("command", K_COMMAND, command, 0, 0),
+	ITEM_KEY("submenu", K_MENU_NAME, submenu, 0, 0),
+	ITEM_KEY("order", K_INT, order, -1000000, 1000000),
+	ITEM_KEY("min_level", K_INT, min_level, 0, LEVEL_MAX),
+};
 
-/* One [[menu.NAME]] item into *item.  hotkeys_at[c] remembers where each hotkey of
- * this menu was first bound. */
+/* One item of the menu ld->where names into *item (zeroed), then the rules
+ * between its keys. */
 static void load_item(struct loader *ld, const char *menu, const struct toml_value *tbl,
-		      struct config_menu_item *item, const struct toml_value *hotkeys_at[128])
+		      struct config_menu_item *item)
 {
-	const struct toml_value *hotkey = NULL, *name = NULL, *type = NULL, *command = NULL,
-				*submenu = NULL;
 	if (toml_type(tbl) != TOML_TABLE) {
-		ERROR(ld, tbl, "each item of menu \"%s\" must be a table: write [[menu.%s]]",
-		      menu, menu);
+		ERROR(ld, tbl, "each item of menu \"%s\" must be a table: write %s", menu,
+		      ld->where);
 		return;
 	}
-	for (size_t i = 0; i < toml_table_len(tbl); i++) {
-		size_t klen;
-		const char *key = toml_table_key(tbl, i, &klen);
-		const struct toml_value *v = toml_table_value(tbl, i);
-		enum toml_type t = toml_type(v);
-		size_t len = 0;
-		const char *s = t == TOML_STRING ? toml_string(v, &len) : NULL;
+	load_keys(ld, item_keys, sizeof(item_keys) / sizeof(item_keys[0]), item, tbl);
 
-		if (key_is(key, klen, "hotkey")) {
-			hotkey = v;
-			if (s == NULL || len != 1 || s[0] <= ' ' || s[0] > '~') {
-				ERROR(ld, v, "\"hotkey\" must be one printable ASCII character "
-				      "(not a space)");
-				continue;
-			}
-			char c = s[0] >= 'a' && s[0] <= 'z' ? (char)(s[0] - 'a' + 'A') : s[0];
-			const struct toml_value *first = hotkeys_at[(unsigned char)c];
-			if (first != NULL) {
-				int line, column;
-				toml_position(first, &line, &column);
-				ERROR(ld, v, "duplicate hotkey \"%c\" in [[menu.%s]] (first at line %d)",
-				      c, menu, line);
-				continue;
-			}
-			hotkeys_at[(unsigned char)c] = v;
-			item->hotkey = c;
-		} else if (key_is(key, klen, "name")) {
-			name = v;
-			if (s == NULL || len == 0 || len >= sizeof(item->name) || !clean_text(s, len)) {
-				ERROR(ld, v, "\"name\" must be a string of 1 to %zu bytes without "
-				      "control characters", sizeof(item->name) - 1);
-				continue;
-			}
-			memcpy(item->name, s, len + 1);
-		} else if (key_is(key, klen, "type")) {
-			type = v;
-			if (s != NULL && key_is(s, len, "command")) {
-				item->type = CONFIG_ITEM_COMMAND;
-			} else if (s != NULL && key_is(s, len, "submenu")) {
-				item->type = CONFIG_ITEM_SUBMENU;
-			} else {
-				ERROR(ld, v, "\"type\" must be \"command\" or \"submenu\"");
-				type = NULL;
-			}
-		} else if (key_is(key, klen, "command")) {
-			command = v;
-			if (s == NULL) {
-				ERROR(ld, v, "\"command\" must be a string");
-			} else if (strlen(s) != len || !config_command_known(s)) {
-				char known[256];
-				known_commands(known, sizeof(known));
-				ERROR(ld, v, "unknown command \"%s\" in [[menu.%s]] (known: %s)",
-				      show(s, len).s, menu, known);
-			} else {
-				memcpy(item->command, s, len + 1);
-			}
-		} else if (key_is(key, klen, "submenu")) {
-			submenu = v;
-			if (s == NULL || !menu_name_ok(s, len)) {
-				ERROR(ld, v, "\"submenu\" must name a menu: 1 to %d letters, digits, "
-				      "\"_\" or \"-\"", CONFIG_NAME_MAX - 1);
-			} else {
-				memcpy(item->submenu, s, len + 1);
-			}
-		} else if (key_is(key, klen, "order")) {
-			if (t != TOML_INTEGER || toml_integer(v) < -1000000 ||
-			    toml_integer(v) > 1000000) {
-				ERROR(ld, v, "\"order\" must be an integer from -1000000 to 1000000");
-				continue;
-			}
-			item->order = (int)toml_integer(v);
-		} else if (key_is(key, klen, "min_level")) {
-			if (t != TOML_INTEGER || toml_integer(v) < 0 || toml_integer(v) > LEVEL_MAX) {
-				ERROR(ld, v, "\"min_level\" must be an integer from 0 to %d", LEVEL_MAX);
-				continue;
-			}
-			item->min_level = (int)toml_integer(v);
-		} else {
-			WARN(ld, v, "unknown key \"%s\" in [[menu.%s]]", show(key, klen).s, menu);
-		}
-	}
-
-	if (hotkey == NULL)
-		ERROR(ld, tbl, "an item of [[menu.%s]] has no \"hotkey\"", menu);
-	if (name == NULL)
-		ERROR(ld, tbl, "an item of [[menu.%s]] has no \"name\"", menu);
-	if (type == NULL) {
-		if (toml_table_get(tbl, "type") == NULL)
-			ERROR(ld, tbl, "an item of [[menu.%s]] has no \"type\" "
-			      "(\"command\" or \"submenu\")", menu);
-		return;
-	}
-	if (item->type == CONFIG_ITEM_COMMAND) {
-		if (submenu != NULL)
-			ERROR(ld, submenu, "\"submenu\" is for items of type = \"submenu\"");
-		if (command == NULL)
-			ERROR(ld, tbl, "an item of [[menu.%s]] of type \"command\" has no "
-			      "\"command\"", menu);
-		item->submenu[0] = '\0';
-	} else {
-		if (command != NULL)
-			ERROR(ld, command, "\"command\" is for items of type = \"command\"");
-		if (submenu == NULL)
-			ERROR(ld, tbl, "an item of [[menu.%s]] of type \"submenu\" has no "
-			      "\"submenu\"", menu);
-		item->command[0] = '\0';
-	}
+	if (toml_table_get(tbl, "hotkey") == NULL)
+		ERROR(ld, tbl, "an item of %s has no \"hotkey\"", ld->where);
+	if (toml_table_get(tbl, "name") == NULL)
+		ERROR(ld, tbl, "an item of %s has no \"name\"", ld->where);
+	const struct toml_value *type = toml_table_get(tbl, "type");
+	enum config_item_type t;
+	if (type == NULL)
+		ERROR(ld, tbl, "an item of %s has no \"type\" (\"command\" or \"submenu\")",
+		      ld->where);
+	if (type == NULL || !item_type_of(type, &t))
+		return;         /* a bad type is reported already */
+	/* the type's key ("command" or "submenu") is required, the other one refused */
+	const char *want = t == CONFIG_ITEM_COMMAND ? "command" : "submenu";
+	const char *other = t == CONFIG_ITEM_COMMAND ? "submenu" : "command";
+	const struct toml_value *stray = toml_table_get(tbl, other);
+	if (stray != NULL)
+		ERROR(ld, stray, "\"%s\" is for items of type = \"%s\"", other, other);
+	if (toml_table_get(tbl, want) == NULL)
+		ERROR(ld, tbl, "an item of %s of type \"%s\" has no \"%s\"", ld->where, want,
+		      want);
 }
 
 /* Stable: equal orders keep their order in the file. */
@@ -796,9 +794,10 @@ static void load_menus(struct loader *ld, const struct toml_value *tbl, struct m
 		size_t n = toml_array_len(arr);
 		size_t m = menu_set_add(set, key, klen, n, arr);
 		default_title(&set->menus[m]);
-		const struct toml_value *hotkeys_at[128] = { NULL };
+		snprintf(ld->where, sizeof(ld->where), "[[menu.%s]]", key);
+		memset(ld->hotkeys_at, 0, sizeof(ld->hotkeys_at));
 		for (size_t j = 0; j < n; j++)
-			load_item(ld, key, toml_array_at(arr, j), &set->items[m][j], hotkeys_at);
+			load_item(ld, key, toml_array_at(arr, j), &set->items[m][j]);
 	}
 
 	if (menu_set_find(set, "main") < 0) {
@@ -920,10 +919,11 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 			if (key_is(key, klen, sections[s].name))
 				sec = &sections[s];
 		if (sec != NULL) {
+			snprintf(ld.where, sizeof(ld.where), "[%s]", sec->name);
 			if (toml_type(v) != TOML_TABLE)
-				ERROR(&ld, v, "\"%s\" must be a table: [%s]", sec->name, sec->name);
+				ERROR(&ld, v, "\"%s\" must be a table: %s", sec->name, ld.where);
 			else
-				load_section(&ld, sec, v);
+				load_keys(&ld, sec->keys, sec->n_keys, &next, v);
 		} else if (key_is(key, klen, "menu")) {
 			menu = v;
 		} else if (key_is(key, klen, "menu_titles")) {

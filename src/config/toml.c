@@ -1135,6 +1135,71 @@ static struct toml_value *parse_value(struct parser *p, int depth)
 	return NULL;
 }
 
+/* From t (at *depth) down the parts of k but the last, to the table the last part
+ * belongs in; NULL after fail().  A missing table is created and takes the part's
+ * string.  What may be passed through depends on who asks:
+ *   a dotted key (header NULL): IMPLICIT and DOTTED tables, which become DOTTED;
+ *     new tables are DOTTED.
+ *   a [header] or [[header]] (header: its text, for messages): any table but an
+ *     inline one, and the last table of an array of tables; new tables are
+ *     IMPLICIT.
+ * *depth grows by one for each table passed, two for an array of tables. */
+static struct toml_value *walk_key(struct parser *p, struct toml_value *t, struct key *k,
+				   int *depth, const char *header)
+{
+	for (size_t i = 0; i + 1 < k->n; i++) {
+		struct keypart *part = &k->parts[i];
+		++*depth;
+		size_t at = table_find(t, part->str, part->len);
+		if (at == SIZE_MAX) {
+			struct toml_value *sub = container_new(p, TOML_TABLE, *depth, part->off);
+			if (sub == NULL)
+				return NULL;
+			sub->u.t.kind = header != NULL ? TK_IMPLICIT : TK_DOTTED;
+			table_insert(t, part->str, part->len, sub);
+			part->str = NULL;
+			t = sub;
+			continue;
+		}
+		struct toml_value *e = t->u.t.items[at].val;
+		if (header != NULL && e->type == TOML_ARRAY && e->u.a.aot) {
+			assert(e->u.a.len > 0);
+			++*depth;
+			t = e->u.a.items[e->u.a.len - 1];
+			assert(t->type == TOML_TABLE);
+			continue;
+		}
+		if (e->type == TOML_TABLE && e->u.t.kind != TK_INLINE &&
+		    (header != NULL || e->u.t.kind != TK_HEADER)) {
+			if (header == NULL)
+				e->u.t.kind = TK_DOTTED;
+			t = e;
+			continue;
+		}
+		char name[64];
+		show_key(name, sizeof(name), part->str, part->len);
+		bool inline_table = e->type == TOML_TABLE && e->u.t.kind == TK_INLINE;
+		const char *a = e->type == TOML_ARRAY || e->type == TOML_INTEGER ? "an" : "a";
+		if (header == NULL && inline_table)
+			fail(p, part->off, "cannot extend inline table \"%s\"", name);
+		else if (header == NULL && e->type == TOML_TABLE)
+			fail(p, part->off, "cannot use dotted keys to extend table \"%s\" "
+			     "defined by a [table] header", name);
+		else if (header == NULL)
+			fail(p, part->off, "cannot use dotted keys to extend \"%s\": it is %s %s",
+			     name, a, toml_type_name(e->type));
+		else if (inline_table)
+			fail(p, part->off, "%s: cannot extend inline table \"%s\"", header, name);
+		else if (e->type == TOML_ARRAY)
+			fail(p, part->off, "%s: cannot extend static array \"%s\"", header, name);
+		else
+			fail(p, part->off, "%s: \"%s\" is already %s %s", header, name, a,
+			     toml_type_name(e->type));
+		return NULL;
+	}
+	return t;
+}
+
 /* key = value, into table (whose depth is depth); pos at the key. */
 static int parse_keyval(struct parser *p, struct toml_value *table, int depth)
 {
@@ -1153,41 +1218,9 @@ static int parse_keyval(struct parser *p, struct toml_value *table, int depth)
 	p->pos++;
 	skip_ws(p);
 
-	struct toml_value *t = table;
-	for (size_t i = 0; i + 1 < k.n; i++) {
-		struct keypart *part = &k.parts[i];
-		depth++;
-		size_t at = table_find(t, part->str, part->len);
-		if (at == SIZE_MAX) {
-			struct toml_value *sub = container_new(p, TOML_TABLE, depth, part->off);
-			if (sub == NULL)
-				goto out;
-			sub->u.t.kind = TK_DOTTED;
-			table_insert(t, part->str, part->len, sub);
-			part->str = NULL;
-			t = sub;
-			continue;
-		}
-		struct toml_value *e = t->u.t.items[at].val;
-		show_key(name, sizeof(name), part->str, part->len);
-		if (e->type != TOML_TABLE) {
-			fail(p, part->off, "cannot use dotted keys to extend \"%s\": it is %s %s",
-			     name, e->type == TOML_ARRAY || e->type == TOML_INTEGER ? "an" : "a",
-			     toml_type_name(e->type));
-			goto out;
-		}
-		if (e->u.t.kind == TK_INLINE) {
-			fail(p, part->off, "cannot extend inline table \"%s\"", name);
-			goto out;
-		}
-		if (e->u.t.kind == TK_HEADER) {
-			fail(p, part->off, "cannot use dotted keys to extend table \"%s\" "
-			     "defined by a [table] header", name);
-			goto out;
-		}
-		e->u.t.kind = TK_DOTTED;
-		t = e;
-	}
+	struct toml_value *t = walk_key(p, table, &k, &depth, NULL);
+	if (t == NULL)
+		goto out;
 	struct keypart *last = &k.parts[k.n - 1];
 	if (table_find(t, last->str, last->len) != SIZE_MAX) {
 		fail(p, last->off, "duplicate key \"%s\"",
@@ -1230,46 +1263,10 @@ static int parse_header(struct parser *p)
 	}
 	show_raw(name, sizeof(name), p, start, p->pos);
 
-	struct toml_value *t = p->root;
 	int depth = 0;
-	for (size_t i = 0; i + 1 < k.n; i++) {
-		struct keypart *part = &k.parts[i];
-		depth++;
-		size_t at = table_find(t, part->str, part->len);
-		if (at == SIZE_MAX) {
-			struct toml_value *sub = container_new(p, TOML_TABLE, depth, part->off);
-			if (sub == NULL)
-				goto out;
-			sub->u.t.kind = TK_IMPLICIT;
-			table_insert(t, part->str, part->len, sub);
-			part->str = NULL;
-			t = sub;
-			continue;
-		}
-		struct toml_value *e = t->u.t.items[at].val;
-		if (e->type == TOML_ARRAY && e->u.a.aot) {
-			assert(e->u.a.len > 0);
-			depth++;
-			t = e->u.a.items[e->u.a.len - 1];
-			assert(t->type == TOML_TABLE);
-			continue;
-		}
-		if (e->type == TOML_TABLE && e->u.t.kind != TK_INLINE) {
-			t = e;
-			continue;
-		}
-		char part_name[64];
-		show_key(part_name, sizeof(part_name), part->str, part->len);
-		if (e->type == TOML_TABLE)
-			fail(p, part->off, "%s: cannot extend inline table \"%s\"", name, part_name);
-		else if (e->type == TOML_ARRAY)
-			fail(p, part->off, "%s: cannot extend static array \"%s\"", name, part_name);
-		else
-			fail(p, part->off, "%s: \"%s\" is already %s %s", name, part_name,
-			     e->type == TOML_INTEGER ? "an" : "a", toml_type_name(e->type));
+	struct toml_value *t = walk_key(p, p->root, &k, &depth, name);
+	if (t == NULL)
 		goto out;
-	}
-
 	struct keypart *last = &k.parts[k.n - 1];
 	size_t at = table_find(t, last->str, last->len);
 	struct toml_value *e = at == SIZE_MAX ? NULL : t->u.t.items[at].val;

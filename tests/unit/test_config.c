@@ -582,6 +582,30 @@ static void test_error_items(void **state)
 		     "carrier.toml:6:1: \"min_level\" must be an integer from 0 to 255");
 	expect_error("[[menu.main]]\n" ITEM("C", "command", "command = \"who\"\norder = 1.5"),
 		     "carrier.toml:6:1: \"order\" must be an integer from -1000000 to 1000000");
+	expect_error("[[menu.main]]\nhotkey = \"C\"\ntype = \"command\"\ncommand = \"who\"\n",
+		     "carrier.toml:1:8: an item of [[menu.main]] has no \"name\"");
+	expect_error("[[menu.main]]\nhotkey = \"C\"\nname = \"\"\ntype = \"command\"\n"
+		     "command = \"who\"\n",
+		     "carrier.toml:3:1: \"name\" must be a string of 1 to 63 bytes without "
+		     "control characters");
+	expect_error("[[menu.main]]\n" ITEM("C", "submenu", "submenu = \"ma in\""),
+		     "carrier.toml:5:1: \"submenu\" must name a menu: 1 to 31 letters, digits, "
+		     "\"_\" or \"-\"");
+	expect_error("[[menu.main]]\n" ITEM("C", "command", "command = \"who\"\nsubmenu = \"main\""),
+		     "carrier.toml:6:1: \"submenu\" is for items of type = \"submenu\"");
+	expect_error("[[menu.main]]\n" ITEM("C", "submenu", ""),
+		     "carrier.toml:1:8: an item of [[menu.main]] of type \"submenu\" has no "
+		     "\"submenu\"");
+	/* a bad type is the only error: which of command/submenu is missing is moot */
+	struct config cfg;
+	struct config_diag diag;
+	config_defaults(&cfg, SHARE);
+	assert_int_equal(load(&cfg, "[[menu.main]]\n" ITEM("C", "program", ""), &diag), -1);
+	assert_int_equal(diag.n_errors, 1);
+	config_free(&cfg);
+	expect_error("menu.main = [1]\n",
+		     "carrier.toml:1:14: each item of menu \"main\" must be a table: write "
+		     "[[menu.main]]");
 	expect_error("menu.main = []\n",
 		     "carrier.toml:1:6: menu \"main\" must be a list of items, each written as "
 		     "[[menu.main]]");
