@@ -5,6 +5,7 @@
 #   make check      install what is missing, build, run every test suite
 #   make SANITIZE=1 the same, built with ASan+UBSan into build-san/
 #   make fuzz       run each libFuzzer harness briefly
+#   make fuzz-ci    the same for CI's fixed budget (.ci/run)
 #   make bench      benchmarks (see docs/BENCHMARKS.md)
 
 BUILD ?= build
@@ -35,7 +36,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 TESTTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TESTTOOL_BIN := $(TESTTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check run check unit e2e browser web fuzz bench bench-quick clean
+.PHONY: all deps deps-check run check unit e2e browser web fuzz fuzz-ci bench bench-quick clean
 all: $(BUILD)/carrier $(TOOL_BIN) web
 
 $(BUILD)/obj/%.o: %.c
@@ -96,6 +97,12 @@ fuzz: deps-check
 	    $(FUZZ_BUILD)/libcarrier.a
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 $(FUZZ_BIN)
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# What CI runs (.ci/run): every harness for a fixed FUZZ_CI_SECONDS from its committed
+# seeds; any crash, sanitizer report, leak or hang fails it.
+FUZZ_CI_SECONDS ?= 15
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libcarrier.a
 	clang $(filter-out $(SANFLAGS),$(CFLAGS)) -fsanitize=fuzzer,address,undefined \

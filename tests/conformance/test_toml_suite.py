@@ -8,8 +8,13 @@ date/times as instants or as their fields, everything else exactly); each
 invalid/*.toml must be refused with a non-zero exit.  One test method per file,
 so "Ran N tests" counts the files.
 
-  TOML_TEST_DIR   the toml-test checkout   (default: <repo>/../shared/toml-test)
+  TOML_TEST_DIR   a checkout of https://github.com/toml-lang/toml-test
+                  (default: <repo>/../shared/toml-test)
   CARRIER_BUILD   where toml-decode lives  (default: <repo>/build)
+
+Without the suite's data at the default place the file-by-file tests are reported
+as one skipped test, saying where it looked (the comparator self-test still runs);
+a TOML_TEST_DIR that is set but holds no suite is an error.
 
 Python 3 standard library only:  /usr/bin/python3 tests/conformance/test_toml_suite.py
 """
@@ -22,7 +27,8 @@ import sys
 import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SUITE = os.environ.get("TOML_TEST_DIR") or os.path.join(REPO, "..", "shared", "toml-test")
+SUITE = os.environ.get("TOML_TEST_DIR") or os.path.normpath(
+    os.path.join(REPO, "..", "shared", "toml-test"))
 BUILD = os.environ.get("CARRIER_BUILD") or os.path.join(REPO, "build")
 DECODER = os.path.join(BUILD, "toml-decode")
 LIST = os.path.join(SUITE, "tests", "files-toml-1.0.0")
@@ -229,11 +235,22 @@ def _generate():
 
 
 if not os.path.exists(LIST):
-    sys.exit("toml-test suite not found at %s (set TOML_TEST_DIR)" % SUITE)
-if not os.access(DECODER, os.X_OK):
-    sys.exit("decoder not found at %s (build it: make %s, or set CARRIER_BUILD)"
-             % (DECODER, os.path.relpath(DECODER, REPO)))
-GENERATED = _generate()
+    if os.environ.get("TOML_TEST_DIR"):
+        sys.exit("toml-test suite not found at %s: TOML_TEST_DIR must be a toml-test "
+                 "checkout holding tests/files-toml-1.0.0" % SUITE)
+    MISSING = ("toml-test suite data not found at %s; to run it, set TOML_TEST_DIR to a "
+               "checkout of https://github.com/toml-lang/toml-test" % SUITE)
+
+    @unittest.skip(MISSING)
+    def test_suite_files(self):
+        pass
+    TomlSuite.test_suite_files = test_suite_files
+    GENERATED = 0
+else:
+    if not os.access(DECODER, os.X_OK):
+        sys.exit("decoder not found at %s (build it: make %s, or set CARRIER_BUILD)"
+                 % (DECODER, os.path.relpath(DECODER, REPO)))
+    GENERATED = _generate()
 
 if __name__ == "__main__":
     unittest.main(verbosity=int(os.environ.get("VERBOSE", "1")))
