@@ -337,8 +337,10 @@ void chat_render_who(struct sbuf *sb, const struct chat_who_entry *who, size_t n
 		sbuf_puts(sb, "  ");
 		put_padded(sb, who[i].handle, CHAT_RENDER_HANDLE_MAX, 20);
 		ansi_fg(sb, C_DIM);
+		/* In unsigned arithmetic: a time far in the past cannot overflow. */
 		int64_t since = who[i].since_ms;
-		put_duration(sb, since <= now_ms ? now_ms - since : 0);
+		uint64_t ago = (uint64_t)now_ms - (uint64_t)since;
+		put_duration(sb, since > now_ms ? 0 : ago > INT64_MAX ? INT64_MAX : (int64_t)ago);
 		if (who[i].level >= CHAT_LEVEL_SYSOP) {
 			ansi_fg(sb, C_SYSTEM);
 			sbuf_puts(sb, " (SysOp)");

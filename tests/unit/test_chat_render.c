@@ -349,6 +349,11 @@ static void test_who(void **state)
 		  GREEN "  Root                " GREY "<1m" YELLOW " (SysOp)" EOL);
 	chat_render_who(&sb, NULL, 0, now);
 	expect_sb(&sb, YELLOW "In the room (0):" EOL);
+	/* A time at the far end of the clock: a long stay, not an overflow (UBSan). */
+	const struct chat_who_entry ancient[] = { { "Old", INT64_MIN, CHAT_LEVEL_USER } };
+	chat_render_who(&sb, ancient, 1, now);
+	assert_non_null(memmem(sb.data, sb.len, "2562047788015h", 14));
+	sbuf_reset(&sb);
 	sbuf_free(&sb);
 }
 
