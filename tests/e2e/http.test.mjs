@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, buildDir } from '../lib/server.mjs';
-import {
-  RawSocket, readResponse, httpRaw, upgradeRequest, wsKey, wsAccept, assertServes,
-  TermClient, sleep,
-} from './helpers.mjs';
+import { RawSocket, readResponse, httpRaw, upgradeRequest, wsKey, wsAccept } from '../lib/raw.mjs';
+import { Caller, assertServes } from '../lib/caller.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 let srv;
 let host;
@@ -305,7 +304,7 @@ test('cross-site Origin -> 403; same origin -> 101', async () => {
   assert.equal(same.status, 101);
   assert.equal(same.headers['sec-websocket-accept'], wsAccept(same.key));
   // The ws package, as a browser would send it.
-  await assert.rejects(TermClient.open(srv.wsUrl, { origin: 'http://evil.example' }), /403/);
+  await assert.rejects(Caller.connect(srv.wsUrl, { origin: 'http://evil.example' }), /403/);
 });
 
 test('Upgrade/Connection tokens in any case and order -> 101', async () => {

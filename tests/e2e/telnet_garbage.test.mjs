@@ -6,10 +6,9 @@
 // intact), must keep serving, and must exit 0 at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, rssKiB } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { TelnetCaller, IAC, SB, SE, WILL, WONT, DO, DONT, NOP, TTYPE, NAWS } from '../lib/telnet.mjs';
-import { rssKiB } from './helpers.mjs';
 
 const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
 const T = 5000 * SLOW;
