@@ -7,16 +7,15 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startServer, carrierBin } from '../lib/server.mjs';
+import { startServer, carrierBin, FAST } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
-import { screenRow } from '../lib/screen.mjs';
+import { screenRow, plain } from '../lib/screen.mjs';
 
 const run = promisify(execFile);
-const FAST = '[bbs]\npassword_ops = "min"\npassword_mem = "min"\n';
 
 let srv;
 const open = [];
-before(async () => { srv = await startServer({ config: FAST }); });
+before(async () => { srv = await startServer({ config: `[bbs]\n${FAST}` }); });
 after(async () => {
   for (const c of open) c.ws.terminate();
   const res = await srv.stop();
@@ -47,10 +46,7 @@ async function startRegistration(c) {
 }
 
 /** Everything received as text, escape sequences removed (what scrolled or was cleared too). */
-function said(c) {
-  // eslint-disable-next-line no-control-regex
-  return c.raw.toString('utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-}
+const said = (c) => plain(c.raw);
 
 /** The cursor waits at the end of a prompt row that matches re. */
 function assertPrompt(s, re, what) {

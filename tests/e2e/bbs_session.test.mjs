@@ -3,15 +3,13 @@
 // next one hears "line busy" and holds nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, FAST } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { screenRow } from '../lib/screen.mjs';
 
-const FAST = '[bbs]\npassword_ops = "min"\npassword_mem = "min"\n';
-
 let srv;
 const open = [];
-before(async () => { srv = await startServer({ config: FAST }); });
+before(async () => { srv = await startServer({ config: `[bbs]\n${FAST}` }); });
 after(async () => {
   for (const c of open) c.ws.terminate();
   const res = await srv.stop();
@@ -142,7 +140,7 @@ test('the goodbye screen: minutes on and the call number (the second call is cal
 });
 
 test('line busy at max_nodes = 2: the third caller is turned away with 1013 and holds nothing', async () => {
-  const s2 = await startServer({ config: `${FAST}max_nodes = 2\n` });
+  const s2 = await startServer({ config: `[bbs]\n${FAST}max_nodes = 2\n` });
   const mine = [];
   const dial = async () => { const c = await Caller.connect(s2.wsUrl); mine.push(c); return c; };
   try {

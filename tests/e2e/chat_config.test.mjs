@@ -6,19 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
-import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
-import { renderScreen, screenRow } from '../lib/screen.mjs';
+import { startServer, FAST } from '../lib/server.mjs';
+import { Caller, PASSWORD } from '../lib/caller.mjs';
+import { renderScreen, screenRow, plain, count } from '../lib/screen.mjs';
+import { SIZE, newCaller, enterChat } from '../lib/chat.mjs';
+import { SLOW, sleep } from '../lib/wait.mjs';
 
-const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
-
-function count(hay, needle) {
-  if (needle instanceof RegExp) return (hay.match(new RegExp(needle.source, 'g')) || []).length;
-  let n = 0;
-  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
 /** Run fn with a server; stop it afterwards and insist on a clean exit. */
 async function withServer(opts, fn) {
   const srv = await startServer(opts);
@@ -38,31 +31,31 @@ test('capacity: one over it hears the room is full and stays at the menu', async
     callers.push(a, b, c);
     await enterChat(a);
     await enterChat(b);
-    await waitText(a, 0, 'Ben has joined the chat');
+    await a.waitText(0, 'Ben has joined the chat');
     const fa = a.raw.length;
     const fc = c.raw.length;
     c.type('C');
-    await waitText(c, fc, 'The chat room is full');
+    await c.waitText(fc, 'The chat room is full');
     assert.ok(!plain(c.raw.subarray(fc)).includes('Welcome to Teleconference'), 'the third got into the room');
     // Still at the menu: a key brings the menu back, and W shows her there, not in chat.
     c.type(' ');
-    await waitText(c, fc, 'Command');
+    await c.waitText(fc, 'Command');
     const fw = c.raw.length;
     c.type('W');
-    await waitText(c, fw, 'nodes in use');
+    await c.waitText(fw, 'nodes in use');
     const who = await c.text();
     assert.match(who, /Ann\s.*In Chat/);
     assert.doesNotMatch(who, /Cat\s.*In Chat/);
     c.type(' ');
-    await waitText(c, fw, 'Command');
+    await c.waitText(fw, 'Command');
     // The two inside heard nothing of her.
     await sleep(400 * SLOW);
     assert.ok(!plain(a.raw.subarray(fa)).includes('Cat'), 'the room heard of the refused caller');
     // Once someone leaves there is room again.
     b.type('/quit\r');
-    await waitText(a, fa, 'Ben has left the chat');
+    await a.waitText(fa, 'Ben has left the chat');
     await enterChat(c);
-    await waitText(a, fa, 'Cat has joined the chat');
+    await a.waitText(fa, 'Cat has joined the chat');
   });
 });
 
@@ -72,13 +65,13 @@ test('flood control: ten quick lines, the room hears the burst, the flooder is t
     callers.push(f, o);
     await enterChat(o);
     await enterChat(f);
-    await waitText(o, 0, 'Flooder has joined');
+    await o.waitText(0, 'Flooder has joined');
     const ff = f.raw.length;
     const fo = o.raw.length;
     let lines = '';
     for (let i = 1; i <= 10; i++) lines += `flood-${i}-x\r`;
     f.type(lines);
-    await waitText(f, ff, /\*\*\* Slow down! \d+ lines? (was|were) not sent \*\*\*|\*\*\* Slow down!/);
+    await f.waitText(ff, /\*\*\* Slow down! \d+ lines? (was|were) not sent \*\*\*|\*\*\* Slow down!/);
     await sleep(1500 * SLOW);
     const heard = count(plain(o.raw.subarray(fo)), /Flooder: flood-\d+-x/);
     assert.ok(heard >= 3 && heard <= 4, `the others heard ${heard} of 10 flooded lines`);
@@ -89,7 +82,7 @@ test('flood control: ten quick lines, the room hears the burst, the flooder is t
     await sleep(2000);
     const f2 = o.raw.length;
     f.type('calm again\r');
-    await waitText(o, f2, 'Flooder: calm again');
+    await o.waitText(f2, 'Flooder: calm again');
   });
 });
 
@@ -105,8 +98,8 @@ test('coalescing: five arriving together are one line for the room; each of them
     const fo = obs.raw.length;
     const froms = five.map((c) => c.raw.length);
     for (const c of five) c.type('C');
-    await Promise.all(five.map((c, i) => waitText(c, froms[i], '> ')));
-    const line = await waitText(obs, fo, 'have joined the chat');
+    await Promise.all(five.map((c, i) => c.waitText(froms[i], '> ')));
+    const line = await obs.waitText(fo, 'have joined the chat');
     await sleep(1200 * SLOW);             // anything else would have come by now
     const got = plain(obs.raw.subarray(fo));
     assert.equal(count(got, 'joined the chat'), 1, `more than one join line:\n${got}`);
@@ -129,14 +122,14 @@ test('coalescing: five arriving together are one line for the room; each of them
     // And they all leave together (dropped at once): one leave line for Watcher.
     const fl = obs.raw.length;
     await Promise.all(five.map((c) => c.reset()));
-    await waitText(obs, fl, 'have left the chat');
+    await obs.waitText(fl, 'have left the chat');
     await sleep(1200 * SLOW);
     const left = plain(obs.raw.subarray(fl));
     assert.equal(count(left, 'left the chat'), 1, left);
     assert.match(left, /and 2 others have left the chat/);
     const fw = obs.raw.length;
     obs.type('/who\r');
-    await waitText(obs, fw, 'In the room (1):');
+    await obs.waitText(fw, 'In the room (1):');
   });
 });
 
@@ -149,8 +142,8 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     const fb = boss.raw.length;
     const fu = u.raw.length;
     boss.type('/sysop The board goes down at noon\r');
-    await waitText(u, fu, 'SysOp: The board goes down at noon');
-    await waitText(boss, fb, 'SysOp: The board goes down at noon');
+    await u.waitText(fu, 'SysOp: The board goes down at noon');
+    await boss.waitText(fb, 'SysOp: The board goes down at noon');
     const s = await renderScreen(u.raw, SIZE);
     const row = screenRow(s, /\[\d\d:\d\d\] SysOp: The board goes down at noon/);
     assert.ok(row >= 0, s.text.join('\n'));
@@ -161,12 +154,12 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     const fu2 = u.raw.length;
     const fb2 = boss.raw.length;
     u.type('/sysop I am the captain now\r');
-    await waitText(u, fu2, 'Unknown command');
+    await u.waitText(fu2, 'Unknown command');
     await sleep(300 * SLOW);
     assert.ok(!plain(boss.raw.subarray(fb2)).includes('captain'), 'a plain caller made an announcement');
     // The sysop's ordinary lines are white (bright), not green.
     boss.type('just chatting\r');
-    await waitText(u, fu2, 'Boss: just chatting');
+    await u.waitText(fu2, 'Boss: just chatting');
     const s2 = await renderScreen(u.raw, SIZE);
     const r2 = screenRow(s2, 'Boss: just chatting');
     const tx = s2.text[r2].indexOf('just chatting');
@@ -188,8 +181,8 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       for (let i = 1; i <= 25; i++) a.type(`before restart ${String(i).padStart(2, '0')}\r`);
       a.type('/me stretches before the restart\r');
       a.type('/msg Bob private-before-restart\r');
-      await waitText(b, fb, 'private-before-restart');
-      await waitText(b, fb, 'stretches before the restart');
+      await b.waitText(fb, 'private-before-restart');
+      await b.waitText(fb, 'stretches before the restart');
     });
     // The first server stopped with SIGTERM (withServer checked a clean exit).
     await withServer({ config, dir }, async (srv, callers) => {
@@ -197,7 +190,7 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       callers.push(c);
       const fc = c.raw.length;
       await enterChat(c);
-      await waitText(c, fc, 'stretches before the restart');
+      await c.waitText(fc, 'stretches before the restart');
       const got = plain(c.raw.subarray(fc));
       // 20 lines of scrollback: lines 07..25 and the action; 01..06 are gone.
       for (let i = 7; i <= 25; i++) assert.match(got, new RegExp(`\\[\\d\\d:\\d\\d\\] Alice: before restart ${String(i).padStart(2, '0')}`));
@@ -218,8 +211,8 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       await a.login('Alice', PASSWORD);
       const fa = a.raw.length;
       await enterChat(a);
-      await waitText(a, fa, 'Here now: Carol');
-      await waitText(a, fa, 'before restart 25');
+      await a.waitText(fa, 'Here now: Carol');
+      await a.waitText(fa, 'before restart 25');
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,8 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
-import { renderScreen, screenRow } from '../lib/screen.mjs';
+import { renderScreen, screenRow, plain, count, bellsIn } from '../lib/screen.mjs';
+import { SIZE, newCaller, enterChat, sync } from '../lib/chat.mjs';
+import { SLOW, sleep } from '../lib/wait.mjs';
 
 const CONFIG = `[bbs]
 password_ops = "min"
@@ -22,22 +23,6 @@ password_mem = "min"
 flood_rate = 1000
 flood_burst = 1000
 `;
-
-/** The text of a byte stream with the CSI sequences taken out. */
-function count(hay, needle) {
-  let n = 0;
-  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
-const bells = (buf) => buf.filter((b) => b === 7).length;
-
-/** Say a line in c and wait until every one of `all` has it: afterwards anything
- * the server wrote to those connections before the line has arrived too. */
-async function sync(c, all, word) {
-  const froms = all.map((x) => x.raw.length);
-  c.type(`${word}\r`);
-  await Promise.all(all.map((x, i) => waitText(x, froms[i], `: ${word}`)));
-}
 
 let srv, alice, bob, carol, dave;
 const everyone = () => [alice, bob, carol];
@@ -53,7 +38,7 @@ before(async () => {
   await eve.close();
   await enterChat(alice);
   await enterChat(bob);
-  await waitText(alice, 0, '*** Bob has joined the chat ***');
+  await alice.waitText(0, '*** Bob has joined the chat ***');
   await enterChat(carol);
 });
 
@@ -66,9 +51,9 @@ after(async () => {
 });
 
 test('joins: the others are told, the newcomer is not told of itself and sees who is here', async () => {
-  await waitText(alice, 0, '*** Carol has joined the chat ***');
-  await waitText(bob, 0, '*** Carol has joined the chat ***');
-  await waitText(carol, 0, 'Here now: ');
+  await alice.waitText(0, '*** Carol has joined the chat ***');
+  await bob.waitText(0, '*** Carol has joined the chat ***');
+  await carol.waitText(0, 'Here now: ');
   const welcome = await carol.text();
   assert.match(welcome, /Here now: .*Alice/);
   assert.match(welcome, /Here now: .*Bob/);
@@ -84,7 +69,7 @@ test('joins: the others are told, the newcomer is not told of itself and sees wh
 test('a public line reaches all three, "[HH:MM] Handle: text", handle green, text bright green', async () => {
   const froms = everyone().map((c) => c.raw.length);
   alice.type('hello from alice\r');
-  await Promise.all(everyone().map((c, i) => waitText(c, froms[i], 'Alice: hello from alice')));
+  await Promise.all(everyone().map((c, i) => c.waitText(froms[i], 'Alice: hello from alice')));
   for (const c of everyone()) {
     const s = await renderScreen(c.raw, SIZE);
     const row = screenRow(s, /\[\d\d:\d\d\] Alice: hello from alice/);
@@ -110,7 +95,7 @@ test('a public line reaches all three, "[HH:MM] Handle: text", handle green, tex
 test('/me acts it out: "* Bob waves" for everyone, no timestamp, no colon', async () => {
   const froms = everyone().map((c) => c.raw.length);
   bob.type('/me waves\r');
-  await Promise.all(everyone().map((c, i) => waitText(c, froms[i], '* Bob waves')));
+  await Promise.all(everyone().map((c, i) => c.waitText(froms[i], '* Bob waves')));
   for (const c of everyone()) {
     const s = await c.text();
     assert.match(s, /^\* Bob waves$/m);
@@ -124,8 +109,8 @@ test('/msg is seen by its two ends and not one byte of it reaches the third', as
   const [fa, fb, fc] = everyone().map((c) => c.raw.length);
   const [ba, bb, bc] = everyone().map((c) => c.bells);
   alice.type(`/msg Bob ${secret}\r`);
-  await waitText(bob, fb, `*Alice* (private): ${secret}`);
-  await waitText(alice, fa, `-> Bob (private): ${secret}`);
+  await bob.waitText(fb, `*Alice* (private): ${secret}`);
+  await alice.waitText(fa, `-> Bob (private): ${secret}`);
   // Everything the server wrote before this public line has reached Carol.
   await sync(bob, everyone(), 'after-the-secret');
   assert.equal(carol.raw.indexOf(secret), -1, 'the third connection received the private text');
@@ -144,15 +129,15 @@ test('/r replies to whoever last sent a private message', async () => {
   // Bob last heard from Alice.
   let [fa, fb, fc] = everyone().map((c) => c.raw.length);
   bob.type('/r reply-mango-7\r');
-  await waitText(alice, fa, '*Bob* (private): reply-mango-7');
-  await waitText(bob, fb, '-> Alice (private): reply-mango-7');
+  await alice.waitText(fa, '*Bob* (private): reply-mango-7');
+  await bob.waitText(fb, '-> Alice (private): reply-mango-7');
   // Now Carol writes to Bob; Bob's /r goes to Carol, not Alice.
   [fa, fb, fc] = everyone().map((c) => c.raw.length);
   carol.type('/msg bob from-carol-fig\r');              // handles are case-insensitive
-  await waitText(bob, fb, '*Carol* (private): from-carol-fig');
+  await bob.waitText(fb, '*Carol* (private): from-carol-fig');
   bob.type('/R reply-kiwi-9\r');                          // commands too
-  await waitText(carol, fc, '*Bob* (private): reply-kiwi-9');
-  await waitText(bob, fb, '-> Carol (private): reply-kiwi-9');
+  await carol.waitText(fc, '*Bob* (private): reply-kiwi-9');
+  await bob.waitText(fb, '-> Carol (private): reply-kiwi-9');
   await sync(bob, everyone(), 'after-the-replies');
   assert.equal(alice.raw.indexOf('reply-kiwi-9'), -1, '/r went to the wrong person too');
   assert.equal(alice.raw.indexOf('from-carol-fig'), -1);
@@ -163,7 +148,7 @@ test('/r replies to whoever last sent a private message', async () => {
     await enterChat(d);
     const f = d.raw.length;
     d.type('/r anyone\r');
-    await waitText(d, f, 'Nobody has sent you a private message yet.');
+    await d.waitText(f, 'Nobody has sent you a private message yet.');
   } finally {
     await d.close();
   }
@@ -174,8 +159,8 @@ test('/page rings only the recipient, in the room and at the main menu', async (
   let froms = all.map((c) => c.raw.length);
   let rang = all.map((c) => c.bells);
   alice.type('/page Carol wake-up-call\r');
-  await waitText(carol, froms[2], '*** Page from Alice: wake-up-call ***');
-  await waitText(alice, froms[0], '*** Page sent to Carol ***');
+  await carol.waitText(froms[2], '*** Page from Alice: wake-up-call ***');
+  await alice.waitText(froms[0], '*** Page sent to Carol ***');
   await sync(alice, everyone(), 'after-page-1');
   assert.deepEqual(all.map((c, i) => c.bells - rang[i]), [0, 0, 1, 0], 'BELs per connection (Alice, Bob, Carol, Dave)');
   assert.equal(bob.raw.indexOf('wake-up-call'), -1, 'a third party received the page');
@@ -185,8 +170,8 @@ test('/page rings only the recipient, in the room and at the main menu', async (
   froms = all.map((c) => c.raw.length);
   rang = all.map((c) => c.bells);
   bob.type('/page dave come-to-chat\r');
-  await waitText(dave, froms[3], '*** Page from Bob: come-to-chat ***');
-  await waitText(bob, froms[1], '*** Page sent to Dave ***');
+  await dave.waitText(froms[3], '*** Page from Bob: come-to-chat ***');
+  await bob.waitText(froms[1], '*** Page sent to Dave ***');
   await sync(bob, everyone(), 'after-page-2');
   assert.deepEqual(all.map((c, i) => c.bells - rang[i]), [0, 0, 0, 1], 'BELs per connection (Alice, Bob, Carol, Dave)');
   assert.ok(await dave.waitFor('Page from Bob: come-to-chat'));
@@ -197,7 +182,7 @@ test('/page rings only the recipient, in the room and at the main menu', async (
   froms = all.map((c) => c.raw.length);
   rang = all.map((c) => c.bells);
   carol.type('/page Bob\r');
-  await waitText(bob, froms[1], '*** Carol is paging you! ***');
+  await bob.waitText(froms[1], '*** Carol is paging you! ***');
   await sync(carol, everyone(), 'after-page-3');
   assert.deepEqual(all.map((c, i) => c.bells - rang[i]), [0, 1, 0, 0]);
 });
@@ -206,13 +191,13 @@ test('paging or messaging someone offline or unknown says so, and rings nobody',
   const rang = [alice, bob, carol, dave].map((c) => c.bells);
   let f = alice.raw.length;
   alice.type('/page Eve are you there\r');                 // registered, not online
-  await waitText(alice, f, 'Eve is not online.');
+  await alice.waitText(f, 'Eve is not online.');
   f = alice.raw.length;
   alice.type('/page Nobodyatall hello\r');                 // no such account
-  await waitText(alice, f, 'Nobodyatall is not online.');
+  await alice.waitText(f, 'Nobodyatall is not online.');
   f = alice.raw.length;
   alice.type('/msg Eve psst\r');
-  await waitText(alice, f, 'Eve is not online.');
+  await alice.waitText(f, 'Eve is not online.');
   await sync(alice, everyone(), 'after-offline');
   assert.deepEqual([alice, bob, carol, dave].map((c, i) => c.bells - rang[i]), [0, 0, 0, 0]);
   assert.equal(bob.raw.indexOf('not online'), -1, 'the notice went to others too');
@@ -221,8 +206,8 @@ test('paging or messaging someone offline or unknown says so, and rings nobody',
 test('/who lists the room, and only the room', async () => {
   const f = bob.raw.length;
   bob.type('/who\r');
-  const text = await waitText(bob, f, 'In the room (3):');
-  await waitText(bob, f, /Carol\s+(<1m|\d+m)/);
+  const text = await bob.waitText(f, 'In the room (3):');
+  await bob.waitText(f, /Carol\s+(<1m|\d+m)/);
   const after = plain(bob.raw.subarray(f));
   for (const h of ['Alice', 'Bob', 'Carol']) assert.match(after, new RegExp(`^\\s*${h}\\s+(<1m|\\d+m)`, 'm'));
   assert.doesNotMatch(after, /Dave/, 'a caller at the menu listed in the room');
@@ -236,7 +221,7 @@ test('/help and /? list the commands', async () => {
   for (const cmd of ['/help', '/?', '/HELP']) {
     const f = carol.raw.length;
     carol.type(`${cmd}\r`);
-    await waitText(carol, f, '/quit');
+    await carol.waitText(f, '/quit');
     const got = plain(carol.raw.subarray(f));
     for (const usage of ['/me <action>', '/msg <handle> <text>', '/r <text>', '/page <handle> [text]', '/who', '/help']) {
       assert.ok(got.includes(usage), `${cmd}: "${usage}" missing from\n${got}`);
@@ -251,7 +236,7 @@ test('/help and /? list the commands', async () => {
 test('an unknown command is refused and said to no one', async () => {
   const froms = everyone().map((c) => c.raw.length);
   alice.type('/frobnicate the thing\r');
-  await waitText(alice, froms[0], 'Unknown command. Type /help for available commands.');
+  await alice.waitText(froms[0], 'Unknown command. Type /help for available commands.');
   await sync(alice, everyone(), 'after-unknown');
   assert.equal(bob.raw.indexOf('frobnicate'), -1);
   assert.equal(carol.raw.indexOf('frobnicate'), -1);
@@ -271,7 +256,7 @@ test('a command missing its arguments gets its usage line', async () => {
   for (const [line, usage] of cases) {
     const f = alice.raw.length;
     alice.type(`${line}\r`);
-    await waitText(alice, f, usage);
+    await alice.waitText(f, usage);
   }
   await sync(alice, everyone(), 'after-usage');
   assert.equal(plain(bob.raw.subarray(froms[1])).includes('Usage'), false);
@@ -281,11 +266,11 @@ test('a command missing its arguments gets its usage line', async () => {
 test('the input line survives: a half-typed line is redrawn under an incoming one and sent intact', async () => {
   const fc = carol.raw.length;
   carol.type('half typed');
-  await waitText(carol, fc, 'half typed');
+  await carol.waitText(fc, 'half typed');
   const fb = bob.raw.length;
   alice.type('interrupting-line\r');
-  await waitText(carol, fc, 'Alice: interrupting-line');
-  await waitText(bob, fb, 'Alice: interrupting-line');
+  await carol.waitText(fc, 'Alice: interrupting-line');
+  await bob.waitText(fb, 'Alice: interrupting-line');
   await sleep(100);
   let s = await renderScreen(carol.raw, SIZE);
   const said = screenRow(s, /\[\d\d:\d\d\] Alice: interrupting-line/);
@@ -298,7 +283,7 @@ test('the input line survives: a half-typed line is redrawn under an incoming on
   // Finish the line: it goes out whole.
   const froms = everyone().map((c) => c.raw.length);
   carol.type(' and done\r');
-  await Promise.all(everyone().map((c, i) => waitText(c, froms[i], 'Carol: half typed and done')));
+  await Promise.all(everyone().map((c, i) => c.waitText(froms[i], 'Carol: half typed and done')));
   s = await renderScreen(carol.raw, SIZE);
   assert.equal(s.text[s.text.findLastIndex((r) => r.trim() !== '')], '>', 'the prompt is empty again');
 });
@@ -326,7 +311,7 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   await sync(carol, everyone(), 'after-hostile');
   for (const [i, c] of others.entries()) {
     const got = c.raw.subarray(froms[i]);
-    assert.equal(bells(got), 0, 'a BEL reached another caller');
+    assert.equal(bellsIn(got), 0, 'a BEL reached another caller');
     const stripped = got.toString('utf8')
       .replace(/\x1b\[[0-9;]*m/g, '')
       .replace(/\x1b\[K/g, '')
@@ -356,7 +341,7 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   const f = bob.raw.length;
   const b0 = bob.bells;
   carol.type('/msg Bob bell\x07in\x1b[2Jdm\r');
-  await waitText(bob, f, '*Carol* (private): bell');
+  await bob.waitText(f, '*Carol* (private): bell');
   await sync(carol, everyone(), 'after-hostile-dm');
   assert.equal(bob.bells - b0, 1, 'a DM carried a BEL of the caller\'s');
   const dm = bob.raw.subarray(f).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '');
@@ -365,7 +350,7 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   const fd = dave.raw.length;
   const d0 = dave.bells;
   carol.type('/page Dave page\x07bell\x1b]0;t\x07\x1b[2Jhere\u009b2J\r');
-  await waitText(dave, fd, '*** Page from Carol: page');
+  await dave.waitText(fd, '*** Page from Carol: page');
   await sleep(300 * SLOW);
   assert.equal(dave.bells - d0, 1, 'a page carried a BEL of the caller\'s');
   const pg = dave.raw.subarray(fd).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '');
@@ -377,21 +362,21 @@ test('"In Chat" shows in who\'s online from the main menu', async () => {
   // Dave is at the menu (a page printed above it); press W.
   const f = dave.raw.length;
   dave.type('W');
-  await waitText(dave, f, 'nodes in use');
+  await dave.waitText(f, 'nodes in use');
   const s = await dave.text();
   for (const h of ['Alice', 'Bob', 'Carol']) assert.match(s, new RegExp(`${h}\\s.*In Chat`), s);
   assert.doesNotMatch(s, /Dave\s.*In Chat/, s);
   dave.type('\r');
-  await dave.waitFor('Command', T);
+  await dave.waitFor('Command');
 });
 
 test('a caller dropped without a close frame leaves exactly once and is gone from /who', async () => {
   const zed = await newCaller(srv, 'Zed');
   await enterChat(zed);
-  await waitText(alice, 0, '*** Zed has joined the chat ***');
+  await alice.waitText(0, '*** Zed has joined the chat ***');
   const froms = everyone().map((c) => c.raw.length);
   await zed.reset();
-  await Promise.all(everyone().map((c, i) => waitText(c, froms[i], '*** Zed has left the chat ***')));
+  await Promise.all(everyone().map((c, i) => c.waitText(froms[i], '*** Zed has left the chat ***')));
   await sleep(1500 * SLOW);                 // time for a second announcement, if any
   await sync(alice, everyone(), 'after-the-drop');
   for (const [i, c] of everyone().entries()) {
@@ -399,20 +384,20 @@ test('a caller dropped without a close frame leaves exactly once and is gone fro
   }
   const f = bob.raw.length;
   bob.type('/who\r');
-  await waitText(bob, f, 'In the room (3):');
-  await waitText(bob, f, /Carol\s+(<1m|\d+m)/);
+  await bob.waitText(f, 'In the room (3):');
+  await bob.waitText(f, /Carol\s+(<1m|\d+m)/);
   assert.doesNotMatch(plain(bob.raw.subarray(f)), /Zed/, 'a ghost in /who');
   // Nor can anyone page the ghost.
   const g = bob.raw.length;
   bob.type('/page Zed hello\r');
-  await waitText(bob, g, 'Zed is not online.');
+  await bob.waitText(g, 'Zed is not online.');
 });
 
 test('/quit returns to the menu; the others see the leave; the leaver hears no more', async () => {
   const froms = everyone().map((c) => c.raw.length);
   carol.type('/quit\r');
-  await waitText(carol, froms[2], 'Command');
-  await Promise.all([alice, bob].map((c, i) => waitText(c, froms[i], '*** Carol has left the chat ***')));
+  await carol.waitText(froms[2], 'Command');
+  await Promise.all([alice, bob].map((c, i) => c.waitText(froms[i], '*** Carol has left the chat ***')));
   assert.equal(plain(carol.raw.subarray(froms[2])).includes('Carol has left'), false, 'told of her own leaving');
   const f = carol.raw.length;
   await sync(alice, [alice, bob], 'after-carol-left');
@@ -421,8 +406,8 @@ test('/quit returns to the menu; the others see the leave; the leaver hears no m
   // /q works too, and a caller can come back.
   const fb = bob.raw.length;
   bob.type('/Q\r');
-  await waitText(bob, fb, 'Command');
-  await waitText(alice, froms[0], '*** Bob has left the chat ***');
+  await bob.waitText(fb, 'Command');
+  await alice.waitText(froms[0], '*** Bob has left the chat ***');
   await enterChat(carol);
   const s = await carol.text();
   assert.match(s, /Here now: Alice/);

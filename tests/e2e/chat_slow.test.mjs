@@ -8,9 +8,10 @@
 // and N plus the lines it did receive must be exactly 10,000.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startServer } from '../lib/server.mjs';
-import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
+import { startServer, rssKiB } from '../lib/server.mjs';
+import { plain } from '../lib/screen.mjs';
+import { newCaller, enterChat } from '../lib/chat.mjs';
+import { SLOW, sleep } from '../lib/wait.mjs';
 
 const TALKERS = 5;
 const PER_TALKER = 2000;
@@ -35,11 +36,6 @@ flood_rate = 1000
 flood_burst = 1000
 max_line = 1000
 `;
-
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]);
-}
 
 // A public flood line as a reader sees it: "[HH:MM] Tk03: L03-0457 xxxx…".
 const LINE_RE = new RegExp(`\\[\\d\\d:\\d\\d\\] Tk\\d\\d: (L\\d\\d-\\d{4}) x{${PAD_LEN}}\\r\\n`, 'g');
@@ -127,7 +123,7 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     const fr = reader.raw.length;
     const probeAt = Date.now();
     talkers[0].type('probe after the flood\r');
-    await waitText(reader, fr, 'Tk00: probe after the flood');
+    await reader.waitText(fr, 'Tk00: probe after the flood');
     assert.ok(Date.now() - probeAt < 1000 * SLOW, `a probe took ${Date.now() - probeAt} ms`);
 
     // Sloth reads again: it gets what was queued for it, then hears what it missed.
@@ -135,7 +131,7 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     slow.ws.resume();
     t.diagnostic(`Sloth took in ${whilePaused} bytes while paused (what ws had already read)`);
     const missedRe = /\*\*\* Missed (\d+) messages? \*\*\*/g;
-    await waitText(slow, slowFrom, /\*\*\* Missed \d+ messages? \*\*\*/, 20000 * SLOW);
+    await slow.waitText(slowFrom, /\*\*\* Missed \d+ messages? \*\*\*/, 20000 * SLOW);
     await sleep(500 * SLOW);
     const got = plain(slow.raw.subarray(slowFrom));
     const missed = [...got.matchAll(missedRe)].map((m) => Number(m[1]));
@@ -156,7 +152,7 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     // Sloth is still a full member: it can talk and be heard.
     const fr2 = reader.raw.length;
     slow.type('sorry, I was away\r');
-    await waitText(reader, fr2, 'Sloth: sorry, I was away');
+    await reader.waitText(fr2, 'Sloth: sorry, I was away');
   } finally {
     clearInterval(rssTimer);
     for (const c of callers) c.ws.terminate();
