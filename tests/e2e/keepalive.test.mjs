@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { RawSocket, RawWs, OP, frame, readResponse, upgradeRequest } from '../lib/raw.mjs';
 import { Caller, assertServes, HANDLE_PROMPT, handleRow, PASSWORD_ROW } from '../lib/caller.mjs';
-import { SLOW, sleep } from '../lib/wait.mjs';
+import { SLOW, Waitable } from '../lib/wait.mjs';
 
 const CONFIG = `
 [server]
@@ -76,11 +76,18 @@ describe('keepalive and configured limits', { concurrency: true }, () => {
   test('the ws package answers pings by itself and stays connected', async () => {
     const t = await Caller.connect(srv.wsUrl);
     try {
-      let pings = 0;
-      t.ws.on('ping', () => { pings++; });
+      // Count the server's pings as they come.
+      const pings = new Waitable();
+      pings.at = [];
+      t.ws.on('ping', () => { pings.at.push(Date.now()); pings._wake(); });
+      t.ws.on('close', () => pings._wake());
       await t.waitScreen(HANDLE_PROMPT);
-      await sleep(4500);
-      assert.ok(pings >= 2, `${pings} pings`);
+      // A peer that did not answer would be dropped ping_timeout (2 s) after a
+      // ping; this one is still pinged well after that, so it was kept.
+      await pings.until(() => {
+        assert.equal(t.closed, null, `dropped after ${pings.at.length} pings`);
+        return pings.at.length >= 2 && pings.at.at(-1) - pings.at[0] >= 2500 ? true : undefined;
+      }, 8000 * SLOW, 'pings 2.5 s apart');
       assert.equal(t.closed, null);
       t.type('stillhere\r');
       await t.waitScreen(PASSWORD_ROW);

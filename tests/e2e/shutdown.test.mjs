@@ -41,7 +41,7 @@ test('SIGTERM: callers see the going-down line and 1001; exit 0 in < 3 s', async
     await raw.expectClose(1001);
     const s = await raw.waitScreen(/going down/i);
     assert.ok(s);
-    await idle.waitEnd(1000);
+    await idle.waitEnd();
     assert.ok(!idle.buf.toString('latin1').startsWith('HTTP/1.1 200'));
   } finally {
     a.terminate();

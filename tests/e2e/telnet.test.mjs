@@ -10,7 +10,7 @@ import { screenText } from '../lib/screen.mjs';
 import {
   TelnetCaller, IAC, DO, WILL, SB, SE, ECHO, SGA, BINARY, TTYPE, NAWS,
 } from '../lib/telnet.mjs';
-import { sleep, SLOW } from '../lib/wait.mjs';
+import { poll, SLOW } from '../lib/wait.mjs';
 
 const BOX_UTF8 = Buffer.from('╔', 'utf8');       // E2 95 94
 const BOX_CP437 = Buffer.from([0xc9]);
@@ -76,7 +76,7 @@ test('Enter at the question means CP437; a resize is taken', async () => {
   assert.ok(c.raw.includes(BOX_CP437));
   c.resize(132, 50);
   c.resize(255, 255);          // 0xFF doubled inside NAWS
-  await sleep(100);
+  // Taken in order on the one stream: the line typed next is read at the new size.
   c.type('NEW\r\0');
   await waitTerm(c, 'Choose a handle');
   c.destroy();
@@ -122,14 +122,9 @@ test('Debian telnet inside tmux sees the welcome and its echo', { skip: !haveTmu
   tmux('new-session', '-d', '-x', '80', '-y', '24', '-e', 'TERM=xterm-256color',
     `telnet 127.0.0.1 ${srv.telnetPort}`);
   const pane = () => tmux('capture-pane', '-p');
-  const waitPane = async (re) => {
-    for (let i = 0; i < 100 * SLOW; i++) {
-      const p = pane();
-      if (re.test(p)) return p;
-      await sleep(100);
-    }
-    throw new Error(`tmux pane never showed ${re}:\n${pane()}`);
-  };
+  // tmux tells nobody when its pane changes: ask it again and again.
+  const waitPane = (re) => poll(() => { const p = pane(); return re.test(p) && p; },
+    { timeout: 10000 * SLOW, every: 100, what: () => `${re} in the tmux pane:\n${pane()}` });
   try {
     const first = await waitPane(/Enter your handle/);
     assert.match(first, /╔|═/, 'box drawing shows as such (UTF-8 chosen from TERM)');
