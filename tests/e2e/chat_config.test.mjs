@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { startServer, FAST } from '../lib/server.mjs';
 import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { renderScreen, screenRow, plain, count } from '../lib/screen.mjs';
-import { SIZE, newCaller, enterChat } from '../lib/chat.mjs';
-import { SLOW, sleep } from '../lib/wait.mjs';
+import { SIZE, newCaller, enterChat, sync, settle, announced, isNewcomer } from '../lib/chat.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 /** Run fn with a server; stop it afterwards and insist on a clean exit. */
 async function withServer(opts, fn) {
@@ -48,12 +48,18 @@ test('capacity: one over it hears the room is full and stays at the menu', async
     assert.doesNotMatch(who, /Cat\s.*In Chat/);
     c.type(' ');
     await c.waitText(fw, 'Command');
-    // The two inside heard nothing of her.
-    await sleep(400 * SLOW);
-    assert.ok(!plain(a.raw.subarray(fa)).includes('Cat'), 'the room heard of the refused caller');
     // Once someone leaves there is room again.
-    b.type('/quit\r');
+    const fb = b.raw.length;
+    b.say('/quit');
+    await b.waitText(fb, 'Command');
     await a.waitText(fa, 'Ben has left the chat');
+    // The two inside heard nothing of her: for Ben, until his /quit was answered;
+    // for Ann, until a line of hers said after Ben's leave, which is announced in
+    // the same coalescing window as anything of Cat's, or a later one.
+    await sync(a, [a], 'after-ben');
+    const heard = [a.plain(fa), b.plain(fb)];
+    heard[0] = heard[0].slice(0, heard[0].indexOf('Ann: after-ben'));
+    for (const h of heard) assert.ok(!h.includes('Cat'), `the room heard of the refused caller:\n${h}`);
     await enterChat(c);
     await a.waitText(fa, 'Cat has joined the chat');
   });
@@ -72,17 +78,19 @@ test('flood control: ten quick lines, the room hears the burst, the flooder is t
     for (let i = 1; i <= 10; i++) lines += `flood-${i}-x\r`;
     f.type(lines);
     await f.waitText(ff, /\*\*\* Slow down! \d+ lines? (was|were) not sent \*\*\*|\*\*\* Slow down!/);
-    await sleep(1500 * SLOW);
-    const heard = count(plain(o.raw.subarray(fo)), /Flooder: flood-\d+-x/);
-    assert.ok(heard >= 3 && heard <= 4, `the others heard ${heard} of 10 flooded lines`);
-    for (let i = 1; i <= 3; i++) assert.ok(plain(o.raw.subarray(fo)).includes(`Flooder: flood-${i}-x`));
-    assert.ok(!plain(o.raw.subarray(fo)).includes('flood-10-x'), 'the last flooded line got through');
-    assert.ok(!plain(o.raw.subarray(fo)).includes('Slow down'), 'the notice went to the others');
-    // The bucket refills: after a pause the flooder may talk again.
+    // The thing under test: the bucket refills (1 a second), and after a pause the
+    // flooder may talk again.
     await sleep(2000);
-    const f2 = o.raw.length;
-    f.type('calm again\r');
-    await o.waitText(f2, 'Flooder: calm again');
+    f.say('calm again');
+    const got = await o.waitText(fo, 'Flooder: calm again');
+    // Lines are heard in the order said: what the room heard of the flood is all
+    // before the line said after it.
+    const flood = got.slice(0, got.indexOf('Flooder: calm again'));
+    const heard = count(flood, /Flooder: flood-\d+-x/);
+    assert.ok(heard >= 3 && heard <= 4, `the others heard ${heard} of 10 flooded lines`);
+    for (let i = 1; i <= 3; i++) assert.ok(flood.includes(`Flooder: flood-${i}-x`));
+    assert.ok(!flood.includes('flood-10-x'), 'the last flooded line got through');
+    assert.ok(!got.includes('Slow down'), 'the notice went to the others');
   });
 });
 
@@ -94,15 +102,16 @@ test('coalescing: five arriving together are one line for the room; each of them
     const names = ['Jay', 'Kim', 'Lou', 'Max', 'Ned'];
     const five = await Promise.all(names.map((h) => newCaller(srv, h)));
     callers.push(...five);
-    await sleep(800 * SLOW);              // Watcher's own window is long closed
+    await settle(srv, [obs]);             // Watcher's own window has closed
     const fo = obs.raw.length;
     const froms = five.map((c) => c.raw.length);
     for (const c of five) c.type('C');
     await Promise.all(five.map((c, i) => c.waitText(froms[i], '> ')));
     const line = await obs.waitText(fo, 'have joined the chat');
-    await sleep(1200 * SLOW);             // anything else would have come by now
-    const got = plain(obs.raw.subarray(fo));
-    assert.equal(count(got, 'joined the chat'), 1, `more than one join line:\n${got}`);
+    // A second join line would be out before a newcomer's arrival is.
+    const [got, ...theirs] = await settle(srv, [obs, ...five], [fo, ...froms]);
+    const joins = (text) => announced(text, 'joined').filter((names) => !isNewcomer(names));
+    assert.equal(joins(got).length, 1, `not one join line:\n${got}`);
     assert.match(line, /\*\*\* \w+, \w+, \w+ and 2 others have joined the chat \*\*\*/);
     const s = await renderScreen(obs.raw, SIZE);
     const row = screenRow(s, 'have joined the chat');
@@ -111,24 +120,25 @@ test('coalescing: five arriving together are one line for the room; each of them
     assert.equal(s.fg[row][x], '3', `the join line is not yellow: ${s.fg[row]}`);
     assert.equal(s.bold[row][x], 'B', `the join line is not bright: ${s.bold[row]}`);
     // Each newcomer: not told of itself, told of the others (one line).
-    for (const [i, c] of five.entries()) {
-      const mine = plain(c.raw.subarray(froms[i]));
-      assert.equal(count(mine, 'joined the chat'), 1, `${names[i]}: ${mine}`);
-      const joined = /\*\*\* (.*) have joined the chat \*\*\*/.exec(mine);
-      assert.ok(joined, `${names[i]} heard no join line: ${mine}`);
-      assert.ok(!joined[1].includes(names[i]), `${names[i]} was told of its own arrival: ${joined[0]}`);
-      assert.match(joined[1], /and 1 other$|\w+, \w+, \w+ and \w+$/, joined[0]);
+    for (const [i, mine] of theirs.entries()) {
+      const heard = joins(mine);
+      assert.equal(heard.length, 1, `${names[i]}: ${mine}`);
+      assert.ok(!heard[0].includes(names[i]), `${names[i]} was told of its own arrival: ${heard[0]}`);
+      assert.match(heard[0], /and 1 other$|\w+, \w+, \w+ and \w+$/, heard[0]);
     }
     // And they all leave together (dropped at once): one leave line for Watcher.
     const fl = obs.raw.length;
     await Promise.all(five.map((c) => c.reset()));
     await obs.waitText(fl, 'have left the chat');
-    await sleep(1200 * SLOW);
-    const left = plain(obs.raw.subarray(fl));
-    assert.equal(count(left, 'left the chat'), 1, left);
-    assert.match(left, /and 2 others have left the chat/);
+    // Once the server has seen all five go, a second leave line would be out before
+    // a newcomer's arrival is.
+    await Promise.all(names.map((h) => srv.waitLog(new RegExp(`chat: ${h} left`))));
+    const [left] = await settle(srv, [obs], [fl]);
+    const leaves = announced(left, 'left').filter((names) => !isNewcomer(names));
+    assert.equal(leaves.length, 1, left);
+    assert.match(leaves[0], /and 2 others$/);
     const fw = obs.raw.length;
-    obs.type('/who\r');
+    obs.say('/who');
     await obs.waitText(fw, 'In the room (1):');
   });
 });
@@ -141,7 +151,7 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     await enterChat(u);
     const fb = boss.raw.length;
     const fu = u.raw.length;
-    boss.type('/sysop The board goes down at noon\r');
+    boss.say('/sysop The board goes down at noon');
     await u.waitText(fu, 'SysOp: The board goes down at noon');
     await boss.waitText(fb, 'SysOp: The board goes down at noon');
     const s = await renderScreen(u.raw, SIZE);
@@ -153,12 +163,12 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     // A plain caller: /sysop is not theirs.
     const fu2 = u.raw.length;
     const fb2 = boss.raw.length;
-    u.type('/sysop I am the captain now\r');
+    u.say('/sysop I am the captain now');
     await u.waitText(fu2, 'Unknown command');
-    await sleep(300 * SLOW);
+    await sync(u, [u, boss], 'sync-after-sysop');
     assert.ok(!plain(boss.raw.subarray(fb2)).includes('captain'), 'a plain caller made an announcement');
     // The sysop's ordinary lines are white (bright), not green.
-    boss.type('just chatting\r');
+    boss.say('just chatting');
     await u.waitText(fu2, 'Boss: just chatting');
     const s2 = await renderScreen(u.raw, SIZE);
     const r2 = screenRow(s2, 'Boss: just chatting');

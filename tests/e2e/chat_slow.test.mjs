@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, rssKiB } from '../lib/server.mjs';
 import { plain } from '../lib/screen.mjs';
-import { newCaller, enterChat } from '../lib/chat.mjs';
-import { SLOW, sleep } from '../lib/wait.mjs';
+import { newCaller, enterChat, sync } from '../lib/chat.mjs';
+import { SLOW, sleep, Waitable } from '../lib/wait.mjs';
 
 const TALKERS = 5;
 const PER_TALKER = 2000;
@@ -26,7 +26,8 @@ const PAD_LEN = 900;
 const PAD = 'x'.repeat(PAD_LEN);
 
 // Flood control at its maximum (1,000 a second, bursts of 1,000): a talker's
-// 400 lines a second always pass.
+// 400 lines a second always pass.  Joins announced at once (no coalescing window),
+// so that a line said after them comes after them.
 const CONFIG = `[bbs]
 password_ops = "min"
 password_mem = "min"
@@ -35,12 +36,15 @@ password_mem = "min"
 flood_rate = 1000
 flood_burst = 1000
 max_line = 1000
+coalesce_ms = 0
 `;
 
 // A public flood line as a reader sees it: "[HH:MM] Tk03: L03-0457 xxxx…".
 const LINE_RE = new RegExp(`\\[\\d\\d:\\d\\d\\] Tk\\d\\d: (L\\d\\d-\\d{4}) x{${PAD_LEN}}\\r\\n`, 'g');
 
-/** Count the flood lines c receives, as they arrive (unique ids, and in total). */
+/** Count the flood lines c receives, as they arrive (unique ids, and in total);
+ * counted is woken at each. */
+const counted = new Waitable();
 function lineCounter(c) {
   const st = { ids: new Set(), total: 0, last: 0, pending: '' };
   c.ws.on('message', (data, isBinary) => {
@@ -55,6 +59,7 @@ function lineCounter(c) {
       st.total++;
       st.last = Date.now();
     }
+    counted._wake();
   });
   return st;
 }
@@ -70,7 +75,8 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     const slow = await newCaller(srv, 'Sloth');
     callers.push(...talkers, reader, slow);
     for (const c of [slow, reader, ...talkers]) await enterChat(c);
-    await sleep(600 * SLOW);              // the join announcements are out
+    // The join announcements are out: they all came before this line.
+    await sync(talkers.at(-1), [slow, reader, ...talkers], 'everyone is here');
     const counters = new Map([reader, ...talkers].map((c) => [c, lineCounter(c)]));
     const slowFrom = slow.raw.length;
 
@@ -93,14 +99,14 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
         for (let j = i; j < i + CHUNK; j++) s += `${tag}-${String(j).padStart(4, '0')} ${PAD}\r`;
         c.type(s);
         sentAt = Date.now();
-        await sleep(25);
+        await sleep(25);                // the pace of the flood (what the test is about)
       }
     }));
 
     // The readers get every line, promptly.
     const rc = counters.get(reader);
-    const deadline = Date.now() + 15000 * SLOW;
-    while ([...counters.values()].some((st) => st.ids.size < TOTAL) && Date.now() < deadline) await sleep(50);
+    await counted.until(() => ([...counters.values()].every((st) => st.ids.size >= TOTAL) ? true : undefined),
+      15000 * SLOW, 'every reader to have every line').catch(() => {});   // counted below
     const doneAt = Math.max(...[...counters.values()].map((st) => st.last));
     if (process.env.CHAT_SLOW_DEBUG) {
       for (const [, st] of counters) console.error('counter', st.ids.size, st.total);
@@ -122,7 +128,7 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     // The room is still lively for the others: a probe line arrives at once.
     const fr = reader.raw.length;
     const probeAt = Date.now();
-    talkers[0].type('probe after the flood\r');
+    talkers[0].say('probe after the flood');
     await reader.waitText(fr, 'Tk00: probe after the flood');
     assert.ok(Date.now() - probeAt < 1000 * SLOW, `a probe took ${Date.now() - probeAt} ms`);
 
@@ -132,7 +138,8 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     t.diagnostic(`Sloth took in ${whilePaused} bytes while paused (what ws had already read)`);
     const missedRe = /\*\*\* Missed (\d+) messages? \*\*\*/g;
     await slow.waitText(slowFrom, /\*\*\* Missed \d+ messages? \*\*\*/, 20000 * SLOW);
-    await sleep(500 * SLOW);
+    // Whatever else was queued for Sloth comes before a line said now.
+    await sync(reader, [slow, reader], 'welcome back');
     const got = plain(slow.raw.subarray(slowFrom));
     const missed = [...got.matchAll(missedRe)].map((m) => Number(m[1]));
     const ids = [...got.matchAll(LINE_RE)].map((m) => m[1]);
@@ -151,7 +158,7 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
 
     // Sloth is still a full member: it can talk and be heard.
     const fr2 = reader.raw.length;
-    slow.type('sorry, I was away\r');
+    slow.say('sorry, I was away');
     await reader.waitText(fr2, 'Sloth: sorry, I was away');
   } finally {
     clearInterval(rssTimer);
