@@ -30,7 +30,7 @@ export async function enterChat(c) {
  *
  * Joins and leaves are not sent at once but at the end of their coalescing window
  * ([chat] coalesce_ms): wait for an announcement made after the one in question
- * (whose window closes no earlier), then sync.
+ * (whose window closes no earlier), then sync; settle() below does both.
  */
 export async function sync(c, all, word) {
   const froms = all.map((x) => x.raw.length);
