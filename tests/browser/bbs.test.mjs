@@ -6,13 +6,9 @@
 // server serves (make web). Screenshots go to /tmp/carrier-bbs-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, recordSockets, screen, allText, until, status } from './harness.mjs';
-
-const FAST = '[bbs]\npassword_ops = "min"\npassword_mem = "min"\n';
-const PASSWORD = 'correct horse battery';
-const T = 10000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { startServer, FAST } from '../lib/server.mjs';
+import { PASSWORD } from '../lib/caller.mjs';
+import { launchBrowser, recordSockets, screen, allText, until, status, pageSleep } from './harness.mjs';
 
 let browser;
 let srv;
@@ -20,7 +16,7 @@ let srv;
 before(async () => {
 	// Both at once, but keep whichever started so that after() closes it
 	// even when the other failed.
-	const [s, b] = await Promise.allSettled([startServer({ config: FAST }), launchBrowser()]);
+	const [s, b] = await Promise.allSettled([startServer({ config: `[bbs]\n${FAST}` }), launchBrowser()]);
 	srv = s.value;
 	browser = b.value;
 	if (s.status === 'rejected')
@@ -39,7 +35,7 @@ after(async () => {
 });
 
 // Wait until the visible screen shows `needle` (string or RegExp); returns the rows.
-async function waitScreen(page, needle, what = String(needle), timeout = T)
+async function waitScreen(page, needle, what = String(needle), timeout = 10000)
 {
 	try {
 		return await until(async () => {
@@ -168,8 +164,9 @@ test('register by typing, resume on reload without a password, log off, and the 
 	}, 'the closed status');
 	assert.match(st.text, /Disconnected — press a key or tap to call again/);
 	assert.deepEqual(await storedToken(page), { token: null, expires: null });
-	// The page does not call again by itself.
-	await sleep(1500);
+	// The page does not call again by itself: its first retry would be due 1 s
+	// (less jitter) after the close, so before a timer of its own set now.
+	await pageSleep(page, 2500);
 	assert.equal((await status(page)).state, 'closed');
 
 	// Reload: a fresh call, the login prompt, no resume.
@@ -217,12 +214,15 @@ test('two callers in the chat: a line reaches the other, /page rings only the re
 	assert.equal(bob1.tones, bob0.tones + 1);
 	// The flash ends by itself.
 	await until(async () => !(await bob.evaluate(() =>
-		document.getElementById('term').classList.contains('bell'))), 'the flash to end', 2000);
-	await sleep(100); // the wash fades out in the compositor
+		document.getElementById('term').classList.contains('bell'))), 'the flash to end', 5000);
+	// The wash fades out in the compositor: shoot once two more frames are drawn.
+	await bob.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 	await bob.screenshot({ path: '/tmp/carrier-bbs-chat.png' });
 
-	// Alice's page stayed quiet: give a stray BEL time to arrive first.
-	await sleep(300);
+	// Alice's page stayed quiet: a line of Bob's, said now, reaches her after any
+	// stray BEL would have.
+	await typeLine(bob, 'after the page');
+	await waitScreen(alice, 'Bob: after the page');
 	const alice1 = await bellCounts(alice);
 	assert.deepEqual(alice1, alice0, 'Alice\'s page rang');
 	assert.equal(await alice.evaluate(() => document.getElementById('term').classList.contains('bell')), false);
@@ -232,7 +232,7 @@ test('two callers in the chat: a line reaches the other, /page rings only the re
 });
 
 test('line busy: the second page shows the busy screen, says so, backs off, and gets in once the line is free', async () => {
-	const busySrv = await startServer({ config: `${FAST}max_nodes = 1\n` });
+	const busySrv = await startServer({ config: `[bbs]\n${FAST}max_nodes = 1\n` });
 	try {
 		const first = await browser.newPage();
 		await first.goto(busySrv.url + '/');
@@ -251,23 +251,21 @@ test('line busy: the second page shows the busy screen, says so, backs off, and 
 		assert.equal(await second.evaluate(() => document.getElementById('status').dataset.state), 'reconnecting');
 		await second.screenshot({ path: '/tmp/carrier-bbs-busy.png' });
 
-		// Three calls (the first and two retries) in about three seconds, the
-		// second wait about twice the first: a backoff, not a hammer.
+		// Four calls (the first and three retries), each wait about twice the one
+		// before: a backoff, not a hammer.
 		const socks = await until(async () => {
 			const s = await second.evaluate(() => window.__sockets);
-			return s.length >= 3 && s[2].code !== null ? s : null;
-		}, 'two retries', 6000);
-		await sleep(500);
-		const all = await second.evaluate(() => window.__sockets);
-		assert.equal(all.length, 3, `calls so far: ${JSON.stringify(all)}`);
+			return s.length >= 4 && s[3].code !== null ? s : null;
+		}, 'three retries', 20000);
 		for (const s of socks)
 			assert.equal(s.code, 1013, `close code: ${JSON.stringify(socks)}`);
-		const wait1 = socks[1].made - socks[0].closed;
-		const wait2 = socks[2].made - socks[1].closed;
-		// Lower bounds exact (1 s and 2 s less 20 % jitter, less timer
+		// Lower bounds exact (1, 2 and 4 s less 20 % jitter, less timer
 		// granularity); upper bounds allow for a loaded machine.
-		assert.ok(wait1 >= 750 && wait1 <= 1500, `first wait ${wait1} ms`);
-		assert.ok(wait2 >= 1550 && wait2 <= 2800, `second wait ${wait2} ms`);
+		for (let i = 1; i <= 3; i++) {
+			const wait = socks[i].made - socks[i - 1].closed;
+			const base = 1000 * 2 ** (i - 1);
+			assert.ok(wait >= 0.8 * base - 50 && wait <= base + 1500, `wait ${i}: ${wait} ms`);
+		}
 		assert.match((await status(second)).text, /^All lines are busy — reconnecting in \d+s$/);
 		// The first caller was never disturbed.
 		assert.match((await screen(first)).join('\n'), /Enter your handle/);
@@ -281,7 +279,7 @@ test('line busy: the second page shows the busy screen, says so, backs off, and 
 			const rows = await screen(second);
 			return (await status(second)).state === 'connected' &&
 				rows.join('\n').includes('Enter your handle (or NEW):');
-		}, 'the second page getting the line', T, 300);
+		}, 'the second page getting the line', 10000, 300);
 		assert.equal((await status(second)).text, 'Connected');
 		assert.match((await screen(second)).join('\n'), /You are on node 1 of 1/);
 		assert.deepEqual(second.consoleErrors, []);

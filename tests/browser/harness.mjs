@@ -1,13 +1,13 @@
 // Shared by the browser tests (not a test itself: node --test only runs
 // *.test.mjs here). Drives Debian's chromium through playwright-core, which is
 // installed in web/node_modules.
-import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { webRequire } from '../lib/server.mjs';
+import { poll } from '../lib/wait.mjs';
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+const { chromium } = webRequire('playwright-core');
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
@@ -148,19 +148,20 @@ export function allText(page)
 	});
 }
 
-// Poll `fn` (async, returns truthy when done) until it passes or time runs out.
-export async function until(fn, what, timeoutMs = 10000, stepMs = 50)
+// Poll `fn` (async, returns truthy when done) until it passes or time runs out:
+// a page tells Node nothing by itself.
+export function until(fn, what, timeoutMs = 10000, stepMs = 50)
 {
-	const deadline = Date.now() + timeoutMs;
-	let last;
-	for (;;) {
-		last = await fn();
-		if (last)
-			return last;
-		if (Date.now() > deadline)
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, stepMs));
-	}
+	return poll(fn, { timeout: timeoutMs, every: stepMs, what });
+}
+
+// Let ms pass on the page's own clock: a timer of the page, set now, fires. Its
+// timers run in the order they are due, so whatever the page had due before
+// then (a retry, a reconnection) has run by the time this resolves, however
+// loaded the machine. For tests of what a page must not do by itself.
+export function pageSleep(page, ms)
+{
+	return page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
 }
 
 // The control messages (parsed JSON text frames) a page has sent so far.

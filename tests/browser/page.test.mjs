@@ -44,8 +44,9 @@ test('the terminal shows the welcome screen', async () => {
 });
 
 test('typing is sent in binary frames and echoed', async () => {
-	// Give the server a moment to finish drawing the prompt.
-	await new Promise((r) => setTimeout(r, 300));
+	// The server has drawn the prompt.
+	await until(async () => (await screen(page)).some((r) => r.includes('Enter your handle (or NEW):')),
+		'the handle prompt');
 	const before = page.sentFrames.length;
 	await page.click('#term');
 	await page.keyboard.type('hello world');

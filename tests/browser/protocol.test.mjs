@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, screen, until, status } from './harness.mjs';
+import { launch, screen, until, status, pageSleep } from './harness.mjs';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 const require = createRequire(join(webDir, 'package.json'));
@@ -162,9 +162,9 @@ test('1013 shows the lines are busy, then the page backs off and retries', async
 	assert.match(busy.text, /All lines are busy \u2014 reconnecting in \d+s/);
 	// Back off: the retries grow apart (1 s, then 2 s, each up to 20 % less).
 	const n = peer.conns.length;
-	await until(() => peer.conns.length >= n + 1, 'another attempt', 5000);
+	await until(() => peer.conns.length >= n + 1, 'another attempt', 10000);
 	const t1 = Date.now();
-	await until(() => peer.conns.length >= n + 2, 'a further attempt', 8000);
+	await until(() => peer.conns.length >= n + 2, 'a further attempt', 15000);
 	assert.ok(Date.now() - t1 >= 1200, `second retry came after ${Date.now() - t1} ms`);
 	peer.onConnection = null;
 	await page.click('#status'); // skips the rest of the backoff
@@ -176,7 +176,10 @@ test('a normal close (log-off) waits for a key before calling again', async () =
 	c.ws.close(1000, 'goodbye');
 	await until(async () => (await status(page)).state === 'closed', 'the closed state');
 	const n = peer.conns.length;
-	await new Promise((r) => setTimeout(r, 1500));
+	// A retry would be due 1 s (less jitter) after the close: before a timer of the
+	// page's own set now.
+	await pageSleep(page, 2500);
+	assert.equal((await status(page)).state, 'closed');
 	assert.equal(peer.conns.length, n, 'no automatic reconnection after a log-off');
 	await page.evaluate(() => window.carrier.term.focus());
 	await page.keyboard.press('Enter');

@@ -7,16 +7,16 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startServer, carrierBin } from '../lib/server.mjs';
+import { startServer, carrierBin, FAST } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
-import { screenRow } from '../lib/screen.mjs';
+import { screenRow, plain } from '../lib/screen.mjs';
+import { T } from '../lib/wait.mjs';
 
 const run = promisify(execFile);
-const FAST = '[bbs]\npassword_ops = "min"\npassword_mem = "min"\n';
 
 let srv;
 const open = [];
-before(async () => { srv = await startServer({ config: FAST }); });
+before(async () => { srv = await startServer({ config: `[bbs]\n${FAST}` }); });
 after(async () => {
   for (const c of open) c.ws.terminate();
   const res = await srv.stop();
@@ -47,10 +47,7 @@ async function startRegistration(c) {
 }
 
 /** Everything received as text, escape sequences removed (what scrolled or was cleared too). */
-function said(c) {
-  // eslint-disable-next-line no-control-regex
-  return c.raw.toString('utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-}
+const said = (c) => plain(c.raw);
 
 /** The cursor waits at the end of a prompt row that matches re. */
 function assertPrompt(s, re, what) {
@@ -59,11 +56,8 @@ function assertPrompt(s, re, what) {
   assert.equal(s.cursor[1], row.length + 1, `${what}: the cursor is not after the prompt`);
 }
 
-/** Count of rows on screen containing needle. */
-async function count(c, needle) {
-  const s = await c.screen();
-  return s.text.filter((r) => r.includes(needle)).length;
-}
+/** Count of rows on screen s containing needle. */
+const rowsWith = (s, needle) => s.text.filter((r) => r.includes(needle)).length;
 
 test('register, log off, log in again on a new connection', async () => {
   const a = await call();
@@ -122,15 +116,11 @@ test('handle rules: too short, bad characters, reserved, taken (any case), too l
     ['two  spaces', 'two spaces in a row'],
   ];
   for (const [handle, why] of tries) {
-    const before = await count(c, why);
+    const before = rowsWith(await c.screen(), why);
     c.type(`${handle}\r`);
     // The reason appears once more, and the handle is asked for again.
-    const deadline = Date.now() + 5000;
-    while (await count(c, why) <= before) {
-      assert.ok(Date.now() < deadline, `no "${why}" for ${JSON.stringify(handle)}:\n${await c.text()}`);
-      await new Promise((r) => setTimeout(r, 40));
-    }
-    const s = await c.screen();
+    const s = await c.waitScreen((sc) => rowsWith(sc, why) > before && /Choose a handle:$/.test(sc.text[sc.cursor[0]]),
+      T, `"${why}" once more for ${JSON.stringify(handle)}, and the question again`);
     assertPrompt(s, /Choose a handle:$/, `after ${handle}`);
     assert.ok(!s.text.join('\n').includes('Choose a password'), `${handle} was accepted`);
   }
@@ -297,7 +287,7 @@ test('an account made through the BBS (default Argon2id cost) survives SIGKILL',
     d.type('Durable\r');
     await d.waitFor('Password');
     d.type('wrong password\r');
-    await d.waitFor('Login incorrect.', 10000);
+    await d.waitFor('Login incorrect.', 2 * T);   // the real cost of a hash
     await d.login('Durable', 'kill dash nine');
     d.type('L');
     const text = await d.waitFor('Press any key');

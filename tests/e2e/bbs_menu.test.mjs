@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startServer, root } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { screenRow } from '../lib/screen.mjs';
+import { T } from '../lib/wait.mjs';
 
 /** The shipped file with test-sized costs, a sysop and a shorter callers list. */
 function shippedConfig() {
@@ -41,35 +42,25 @@ async function call(t, opts) {
   return c;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 async function bye(c) {
   c.type('G');
   await c.waitClosed();
 }
 
 /** Wait until the screen is the menu titled `title` with the cursor at its prompt. */
-async function waitMenu(c, title, timeout = 5000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const s = await c.screen();
+function waitMenu(c, title) {
+  return c.waitScreen((s) => {
     const row = s.text[s.cursor[0]] || '';
-    if (/^ Command »$/.test(row) && s.text[1] && s.text[1].trimEnd().endsWith(`${title} ║`)) return s;
-    if (Date.now() > deadline) throw new Error(`no ${title} at its prompt:\n${s.text.join('\n')}`);
-    await sleep(30);
-  }
+    return /^ Command »$/.test(row) && s.text[1] && s.text[1].trimEnd().endsWith(`${title} ║`);
+  }, T, `${title} at its prompt`);
 }
 
 /** Wait for the cursor row (the menu prompt's line) to be preceded by a hint. */
-async function waitHint(c, hint, timeout = 5000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const s = await c.screen();
+function waitHint(c, hint) {
+  return c.waitScreen((s) => {
     const [r] = s.cursor;
-    if (s.text[r] === ' Command »' && s.text[r - 1] === ` ${hint}`) return s;
-    if (Date.now() > deadline) throw new Error(`no hint ${JSON.stringify(hint)}:\n${s.text.join('\n')}`);
-    await sleep(30);
-  }
+    return s.text[r] === ' Command »' && s.text[r - 1] === ` ${hint}`;
+  }, T, `the hint ${JSON.stringify(hint)}`);
 }
 
 /** The frame: top, title, rule, item rows, bottom; every row the same width. */

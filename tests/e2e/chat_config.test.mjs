@@ -6,19 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
-import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
-import { renderScreen, screenRow } from '../lib/screen.mjs';
+import { startServer, FAST } from '../lib/server.mjs';
+import { Caller, PASSWORD } from '../lib/caller.mjs';
+import { renderScreen, screenRow, plain, count } from '../lib/screen.mjs';
+import { SIZE, newCaller, enterChat, sync, settle, announced, isNewcomer } from '../lib/chat.mjs';
+import { sleep } from '../lib/wait.mjs';
 
-const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
-
-function count(hay, needle) {
-  if (needle instanceof RegExp) return (hay.match(new RegExp(needle.source, 'g')) || []).length;
-  let n = 0;
-  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
 /** Run fn with a server; stop it afterwards and insist on a clean exit. */
 async function withServer(opts, fn) {
   const srv = await startServer(opts);
@@ -38,31 +31,37 @@ test('capacity: one over it hears the room is full and stays at the menu', async
     callers.push(a, b, c);
     await enterChat(a);
     await enterChat(b);
-    await waitText(a, 0, 'Ben has joined the chat');
+    await a.waitText(0, 'Ben has joined the chat');
     const fa = a.raw.length;
     const fc = c.raw.length;
     c.type('C');
-    await waitText(c, fc, 'The chat room is full');
+    await c.waitText(fc, 'The chat room is full');
     assert.ok(!plain(c.raw.subarray(fc)).includes('Welcome to Teleconference'), 'the third got into the room');
     // Still at the menu: a key brings the menu back, and W shows her there, not in chat.
     c.type(' ');
-    await waitText(c, fc, 'Command');
+    await c.waitText(fc, 'Command');
     const fw = c.raw.length;
     c.type('W');
-    await waitText(c, fw, 'nodes in use');
+    await c.waitText(fw, 'nodes in use');
     const who = await c.text();
     assert.match(who, /Ann\s.*In Chat/);
     assert.doesNotMatch(who, /Cat\s.*In Chat/);
     c.type(' ');
-    await waitText(c, fw, 'Command');
-    // The two inside heard nothing of her.
-    await sleep(400 * SLOW);
-    assert.ok(!plain(a.raw.subarray(fa)).includes('Cat'), 'the room heard of the refused caller');
+    await c.waitText(fw, 'Command');
     // Once someone leaves there is room again.
-    b.type('/quit\r');
-    await waitText(a, fa, 'Ben has left the chat');
+    const fb = b.raw.length;
+    b.say('/quit');
+    await b.waitText(fb, 'Command');
+    await a.waitText(fa, 'Ben has left the chat');
+    // The two inside heard nothing of her: for Ben, until his /quit was answered;
+    // for Ann, until a line of hers said after Ben's leave, which is announced in
+    // the same coalescing window as anything of Cat's, or a later one.
+    await sync(a, [a], 'after-ben');
+    const heard = [a.plain(fa), b.plain(fb)];
+    heard[0] = heard[0].slice(0, heard[0].indexOf('Ann: after-ben'));
+    for (const h of heard) assert.ok(!h.includes('Cat'), `the room heard of the refused caller:\n${h}`);
     await enterChat(c);
-    await waitText(a, fa, 'Cat has joined the chat');
+    await a.waitText(fa, 'Cat has joined the chat');
   });
 });
 
@@ -72,24 +71,26 @@ test('flood control: ten quick lines, the room hears the burst, the flooder is t
     callers.push(f, o);
     await enterChat(o);
     await enterChat(f);
-    await waitText(o, 0, 'Flooder has joined');
+    await o.waitText(0, 'Flooder has joined');
     const ff = f.raw.length;
     const fo = o.raw.length;
     let lines = '';
     for (let i = 1; i <= 10; i++) lines += `flood-${i}-x\r`;
     f.type(lines);
-    await waitText(f, ff, /\*\*\* Slow down! \d+ lines? (was|were) not sent \*\*\*|\*\*\* Slow down!/);
-    await sleep(1500 * SLOW);
-    const heard = count(plain(o.raw.subarray(fo)), /Flooder: flood-\d+-x/);
-    assert.ok(heard >= 3 && heard <= 4, `the others heard ${heard} of 10 flooded lines`);
-    for (let i = 1; i <= 3; i++) assert.ok(plain(o.raw.subarray(fo)).includes(`Flooder: flood-${i}-x`));
-    assert.ok(!plain(o.raw.subarray(fo)).includes('flood-10-x'), 'the last flooded line got through');
-    assert.ok(!plain(o.raw.subarray(fo)).includes('Slow down'), 'the notice went to the others');
-    // The bucket refills: after a pause the flooder may talk again.
+    await f.waitText(ff, /\*\*\* Slow down! \d+ lines? (was|were) not sent \*\*\*|\*\*\* Slow down!/);
+    // The thing under test: the bucket refills (1 a second), and after a pause the
+    // flooder may talk again.
     await sleep(2000);
-    const f2 = o.raw.length;
-    f.type('calm again\r');
-    await waitText(o, f2, 'Flooder: calm again');
+    f.say('calm again');
+    const got = await o.waitText(fo, 'Flooder: calm again');
+    // Lines are heard in the order said: what the room heard of the flood is all
+    // before the line said after it.
+    const flood = got.slice(0, got.indexOf('Flooder: calm again'));
+    const heard = count(flood, /Flooder: flood-\d+-x/);
+    assert.ok(heard >= 3 && heard <= 4, `the others heard ${heard} of 10 flooded lines`);
+    for (let i = 1; i <= 3; i++) assert.ok(flood.includes(`Flooder: flood-${i}-x`));
+    assert.ok(!flood.includes('flood-10-x'), 'the last flooded line got through');
+    assert.ok(!got.includes('Slow down'), 'the notice went to the others');
   });
 });
 
@@ -101,15 +102,16 @@ test('coalescing: five arriving together are one line for the room; each of them
     const names = ['Jay', 'Kim', 'Lou', 'Max', 'Ned'];
     const five = await Promise.all(names.map((h) => newCaller(srv, h)));
     callers.push(...five);
-    await sleep(800 * SLOW);              // Watcher's own window is long closed
+    await settle(srv, [obs]);             // Watcher's own window has closed
     const fo = obs.raw.length;
     const froms = five.map((c) => c.raw.length);
     for (const c of five) c.type('C');
-    await Promise.all(five.map((c, i) => waitText(c, froms[i], '> ')));
-    const line = await waitText(obs, fo, 'have joined the chat');
-    await sleep(1200 * SLOW);             // anything else would have come by now
-    const got = plain(obs.raw.subarray(fo));
-    assert.equal(count(got, 'joined the chat'), 1, `more than one join line:\n${got}`);
+    await Promise.all(five.map((c, i) => c.waitText(froms[i], '> ')));
+    const line = await obs.waitText(fo, 'have joined the chat');
+    // A second join line would be out before a newcomer's arrival is.
+    const [got, ...theirs] = await settle(srv, [obs, ...five], [fo, ...froms]);
+    const joins = (text) => announced(text, 'joined').filter((names) => !isNewcomer(names));
+    assert.equal(joins(got).length, 1, `not one join line:\n${got}`);
     assert.match(line, /\*\*\* \w+, \w+, \w+ and 2 others have joined the chat \*\*\*/);
     const s = await renderScreen(obs.raw, SIZE);
     const row = screenRow(s, 'have joined the chat');
@@ -118,25 +120,26 @@ test('coalescing: five arriving together are one line for the room; each of them
     assert.equal(s.fg[row][x], '3', `the join line is not yellow: ${s.fg[row]}`);
     assert.equal(s.bold[row][x], 'B', `the join line is not bright: ${s.bold[row]}`);
     // Each newcomer: not told of itself, told of the others (one line).
-    for (const [i, c] of five.entries()) {
-      const mine = plain(c.raw.subarray(froms[i]));
-      assert.equal(count(mine, 'joined the chat'), 1, `${names[i]}: ${mine}`);
-      const joined = /\*\*\* (.*) have joined the chat \*\*\*/.exec(mine);
-      assert.ok(joined, `${names[i]} heard no join line: ${mine}`);
-      assert.ok(!joined[1].includes(names[i]), `${names[i]} was told of its own arrival: ${joined[0]}`);
-      assert.match(joined[1], /and 1 other$|\w+, \w+, \w+ and \w+$/, joined[0]);
+    for (const [i, mine] of theirs.entries()) {
+      const heard = joins(mine);
+      assert.equal(heard.length, 1, `${names[i]}: ${mine}`);
+      assert.ok(!heard[0].includes(names[i]), `${names[i]} was told of its own arrival: ${heard[0]}`);
+      assert.match(heard[0], /and 1 other$|\w+, \w+, \w+ and \w+$/, heard[0]);
     }
     // And they all leave together (dropped at once): one leave line for Watcher.
     const fl = obs.raw.length;
     await Promise.all(five.map((c) => c.reset()));
-    await waitText(obs, fl, 'have left the chat');
-    await sleep(1200 * SLOW);
-    const left = plain(obs.raw.subarray(fl));
-    assert.equal(count(left, 'left the chat'), 1, left);
-    assert.match(left, /and 2 others have left the chat/);
+    await obs.waitText(fl, 'have left the chat');
+    // Once the server has seen all five go, a second leave line would be out before
+    // a newcomer's arrival is.
+    await Promise.all(names.map((h) => srv.waitLog(new RegExp(`chat: ${h} left`))));
+    const [left] = await settle(srv, [obs], [fl]);
+    const leaves = announced(left, 'left').filter((names) => !isNewcomer(names));
+    assert.equal(leaves.length, 1, left);
+    assert.match(leaves[0], /and 2 others$/);
     const fw = obs.raw.length;
-    obs.type('/who\r');
-    await waitText(obs, fw, 'In the room (1):');
+    obs.say('/who');
+    await obs.waitText(fw, 'In the room (1):');
   });
 });
 
@@ -148,9 +151,9 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     await enterChat(u);
     const fb = boss.raw.length;
     const fu = u.raw.length;
-    boss.type('/sysop The board goes down at noon\r');
-    await waitText(u, fu, 'SysOp: The board goes down at noon');
-    await waitText(boss, fb, 'SysOp: The board goes down at noon');
+    boss.say('/sysop The board goes down at noon');
+    await u.waitText(fu, 'SysOp: The board goes down at noon');
+    await boss.waitText(fb, 'SysOp: The board goes down at noon');
     const s = await renderScreen(u.raw, SIZE);
     const row = screenRow(s, /\[\d\d:\d\d\] SysOp: The board goes down at noon/);
     assert.ok(row >= 0, s.text.join('\n'));
@@ -160,13 +163,13 @@ test('/sysop: a sysop announces in yellow to everyone; a plain caller cannot', a
     // A plain caller: /sysop is not theirs.
     const fu2 = u.raw.length;
     const fb2 = boss.raw.length;
-    u.type('/sysop I am the captain now\r');
-    await waitText(u, fu2, 'Unknown command');
-    await sleep(300 * SLOW);
+    u.say('/sysop I am the captain now');
+    await u.waitText(fu2, 'Unknown command');
+    await sync(u, [u, boss], 'sync-after-sysop');
     assert.ok(!plain(boss.raw.subarray(fb2)).includes('captain'), 'a plain caller made an announcement');
     // The sysop's ordinary lines are white (bright), not green.
-    boss.type('just chatting\r');
-    await waitText(u, fu2, 'Boss: just chatting');
+    boss.say('just chatting');
+    await u.waitText(fu2, 'Boss: just chatting');
     const s2 = await renderScreen(u.raw, SIZE);
     const r2 = screenRow(s2, 'Boss: just chatting');
     const tx = s2.text[r2].indexOf('just chatting');
@@ -188,8 +191,8 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       for (let i = 1; i <= 25; i++) a.type(`before restart ${String(i).padStart(2, '0')}\r`);
       a.type('/me stretches before the restart\r');
       a.type('/msg Bob private-before-restart\r');
-      await waitText(b, fb, 'private-before-restart');
-      await waitText(b, fb, 'stretches before the restart');
+      await b.waitText(fb, 'private-before-restart');
+      await b.waitText(fb, 'stretches before the restart');
     });
     // The first server stopped with SIGTERM (withServer checked a clean exit).
     await withServer({ config, dir }, async (srv, callers) => {
@@ -197,7 +200,7 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       callers.push(c);
       const fc = c.raw.length;
       await enterChat(c);
-      await waitText(c, fc, 'stretches before the restart');
+      await c.waitText(fc, 'stretches before the restart');
       const got = plain(c.raw.subarray(fc));
       // 20 lines of scrollback: lines 07..25 and the action; 01..06 are gone.
       for (let i = 7; i <= 25; i++) assert.match(got, new RegExp(`\\[\\d\\d:\\d\\d\\] Alice: before restart ${String(i).padStart(2, '0')}`));
@@ -218,8 +221,8 @@ test('a restart keeps the scrollback: the last 20 public lines, not private ones
       await a.login('Alice', PASSWORD);
       const fa = a.raw.length;
       await enterChat(a);
-      await waitText(a, fa, 'Here now: Carol');
-      await waitText(a, fa, 'before restart 25');
+      await a.waitText(fa, 'Here now: Carol');
+      await a.waitText(fa, 'before restart 25');
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,9 +8,10 @@
 // and N plus the lines it did receive must be exactly 10,000.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startServer } from '../lib/server.mjs';
-import { SLOW, T, PASSWORD, SIZE, sleep, plain, waitText, newCaller, enterChat } from '../lib/chat.mjs';
+import { startServer, rssKiB } from '../lib/server.mjs';
+import { plain } from '../lib/screen.mjs';
+import { newCaller, enterChat, sync } from '../lib/chat.mjs';
+import { SLOW, sleep, Waitable } from '../lib/wait.mjs';
 
 const TALKERS = 5;
 const PER_TALKER = 2000;
@@ -25,7 +26,8 @@ const PAD_LEN = 900;
 const PAD = 'x'.repeat(PAD_LEN);
 
 // Flood control at its maximum (1,000 a second, bursts of 1,000): a talker's
-// 400 lines a second always pass.
+// 400 lines a second always pass.  Joins announced at once (no coalescing window),
+// so that a line said after them comes after them.
 const CONFIG = `[bbs]
 password_ops = "min"
 password_mem = "min"
@@ -34,17 +36,15 @@ password_mem = "min"
 flood_rate = 1000
 flood_burst = 1000
 max_line = 1000
+coalesce_ms = 0
 `;
-
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]);
-}
 
 // A public flood line as a reader sees it: "[HH:MM] Tk03: L03-0457 xxxx…".
 const LINE_RE = new RegExp(`\\[\\d\\d:\\d\\d\\] Tk\\d\\d: (L\\d\\d-\\d{4}) x{${PAD_LEN}}\\r\\n`, 'g');
 
-/** Count the flood lines c receives, as they arrive (unique ids, and in total). */
+/** Count the flood lines c receives, as they arrive (unique ids, and in total);
+ * counted is woken at each. */
+const counted = new Waitable();
 function lineCounter(c) {
   const st = { ids: new Set(), total: 0, last: 0, pending: '' };
   c.ws.on('message', (data, isBinary) => {
@@ -59,6 +59,7 @@ function lineCounter(c) {
       st.total++;
       st.last = Date.now();
     }
+    counted._wake();
   });
   return st;
 }
@@ -74,7 +75,8 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     const slow = await newCaller(srv, 'Sloth');
     callers.push(...talkers, reader, slow);
     for (const c of [slow, reader, ...talkers]) await enterChat(c);
-    await sleep(600 * SLOW);              // the join announcements are out
+    // The join announcements are out: they all came before this line.
+    await sync(talkers.at(-1), [slow, reader, ...talkers], 'everyone is here');
     const counters = new Map([reader, ...talkers].map((c) => [c, lineCounter(c)]));
     const slowFrom = slow.raw.length;
 
@@ -97,14 +99,14 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
         for (let j = i; j < i + CHUNK; j++) s += `${tag}-${String(j).padStart(4, '0')} ${PAD}\r`;
         c.type(s);
         sentAt = Date.now();
-        await sleep(25);
+        await sleep(25);                // the pace of the flood (what the test is about)
       }
     }));
 
     // The readers get every line, promptly.
     const rc = counters.get(reader);
-    const deadline = Date.now() + 15000 * SLOW;
-    while ([...counters.values()].some((st) => st.ids.size < TOTAL) && Date.now() < deadline) await sleep(50);
+    await counted.until(() => ([...counters.values()].every((st) => st.ids.size >= TOTAL) ? true : undefined),
+      15000 * SLOW, 'every reader to have every line').catch(() => {});   // counted below
     const doneAt = Math.max(...[...counters.values()].map((st) => st.last));
     if (process.env.CHAT_SLOW_DEBUG) {
       for (const [, st] of counters) console.error('counter', st.ids.size, st.total);
@@ -126,8 +128,8 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     // The room is still lively for the others: a probe line arrives at once.
     const fr = reader.raw.length;
     const probeAt = Date.now();
-    talkers[0].type('probe after the flood\r');
-    await waitText(reader, fr, 'Tk00: probe after the flood');
+    talkers[0].say('probe after the flood');
+    await reader.waitText(fr, 'Tk00: probe after the flood');
     assert.ok(Date.now() - probeAt < 1000 * SLOW, `a probe took ${Date.now() - probeAt} ms`);
 
     // Sloth reads again: it gets what was queued for it, then hears what it missed.
@@ -135,8 +137,9 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     slow.ws.resume();
     t.diagnostic(`Sloth took in ${whilePaused} bytes while paused (what ws had already read)`);
     const missedRe = /\*\*\* Missed (\d+) messages? \*\*\*/g;
-    await waitText(slow, slowFrom, /\*\*\* Missed \d+ messages? \*\*\*/, 20000 * SLOW);
-    await sleep(500 * SLOW);
+    await slow.waitText(slowFrom, /\*\*\* Missed \d+ messages? \*\*\*/, 20000 * SLOW);
+    // Whatever else was queued for Sloth comes before a line said now.
+    await sync(reader, [slow, reader], 'welcome back');
     const got = plain(slow.raw.subarray(slowFrom));
     const missed = [...got.matchAll(missedRe)].map((m) => Number(m[1]));
     const ids = [...got.matchAll(LINE_RE)].map((m) => m[1]);
@@ -155,8 +158,8 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
 
     // Sloth is still a full member: it can talk and be heard.
     const fr2 = reader.raw.length;
-    slow.type('sorry, I was away\r');
-    await waitText(reader, fr2, 'Sloth: sorry, I was away');
+    slow.say('sorry, I was away');
+    await reader.waitText(fr2, 'Sloth: sorry, I was away');
   } finally {
     clearInterval(rssTimer);
     for (const c of callers) c.ws.terminate();

@@ -5,10 +5,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import {
-  RawSocket, RawWs, TermClient, assertServes, frame, readResponse, upgradeRequest, sleep,
-  SLOW, HANDLE_PROMPT, handleRow, PASSWORD_ROW,
-} from './helpers.mjs';
+import { RawSocket, RawWs, OP, frame, readResponse, upgradeRequest } from '../lib/raw.mjs';
+import { Caller, assertServes, HANDLE_PROMPT, handleRow, PASSWORD_ROW } from '../lib/caller.mjs';
+import { SLOW, Waitable } from '../lib/wait.mjs';
 
 const CONFIG = `
 [server]
@@ -40,17 +39,17 @@ describe('keepalive and configured limits', { concurrency: true }, () => {
       // Answer every ping for ~5 s: more than interval + timeout.
       while (Date.now() - t0 < 5000) {
         const from = c.frames.length;
-        const ping = await c.waitFrame((f) => f.op === 9, { from, timeoutMs: 4000 * SLOW, what: 'a server ping' });
+        const ping = await c.waitFrame((f) => f.op === OP.PING, { from, timeout: 4000 * SLOW, what: 'a server ping' });
         assert.equal(ping.masked, false);
         assert.ok(ping.payload.length <= 125);
-        await c.send(frame({ op: 10, payload: ping.payload }));
+        await c.send(frame({ op: OP.PONG, payload: ping.payload }));
         pings++;
         c.frames.splice(0, c.frames.indexOf(ping) + 1);
       }
       assert.ok(pings >= 2, `only ${pings} pings in 5 s`);
       assert.equal(c.raw.ended, false, 'dropped although it answered every ping');
       // Still a working terminal.
-      await c.send(frame({ op: 2, payload: 'awake\r' }));
+      await c.send(frame({ op: OP.BINARY, payload: 'awake\r' }));
       await c.waitScreen(handleRow('awake'));
       await c.waitScreen(PASSWORD_ROW);
     } finally {
@@ -63,7 +62,7 @@ describe('keepalive and configured limits', { concurrency: true }, () => {
     try {
       await c.waitScreen(HANDLE_PROMPT);
       const t0 = Date.now();
-      await c.waitFrame((f) => f.op === 9, { timeoutMs: 4000 * SLOW, what: 'a server ping' });
+      await c.waitFrame((f) => f.op === OP.PING, { timeout: 4000 * SLOW, what: 'a server ping' });
       const pinged = Date.now() - t0;
       await c.raw.waitEnd(6000 * SLOW);
       const dropped = Date.now() - t0;
@@ -75,13 +74,20 @@ describe('keepalive and configured limits', { concurrency: true }, () => {
   });
 
   test('the ws package answers pings by itself and stays connected', async () => {
-    const t = await TermClient.open(srv.wsUrl);
+    const t = await Caller.connect(srv.wsUrl);
     try {
-      let pings = 0;
-      t.ws.on('ping', () => { pings++; });
+      // Count the server's pings as they come.
+      const pings = new Waitable();
+      pings.at = [];
+      t.ws.on('ping', () => { pings.at.push(Date.now()); pings._wake(); });
+      t.ws.on('close', () => pings._wake());
       await t.waitScreen(HANDLE_PROMPT);
-      await sleep(4500);
-      assert.ok(pings >= 2, `${pings} pings`);
+      // A peer that did not answer would be dropped ping_timeout (2 s) after a
+      // ping; this one is still pinged well after that, so it was kept.
+      await pings.until(() => {
+        assert.equal(t.closed, null, `dropped after ${pings.at.length} pings`);
+        return pings.at.length >= 2 && pings.at.at(-1) - pings.at[0] >= 2500 ? true : undefined;
+      }, 8000 * SLOW, 'pings 2.5 s apart');
       assert.equal(t.closed, null);
       t.type('stillhere\r');
       await t.waitScreen(PASSWORD_ROW);

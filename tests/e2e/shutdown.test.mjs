@@ -4,12 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { screenRow } from '../lib/screen.mjs';
-import { RawSocket, RawWs, TermClient, frame, SLOW, HANDLE_PROMPT, handleRow } from './helpers.mjs';
+import { RawSocket, RawWs, OP, frame } from '../lib/raw.mjs';
+import { Caller, HANDLE_PROMPT, handleRow } from '../lib/caller.mjs';
+import { SLOW } from '../lib/wait.mjs';
 
 test('SIGTERM: callers see the going-down line and 1001; exit 0 in < 3 s', async () => {
   const srv = await startServer();
-  const a = await TermClient.open(srv.wsUrl);
-  const b = await TermClient.open(srv.wsUrl);
+  const a = await Caller.connect(srv.wsUrl);
+  const b = await Caller.connect(srv.wsUrl);
   const raw = await RawWs.open(srv.httpPort);
   // A plain HTTP keep-alive connection and a half-sent request must not hold it up.
   const idle = await RawSocket.connect(srv.httpPort);
@@ -39,7 +41,7 @@ test('SIGTERM: callers see the going-down line and 1001; exit 0 in < 3 s', async
     await raw.expectClose(1001);
     const s = await raw.waitScreen(/going down/i);
     assert.ok(s);
-    await idle.waitEnd(1000);
+    await idle.waitEnd();
     assert.ok(!idle.buf.toString('latin1').startsWith('HTTP/1.1 200'));
   } finally {
     a.terminate();
@@ -55,7 +57,7 @@ test('SIGINT also shuts down cleanly, and a caller mid-message is closed 1001', 
   const raw = await RawWs.open(srv.httpPort);
   try {
     await raw.waitScreen(HANDLE_PROMPT);
-    await raw.send(frame({ op: 2, payload: 'part', fin: false }));
+    await raw.send(frame({ op: OP.BINARY, payload: 'part', fin: false }));
     const res = await srv.stop({ signal: 'SIGINT' });
     assert.equal(res.code, 0, `exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
     await raw.expectClose(1001);
@@ -72,7 +74,7 @@ test('a caller that never reads does not hold up the shutdown', async () => {
     await raw.waitScreen(HANDLE_PROMPT);
     raw.raw.sock.pause();
     // Fill its pipes: ask for lots of echo (typing, killed with Ctrl-U) and never read it.
-    const line = frame({ op: 2, payload: Buffer.from(`${'w'.repeat(20)}\x15`.repeat(2000)) });
+    const line = frame({ op: OP.BINARY, payload: Buffer.from(`${'w'.repeat(20)}\x15`.repeat(2000)) });
     for (let i = 0; i < 40; i++) await raw.send(line);
     const t0 = Date.now();
     const res = await srv.stop();

@@ -4,19 +4,22 @@
 // Meanwhile another caller's echo stays prompt and the server's memory bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import {
-  RawWs, TermClient, assertServes, frame, rssKiB, sleep, SLOW, HANDLE_PROMPT, handleRow,
-} from './helpers.mjs';
+import { startServer, rssKiB } from '../lib/server.mjs';
+import { RawWs, OP, frame } from '../lib/raw.mjs';
+import { Caller, assertServes, HANDLE_PROMPT, handleRow } from '../lib/caller.mjs';
+import { SLOW, sleep } from '../lib/wait.mjs';
 
-/** Type a word on t, measure how long until its echo is on the screen, erase it. */
+/** Type a word on t, measure how long until its echo arrives (the bytes: drawing
+ * the screen is the test's own time), see it on the screen, erase it. */
 async function echoLatency(t, word) {
+  const from = t.length;
   const t0 = Date.now();
   t.type(word);
-  await t.waitScreen(handleRow(word), { timeoutMs: 5000 * SLOW });
+  await t.waitText(from, word);
   const took = Date.now() - t0;
+  await t.waitScreen(handleRow(word));
   t.type('\x15');
-  await t.waitScreen(handleRow(), { timeoutMs: 5000 * SLOW });
+  await t.waitScreen(handleRow());
   return took;
 }
 
@@ -29,37 +32,39 @@ test('a reader that never reads is closed at the hard limit; others stay prompt;
   const srv = await startServer();
   let good, slow;
   try {
-    good = await TermClient.open(srv.wsUrl);
+    good = await Caller.connect(srv.wsUrl);
     slow = await RawWs.open(srv.httpPort);
     await good.waitScreen(HANDLE_PROMPT);
     await slow.waitScreen(HANDLE_PROMPT);
-    const rss0 = await rssKiB(srv.proc.pid);
+    const rss0 = rssKiB(srv.proc.pid);
     slow.raw.sock.pause();       // from now on we never read a byte
 
     // 64 KiB of input per frame: about 4 MB of prompts out.
     const payload = Buffer.from(UNIT.repeat(65536));
-    const f = frame({ op: 2, payload });
+    const f = frame({ op: OP.BINARY, payload });
     const MAX_INPUT = 96 * 1024 * 1024;
     let sent = 0;
     let rssMax = rss0;
     let latMax = 0;
     let probes = 0;
-    const closedLog = () => /output queue over \d+ bytes, closing/.test(srv.output());
+    const QUEUE_OVER = /output queue over \d+ bytes, closing/;
+    const closedLog = () => QUEUE_OVER.test(srv.output());
     while (sent < MAX_INPUT && !closedLog() && !slow.raw.ended) {
       const ok = await slow.send(f);
       if (!ok) break;            // the server reset the connection
       sent += f.length;
       if ((sent / f.length) % 8 === 0) {
         latMax = Math.max(latMax, await echoLatency(good, `probe${probes++}`));
-        rssMax = Math.max(rssMax, await rssKiB(srv.proc.pid));
+        rssMax = Math.max(rssMax, rssKiB(srv.proc.pid));
       }
     }
     // The close may land just after the last write.
-    for (let i = 0; i < 40 && !closedLog(); i++) await sleep(50);
-    assert.ok(closedLog(), `the slow reader was never closed (sent ${sent} bytes of input)\n${srv.output().slice(-2000)}`);
+    await srv.waitLog(QUEUE_OVER).catch((e) => {
+      throw new Error(`the slow reader was never closed (sent ${sent} bytes of input): ${e.message}`);
+    });
     assert.ok(probes >= 1, 'no echo probe ran while the queue filled');
     latMax = Math.max(latMax, await echoLatency(good, 'after'));
-    rssMax = Math.max(rssMax, await rssKiB(srv.proc.pid));
+    rssMax = Math.max(rssMax, rssKiB(srv.proc.pid));
 
     t.diagnostic(`input sent ${sent} B, ${probes} probes, echo latency max ${latMax} ms, RSS ${rss0} -> max ${rssMax} KiB`);
     assert.ok(latMax < 1000 * SLOW, `echo to the other caller took up to ${latMax} ms`);
@@ -68,7 +73,7 @@ test('a reader that never reads is closed at the hard limit; others stay prompt;
 
     // The slow reader's connection is really gone: reading now ends.
     slow.raw.sock.resume();
-    await slow.raw.waitEnd(5000 * SLOW);
+    await slow.raw.waitEnd();
 
     // Memory goes back down once it is gone (the queue was freed).
     await assertServes(srv);
@@ -92,11 +97,13 @@ test('a reader that is merely slow is not closed, and gets all its output', asyn
     // buffers took none of it; they may hold some or all of it.
     const payload = Buffer.from(UNIT.repeat(2850));
     const FRAMES = 14;
-    for (let i = 0; i < FRAMES; i++) await slow.send(frame({ op: 2, payload }));
-    await slow.send(frame({ op: 2, payload: 'lastword' }));
-    await sleep(500);
+    for (let i = 0; i < FRAMES; i++) await slow.send(frame({ op: OP.BINARY, payload }));
+    await slow.send(frame({ op: OP.BINARY, payload: 'lastword' }));
+    // The thing under test: a reader that reads nothing for a while (here half a
+    // second) while the server has output for it, then reads again.
+    await sleep(500 * SLOW);
     slow.raw.sock.resume();
-    await slow.waitScreen(handleRow('lastword'), { timeoutMs: 10000 * SLOW });
+    await slow.waitScreen(handleRow('lastword'), 10000 * SLOW);
     const prompts = slow.termBytes().toString('latin1').split(PROMPT_TEXT).length - 1;
     assert.equal(prompts, FRAMES * 2850 + 1, 'every Enter was answered with a prompt');
     t.diagnostic(`${slow.termBytes().length} bytes of output delivered`);

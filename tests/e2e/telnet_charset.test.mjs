@@ -7,12 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
+import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { TelnetCaller } from '../lib/telnet.mjs';
+import { count, isUtf8 } from '../lib/screen.mjs';
 
-const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-const T = 5000 * SLOW;
-const PASSWORD = 'correct horse battery';
 const CONFIG = `[bbs]
 password_ops = "min"
 password_mem = "min"
@@ -21,15 +19,6 @@ const SIZE = { cols: 100, rows: 40 };
 const BOX_UTF8 = Buffer.from('╔═', 'utf8');
 const BOX_CP437 = Buffer.from([0xc9, 0xcd]);
 const QUESTION = 'Which box looks right?';
-
-function count(hay, needle) {
-  let n = 0;
-  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
-const isUtf8 = (buf) => {
-  try { new TextDecoder('utf-8', { fatal: true }).decode(buf); return true; } catch { return false; }
-};
 
 /** Assert buf carries box drawing as cs only ('utf8' or 'cp437'). */
 function assertBoxes(buf, cs, what) {
@@ -46,7 +35,7 @@ function assertBoxes(buf, cs, what) {
 /** Connect a caller whose terminal type does not tell; wait for the question. */
 async function askedCaller(ttype) {
   const c = await TelnetCaller.connect(srv.telnetPort, { ttype, ...SIZE });
-  await c.until(() => (c.raw.includes(Buffer.from(QUESTION)) ? true : undefined), T, 'the charset question');
+  await c.waitForBytes((raw) => raw.includes(Buffer.from(QUESTION)));
   return c;
 }
 
@@ -55,15 +44,15 @@ async function answer(c, key, cs) {
   c.setCharset(cs);
   const from = c.termLen;
   c.type(`${key}\r\n`);
-  await c.waitText(from, 'Enter your handle', T);
+  await c.waitText(from, 'Enter your handle');
   return from;
 }
 
 /** Log in by hand; returns the raw offset from which the session's charset applies. */
 async function login(c, handle) {
-  await c.waitFor('Enter your handle', T);
+  await c.waitFor('Enter your handle');
   c.type(`${handle}\r\n`);
-  await c.waitFor('Password', T);
+  await c.waitFor('Password');
   c.type(`${PASSWORD}\r\n`);
   return c.termLen;
 }
@@ -82,7 +71,7 @@ test('vt100 is asked once; "2" gives CP437 bytes from the welcome on', async () 
     assert.ok(v.raw.includes(Buffer.from('1) ┌─┐')), 'the UTF-8 box');
     assert.ok(v.raw.includes(Buffer.from([0x32, 0x29, 0x20, 0xda, 0xc4, 0xbf])), 'the CP437 box');
     const from = await answer(v, '2', 'cp437');
-    await v.waitFor('Enter your handle', T);
+    await v.waitFor('Enter your handle');
     assertBoxes(v.raw.subarray(from), 'cp437', 'welcome after "2"');
     await v.register('Vic', PASSWORD);
     assertBoxes(v.raw.subarray(from), 'cp437', 'welcome and menu after "2"');
@@ -97,12 +86,12 @@ test('no terminal type: answering "1" gives UTF-8 until login, then the stored C
   const v = await askedCaller(null);
   try {
     const from = await answer(v, '1', 'utf8');
-    await v.waitFor('Enter your handle', T);
+    await v.waitFor('Enter your handle');
     const welcome = v.raw.subarray(from);
     assertBoxes(welcome, 'utf8', 'welcome after "1"');
     const at = await login(v, 'Vic');
     v.setCharset('cp437', at);           // from the password line on
-    await v.waitFor('Command', T);
+    await v.waitFor('Command');
     assertBoxes(v.raw.subarray(at), 'cp437', 'the menu after login');
     assert.match(await v.text(), /^╔═+╗$/m);
     // Input is converted from CP437 too: 0x82 typed in the room is é for a browser.
@@ -110,16 +99,16 @@ test('no terminal type: answering "1" gives UTF-8 until login, then the stored C
     try {
       await w.register('Webby', PASSWORD);
       w.type('C');
-      await w.waitFor('Welcome to Teleconference', T);
+      await w.waitFor('Welcome to Teleconference');
       const fv = v.termLen;
       v.type('C');
-      await v.waitText(fv, '> ', T);
+      await v.waitText(fv, '> ');
       w.mark();
       v.mark();
       v.type('déjà vu ░\r\n');
-      await w.waitFor('Vic: déjà vu ░', T);
+      await w.waitFor('Vic: déjà vu ░');
       assert.ok(w.sinceMark().includes(Buffer.from('déjà vu ░', 'utf8')));
-      await v.waitText(v.marked, 'Vic: déjà vu ░', T);
+      await v.waitText(v.marked, 'Vic: déjà vu ░');
       assert.ok(v.sinceMark().includes(Buffer.from([0x64, 0x82, 0x6a, 0x85, 0x20, 0x76, 0x75, 0x20, 0xb0])),
         `the CP437 caller's own line: ${v.sinceMark().toString('hex')}`);
     } finally {
@@ -134,10 +123,10 @@ test('a terminal type that tells wins over the stored choice and is stored in tu
   // xterm: UTF-8 through login, although Vic's account says CP437.
   const x = await TelnetCaller.connect(srv.telnetPort, { ttype: 'xterm', ...SIZE });
   try {
-    await x.waitFor('Enter your handle', T);
+    await x.waitFor('Enter your handle');
     assert.equal(x.raw.indexOf(QUESTION), -1, 'an xterm was asked');
     const at = await login(x, 'Vic');
-    await x.waitFor('Command', T);
+    await x.waitFor('Command');
     assertBoxes(x.raw.subarray(at), 'utf8', 'the xterm caller\'s menu');
   } finally {
     await x.close();
@@ -149,7 +138,7 @@ test('a terminal type that tells wins over the stored choice and is stored in tu
     assertBoxes(v.raw.subarray(from), 'cp437', 'welcome after "2"');
     const at = await login(v, 'Vic');
     v.setCharset('utf8', at);
-    await v.waitFor('Command', T);
+    await v.waitFor('Command');
     assertBoxes(v.raw.subarray(at), 'utf8', 'the menu after login');
   } finally {
     await v.close();
@@ -160,7 +149,7 @@ test('Enter alone at the question means CP437', async () => {
   const v = await askedCaller(null);
   try {
     const from = await answer(v, '', 'cp437');
-    await v.waitFor('Enter your handle', T);
+    await v.waitFor('Enter your handle');
     assertBoxes(v.raw.subarray(from), 'cp437', 'welcome after Enter');
   } finally {
     v.destroy();

@@ -11,14 +11,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { Caller } from '../lib/caller.mjs';
+import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { TelnetCaller, cp437Decode, cp437Encode } from '../lib/telnet.mjs';
-import { renderScreen, screenRow } from '../lib/screen.mjs';
+import { renderScreen, screenRow, count, isUtf8 } from '../lib/screen.mjs';
+import { SIZE, enterChat, sync, settle, announced } from '../lib/chat.mjs';
 
-const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-const T = 5000 * SLOW;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = 'correct horse battery';
 const CONFIG = `[bbs]
 password_ops = "min"
 password_mem = "min"
@@ -27,55 +24,12 @@ password_mem = "min"
 flood_rate = 1000
 flood_burst = 1000
 `;
-const SIZE = { cols: 100, rows: 60 };
 const BOX_UTF8 = Buffer.from('╔', 'utf8');            // E2 95 94
 const DOUBLE_UTF8 = Buffer.from('═', 'utf8');         // E2 95 90
 
-function plainOf(buf) {
-  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-}
-function count(hay, needle) {
-  let n = 0;
-  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
-const isUtf8 = (buf) => {
-  try { new TextDecoder('utf-8', { fatal: true }).decode(buf); return true; } catch { return false; }
-};
 const high = (buf) => [...buf].filter((b) => b >= 0x80);
-
-// A WebSocket caller and telnet callers behind one interface for the tests:
-// offset() and text since an offset (decoded for CP437 callers).
-const offset = (c) => (c instanceof TelnetCaller ? c.termLen : c.raw.length);
-function textSince(c, from) {
-  return c instanceof TelnetCaller ? c.plain(from) : plainOf(c.raw.subarray(from));
-}
-async function waitText(c, from, needle, timeout = T) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const t = textSince(c, from);
-    if (typeof needle === 'string' ? t.includes(needle) : needle.test(t)) return t;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${needle}; received since:\n${JSON.stringify(t.slice(-1500))}`);
-    }
-    await sleep(20);
-  }
-}
-
-async function enterChat(c) {
-  const from = offset(c);
-  c.type('C');
-  await waitText(c, from, '*** Welcome to Teleconference ***');
-  await waitText(c, from, '> ');
-}
-
-/** Say a line in c and wait until every one of `all` has it: afterwards anything the
- * server wrote to those connections before the line has arrived too. */
-async function sync(c, all, word) {
-  const froms = all.map(offset);
-  c.type(`${word}\r${c instanceof TelnetCaller ? '\n' : ''}`);
-  await Promise.all(all.map((x, i) => waitText(x, froms[i], `: ${word}`)));
-}
+// Where a caller's received bytes stand now (terminal bytes for a telnet caller).
+const offset = (c) => c.raw.length;
 
 let srv;
 let tess;          // telnet, TTYPE xterm -> UTF-8
@@ -89,8 +43,8 @@ before(async () => {
   tess = await TelnetCaller.connect(srv.telnetPort, { ttype: 'xterm-256color', ...SIZE });
   cora = await TelnetCaller.connect(srv.telnetPort, { ttype: 'SyncTERM', ...SIZE });
   wendy = await Caller.connect(srv.wsUrl, SIZE);
-  await tess.waitFor('Enter your handle', T);
-  await cora.waitFor('Enter your handle', T);
+  await tess.waitFor('Enter your handle');
+  await cora.waitFor('Enter your handle');
   tessWelcome = Buffer.from(tess.raw);
   coraWelcome = Buffer.from(cora.raw);
   await Promise.all([
@@ -100,10 +54,10 @@ before(async () => {
   ]);
   await enterChat(wendy);
   await enterChat(tess);
-  await waitText(wendy, 0, '*** Tess has joined the chat ***');
+  await wendy.waitText(0, '*** Tess has joined the chat ***');
   await enterChat(cora);
-  await waitText(wendy, 0, '*** Cora has joined the chat ***');
-  await waitText(tess, 0, '*** Cora has joined the chat ***');
+  await wendy.waitText(0, '*** Cora has joined the chat ***');
+  await tess.waitText(0, '*** Cora has joined the chat ***');
 });
 
 after(async () => {
@@ -137,13 +91,13 @@ test('the welcome art is UTF-8 for the xterm caller and CP437 bytes for the Sync
 test('public lines both ways: the WebSocket caller and the telnet callers see each other', async () => {
   let froms = room().map(offset);
   tess.type('hello from telnet\r\n');
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], 'Tess: hello from telnet')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], 'Tess: hello from telnet')));
   froms = room().map(offset);
   wendy.type('hello from the browser\r');
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], 'Wendy: hello from the browser')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], 'Wendy: hello from the browser')));
   froms = room().map(offset);
   cora.type('hello from syncterm\r\n');
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], 'Cora: hello from syncterm')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], 'Cora: hello from syncterm')));
   for (const c of room()) {
     const s = await c.text();
     for (const line of [/\[\d\d:\d\d\] Tess: hello from telnet$/m, /\[\d\d:\d\d\] Wendy: hello from the browser$/m,
@@ -165,10 +119,10 @@ test('public lines both ways: the WebSocket caller and the telnet callers see ea
 test('/me both ways: "* Handle action" for everyone', async () => {
   let froms = room().map(offset);
   tess.type('/me waves from a terminal\r\n');
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], '* Tess waves from a terminal')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], '* Tess waves from a terminal')));
   froms = room().map(offset);
   wendy.type('/me waves back from a browser\r');
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], '* Wendy waves back from a browser')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], '* Wendy waves back from a browser')));
   for (const c of room()) {
     const s = await c.text();
     assert.match(s, /^\* Tess waves from a terminal$/m, s);
@@ -182,8 +136,8 @@ test('/msg across transports both ways: two ends only, one BEL for the recipient
   let froms = room().map(offset);
   let rang = room().map((c) => c.bells);
   tess.type('/msg Wendy secret-telnet-to-web\r\n');
-  await waitText(wendy, froms[2], '*Tess* (private): secret-telnet-to-web');
-  await waitText(tess, froms[0], '-> Wendy (private): secret-telnet-to-web');
+  await wendy.waitText(froms[2], '*Tess* (private): secret-telnet-to-web');
+  await tess.waitText(froms[0], '-> Wendy (private): secret-telnet-to-web');
   await sync(wendy, room(), 'after-dm-1');
   assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [0, 0, 1], 'BELs (Tess, Cora, Wendy)');
   assert.equal(cora.raw.indexOf('secret-telnet-to-web'), -1, 'the third caller got the DM');
@@ -194,8 +148,8 @@ test('/msg across transports both ways: two ends only, one BEL for the recipient
   froms = room().map(offset);
   rang = room().map((c) => c.bells);
   wendy.type('/msg tess secret-web-to-telnet\r');
-  await waitText(tess, froms[0], '*Wendy* (private): secret-web-to-telnet');
-  await waitText(wendy, froms[2], '-> Tess (private): secret-web-to-telnet');
+  await tess.waitText(froms[0], '*Wendy* (private): secret-web-to-telnet');
+  await wendy.waitText(froms[2], '-> Tess (private): secret-web-to-telnet');
   await sync(tess, room(), 'after-dm-2');
   assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [1, 0, 0], 'BELs (Tess, Cora, Wendy)');
   assert.equal(cora.raw.indexOf('secret-web-to-telnet'), -1, 'the third caller got the DM');
@@ -205,9 +159,9 @@ test('/msg across transports both ways: two ends only, one BEL for the recipient
   froms = room().map(offset);
   rang = room().map((c) => c.bells);
   tess.type('/msg Cora ping-cora\r\n');
-  await waitText(cora, froms[1], '*Tess* (private): ping-cora');
+  await cora.waitText(froms[1], '*Tess* (private): ping-cora');
   cora.type('/r pong-tess\r\n');
-  await waitText(tess, froms[0], '*Cora* (private): pong-tess');
+  await tess.waitText(froms[0], '*Cora* (private): pong-tess');
   await sync(wendy, room(), 'after-dm-3');
   assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [1, 1, 0], 'BELs (Tess, Cora, Wendy)');
   assert.equal(wendy.raw.indexOf('ping-cora'), -1);
@@ -218,8 +172,8 @@ test('/page across transports both ways rings the recipient only', async () => {
   let froms = room().map(offset);
   let rang = room().map((c) => c.bells);
   wendy.type('/page Tess wake-up-telnet\r');
-  await waitText(tess, froms[0], '*** Page from Wendy: wake-up-telnet ***');
-  await waitText(wendy, froms[2], '*** Page sent to Tess ***');
+  await tess.waitText(froms[0], '*** Page from Wendy: wake-up-telnet ***');
+  await wendy.waitText(froms[2], '*** Page sent to Tess ***');
   await sync(wendy, room(), 'after-page-1');
   assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [1, 0, 0], 'BELs (Tess, Cora, Wendy)');
   assert.equal(cora.raw.indexOf('wake-up-telnet'), -1, 'a third party received the page');
@@ -227,8 +181,8 @@ test('/page across transports both ways rings the recipient only', async () => {
   froms = room().map(offset);
   rang = room().map((c) => c.bells);
   tess.type('/page wendy wake-up-web\r\n');
-  await waitText(wendy, froms[2], '*** Page from Tess: wake-up-web ***');
-  await waitText(tess, froms[0], '*** Page sent to Wendy ***');
+  await wendy.waitText(froms[2], '*** Page from Tess: wake-up-web ***');
+  await tess.waitText(froms[0], '*** Page sent to Wendy ***');
   await sync(tess, room(), 'after-page-2');
   assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [0, 0, 1], 'BELs (Tess, Cora, Wendy)');
   assert.equal(cora.raw.indexOf('wake-up-web'), -1, 'a third party received the page');
@@ -242,7 +196,7 @@ test('/page across transports both ways rings the recipient only', async () => {
     const bm = mel.bells;
     rang = room().map((c) => c.bells);
     wendy.type('/page Mel come-chat\r');
-    await waitText(mel, fm, '*** Page from Wendy: come-chat ***');
+    await mel.waitText(fm, '*** Page from Wendy: come-chat ***');
     await sync(wendy, room(), 'after-page-3');
     assert.equal(mel.bells - bm, 1, 'the paged caller at the menu');
     assert.deepEqual(room().map((c, i) => c.bells - rang[i]), [0, 0, 0], 'BELs in the room');
@@ -258,9 +212,9 @@ test('CP437 and UTF-8 callers in one room each get correctly encoded bytes', asy
   cora.mark();
   let fw = offset(wendy);
   wendy.type(`${text}\r`);
-  await waitText(cora, cora.marked, `Wendy: ${text}`);
-  await waitText(tess, tess.marked, `Wendy: ${text}`);
-  await waitText(wendy, fw, `Wendy: ${text}`);
+  await cora.waitText(cora.marked, `Wendy: ${text}`);
+  await tess.waitText(tess.marked, `Wendy: ${text}`);
+  await wendy.waitText(fw, `Wendy: ${text}`);
   await sync(wendy, room(), 'after-cp437-1');
   let c437 = cora.sinceMark();
   assert.deepEqual(high(c437), [0x82, 0xc4, 0xc9], `CP437 caller's non-ASCII bytes: ${c437.toString('hex')}`);
@@ -282,9 +236,9 @@ test('CP437 and UTF-8 callers in one room each get correctly encoded bytes', asy
   cora.mark();
   fw = offset(wendy);
   cora.type(`${t2}\r\n`);
-  await waitText(wendy, fw, `Cora: ${t2}`);
-  await waitText(tess, tess.marked, `Cora: ${t2}`);
-  await waitText(cora, cora.marked, `Cora: ${t2}`);
+  await wendy.waitText(fw, `Cora: ${t2}`);
+  await tess.waitText(tess.marked, `Cora: ${t2}`);
+  await cora.waitText(cora.marked, `Cora: ${t2}`);
   await sync(wendy, room(), 'after-cp437-2');
   assert.ok(wendy.raw.subarray(fw).includes(Buffer.from(t2, 'utf8')), 'the browser got UTF-8');
   assert.ok(tess.sinceMark().includes(Buffer.from(t2, 'utf8')), 'the xterm caller got UTF-8');
@@ -298,7 +252,7 @@ test('CP437 and UTF-8 callers in one room each get correctly encoded bytes', asy
   // From the UTF-8 telnet caller to the CP437 one.
   cora.mark();
   tess.type('über ╬ ü\r\n');
-  await waitText(cora, cora.marked, 'Tess: über ╬ ü');
+  await cora.waitText(cora.marked, 'Tess: über ╬ ü');
   await sync(wendy, room(), 'after-cp437-3');
   u8 = cora.sinceMark();
   assert.deepEqual(high(u8), [0x81, 0xce, 0x81], `CP437 caller's non-ASCII bytes: ${u8.toString('hex')}`);
@@ -310,22 +264,22 @@ test('NAWS changes are honoured: the menu is redrawn to fit, its box min(cols - 
   try {
     await nina.register('Nina', PASSWORD);
     const box = (inner) => new RegExp(`^╔═{${inner}}╗$`, 'm');
-    let s = await nina.waitFor(box(77), T);
+    let s = await nina.waitFor(box(77));
     assert.match(s, /^║ Carrier BBS .* Main Menu ║$/m);
     // Narrow: 40 columns (the box is 39 wide, one column of items).
     nina.mark();
     nina.resize(40, 20);
-    s = await nina.waitFor(box(37), T);
+    s = await nina.waitFor(box(37));
     assert.match(s, /^╚═{37}╝$/m);
     for (const row of s.split('\n')) assert.ok([...row].length <= 40, `wider than 40: ${row}`);
     assert.match(s, /^║ {2}\[C\] Chat \(Teleconference\) +║$/m, `one column of items at 40:\n${s}`);
     assert.ok(nina.sinceMark().includes(Buffer.from('\x1b[2J')), 'redrawn from a clear screen');
     // 60 columns: 59 wide.
     nina.resize(60, 25);
-    s = await nina.waitFor(box(57), T);
+    s = await nina.waitFor(box(57));
     // Wide: 100 columns, the box stops at 79, two columns of items.
     nina.resize(100, 30);
-    s = await nina.waitFor(box(77), T);
+    s = await nina.waitFor(box(77));
     assert.match(s, /^║ {2}\[C\] Chat \(Teleconference\) +\[U\] User Lookup +║$/m, s);
   } finally {
     nina.destroy();
@@ -337,23 +291,26 @@ test('a telnet caller who drops is announced as gone once and is absent from /wh
   await dora.register('Dora', PASSWORD);
   let froms = room().map(offset);
   await enterChat(dora);
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], '*** Dora has joined the chat ***')));
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], '*** Dora has joined the chat ***')));
   froms = room().map(offset);
   await dora.reset();                      // no /quit, no goodbye, a TCP reset
-  await Promise.all(room().map((c, i) => waitText(c, froms[i], '*** Dora has left the chat ***')));
-  await sleep(1500 * SLOW);                // time for a second announcement, if any
-  await sync(tess, room(), 'after-the-drop');
-  for (const c of room()) assert.equal(count(textSince(c, froms[room().indexOf(c)]), 'Dora has left'), 1);
+  await Promise.all(room().map((c, i) => c.waitText(froms[i], '*** Dora has left the chat ***')));
+  // Any second announcement would be out before a newcomer's arrival is.
+  const texts = await settle(srv, room(), froms);
+  for (const text of texts) {
+    assert.equal(announced(text, 'left').filter((names) => names.includes('Dora')).length, 1,
+      `announced more than once:\n${text}`);
+  }
   for (const c of [wendy, tess]) {
     const f = offset(c);
-    c.type(`/who\r${c === tess ? '\n' : ''}`);
-    await waitText(c, f, 'In the room (3):');
-    await waitText(c, f, /Wendy\s+(<1m|\d+m)/);
-    const who = textSince(c, f);
+    c.say('/who');
+    await c.waitText(f, 'In the room (3):');
+    await c.waitText(f, /Wendy\s+(<1m|\d+m)/);
+    const who = c.plain(f);
     for (const h of ['Tess', 'Cora', 'Wendy']) assert.match(who, new RegExp(`^\\s*${h}\\s+(<1m|\\d+m)`, 'm'), who);
     assert.doesNotMatch(who, /Dora/, 'a ghost in /who');
   }
   const g = offset(wendy);
   wendy.type('/page Dora hello\r');
-  await waitText(wendy, g, 'Dora is not online.');
+  await wendy.waitText(g, 'Dora is not online.');
 });

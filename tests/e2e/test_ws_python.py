@@ -15,7 +15,7 @@ import sys
 import unittest
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
 import txaio  # noqa: E402
 import websockets  # noqa: E402

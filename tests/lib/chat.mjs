@@ -1,36 +1,16 @@
 // Helpers shared by the chat end-to-end tests: callers registered and walked into
-// the room, and waiting on what a connection received (as text, escapes removed).
-import { Caller } from './caller.mjs';
+// the room, and the ordering waits that say "everything before this has arrived".
+// They take a WebSocket Caller and a TelnetCaller alike.
+import { Caller, PASSWORD } from './caller.mjs';
 
-/** Sanitizer builds run slower: scale every wait by this. */
-export const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-export const T = 5000 * SLOW;
-export const PASSWORD = 'correct horse battery';
+/** The screen size of the chat tests' callers. */
 export const SIZE = { cols: 100, rows: 60 };
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Bytes as text with every CSI sequence removed. */
-export function plain(buf) {
-  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-}
-
-/** Wait until c's bytes after offset `from` contain needle (as text without CSI). */
-export async function waitText(c, from, needle, timeout = T) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const text = plain(c.raw.subarray(from));
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${needle}; received since:\n${JSON.stringify(text.slice(-1500))}`);
-    }
-    await sleep(20);
-  }
-}
-
-/** A new caller, registered as handle, at the main menu. */
+/** A new WebSocket caller, registered as handle, at the main menu. */
 export async function newCaller(srv, handle, size = SIZE) {
   const c = await Caller.connect(srv.wsUrl, size);
   await c.register(handle, PASSWORD);
+  c.handle = handle;
   return c;
 }
 
@@ -38,6 +18,60 @@ export async function newCaller(srv, handle, size = SIZE) {
 export async function enterChat(c) {
   const from = c.raw.length;
   c.type('C');
-  await waitText(c, from, '*** Welcome to Teleconference ***');
-  await waitText(c, from, '> ');
+  await c.waitText(from, '*** Welcome to Teleconference ***');
+  await c.waitText(from, '> ');
+}
+
+/**
+ * Say a line in c and wait until every one of `all` (in the room) has it.  The
+ * room sends a line to everyone in the order said, so afterwards whatever the
+ * server wrote to those connections before the line has arrived too: a test
+ * asserts then that something it must not have sent is not there.
+ *
+ * Joins and leaves are not sent at once but at the end of their coalescing window
+ * ([chat] coalesce_ms): wait for an announcement made after the one in question
+ * (whose window closes no earlier), then sync; settle() below does both.
+ */
+export async function sync(c, all, word) {
+  const froms = all.map((x) => x.raw.length);
+  c.say(word);
+  await Promise.all(all.map((x, i) => x.waitText(froms[i], `: ${word}`)));
+}
+
+/** The names in text's join (kind 'joined') or leave ('left') announcements, one
+ * string a line: 'Alice', 'Jay, Kim, Lou and 2 others'. */
+export function announced(text, kind) {
+  const re = new RegExp(`\\*\\*\\* (.+?) ha(?:s|ve) ${kind} the chat \\*\\*\\*`, 'g');
+  return [...text.matchAll(re)].map((m) => m[1]);
+}
+
+let newcomers = 0;
+/** True for the names of a settle() newcomer's own announcement. */
+export const isNewcomer = (names) => /^Newcomer\d+$/.test(names);
+
+/**
+ * Wait until every join and leave announcement under way has reached `all` (who
+ * are in the room), and return for each the text received since froms[i] until
+ * then.  Joins and leaves are not sent at once but together at the end of a
+ * coalescing window ([chat] coalesce_ms), so a line said now could overtake them.
+ * Instead a newcomer walks in: the window its arrival falls in closes no earlier
+ * than any open now, and all of a window is written at once.  Once everyone has
+ * heard of the newcomer, a line it says comes after all of that.  Then it leaves,
+ * and that too is waited for, so nothing of it is left under way.
+ */
+export async function settle(srv, all, froms = all.map((c) => c.raw.length)) {
+  const handle = `Newcomer${++newcomers}`;
+  const n = await newCaller(srv, handle);
+  try {
+    await enterChat(n);
+    await Promise.all(all.map((c, i) => c.waitText(froms[i], new RegExp(`${handle}[^*\n]* joined the chat`))));
+    await sync(n, all, `${handle} has seen enough`);
+    const texts = all.map((c, i) => c.plain(froms[i]));
+    const at = all.map((c) => c.raw.length);
+    await n.close();
+    await Promise.all(all.map((c, i) => c.waitText(at[i], new RegExp(`${handle}[^*\n]* left the chat`))));
+    return texts;
+  } finally {
+    n.terminate();
+  }
 }

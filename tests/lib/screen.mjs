@@ -7,6 +7,9 @@
 //   s.bold   -> one char per cell: 'B' bold, '.' not
 //   s.cursor -> [row, col];  s.bells -> number of BELs seen
 //   screenHas(s, 'text') / screenRow(s, /re/) for assertions.
+//
+// And the text of a byte stream, for what scrolled away or must never arrive:
+//   plain(bytes) (CSI sequences taken out), count(text, needle), isUtf8(bytes).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDir } from './server.mjs';
@@ -48,6 +51,11 @@ export function screenText(screen) {
   return screen.text.join('\n');
 }
 
+/** True if text contains needle (a string) or matches it (a RegExp). */
+export function textHas(text, needle) {
+  return typeof needle === 'string' ? text.includes(needle) : needle.test(text);
+}
+
 /** True if some row contains needle (a string) or matches it (a RegExp). */
 export function screenHas(screen, needle) {
   return screenRow(screen, needle) >= 0;
@@ -55,6 +63,36 @@ export function screenHas(screen, needle) {
 
 /** Index of the first row containing/matching needle, or -1. */
 export function screenRow(screen, needle) {
-  return screen.text.findIndex((row) =>
-    typeof needle === 'string' ? row.includes(needle) : needle.test(row));
+  return screen.text.findIndex((row) => textHas(row, needle));
 }
+
+/** A screen test from a needle: a string or RegExp (some row has it), or a function
+ * of the screen. */
+export function screenTest(needle) {
+  return typeof needle === 'function' ? needle : (s) => screenHas(s, needle);
+}
+
+// ---------------------------------------------------------------------------
+// The text of a byte stream
+
+/** Bytes as text (UTF-8) with every CSI sequence removed. */
+export function plain(buf) {
+  // eslint-disable-next-line no-control-regex
+  return buf.toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
+}
+
+/** How many times hay contains needle (a string, or a RegExp). */
+export function count(hay, needle) {
+  if (needle instanceof RegExp) return (hay.match(new RegExp(needle.source, 'g')) || []).length;
+  let n = 0;
+  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/** True if buf is valid UTF-8. */
+export function isUtf8(buf) {
+  try { new TextDecoder('utf-8', { fatal: true }).decode(buf); return true; } catch { return false; }
+}
+
+/** The BELs in buf. */
+export const bellsIn = (buf) => buf.filter((b) => b === 7).length;

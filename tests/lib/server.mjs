@@ -1,14 +1,19 @@
 // Start a real carrier server for a test: free loopback ports, a temporary
-// database, stopped (and checked for a clean exit) at the end.
+// database, stopped (and checked for a clean exit) at the end.  srv.waitLog(re)
+// waits for a line of its log; rssKiB(pid) reads its resident size.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Waitable, T } from './wait.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const buildDir = resolve(process.env.CARRIER_BUILD || join(root, 'build'));
 export const carrierBin = resolve(process.env.CARRIER_BIN || join(buildDir, 'carrier'));
+
+/** [bbs] settings that make password hashing cheap, for tests that make accounts. */
+export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
 
 /**
  * @param {object} [opts]
@@ -17,6 +22,7 @@ export const carrierBin = resolve(process.env.CARRIER_BIN || join(buildDir, 'car
  * @param {string} [opts.dir]     reuse this data directory (restart tests)
  * @returns {Promise<{httpPort:number, telnetPort:number, url:string, wsUrl:string,
  *   dir:string, proc:import('node:child_process').ChildProcess, output:()=>string,
+ *   waitLog:(re:RegExp, timeout?:number)=>Promise<RegExpExecArray>,
  *   stop:(opts?:{keepDir?:boolean, signal?:string})=>Promise<{code:number|null, signal:string|null, output:string}>}>}
  */
 export async function startServer(opts = {}) {
@@ -34,9 +40,14 @@ export async function startServer(opts = {}) {
 
   const proc = spawn(carrierBin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  const log = new Waitable();
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; if (process.env.CARRIER_TEST_VERBOSE) process.stderr.write(d); });
+  proc.stdout.on('data', (d) => { out += d; log._wake(); });
+  proc.stderr.on('data', (d) => {
+    out += d;
+    log._wake();
+    if (process.env.CARRIER_TEST_VERBOSE) process.stderr.write(d);
+  });
 
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
@@ -72,8 +83,18 @@ export async function startServer(opts = {}) {
     url: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     output: () => out,
+    /** Wait until the server's output (from offset `from`) matches re. */
+    waitLog: (re, timeout = T, from = 0) =>
+      log.until(() => re.exec(out.slice(from)) ?? undefined, timeout,
+        () => `${re} in the server's log:\n${out.slice(-2000)}`),
     stop,
   };
+}
+
+/** Resident set size of a process in KiB (Linux). */
+export function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
 }
 
 // Modules installed by `npm ci` in web/ (ws, playwright-core), for tests outside web/.

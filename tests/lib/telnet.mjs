@@ -12,13 +12,19 @@
 //   t.type('café\r\n');    // encoded as the caller's charset (CP437 here), IAC doubled
 //   t.resize(40, 20);      // NAWS, and the screen is rendered at the new size
 //   t.bells, t.raw, t.mark()/t.sinceMark(), await t.waitFor('text'), t.reset()
+//   await t.waitText(from, 'Bob: hi')   // the text since raw offset `from` has it
+//
+// The waits, and register/login, are those of the WebSocket Caller (Terminal in
+// caller.mjs), woken by what arrives.
 //
 // The charset the bytes are decoded with is `charset` ('utf8' or 'cp437'); it is a
 // guess from the terminal type given (as the server guesses) and can be switched with
 // setCharset(cs), from the byte received next on (e.g. after a charset question or a
 // login that applies a stored choice).
 import net from 'node:net';
-import { renderScreen, screenText } from './screen.mjs';
+import { renderScreen, plain } from './screen.mjs';
+import { T, withTimeout } from './wait.mjs';
+import { Terminal } from './caller.mjs';
 
 export const IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
 export const NOP = 241, GA = 249;
@@ -66,7 +72,7 @@ function escapeIac(buf) {
   return Buffer.from(out);
 }
 
-export class TelnetCaller {
+export class TelnetCaller extends Terminal {
   /**
    * @param {number} port
    * @param {object} [opts]
@@ -90,6 +96,7 @@ export class TelnetCaller {
 
   constructor(sock, { ttype = 'xterm', cols = 80, rows = 24, naws = true, silent = false,
     charset, eol = '\r\n' } = {}) {
+    super();
     this.sock = sock;
     this.ttypes = ttype === null ? null : [].concat(ttype);
     this.ttypeIndex = 0;
@@ -108,7 +115,6 @@ export class TelnetCaller {
     this.state = 'data';
     this.afterCR = false;
     this.closed = false;
-    this.waiters = new Set();
     this.closedPromise = new Promise((resolve) => {
       sock.on('close', () => { this.closed = true; this._wake(); resolve(); });
     });
@@ -190,10 +196,6 @@ export class TelnetCaller {
     this._send([IAC, SB, NAWS, ...b, IAC, SE]);
   }
 
-  _wake() {
-    for (const w of [...this.waiters]) w();
-  }
-
   /** Every byte received, telnet commands included. */
   get wire() { return Buffer.concat(this.wireChunks); }
   /** The terminal bytes received, undecoded. */
@@ -201,10 +203,8 @@ export class TelnetCaller {
     if (this.termChunks.length > 1) this.termChunks = [Buffer.concat(this.termChunks)];
     return this.termChunks[0] || Buffer.alloc(0);
   }
-  get bells() { return this.raw.filter((b) => b === 7).length; }
-  /** Everything received since mark() (for "this connection never saw X"). */
-  mark() { this.marked = this.termLen; }
-  sinceMark() { return this.raw.subarray(this.marked || 0); }
+  /** How many terminal bytes were received. */
+  get length() { return this.termLen; }
   /** True if the server sent IAC cmd opt. */
   received(cmd, opt) { return this.commands.some(([c, o]) => c === cmd && o === opt); }
 
@@ -230,63 +230,14 @@ export class TelnetCaller {
   }
 
   /** The text received since byte offset `from` (of raw), decoded, CSI taken out. */
-  plain(from = 0) {
-    return this.decoded(from).toString('utf8').replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-  }
+  plain(from = 0) { return plain(this.decoded(from)); }
 
-  async screen() { return renderScreen(this.decoded(), { cols: this.cols, rows: this.rows }); }
-  async text() { return screenText(await this.screen()); }
+  screen() { return renderScreen(this.decoded(), { cols: this.cols, rows: this.rows }); }
 
   // ---- waiting ----------------------------------------------------------------------
 
-  /** Resolve with fn()'s first non-undefined value, re-checked as bytes arrive. */
-  until(fn, timeout = 5000, what = 'condition') {
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const finish = () => { done = true; clearTimeout(timer); this.waiters.delete(check); };
-      const check = () => {
-        if (done) return;
-        let v;
-        try { v = fn(); } catch (e) { finish(); reject(e); return; }
-        if (v !== undefined) { finish(); resolve(v); }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${timeout} ms waiting for ${what}; ` +
-          `received:\n${JSON.stringify(this.plain().slice(-1500))}`));
-      }, timeout);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Wait until the screen shows needle (string or RegExp); returns the screen text. */
-  async waitFor(needle, timeout = 5000) {
-    const deadline = Date.now() + timeout;
-    let last = '';
-    for (;;) {
-      last = await this.text();
-      if (typeof needle === 'string' ? last.includes(needle) : needle.test(last)) return last;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${needle}; the screen:\n${last}`);
-      await new Promise((r) => setTimeout(r, 40));
-    }
-  }
-
-  /** Wait until the text received since raw offset `from` (decoded, no CSI) has needle. */
-  waitText(from, needle, timeout = 5000) {
-    return this.until(() => {
-      const t = this.plain(from);
-      return (typeof needle === 'string' ? t.includes(needle) : needle.test(t)) ? t : undefined;
-    }, timeout, String(needle));
-  }
-
-  /** Wait until pred(raw) is true. */
-  waitForBytes(pred, timeout = 5000) {
-    return this.until(() => (pred(this.raw) ? true : undefined), timeout, 'bytes');
-  }
-
   /** Wait for the server to close the connection. */
-  waitClosed(timeout = 5000) {
+  waitClosed(timeout = T) {
     return this.until(() => (this.closed ? true : undefined), timeout, 'the server to close');
   }
 
@@ -298,8 +249,14 @@ export class TelnetCaller {
     this.sock.write(escapeIac(bytes));
   }
 
-  /** Send bytes exactly as given (telnet commands, garbage). */
-  send(bytes) { this.sock.write(Buffer.from(bytes)); }
+  /** Send bytes exactly as given (telnet commands, garbage); resolves once they
+   * are handed to the kernel. */
+  send(bytes) {
+    return new Promise((resolve) => {
+      if (this.sock.destroyed) { resolve(false); return; }
+      this.sock.write(Buffer.from(bytes), (err) => resolve(!err));
+    });
+  }
 
   /** Report a new window size (NAWS) and render the screen at it from now on. */
   resize(cols, rows) {
@@ -308,30 +265,12 @@ export class TelnetCaller {
     this._sendNaws();
   }
 
-  async register(handle, password, location = '') {
-    await this.waitFor('Enter your handle');
-    this.type(`NEW${this.eol}`);
-    await this.waitFor('Choose a handle');
-    this.type(`${handle}${this.eol}`);
-    await this.waitFor('Choose a password');
-    this.type(`${password}${this.eol}`);
-    await this.waitFor('Type the password again');
-    this.type(`${password}${this.eol}`);
-    await this.waitFor('Where are you calling from');
-    this.type(`${location}${this.eol}`);
-    await this.waitFor('Command');
+  /** Hang up politely (FIN): the server reads everything sent before it, then
+   * closes its side; resolves then. */
+  close(timeout = T) {
+    this.sock.end();
+    return withTimeout(this.closedPromise, timeout, 'the server to close its side');
   }
-
-  async login(handle, password) {
-    await this.waitFor('Enter your handle');
-    this.type(`${handle}${this.eol}`);
-    await this.waitFor('Password');
-    this.type(`${password}${this.eol}`);
-    await this.waitFor('Command');
-  }
-
-  /** Hang up politely (FIN). */
-  close() { this.sock.end(); return this.closedPromise; }
   /** Drop without a goodbye: the socket is reset. */
   reset() { this.sock.resetAndDestroy(); return this.closedPromise; }
   destroy() { this.sock.destroy(); }

@@ -1,32 +1,36 @@
-// Shared pieces of the end-to-end tests: a raw TCP client that controls every
-// byte (hand-made HTTP requests, hand-made WebSocket frames), an HTTP response
-// reader, a WebSocket frame reader for server frames, and a terminal client on
-// the independent Node `ws` package whose screen is read through vtscreen.
+// Clients that control every byte, for the protocol tests: a raw TCP socket with
+// "wait until" on what it received, hand-made HTTP requests and a response reader,
+// hand-made WebSocket frames and a reader for the server's, and RawWs, a WebSocket
+// client built from those whose terminal bytes can be read as a screen too.
+//
+//   const raw = await RawSocket.connect(srv.httpPort);
+//   await raw.write(upgradeRequest(srv.httpPort));
+//   const res = await readResponse(raw, { head: true });   // status, headers, body
+//   const ws = await RawWs.open(srv.httpPort);
+//   await ws.send(frame({ op: OP.BINARY, payload: 'hi\r', fin: false }));
+//   await ws.expectClose(1002);
 import net from 'node:net';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { webRequire } from '../lib/server.mjs';
-import { renderScreen, screenHas } from '../lib/screen.mjs';
+import { renderScreen, screenTest } from './screen.mjs';
+import { Waitable, T } from './wait.mjs';
 
-export const WebSocket = webRequire('ws');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** Slow machines and sanitizer builds get more time. */
-export const SLOW = process.env.CARRIER_BUILD && /san/.test(process.env.CARRIER_BUILD) ? 3 : 1;
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** WebSocket opcodes. */
+export const OP = { CONT: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 };
 
 // ---------------------------------------------------------------------------
 // A raw socket with an input buffer and "wait until" on it.
 
-export class RawSocket {
+export class RawSocket extends Waitable {
   /** @param {net.Socket} sock */
   constructor(sock) {
+    super();
     this.sock = sock;
     this.buf = Buffer.alloc(0);
     this.ended = false;     // the peer closed (FIN or RST) or the socket errored
     this.error = null;
-    this.waiters = new Set();
     sock.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this._wake(); });
     sock.on('end', () => { this.ended = true; this._wake(); });
     sock.on('close', () => { this.ended = true; this._wake(); });
@@ -43,32 +47,11 @@ export class RawSocket {
     });
   }
 
-  _wake() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /**
-   * Resolve with fn()'s first non-undefined value, re-checked whenever bytes
-   * arrive or the socket ends.  Rejects after timeoutMs.
-   */
-  waitFor(fn, timeoutMs = 5000, what = 'condition') {
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const check = () => {
-        if (done) return;
-        let v;
-        try { v = fn(); } catch (e) { finish(); reject(e); return; }
-        if (v !== undefined) { finish(); resolve(v); }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-          ` (have ${this.buf.length} bytes, ended=${this.ended})`));
-      }, timeoutMs);
-      const finish = () => { done = true; clearTimeout(timer); this.waiters.delete(check); };
-      this.waiters.add(check);
-      check();
-    });
+  /** Wait for fn()'s first value other than undefined (see Waitable.until); the
+   * timeout error says how much was received. */
+  until(fn, timeout = T, what = 'condition') {
+    return super.until(fn, timeout,
+      () => `${what} (have ${this.buf.length} bytes, ended=${this.ended})`);
   }
 
   take(n) {
@@ -77,6 +60,8 @@ export class RawSocket {
     return b;
   }
 
+  /** Write; resolves true once the bytes are handed to the kernel, false if the
+   * socket is gone. */
   write(data) {
     return new Promise((resolve) => {
       if (this.sock.destroyed) { resolve(false); return; }
@@ -85,8 +70,8 @@ export class RawSocket {
   }
 
   /** Resolves once the peer has closed the connection (or it reset). */
-  waitEnd(timeoutMs = 5000) {
-    return this.waitFor(() => (this.ended ? true : undefined), timeoutMs, 'the server to close');
+  waitEnd(timeout = T) {
+    return this.until(() => (this.ended ? true : undefined), timeout, 'the server to close');
   }
 
   destroy() {
@@ -103,13 +88,13 @@ export class RawSocket {
  * @returns {Promise<{status:number, reason:string, version:string,
  *   headers:Record<string,string>, rawHead:string, body:Buffer}>}
  */
-export async function readResponse(raw, { head = false, timeoutMs = 5000 } = {}) {
-  const end = await raw.waitFor(() => {
+export async function readResponse(raw, { head = false, timeout = T } = {}) {
+  const end = await raw.until(() => {
     const i = raw.buf.indexOf('\r\n\r\n');
     if (i >= 0) return i;
     if (raw.ended) throw new Error(`connection closed before a response head: ${JSON.stringify(raw.buf.toString('latin1'))}`);
     return undefined;
-  }, timeoutMs, 'a response head');
+  }, timeout, 'a response head');
   const rawHead = raw.take(end + 4).toString('latin1');
   const lines = rawHead.slice(0, -4).split('\r\n');
   const m = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(lines[0]);
@@ -128,14 +113,14 @@ export async function readResponse(raw, { head = false, timeoutMs = 5000 } = {})
   if (!noBody) {
     if (headers['content-length'] !== undefined) {
       const n = Number(headers['content-length']);
-      await raw.waitFor(() => {
+      await raw.until(() => {
         if (raw.buf.length >= n) return true;
         if (raw.ended) throw new Error(`body cut short: ${raw.buf.length} of ${n} bytes`);
         return undefined;
-      }, timeoutMs, 'a response body');
+      }, timeout, 'a response body');
       body = Buffer.from(raw.take(n));
     } else if (!headers['transfer-encoding']) {
-      await raw.waitEnd(timeoutMs);
+      await raw.waitEnd(timeout);
       body = Buffer.from(raw.take(raw.buf.length));
     } else {
       throw new Error('chunked responses are not expected from carrier');
@@ -168,6 +153,7 @@ export function wsAccept(key) {
   return crypto.createHash('sha1').update(key + GUID).digest('base64');
 }
 
+/** An upgrade request; a header given as null is left out. */
 export function upgradeRequest(port, { key = wsKey(), path = '/ws', headers = {} } = {}) {
   const h = {
     Host: `127.0.0.1:${port}`,
@@ -264,8 +250,7 @@ export class RawWs {
     const res = await readResponse(raw, { head: true });
     assert.equal(res.status, 101, `upgrade refused: ${res.rawHead}`);
     assert.equal(res.headers['sec-websocket-accept'], wsAccept(key));
-    const ws = new RawWs(raw, port);
-    return ws;
+    return new RawWs(raw, port);
   }
 
   send(f) {
@@ -278,19 +263,19 @@ export class RawWs {
       if (!f) return;
       this.raw.take(f.size);
       this.frames.push(f);
-      if (f.op === 2) this.term.push(f.payload);
+      if (f.op === OP.BINARY) this.term.push(f.payload);
     }
   }
 
   /** Wait for the first frame (from index `from` on) that satisfies pred. */
-  async waitFrame(pred, { from = 0, timeoutMs = 5000, what = 'a frame' } = {}) {
-    return this.raw.waitFor(() => {
+  async waitFrame(pred, { from = 0, timeout = T, what = 'a frame' } = {}) {
+    return this.raw.until(() => {
       this._pump();
       for (let i = from; i < this.frames.length; i++)
         if (pred(this.frames[i])) return this.frames[i];
       if (this.raw.ended) throw new Error(`connection ended before ${what}; frames: ${this.describe()}`);
       return undefined;
-    }, timeoutMs, what);
+    }, timeout, what);
   }
 
   /** The terminal bytes received so far. */
@@ -300,51 +285,40 @@ export class RawWs {
   }
 
   /**
-   * Wait until the terminal bytes received so far, as a screen, satisfy pred (a
-   * string, a RegExp, or a function of the screen).  Returns the screen.
+   * Wait until the terminal bytes received so far, as an 80 x 24 screen, satisfy
+   * pred (a string, a RegExp, or a function of the screen, then say in `what` what
+   * it waits for).  Returns the screen.
    */
-  async waitScreen(pred, { timeoutMs = 5000 * SLOW, cols = 80, rows = 24 } = {}) {
-    const test = typeof pred === 'function' ? pred : (sc) => screenHas(sc, pred);
-    const deadline = Date.now() + timeoutMs;
+  async waitScreen(pred, timeout = T, what = typeof pred === 'function' ? 'the screen' : String(pred)) {
+    const test = screenTest(pred);
     let seen = -1;
     let last = null;
-    for (;;) {
+    return this.raw.until(async () => {
       this._pump();
-      if (this.term.length !== seen) {
-        seen = this.term.length;
-        last = await renderScreen(this.termBytes(), { cols, rows });
-        if (test(last)) return last;
-        continue;   // more may have arrived while rendering
+      if (this.term.length === seen) {
+        if (this.raw.ended)
+          throw new Error(`connection ended while waiting for ${what}; frames: ${this.describe()}\n${last?.text.join('\n')}`);
+        return undefined;
       }
-      if (this.raw.ended)
-        throw new Error(`connection ended while waiting for ${pred}; frames: ${this.describe()}\n${last.text.join('\n')}`);
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${pred}; the screen:\n${last.text.join('\n')}`);
-      await new Promise((r) => {
-        const done = () => { clearTimeout(timer); this.raw.waiters.delete(done); r(); };
-        const timer = setTimeout(done, 50);
-        this.raw.waiters.add(done);
-      });
-    }
-  }
-
-  waitTerm(needle, opts) {
-    return this.waitScreen(needle, opts);
+      seen = this.term.length;
+      last = await renderScreen(this.termBytes(), { cols: 80, rows: 24 });
+      return test(last) ? last : undefined;
+    }, timeout, () => `${what} on the screen:\n${last?.text.join('\n')}`);
   }
 
   /**
    * Wait for the server's close frame and for the TCP connection to end.
    * Asserts nothing follows the close frame.  Returns {code, reason}.
    */
-  async expectClose(code, { timeoutMs = 5000 } = {}) {
-    const f = await this.waitFrame((fr) => fr.op === 8, { timeoutMs, what: `a close frame (${code})` });
+  async expectClose(code, { timeout = T } = {}) {
+    const f = await this.waitFrame((fr) => fr.op === OP.CLOSE, { timeout, what: `a close frame (${code})` });
     assert.ok(f.payload.length >= 2, 'close frame without a status code');
     const got = f.payload.readUInt16BE(0);
     const reason = f.payload.subarray(2).toString('utf8');
     assert.equal(got, code, `close code ${got} (${reason}), expected ${code}`);
     assert.equal(f.masked, false, 'server frames must not be masked');
     assert.equal(f.payload.length <= 125, true);
-    await this.raw.waitEnd(timeoutMs);
+    await this.raw.waitEnd(timeout);
     this._pump();
     const idx = this.frames.indexOf(f);
     assert.equal(this.frames.length, idx + 1, 'the server sent frames after its close frame');
@@ -359,131 +333,4 @@ export class RawWs {
   destroy() {
     this.raw.destroy();
   }
-}
-
-// ---------------------------------------------------------------------------
-// A terminal on the Node `ws` package, its screen read through vtscreen.
-
-export class TermClient {
-  constructor(ws) {
-    this.ws = ws;
-    this.chunks = [];
-    this.closed = null;        // {code, reason} once closed
-    this.waiters = new Set();
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) this.chunks.push(Buffer.from(data));
-      this._wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this._wake();
-    });
-    ws.on('error', () => {});  // surfaces as 'close'
-  }
-
-  static open(url, opts = {}) {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, opts);
-      const t = new TermClient(ws);
-      ws.once('open', () => resolve(t));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-    });
-  }
-
-  _wake() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  bytes() {
-    return Buffer.concat(this.chunks);
-  }
-
-  type(text) {
-    this.ws.send(Buffer.from(text, 'utf8'), { binary: true });
-  }
-
-  screen(opts) {
-    return renderScreen(this.bytes(), opts);
-  }
-
-  /**
-   * Wait until the screen satisfies pred (a string, a RegExp, or a function of the
-   * screen).  Returns the screen.
-   */
-  async waitScreen(pred, { timeoutMs = 5000 * SLOW, cols = 80, rows = 24 } = {}) {
-    const test = typeof pred === 'function' ? pred : (s) => screenHas(s, pred);
-    const deadline = Date.now() + timeoutMs;
-    let seen = -1;
-    let last = null;
-    for (;;) {
-      const n = this.chunks.length;
-      if (n !== seen) {
-        seen = n;
-        last = await renderScreen(this.bytes(), { cols, rows });
-        if (test(last)) return last;
-      }
-      if (this.closed) throw new Error(`closed (${this.closed.code}) while waiting for ${pred};\n${last.text.join('\n')}`);
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${pred}; the screen:\n${last.text.join('\n')}`);
-      await new Promise((r) => {
-        const done = () => { clearTimeout(timer); this.waiters.delete(done); r(); };
-        const timer = setTimeout(done, 50);
-        this.waiters.add(done);
-      });
-    }
-  }
-
-  waitClosed(timeoutMs = 5000 * SLOW) {
-    return new Promise((resolve, reject) => {
-      if (this.closed) { resolve(this.closed); return; }
-      const t = setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs);
-      this.ws.once('close', () => { clearTimeout(t); resolve(this.closed); });
-    });
-  }
-
-  /** Close handshake from our side; resolves with what the server answered. */
-  async close(code = 1000, reason = '') {
-    if (!this.closed) this.ws.close(code, reason);
-    return this.waitClosed();
-  }
-
-  terminate() {
-    this.ws.terminate();
-  }
-}
-
-/** The first prompt a caller sees, and the row it sits on once something is typed
- * (screen rows have their trailing blanks trimmed). */
-export const HANDLE_PROMPT = 'Enter your handle (or NEW):';
-const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-export const handleRow = (typed = '') =>
-  new RegExp(`^${escapeRe(HANDLE_PROMPT)}${typed ? ` ${escapeRe(typed)}` : ' ?'}$`);
-export const PASSWORD_ROW = /^Password: ?$/;
-
-/**
- * A fresh, well-behaved caller: sees the login prompt, types a handle, sees it
- * echoed and the password prompt that follows, closes normally (1000 echoed).
- * Proves the server still serves.
- */
-export async function assertServes(srv, word = `probe${crypto.randomBytes(3).toString('hex')}`) {
-  const t = await TermClient.open(srv.wsUrl);
-  try {
-    await t.waitScreen(HANDLE_PROMPT);
-    t.type(`${word}\r`);
-    await t.waitScreen(handleRow(word));
-    await t.waitScreen(PASSWORD_ROW);
-    const c = await t.close(1000);
-    assert.equal(c.code, 1000);
-  } finally {
-    t.terminate();
-  }
-}
-
-/** Resident set size of a process in KiB (Linux). */
-export async function rssKiB(pid) {
-  const { readFile } = await import('node:fs/promises');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) : NaN;
 }
