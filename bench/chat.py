@@ -31,7 +31,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CARRIER = os.path.join(ROOT, "build", "carrier")
+CARRIER = os.environ.get("CARRIER_BIN") or os.path.join(ROOT, "build", "carrier")
 BASELINE = os.environ.get("CARRIER_BASELINE")     # "carrier-base": another build, for ab
 CHATLOAD = os.path.join(ROOT, "build", "bench", "chatload")
 PEERS = os.path.join(ROOT, "bench", "peers")
