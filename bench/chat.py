@@ -316,6 +316,8 @@ def summary(rs):
         "lat_median_ms": med(rs, "lat_median_us") / 1000,
         "lat_p99_ms": med(rs, "lat_p99_us") / 1000,
         "lat_max_ms": med(rs, "lat_max_us") / 1000,
+        "lat_k_median_ms": med(rs, "lat_k_median_us") / 1000,
+        "lat_k_p99_ms": med(rs, "lat_k_p99_us") / 1000,
         "lost": sum(r["lost"] for r in rs),
         "missed": sum(r["missed"] for r in rs),
         "server_cpu_pct": med(rs, "server_cpu_pct"),
@@ -729,13 +731,14 @@ def quick(a):
 def ab(a):
     """build/carrier against another build (CARRIER_BASELINE=PATH, e.g. a copy of the
     binary before a change), interleaved run by run so that the machine's noise falls on
-    both alike: the closed-loop fan-out of bench-quick and issue 4's 100 lines/s, 1,000
+    both alike: the closed-loop fan-out of bench-quick, 200 lines/s and a lone line a second, 1,000
     callers, --repeats runs each; medians of CPU-s per million deliveries and latency."""
     if not BASELINE or not os.path.exists(BASELINE):
         sys.exit("chat: ab needs CARRIER_BASELINE=PATH (a carrier binary to compare with)")
     db = accounts_db(1000)
     loads = {"flat_out": ["-m", "10", "-d", str(a.duration), "--warmup", "0.5", "--sender-cap", "1000"],
-             "rate100": ["-m", "10", "-r", "100", "-d", str(a.duration)]}
+             "rate200": ["-m", "10", "-r", "200", "-d", str(a.duration)],
+             "rate1": ["-m", "1", "-r", "1", "-d", str(max(a.duration, 10))]}
     runs = {(load, k): [] for load in loads for k in ("carrier", "carrier-base")}
     for i in range(a.repeats):
         for load, args in loads.items():
@@ -749,13 +752,17 @@ def ab(a):
                                              for r in rs),
             "p50_ms": statistics.median(r["lat_median_us"] for r in rs) / 1000,
             "p99_ms": statistics.median(r["lat_p99_us"] for r in rs) / 1000,
+            "k_p50_ms": statistics.median(r.get("lat_k_median_us", 0) for r in rs) / 1000,
+            "k_p99_ms": statistics.median(r.get("lat_k_p99_us", 0) for r in rs) / 1000,
             "invalid": sum(1 for r in rs if not r["valid"]), "runs": len(rs)}
     save("ab", {"baseline": BASELINE, "results": res})
     for load, by in res.items():
         b, c = by["carrier-base"], by["carrier"]
-        print(f"{load}: baseline {b['cpu_s_per_M']:.3f} CPU-s/M, {b['rate']:.0f}/s, p50 {b['p50_ms']:.2f} ms, "
-              f"p99 {b['p99_ms']:.2f} ms | build {c['cpu_s_per_M']:.3f} CPU-s/M, {c['rate']:.0f}/s, "
-              f"p50 {c['p50_ms']:.2f} ms, p99 {c['p99_ms']:.2f} ms | CPU per delivery build/baseline "
+        for name, x in (("baseline", b), ("build", c)):
+            print(f"{load} {name}: {x['cpu_s_per_M']:.3f} CPU-s/M, {x['rate']:.0f}/s, p50 {x['p50_ms']:.2f} ms, "
+                  f"p99 {x['p99_ms']:.2f} ms; by kernel time p50 {x['k_p50_ms']:.2f} ms, "
+                  f"p99 {x['k_p99_ms']:.2f} ms")
+        print(f"{load}: CPU per delivery build/baseline "
               f"{c['cpu_s_per_M'] / max(b['cpu_s_per_M'], 1e-9):.3f} (medians of {c['runs']})")
 
 

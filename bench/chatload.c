@@ -117,7 +117,7 @@ static struct {
 	double rate, duration, warmup, timeout, slow_frac, drain;
 	const char *prefix, *password, *ttype, *channel;
 	unsigned first;
-	bool do_register, echo, relogin, storm, self_echo, quiet, trace;
+	bool do_register, echo, relogin, storm, self_echo, quiet, trace, aligned;
 	struct in_addr src[MAX_SRC_ADDRS];
 	unsigned n_src;
 	/* state */
@@ -1171,6 +1171,10 @@ static int talk(uint64_t t)
 		}
 		double interval = (double)g.senders / g.rate * 1e9;
 		unsigned burst = 0;
+		/* Phases spread over the interval: the room hears a line every
+		 * 1/rate s, not `senders` lines at once (unless --aligned). */
+		if (c->next_send == 0)
+			c->next_send = t + (g.aligned ? 0 : (uint64_t)(interval * c->index / g.senders));
 		while (c->next_send <= t && burst++ < 4 && c->state == S_ROOM) {
 			say(c, t);
 			c->next_send += (uint64_t)interval;
@@ -1215,7 +1219,13 @@ static void check_timeouts(uint64_t t)
 	}
 }
 
-static void poll_once(int timeout)
+/* One epoll_wait and its events.  While talking at a rate, the senders get their turn
+ * every 32 events too: a line falls due on time even while a burst of deliveries is
+ * being read (else every sender behind at once would send at once, and the bursts
+ * would be the generator's, not the room's). */
+static int talk(uint64_t t);
+
+static void poll_once(int timeout, bool talking)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	int n = epoll_wait(g.ep, evs, MAX_EVENTS, timeout);
@@ -1225,8 +1235,14 @@ static void poll_once(int timeout)
 		die("epoll_wait: %s", strerror(errno));
 	}
 	uint64_t t = now_ns();
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && i % 32 == 0) {
+			t = now_ns();
+			if (talking && g.rate > 0)
+				talk(t);
+		}
 		conn_event(evs[i].data.ptr, evs[i].events, t);
+	}
 }
 
 /* Bring everyone in (or, with --relogin, keep calling until `until`). */
@@ -1259,7 +1275,7 @@ static void establish(uint64_t until)
 			return;
 		if (g.relogin)
 			echo_probe(t);
-		poll_once(g.relogin ? 1 : 50);
+		poll_once(g.relogin ? 1 : 50, false);
 		t = now_ns();
 		if (t - last_check > 200000000u) {
 			check_timeouts(t);
@@ -1292,7 +1308,7 @@ static void run_for(uint64_t until, bool talking)
 		uint64_t left_ms = (until - t) / 1000000 + 1;
 		if ((uint64_t)wait > left_ms)
 			wait = (int)left_ms;
-		poll_once(wait);
+		poll_once(wait, talking);
 	}
 }
 
@@ -1304,7 +1320,7 @@ static void drain(double max_s)
 	while (!g.stop && now_ns() < until) {
 		if (g.delivered + g.missed >= g.expected)
 			return;
-		poll_once(20);
+		poll_once(20, false);
 		t = now_ns();
 		if (g.delivered + g.missed != seen) {
 			seen = g.delivered + g.missed;
@@ -1412,6 +1428,9 @@ static void usage(FILE *out)
 	"      --src A[-B]         source address range on 127.0.0.0/8\n"
 	"  -t, --timeout S         a caller not in the room by then fails (default 60)\n"
 	"      --trace             copy caller 0's received bytes to stderr\n"
+	"      --aligned           with --rate, all senders in phase: every 1/(rate/senders) s\n"
+	"                          the room gets `senders` lines at once (the schedule before\n"
+	"                          2026-12-01); by default their phases are spread evenly\n"
 	"  -q, --quiet\n");
 }
 
@@ -1434,7 +1453,7 @@ static void parse_src(const char *arg)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_HOST = 300, O_FRAC, O_TTYPE, O_WARM, O_SLOW, O_PREFIX, O_FIRST, O_PW, O_REG,
-	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP };
+	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED };
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "host", required_argument, NULL, O_HOST },
@@ -1465,6 +1484,7 @@ static void parse_args(int argc, char **argv)
 		{ "src", required_argument, NULL, O_SRC },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, O_TRACE },
+		{ "aligned", no_argument, NULL, O_ALIGNED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -1522,6 +1542,7 @@ static void parse_args(int argc, char **argv)
 		case O_SRC: parse_src(optarg); break;
 		case 't': g.timeout = atof(optarg); break;
 		case O_TRACE: g.trace = true; break;
+		case O_ALIGNED: g.aligned = true; break;
 		case 'q': g.quiet = true; break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); exit(2);

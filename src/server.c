@@ -71,8 +71,8 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 static void hold_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
-	srv->conns.pace.last_shared_ns = uv_hrtime();
 	conn_flush_pending(&srv->conns);
+	srv->conns.pace.last_shared_ns = uv_hrtime();
 }
 
 static void flush(struct server *srv)

@@ -401,9 +401,12 @@ uint64_t conn_flush_paced(struct conn_set *set, uint64_t now_ns)
 	uint64_t at = conn_pace_due(&set->pace, now_ns);
 	if (at != 0)
 		return at;
-	if (set->pace.shared_pending)
-		set->pace.last_shared_ns = now_ns;
+	bool shared = set->pace.shared_pending;
 	conn_flush_pending(set);
+	/* The window starts when the flush is over: a flush to many recipients takes
+	 * long enough that lines pile up meanwhile, and those go in the next one. */
+	if (shared)
+		set->pace.last_shared_ns = uv_hrtime();
 	return 0;
 }
 
