@@ -66,11 +66,16 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIB)
 
 # The front end: bundled by esbuild from web/ into $(BUILD)/web, served by the binary.
 WEB_SRC := $(wildcard web/src/* web/index.html web/build.mjs)
-web: $(BUILD)/web/.stamp
+# The art (and the actions table) beside it, found next to the executable.
+ART := $(wildcard art/*)
+web: $(BUILD)/web/.stamp $(BUILD)/art/.stamp
 $(BUILD)/web/.stamp: $(WEB_SRC) web/package-lock.json
 	@test -d web/node_modules || { echo "web/node_modules missing: run 'make deps'"; exit 1; }
 	cd web && node build.mjs $(abspath $(BUILD))/web
-	cp -r art $(BUILD)/
+	@touch $@
+$(BUILD)/art/.stamp: $(ART)
+	@mkdir -p $(BUILD)/art
+	cp -r art/. $(BUILD)/art/
 	@touch $@
 
 deps:

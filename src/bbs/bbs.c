@@ -1,9 +1,11 @@
 #include "bbs/bbs.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "bbs/actions.h"
 #include "bbs/password.h"
 #include "chat/registry.h"
 #include "store/store.h"
@@ -16,6 +18,7 @@ struct bbs {
 	const struct config *cfg;
 	struct store *store;
 	struct chat_registry *chat;
+	struct actions actions;
 	struct buf *art[ART_COUNT];
 	struct session **nodes;          /* max_nodes slots */
 	unsigned n_nodes;
@@ -57,6 +60,52 @@ static void checkpoint_cb(uv_timer_t *t)
 		bbs->checkpointing = true;
 }
 
+/* The room settings [chat] gives every room. */
+static struct chat_room_settings room_defaults(const struct config *cfg)
+{
+	return (struct chat_room_settings){
+		.scrollback = cfg->chat_scrollback,
+		.capacity = cfg->chat_capacity,
+		.history = cfg->chat_history,
+		.flood_rate = cfg->chat_flood_rate,
+		.flood_burst = cfg->chat_flood_burst,
+		.coalesce_ms = cfg->chat_coalesce_ms,
+		.listed = true,
+	};
+}
+
+/* The rooms of [[chat.room]] (the first the default), or one room called [chat]
+ * room_name.  The default room's scrollback and topic are kept under the key "",
+ * whatever it is called; the others' under their names in lower case. */
+static void open_rooms(struct bbs *bbs)
+{
+	const struct config *cfg = bbs->cfg;
+	struct chat_room_settings set = room_defaults(cfg);
+	if (cfg->n_chat_rooms == 0) {
+		snprintf(set.name, sizeof(set.name), "%s", cfg->chat_room_name);
+		chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store));
+	}
+	for (size_t i = 0; i < cfg->n_chat_rooms; i++) {
+		const struct config_room *cr = &cfg->chat_rooms[i];
+		set = room_defaults(cfg);
+		snprintf(set.name, sizeof(set.name), "%s", cr->name);
+		snprintf(set.topic, sizeof(set.topic), "%s", cr->topic);
+		if (i > 0)
+			for (size_t k = 0; cr->name[k] != '\0' && k + 1 < sizeof(set.store_key); k++)
+				set.store_key[k] = (char)tolower((unsigned char)cr->name[k]);
+		if (cr->capacity > 0)
+			set.capacity = cr->capacity;
+		set.min_rank = (unsigned)cr->min_level;
+		set.listed = cr->listed;
+		chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store));
+	}
+	if (cfg->chat_caller_rooms) {
+		set = room_defaults(cfg);
+		set.capacity = cfg->chat_caller_room_capacity;
+		chat_registry_set_caller_rooms(bbs->chat, &set, bbs->loop);
+	}
+}
+
 struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 {
 	char err[256];
@@ -92,17 +141,14 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	bbs->n_nodes = cfg->max_nodes;
 	bbs->nodes = xcalloc(bbs->n_nodes, sizeof(*bbs->nodes));
 	bbs->chat = chat_registry_new();
-	struct chat_room_settings room = {
-		.store_key = "",             /* the default room's scrollback */
-		.scrollback = cfg->chat_scrollback,
-		.capacity = cfg->chat_capacity,
-		.history = cfg->chat_history,
-		.flood_rate = cfg->chat_flood_rate,
-		.flood_burst = cfg->chat_flood_burst,
-		.coalesce_ms = cfg->chat_coalesce_ms,
-	};
-	snprintf(room.name, sizeof(room.name), "%s", cfg->chat_room_name);
-	chat_registry_add(bbs->chat, chat_room_new(&room, loop, bbs->store));
+	open_rooms(bbs);
+	int rc = actions_load(cfg->actions_path, &bbs->actions, err, sizeof(err));
+	if (rc > 0) {
+		log_warn("%s: no actions (/actions lists none)", err);
+	} else if (rc < 0) {
+		log_error("%s", err);
+		goto fail;
+	}
 	log_info("database %s open; %u nodes", cfg->db_path, bbs->n_nodes);
 	return bbs;
 fail:
@@ -115,6 +161,7 @@ void bbs_free(struct bbs *bbs)
 	if (bbs == NULL)
 		return;
 	chat_registry_free(bbs->chat);
+	actions_free(&bbs->actions);
 	for (int i = 0; i < ART_COUNT; i++)
 		buf_unref(bbs->art[i]);
 	store_close(bbs->store);
@@ -126,6 +173,7 @@ const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
 struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
 uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
 struct chat_registry *bbs_chat(struct bbs *bbs) { return bbs->chat; }
+const struct actions *bbs_actions(const struct bbs *bbs) { return &bbs->actions; }
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
 unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
 

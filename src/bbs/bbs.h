@@ -26,6 +26,9 @@ const struct config *bbs_config(const struct bbs *bbs);
 struct store *bbs_store(struct bbs *bbs);
 uv_loop_t *bbs_loop(const struct bbs *bbs);
 struct chat_registry *bbs_chat(struct bbs *bbs);
+/* The actions (socials) callers may use in the chat, loaded at start. */
+struct actions;
+const struct actions *bbs_actions(const struct bbs *bbs);
 struct password_limits;
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out);
 

@@ -1,23 +1,91 @@
 /* The chat as a session state: the adapter between a caller's session and the chat
- * engine (src/chat/).  It reads the input line, runs the commands (a table with
- * handlers) and turns what the caller says into events for chat_deliver.  (The
- * member sink through which the engine reaches the caller is the session's:
- * bbs/session.c.)
+ * engine (src/chat/).  It draws the caller's screen (line by line, or split: the
+ * conversation in a scroll region, a status line, the input line pinned at the
+ * bottom), reads the input line, runs the commands (a table with handlers), turns
+ * what the caller says into events for chat_deliver, and keeps the caller's own
+ * settings (ignore list, bell, quiet) in the account.  (The member sink through
+ * which the engine reaches the caller is the session's: bbs/session.c.)
  *
  * What a caller types is sanitized and bounded before anyone else sees it, and
  * metered by the room's flood bucket. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "bbs/actions.h"
 #include "bbs/states.h"
 #include "chat/command.h"
 #include "chat/registry.h"
 #include "chat/render.h"
 #include "chat/sanitize.h"
+#include "store/store.h"
 #include "term/lineedit.h"
 #include "util/log.h"
 
 #define WHO_MAX 512
+#define SPLIT_MIN_COLS 80
+#define SPLIT_MIN_ROWS 20
+#define OFFER_TEXT_MAX (4 * LE_MAX_LIMIT + 1)
+
+/* What a split screen's shared lines are wrapped in (chat/room.c does the same for
+ * room lines): into the blank bottom row of the conversation, the cursor put back. */
+#define SPLIT_BEFORE "\x1b" "7\x1b[2A\r"
+#define SPLIT_AFTER "\x1b" "8"
+
+/* A telegram offered after a /msg or /page to a caller who is not online: the
+ * next line answers it. */
+struct offer {
+	int64_t to_id;
+	char to[32];
+	char text[OFFER_TEXT_MAX];
+};
+
+/* ---- the screen ---- */
+
+static bool split(struct session *s)
+{
+	return chat_member_layout(session_member(s)) == CHAT_LAYOUT_SPLIT;
+}
+
+void bbs_chat_show(struct session *s, const uint8_t *term, size_t len)
+{
+	struct sbuf *out = session_out(s);
+	if (split(s)) {
+		sbuf_puts(out, SPLIT_BEFORE);
+		sbuf_append(out, term, len);
+		sbuf_puts(out, SPLIT_AFTER);
+		return;
+	}
+	struct lineedit *le = session_editor(s);
+	le_erase(le, out);
+	sbuf_append(out, term, len);
+	le_redraw(le, out);
+}
+
+/* The whole chat screen: the layout the terminal allows, the room's welcome and
+ * scrollback, (split) the status line, and the input line. */
+static void draw_screen(struct session *s)
+{
+	struct chat_member *m = session_member(s);
+	struct chat_room *room = chat_member_room(m);
+	struct sbuf *out = session_out(s);
+	unsigned rows = session_rows(s), cols = session_cols(s);
+	bool can_split = session_sized(s) && cols >= SPLIT_MIN_COLS && rows >= SPLIT_MIN_ROWS;
+	chat_member_set_layout(m, can_split ? CHAT_LAYOUT_SPLIT : CHAT_LAYOUT_LINE);
+	if (!can_split) {
+		sbuf_puts(out, "\x1b[0m\x1b[r\x1b[2J\x1b[H");
+		chat_room_welcome(room, m, out);
+	} else {
+		/* the conversation in rows 1..rows-2, its bottom row kept blank */
+		sbuf_printf(out, "\x1b[0m\x1b[2J\x1b[1;%ur\x1b[%u;1H", rows - 2, rows - 2);
+		chat_room_welcome(room, m, out);
+		sbuf_printf(out, "\x1b[%u;1H", rows - 1);
+		chat_room_status(room, cols, out);
+		sbuf_printf(out, "\x1b[K\x1b[0m\x1b[%u;1H", rows);
+	}
+	le_redraw(session_editor(s), out);
+}
 
 /* ---- the commands ---- */
 
@@ -27,45 +95,112 @@ struct say {
 	struct chat_registry *reg;
 };
 
-static void reply(struct say *c, const struct sbuf *sb)
+static struct chat_room *room_of(struct say *c)
 {
-	struct chat_sink *me = chat_member_sink(c->m);
-	me->ops->tell(me, sb->data, sb->len);
+	return chat_member_room(c->m);
 }
 
-static void notice(struct say *c, const char *text)
+static const char *me(struct say *c)
 {
+	return chat_member_handle(c->m);
+}
+
+static void reply(struct say *c, const struct sbuf *sb)
+{
+	struct chat_sink *sink = chat_member_sink(c->m);
+	sink->ops->tell(sink, sb->data, sb->len);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void notice(struct say *c, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	struct sbuf sb = SBUF_INIT;
 	chat_render_notice(&sb, text);
 	reply(c, &sb);
 	sbuf_free(&sb);
 }
 
-static void say_public(struct say *c, enum chat_kind kind, const char *text)
+static void say_in_room(struct say *c, enum chat_kind kind, const char *text)
 {
-	struct chat_sink *me = chat_member_sink(c->m);
-	struct chat_event ev = { .kind = kind, .room = chat_room_name(chat_member_room(c->m)),
-	                         .from = me->handle, .text = text, .from_level = me->level };
+	struct chat_sink *sink = chat_member_sink(c->m);
+	struct chat_event ev = { .kind = kind, .room = chat_room_name(room_of(c)),
+	                         .from = sink->handle, .text = text, .from_level = sink->level };
 	chat_deliver(c->reg, &ev);
 }
 
 static void cmd_me(void *ctx, const struct chat_args *a)
 {
-	say_public(ctx, CHAT_ACTION, a->argv[0]);
+	say_in_room(ctx, CHAT_ACTION, a->argv[0]);
 }
 
 static void cmd_sysop(void *ctx, const struct chat_args *a)
 {
-	say_public(ctx, CHAT_SYSOP, a->argv[0]);
+	say_in_room(ctx, CHAT_SYSOP, a->argv[0]);
+}
+
+/* The account of a handle that is not online, for a telegram. */
+static bool account_of(struct say *c, const char *handle, struct store_user *u)
+{
+	return store_user_get(bbs_store(session_bbs(c->s)), handle, u) == STORE_OK;
+}
+
+static void leave_telegram(struct say *c, int64_t to_id, const char *to, const char *text)
+{
+	const struct config *cfg = bbs_config(session_bbs(c->s));
+	int rc = store_telegram_add(bbs_store(session_bbs(c->s)), to_id, me(c), text,
+	                            (int64_t)time(NULL), (int)cfg->telegram_max,
+	                            (int)cfg->telegram_rate);
+	switch (rc) {
+	case STORE_OK:
+		notice(c, "Telegram left for %s: they will see it next call.", to);
+		log_info("chat: %s left a telegram for %s", me(c), to);
+		break;
+	case STORE_TELEGRAMS_FULL:
+		notice(c, "%s has %u telegrams waiting already: no more until they read them.",
+		       to, cfg->telegram_max);
+		break;
+	case STORE_TELEGRAMS_RATE:
+		notice(c, "You have sent %u telegrams this hour: wait a while.", cfg->telegram_rate);
+		break;
+	default:
+		notice(c, "The telegram could not be saved. Try again later.");
+		break;
+	}
+}
+
+/* /msg or /page to a handle that exists but is not online: offer a telegram. */
+static void offer_telegram(struct say *c, const struct store_user *u, const char *text)
+{
+	if (text == NULL || text[0] == '\0') {
+		notice(c, "%s is not online. /telegram %s <text> leaves a message.", u->handle,
+		       u->handle);
+		return;
+	}
+	struct offer *o = session_flow(c->s, sizeof(struct offer));
+	o->to_id = u->id;
+	snprintf(o->to, sizeof(o->to), "%s", u->handle);
+	snprintf(o->text, sizeof(o->text), "%s", text);
+	notice(c, "%s is not online.", u->handle);
+	struct lineedit *le = session_editor(c->s);
+	le_set_prompt(le, "\x1b[1;33mSend it as a telegram? (Y/N)\x1b[0m ");
+	le_erase(le, session_out(c->s));
+	le_redraw(le, session_out(c->s));
 }
 
 static void send_private(struct say *c, enum chat_kind kind, const char *to, const char *text)
 {
-	char msg[160];
 	struct chat_member *target = chat_registry_find(c->reg, to);
 	if (target == NULL) {
-		snprintf(msg, sizeof(msg), "%s is not online.", to);
-		notice(c, msg);
+		struct store_user u;
+		if (account_of(c, to, &u))
+			offer_telegram(c, &u, text);
+		else
+			notice(c, "There is no caller called %s.", to);
 		return;
 	}
 	if (target == c->m) {
@@ -73,14 +208,13 @@ static void send_private(struct say *c, enum chat_kind kind, const char *to, con
 		return;
 	}
 	const char *name = chat_member_handle(target);
-	if (kind == CHAT_DM && chat_member_room(target) != chat_member_room(c->m)) {
-		snprintf(msg, sizeof(msg), "%s is not in the chat room. Try /page %s.", name, name);
-		notice(c, msg);
+	if (kind == CHAT_DM && chat_member_room(target) != room_of(c)) {
+		notice(c, "%s is not in the chat room. Try /page %s.", name, name);
 		return;
 	}
-	struct chat_sink *me = chat_member_sink(c->m);
-	struct chat_event ev = { .kind = kind, .from = me->handle, .to = name, .text = text,
-	                         .from_level = me->level };
+	struct chat_sink *sink = chat_member_sink(c->m);
+	struct chat_event ev = { .kind = kind, .from = sink->handle, .to = name, .text = text,
+	                         .from_level = sink->level };
 	chat_deliver(c->reg, &ev);
 }
 
@@ -105,16 +239,374 @@ static void cmd_reply(void *ctx, const struct chat_args *a)
 	send_private(c, CHAT_DM, to, a->argv[0]);
 }
 
+static void cmd_telegram(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct store_user u;
+	if (!account_of(c, a->argv[0], &u)) {
+		notice(c, "There is no caller called %s.", a->argv[0]);
+		return;
+	}
+	if (strcasecmp(u.handle, me(c)) == 0) {
+		notice(c, "A telegram to yourself? Try a notebook.");
+		return;
+	}
+	leave_telegram(c, u.id, u.handle, a->argv[1]);
+}
+
 static void cmd_who(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
 	static struct chat_who_entry who[WHO_MAX];   /* the loop is single-threaded */
 	(void)a;
-	size_t n = chat_room_who(chat_member_room(c->m), who, WHO_MAX);
+	size_t n = chat_room_who(room_of(c), who, WHO_MAX);
 	struct sbuf sb = SBUF_INIT;
 	chat_render_who(&sb, who, n, (int64_t)session_now(c->s));
 	reply(c, &sb);
 	sbuf_free(&sb);
+}
+
+/* May this caller see that room in /list and /where? */
+static bool visible(struct say *c, struct chat_room *r)
+{
+	return !chat_room_private(r) || r == room_of(c) ||
+	       chat_member_sink(c->m)->level >= CHAT_LEVEL_SYSOP;
+}
+
+static void cmd_list(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct sbuf sb = SBUF_INIT;
+	(void)a;
+	chat_render_system(&sb, "Rooms:");
+	for (size_t i = 0; i < chat_registry_count(c->reg); i++) {
+		struct chat_room *r = chat_registry_room_at(c->reg, i);
+		if (!chat_room_settings(r)->listed || !visible(c, r))
+			continue;
+		struct sbuf line = SBUF_INIT;
+		sbuf_printf(&line, "  %-20s %4zu here%s%s%s", chat_room_name(r), chat_room_count(r),
+		            chat_room_private(r) ? "  (private)" : "",
+		            chat_room_topic(r)[0] ? "  " : "", chat_room_topic(r));
+		sbuf_putc(&line, '\0');
+		chat_render_system(&sb, (const char *)line.data);
+		sbuf_free(&line);
+	}
+	reply(c, &sb);
+	sbuf_free(&sb);
+}
+
+static void cmd_where(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct chat_member *who = chat_registry_find(c->reg, a->argv[0]);
+	if (who == NULL) {
+		notice(c, "%s is not online.", a->argv[0]);
+		return;
+	}
+	struct chat_room *r = chat_member_room(who);
+	if (r == NULL)
+		notice(c, "%s is online, not in a chat room.", chat_member_handle(who));
+	else if (!visible(c, r))
+		notice(c, "%s is in a private room.", chat_member_handle(who));
+	else
+		notice(c, "%s is in %s.", chat_member_handle(who), chat_room_name(r));
+}
+
+static void enter_room(struct say *c, struct chat_room *to);
+
+static void cmd_join(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	const char *name = a->argv[0];
+	struct chat_room *to = chat_registry_room(c->reg, name);
+	if (to == room_of(c)) {
+		notice(c, "You are in %s already.", chat_room_name(to));
+		return;
+	}
+	if (to == NULL) {
+		if (!chat_room_name_ok(name)) {
+			notice(c, "A room's name is 1 to %d letters, digits, - or _.", CHAT_ROOM_NAME_MAX);
+			return;
+		}
+		if (!bbs_config(session_bbs(c->s))->chat_caller_rooms) {
+			notice(c, "There is no room called %s. /list shows the rooms.", name);
+			return;
+		}
+		to = chat_registry_make_room(c->reg, name, me(c));
+		if (to == NULL) {
+			notice(c, "A room called %s cannot be opened now.", name);
+			return;
+		}
+		log_info("chat: %s opened room %s", me(c), name);
+	}
+	enter_room(c, to);
+}
+
+/* text sanitized into out (NUL-terminated) if it has at most max characters. */
+static bool bounded(const char *text, size_t max, struct sbuf *out)
+{
+	struct sbuf cut = SBUF_INIT;
+	chat_sanitize_append(out, text, strlen(text), SIZE_MAX);
+	chat_sanitize_append(&cut, text, strlen(text), max);
+	bool ok = cut.len == out->len;
+	sbuf_free(&cut);
+	sbuf_putc(out, '\0');
+	return ok;
+}
+
+static void cmd_topic(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct chat_room *r = room_of(c);
+	if (!chat_room_may_run(r, c->m)) {
+		notice(c, "Only the room's owner or a sysop may set its topic.");
+		return;
+	}
+	struct sbuf topic = SBUF_INIT;
+	if (!bounded(a->argc > 0 ? a->argv[0] : "", CHAT_TOPIC_MAX, &topic))
+		notice(c, "A topic is at most %d characters.", CHAT_TOPIC_MAX);
+	else
+		say_in_room(c, CHAT_TOPIC, (const char *)topic.data);
+	sbuf_free(&topic);
+}
+
+static void cmd_private(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct chat_room *r = room_of(c);
+	(void)a;
+	if (chat_room_owner(r)[0] == '\0' && chat_member_sink(c->m)->level < CHAT_LEVEL_SYSOP) {
+		notice(c, "Only a room a caller opened can be made private. /join <name> opens one.");
+		return;
+	}
+	if (!chat_room_may_run(r, c->m)) {
+		notice(c, "Only %s, who opened this room, may make it private.", chat_room_owner(r));
+		return;
+	}
+	bool now = !chat_room_private(r);
+	chat_room_set_private(r, now);
+	char text[160];
+	snprintf(text, sizeof(text), now ? "%s made the room private: invitation only"
+	                                 : "%s opened the room to everyone", me(c));
+	say_in_room(c, CHAT_SYSTEM, text);
+}
+
+static void cmd_invite(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct chat_room *r = room_of(c);
+	if (!chat_room_may_run(r, c->m)) {
+		notice(c, "Only the room's owner or a sysop may invite callers.");
+		return;
+	}
+	struct chat_member *who = chat_registry_find(c->reg, a->argv[0]);
+	struct store_user u;
+	const char *name = who ? chat_member_handle(who) : NULL;
+	if (who == NULL && !account_of(c, a->argv[0], &u)) {
+		notice(c, "There is no caller called %s.", a->argv[0]);
+		return;
+	}
+	if (name == NULL)
+		name = u.handle;
+	chat_room_invite(r, name);
+	if (who == NULL) {
+		notice(c, "%s may come in now (they are not online to be told).", name);
+		return;
+	}
+	struct chat_sink *sink = chat_member_sink(c->m);
+	struct chat_event ev = { .kind = CHAT_INVITE, .room = chat_room_name(r), .from = sink->handle,
+	                         .to = name, .from_level = sink->level };
+	chat_deliver(c->reg, &ev);
+}
+
+static void cmd_uninvite(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct chat_room *r = room_of(c);
+	if (!chat_room_may_run(r, c->m)) {
+		notice(c, "Only the room's owner or a sysop may take invitations back.");
+		return;
+	}
+	if (chat_room_uninvite(r, a->argv[0]))
+		notice(c, "%s is no longer invited.", a->argv[0]);
+	else
+		notice(c, "%s was not invited.", a->argv[0]);
+}
+
+/* ---- the caller's own settings ---- */
+
+static struct store *store_of(struct say *c)
+{
+	return bbs_store(session_bbs(c->s));
+}
+
+static void cmd_ignore(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	if (a->argc == 0) {
+		size_t n;
+		const char *const *list = chat_member_ignored(c->m, &n);
+		if (n == 0) {
+			notice(c, "You are ignoring nobody. /ignore <handle> to start.");
+			return;
+		}
+		struct sbuf sb = SBUF_INIT;
+		sbuf_puts(&sb, "You are ignoring:");
+		for (size_t i = 0; i < n; i++)
+			sbuf_printf(&sb, "%s %s", i ? "," : "", list[i]);
+		sbuf_putc(&sb, '\0');
+		notice(c, "%s", (const char *)sb.data);
+		sbuf_free(&sb);
+		return;
+	}
+	struct store_user u;
+	if (!account_of(c, a->argv[0], &u)) {
+		notice(c, "There is no caller called %s.", a->argv[0]);
+		return;
+	}
+	if (strcasecmp(u.handle, me(c)) == 0) {
+		notice(c, "You cannot ignore yourself.");
+		return;
+	}
+	if (chat_member_ignores(c->m, u.handle)) {
+		notice(c, "You are ignoring %s already.", u.handle);
+		return;
+	}
+	if (!chat_member_ignore(c->m, u.handle)) {
+		notice(c, "You are ignoring %d callers: /unignore one first.", CHAT_IGNORE_MAX);
+		return;
+	}
+	store_ignore_add(store_of(c), session_user(c->s)->id, u.handle, (int64_t)time(NULL));
+	notice(c, "You will hear nothing from %s (they are not told).", u.handle);
+}
+
+static void cmd_unignore(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	if (!chat_member_unignore(c->m, a->argv[0])) {
+		notice(c, "You are not ignoring %s.", a->argv[0]);
+		return;
+	}
+	store_ignore_remove(store_of(c), session_user(c->s)->id, a->argv[0]);
+	notice(c, "You hear %s again.", a->argv[0]);
+}
+
+static void cmd_away(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct sbuf msg = SBUF_INIT;
+	if (!bounded(a->argc > 0 ? a->argv[0] : "", CHAT_AWAY_MAX, &msg)) {
+		notice(c, "An away message is at most %d characters.", CHAT_AWAY_MAX);
+	} else {
+		chat_member_set_away(c->m, (const char *)msg.data);
+		if (msg.data[0] != '\0')
+			notice(c, "You are away: %s", (const char *)msg.data);
+		else
+			notice(c, "You are away.");
+	}
+	sbuf_free(&msg);
+}
+
+static void cmd_back(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	(void)a;
+	if (chat_member_away(c->m) == NULL) {
+		notice(c, "You were not away.");
+		return;
+	}
+	chat_member_set_away(c->m, NULL);
+	notice(c, "Welcome back.");
+}
+
+static void save_settings(struct say *c)
+{
+	store_user_set_chat(store_of(c), session_user(c->s)->id, (int)chat_member_bell(c->m),
+	                    chat_member_quiet(c->m));
+}
+
+static void cmd_bell(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	static const struct { const char *word; enum chat_bell bell; const char *what; } modes[] = {
+		{ "on", CHAT_BELL_ON, "private messages, invitations and pages ring" },
+		{ "off", CHAT_BELL_OFF, "nothing rings" },
+		{ "page", CHAT_BELL_PAGE, "only pages ring" },
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcasecmp(a->argv[0], modes[i].word) == 0) {
+			chat_member_set_bell(c->m, modes[i].bell);
+			save_settings(c);
+			notice(c, "Bell %s: %s.", modes[i].word, modes[i].what);
+			return;
+		}
+	}
+	notice(c, "Usage: /bell on|off|page");
+}
+
+static void cmd_quiet(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	(void)a;
+	bool now = !chat_member_quiet(c->m);
+	chat_member_set_quiet(c->m, now);
+	save_settings(c);
+	notice(c, now ? "Quiet: joins and leaves are hidden. /quiet again shows them."
+	              : "Joins and leaves are shown again.");
+}
+
+static void cmd_actions(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	const struct actions *acts = bbs_actions(session_bbs(c->s));
+	(void)a;
+	if (acts->n == 0) {
+		notice(c, "There are no actions on this board.");
+		return;
+	}
+	struct sbuf sb = SBUF_INIT, line = SBUF_INIT;
+	chat_render_system(&sb, "Actions (/verb alone, or /verb <handle> at someone here):");
+	sbuf_puts(&line, " ");
+	for (size_t i = 0; i < acts->n; i++) {
+		if (line.len + strlen(acts->v[i].verb) + 2 > 78) {
+			sbuf_putc(&line, '\0');
+			chat_render_system(&sb, (const char *)line.data);
+			sbuf_reset(&line);
+			sbuf_puts(&line, " ");
+		}
+		sbuf_printf(&line, " /%s", acts->v[i].verb);
+	}
+	sbuf_putc(&line, '\0');
+	chat_render_system(&sb, (const char *)line.data);
+	reply(c, &sb);
+	sbuf_free(&sb);
+	sbuf_free(&line);
+}
+
+/* /VERB [handle]: an action from the table, aimed at someone in the room or not. */
+static bool act(struct say *c, const char *verb, size_t len, const char *args)
+{
+	const struct action *ac = actions_find(bbs_actions(session_bbs(c->s)), verb, len);
+	if (ac == NULL)
+		return false;
+	const char *target = NULL;
+	char name[64];
+	if (args != NULL && args[0] != '\0') {
+		size_t n = strcspn(args, " ");
+		snprintf(name, sizeof(name), "%.*s", (int)n, args);
+		struct chat_member *who = chat_registry_find(c->reg, name);
+		if (who == NULL || chat_member_room(who) != room_of(c)) {
+			notice(c, "%s is not in this room.", name);
+			return true;
+		}
+		target = chat_member_handle(who);
+	}
+	struct sbuf text = SBUF_INIT;
+	action_text(ac, target, &text);
+	sbuf_putc(&text, '\0');
+	say_in_room(c, CHAT_ACTION, (const char *)text.data);
+	sbuf_free(&text);
+	return true;
 }
 
 static const struct chat_command *table(size_t *n);
@@ -124,9 +616,27 @@ static void cmd_help(void *ctx, const struct chat_args *a)
 	struct say *c = ctx;
 	size_t n;
 	const struct chat_command *t = table(&n);
-	(void)a;
 	struct sbuf sb = SBUF_INIT;
-	chat_render_help(&sb, t, n, chat_member_sink(c->m)->level);
+	unsigned level = chat_member_sink(c->m)->level;
+	if (a->argc > 0) {
+		const char *name = a->argv[0][0] == '/' ? a->argv[0] + 1 : a->argv[0];
+		const struct chat_command *cmd = chat_command_find(t, n, name, strlen(name));
+		const struct action *ac = actions_find(bbs_actions(session_bbs(c->s)), name,
+		                                       strlen(name));
+		if (cmd != NULL && level >= cmd->min_level) {
+			chat_render_help_one(&sb, cmd);
+		} else if (ac != NULL) {
+			char usage[64];
+			snprintf(usage, sizeof(usage), "/%s [handle] (an action: /actions lists them)",
+			         ac->verb);
+			chat_render_system(&sb, usage);
+		} else {
+			notice(c, "There is no command /%s. /help lists them.", name);
+			return;
+		}
+	} else {
+		chat_render_help(&sb, t, n, level);
+	}
 	reply(c, &sb);
 	sbuf_free(&sb);
 }
@@ -139,7 +649,7 @@ static void cmd_quit(void *ctx, const struct chat_args *a)
 }
 
 /* The default table's rows, with handlers. */
-#define COMMANDS_MAX 16
+#define COMMANDS_MAX 40
 static struct chat_command commands[COMMANDS_MAX];
 static size_t n_commands;
 
@@ -150,6 +660,14 @@ static const struct chat_command *table(size_t *n)
 			{ CHAT_CMD_ME, cmd_me }, { CHAT_CMD_MSG, cmd_msg }, { CHAT_CMD_REPLY, cmd_reply },
 			{ CHAT_CMD_PAGE, cmd_page }, { CHAT_CMD_WHO, cmd_who }, { CHAT_CMD_HELP, cmd_help },
 			{ CHAT_CMD_QUIT, cmd_quit }, { CHAT_CMD_SYSOP, cmd_sysop },
+			{ CHAT_CMD_JOIN, cmd_join }, { CHAT_CMD_LIST, cmd_list },
+			{ CHAT_CMD_TOPIC, cmd_topic }, { CHAT_CMD_WHERE, cmd_where },
+			{ CHAT_CMD_PRIVATE, cmd_private }, { CHAT_CMD_INVITE, cmd_invite },
+			{ CHAT_CMD_UNINVITE, cmd_uninvite }, { CHAT_CMD_IGNORE, cmd_ignore },
+			{ CHAT_CMD_UNIGNORE, cmd_unignore }, { CHAT_CMD_AWAY, cmd_away },
+			{ CHAT_CMD_BACK, cmd_back }, { CHAT_CMD_BELL, cmd_bell },
+			{ CHAT_CMD_QUIET, cmd_quiet }, { CHAT_CMD_ACTIONS, cmd_actions },
+			{ CHAT_CMD_TELEGRAM, cmd_telegram },
 		};
 		for (size_t i = 0; i < chat_commands_count && n_commands < COMMANDS_MAX; i++) {
 			struct chat_command row = chat_commands[i];
@@ -170,14 +688,42 @@ static bool speaks(const struct chat_parse *p)
 		return true;
 	switch (p->cmd->id) {
 	case CHAT_CMD_ME: case CHAT_CMD_MSG: case CHAT_CMD_REPLY: case CHAT_CMD_PAGE:
-	case CHAT_CMD_SYSOP:
+	case CHAT_CMD_SYSOP: case CHAT_CMD_TOPIC: case CHAT_CMD_INVITE: case CHAT_CMD_TELEGRAM:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* A flood token for one more line; the caller is told (at most so often) if not. */
+static bool allowed(struct say *c)
+{
+	int64_t now = (int64_t)session_now(c->s);
+	if (chat_member_allow(c->m, now))
+		return true;
+	uint64_t dropped;
+	struct sbuf sb = SBUF_INIT;
+	if (chat_member_flood_notice(c->m, now, &dropped))
+		chat_render_slow_down(&sb, dropped);
+	reply(c, &sb);
+	sbuf_free(&sb);
+	return false;
+}
+
 /* ---- the state ---- */
+
+/* The answer to a telegram offer. */
+static void answer_offer(struct say *c, const char *line)
+{
+	struct offer *o = session_flow(c->s, sizeof(struct offer));
+	struct lineedit *le = session_editor(c->s);
+	le_set_prompt(le, CHAT_PROMPT);
+	if (line[0] == 'y' || line[0] == 'Y')
+		leave_telegram(c, o->to_id, o->to, o->text);
+	else
+		notice(c, "Not sent.");
+	session_flow_end(c->s);
+}
 
 /* A finished line, already sanitized. */
 static void handle_line(struct session *s, const struct sbuf *clean)
@@ -189,32 +735,44 @@ static void handle_line(struct session *s, const struct sbuf *clean)
 	const struct chat_command *t = table(&tn);
 	chat_command_parse(t, tn, (const char *)clean->data, clean->len,
 	                   chat_member_sink(c.m)->level, &p);
+	/* Typing a line (anything but /away itself) means the caller is back. */
+	if (chat_member_away(c.m) != NULL && p.status != CHAT_PARSE_EMPTY &&
+	    !(p.status == CHAT_PARSE_COMMAND && p.cmd->id == CHAT_CMD_AWAY) &&
+	    !(p.status == CHAT_PARSE_COMMAND && p.cmd->id == CHAT_CMD_BACK))
+		chat_member_set_away(c.m, NULL);
 	switch (p.status) {
 	case CHAT_PARSE_EMPTY:
 		reply(&c, &sb);
 		break;
 	case CHAT_PARSE_TEXT:
 	case CHAT_PARSE_COMMAND:
-		if (speaks(&p) && !chat_member_allow(c.m, (int64_t)session_now(s))) {
-			uint64_t dropped;
-			if (chat_member_flood_notice(c.m, (int64_t)session_now(s), &dropped))
-				chat_render_slow_down(&sb, dropped);
-			reply(&c, &sb);
+		if (speaks(&p) && !allowed(&c))
 			break;
-		}
 		if (p.status == CHAT_PARSE_TEXT) {
 			/* The text is a span of the line: say it as a string of its own. */
 			sbuf_append(&sb, p.text, p.text_len);
 			sbuf_putc(&sb, '\0');
-			say_public(&c, CHAT_PUBLIC, (const char *)sb.data);
+			say_in_room(&c, CHAT_PUBLIC, (const char *)sb.data);
 		} else if (p.cmd->handler) {
 			p.cmd->handler(&c, &p.args);
 		}
 		break;
-	case CHAT_PARSE_UNKNOWN:
-		chat_render_unknown(&sb);
-		reply(&c, &sb);
+	case CHAT_PARSE_UNKNOWN: {
+		/* Not a command: an action, or nothing known. */
+		const char *line = (const char *)clean->data + 1;
+		size_t vlen = strcspn(line, " ");
+		const char *args = line[vlen] ? line + vlen + 1 : NULL;
+		while (args && *args == ' ')
+			args++;
+		if (actions_find(bbs_actions(session_bbs(s)), line, vlen) != NULL) {
+			if (allowed(&c))
+				act(&c, line, vlen, args);
+		} else {
+			chat_render_unknown(&sb);
+			reply(&c, &sb);
+		}
 		break;
+	}
 	case CHAT_PARSE_USAGE:
 		chat_render_usage(&sb, p.cmd);
 		reply(&c, &sb);
@@ -239,29 +797,42 @@ static size_t chat_input(struct session *s, const uint8_t *data, size_t len)
 		 * editor starts a new line, so that notices redraw a fresh prompt. */
 		struct sbuf clean = SBUF_INIT;
 		chat_sanitize_append(&clean, line, n, bbs_config(session_bbs(s))->chat_max_line);
+		sbuf_putc(&clean, '\0');
+		clean.len--;
 		le_reset(le);
 		chat_member_set_typing(m, false);
-		/* The typed line's echo goes: back up over it, the room prints it. */
-		sbuf_puts(session_out(s), "\x1b[A\r\x1b[K");
-		handle_line(s, &clean);
+		/* The typed line's echo goes: (line by line) back up over it, the room
+		 * prints it; (split) the input row is cleared. */
+		sbuf_puts(session_out(s), split(s) ? "\r\x1b[K" : "\x1b[A\r\x1b[K");
+		struct say c = { s, m, bbs_chat(session_bbs(s)) };
+		if (session_flow_active(s))
+			answer_offer(&c, (const char *)clean.data);
+		else
+			handle_line(s, &clean);
 		sbuf_free(&clean);
+		if (session_state(s) == &state_chat && split(s)) {
+			le_erase(le, session_out(s));
+			le_redraw(le, session_out(s));
+		}
 		return used;
 	}
 	le_line(le, &typed);
-	chat_member_set_typing(m, typed > 0);
+	chat_member_set_typing(m, typed > 0 && !split(s));
 	return used;
 }
 
 static void chat_leave(struct session *s)
 {
 	chat_room_leave(session_member(s));
+	chat_member_set_layout(session_member(s), CHAT_LAYOUT_LINE);
+	session_flow_end(s);
+	/* The whole screen back for the menu. */
+	sbuf_puts(session_out(s), "\x1b[0m\x1b[r\x1b[2J\x1b[H");
 }
 
 static void chat_resize(struct session *s)
 {
-	struct lineedit *le = session_editor(s);
-	le_erase(le, session_out(s));
-	le_redraw(le, session_out(s));
+	draw_screen(s);
 }
 
 const struct session_state state_chat = {
@@ -272,9 +843,30 @@ const struct session_state state_chat = {
 	.timeout = SESSION_TIMEOUT_NONE,
 };
 
-/* From the menu: into the default room, or "full" and back to the menu.  The caller
- * is subscribed first, then shown the room, then announced (coalesced), so that it
- * misses nothing and sees nothing out of order. */
+/* Into room `to` from the one the caller is in: the gates first (refused: it stays
+ * where it is), then it leaves, is subscribed, then shown the room, then announced
+ * (coalesced), so that it misses nothing and sees nothing out of order. */
+static void enter_room(struct say *c, struct chat_room *to)
+{
+	switch (chat_room_admits(to, c->m)) {
+	case CHAT_JOINED:
+		break;
+	case CHAT_ROOM_FULL:
+		notice(c, "%s is full. Try again in a little while.", chat_room_name(to));
+		return;
+	case CHAT_ROOM_PRIVATE:
+		notice(c, "%s is private: you need an invitation.", chat_room_name(to));
+		return;
+	case CHAT_ROOM_LEVEL:
+		notice(c, "%s is not open to your level.", chat_room_name(to));
+		return;
+	}
+	chat_room_leave(c->m);
+	chat_room_join(to, c->m, (int64_t)session_now(c->s));
+	draw_screen(c->s);
+}
+
+/* From the menu: into the default room, or "full" and back to the menu. */
 void bbs_chat_enter(struct session *s)
 {
 	struct chat_registry *reg = bbs_chat(session_bbs(s));
@@ -283,19 +875,49 @@ void bbs_chat_enter(struct session *s)
 	const struct config *cfg = bbs_config(session_bbs(s));
 	if (chat_member_room(m) != NULL)
 		return;
-	if (chat_room_join(room, m, (int64_t)session_now(s)) == CHAT_ROOM_FULL) {
-		chat_render_notice(session_out(s), "The chat room is full. Try again in a little while.");
+	enum chat_join_result r = chat_room_join(room, m, (int64_t)session_now(s));
+	if (r != CHAT_JOINED) {
+		chat_render_notice(session_out(s), r == CHAT_ROOM_FULL
+		                   ? "The chat room is full. Try again in a little while."
+		                   : "The chat room is not open to you.");
 		bbs_pause_then_menu(s);
 		return;
 	}
 	session_set_state(s, &state_chat);
-	struct sbuf *out = session_out(s);
-	chat_room_welcome(room, m, out);
 	struct lineedit *le = session_editor(s);
 	le_reset(le);
 	le_set_hidden(le, false);
 	le_set_limit(le, cfg->chat_max_line);
 	le_set_prompt(le, CHAT_PROMPT);
-	le_redraw(le, out);
+	draw_screen(s);
 	session_flush(s);
+}
+
+/* ---- the caller's settings, at login ---- */
+
+static void ignore_row(void *ud, const char *handle)
+{
+	chat_member_ignore(ud, handle);
+}
+
+void bbs_chat_login(struct session *s, struct store *st)
+{
+	struct chat_member *m = session_member(s);
+	const struct session_user *u = session_user(s);
+	int bell = u->chat_bell;
+	chat_member_set_bell(m, bell == CHAT_BELL_OFF || bell == CHAT_BELL_PAGE
+	                        ? (enum chat_bell)bell : CHAT_BELL_ON);
+	chat_member_set_quiet(m, u->chat_quiet);
+	store_ignore_list(st, u->id, ignore_row, m);
+}
+
+const char *bbs_chat_doing(struct session *s, char *buf, size_t cap)
+{
+	struct chat_member *m = session_member(s);
+	struct chat_room *r = m ? chat_member_room(m) : NULL;
+	if (r == NULL)
+		return session_doing(s);
+	snprintf(buf, cap, "Chat: %s%s", chat_room_private(r) ? "(private)" : chat_room_name(r),
+	         chat_member_away(m) != NULL ? " (away)" : "");
+	return buf;
 }

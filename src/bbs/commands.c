@@ -54,7 +54,8 @@ void bbs_pause_then_menu(struct session *s)
 static void cmd_who(struct session *s)
 {
 	struct bbs *bbs = session_bbs(s);
-	struct who_row rows[WHO_MAX];
+	static struct who_row rows[WHO_MAX];     /* the loop is single-threaded */
+	static char doing[WHO_MAX][48];
 	size_t n = 0;
 	uint64_t now = session_now(s);
 	for (unsigned node = 1; node <= bbs_node_count(bbs) && n < WHO_MAX; node++) {
@@ -66,7 +67,7 @@ static void cmd_who(struct session *s)
 			.node = node,
 			.handle = u->id ? u->handle : NULL,
 			.location = u->location,
-			.doing = session_doing(o),
+			.doing = bbs_chat_doing(o, doing[n], sizeof(doing[n])),
 			.minutes_on = (unsigned)((now - session_connected_ms(o)) / 60000),
 		};
 	}
@@ -203,6 +204,7 @@ static const struct bbs_command commands[] = {
 	{ "profile", cmd_profile },
 	{ "user_lookup", cmd_user_lookup },
 	{ "logoff", bbs_logoff },
+	{ "telegrams", bbs_telegrams_read },
 };
 
 static const struct bbs_command *find(const char *name)

@@ -135,9 +135,11 @@ static void login_control(struct session *s, const char *json, size_t len)
 	struct session *other = bbs_find_user(session_bbs(s), u.id, s);
 	if (other != NULL)
 		hang_up_other(other);
-	session_set_notice(s, "Welcome back! Your session was resumed.");
 	session_flow_end(s);
 	session_login(s, &su, true);
+	char hello[192] = "Welcome back! Your session was resumed.";
+	bbs_telegrams_announce(s, hello, sizeof(hello));
+	session_set_notice(s, hello);
 	menu_enter_main(s);
 }
 
@@ -264,12 +266,13 @@ const struct session_state state_login_delay = {
 
 static void finish_login(struct session *s, const struct session_user *su)
 {
-	char hello[96];
+	char hello[192];
 	snprintf(hello, sizeof(hello), "Welcome, %s! This is call number %lld.", su->handle,
 	         (long long)su->calls + 1);
-	session_set_notice(s, hello);
 	session_flow_end(s);
 	session_login(s, su, false);
+	bbs_telegrams_announce(s, hello, sizeof(hello));
+	session_set_notice(s, hello);
 	menu_enter_main(s);
 }
 

@@ -153,12 +153,18 @@ void screen_menu(struct sbuf *out, const struct menu_screen *m)
 	sbuf_printf(out, " · %u min on", m->minutes_on);
 	ansi_reset(out);
 	sbuf_puts(out, "\r\n");
-	if (m->notice) {
+	/* The notice: a line each for its parts between newlines. */
+	for (const char *p = m->notice; p != NULL && *p != '\0'; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char part[256];
+		snprintf(part, sizeof(part), "%.*s", (int)len, p);
 		sbuf_putc(out, ' ');
 		ansi_fg(out, ANSI_BRIGHT_GREEN);
-		put_cut(out, m->notice, width - 1);
+		put_cut(out, part, width - 1);
 		ansi_reset(out);
 		sbuf_puts(out, "\r\n");
+		p = nl ? nl + 1 : p + len;
 	}
 	sbuf_puts(out, "\r\n");
 	screen_menu_prompt(out);
@@ -192,7 +198,7 @@ void screen_who(struct sbuf *out, const struct who_row *rows, size_t n, unsigned
 {
 	heading(out, "Who's Online");
 	ansi_fg(out, ANSI_BRIGHT_WHITE);
-	sbuf_puts(out, " Node  Handle                Location              Doing            On\r\n");
+	sbuf_puts(out, " Node  Handle                Location            Doing                     On\r\n");
 	ansi_reset(out);
 	for (size_t i = 0; i < n; i++) {
 		const struct who_row *r = &rows[i];
@@ -207,10 +213,10 @@ void screen_who(struct sbuf *out, const struct who_row *rows, size_t n, unsigned
 		}
 		sbuf_puts(out, "  ");
 		ansi_fg(out, ANSI_CYAN);
-		put_pad(out, r->location, 20);
+		put_pad(out, r->location, 18);
 		sbuf_puts(out, "  ");
 		ansi_fg(out, ANSI_YELLOW);
-		put_pad(out, r->doing, 15);
+		put_pad(out, r->doing, 22);
 		ansi_fg(out, ANSI_WHITE);
 		sbuf_printf(out, "  %3um\r\n", r->minutes_on);
 	}

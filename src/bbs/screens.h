@@ -26,7 +26,7 @@ struct menu_screen {
 	unsigned minutes_on;
 	unsigned cols;                   /* terminal width (the box fits in it) */
 	const char *back_hint;           /* "ESC back" or NULL at the top */
-	const char *notice;              /* a line for the caller under the box, or NULL */
+	const char *notice;              /* lines for the caller under the box (newlines between), or NULL */
 };
 void screen_menu(struct sbuf *out, const struct menu_screen *m);
 /* The prompt under the menu (also redrawn after a hint). */

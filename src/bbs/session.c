@@ -46,6 +46,7 @@ struct session {
 	unsigned node;
 	uint16_t cols, rows;
 	bool in_input;                   /* on_input is running: do not replay */
+	bool sized;                      /* the terminal told its size */
 };
 
 static const struct conn_handler session_handler;
@@ -55,6 +56,7 @@ struct bbs *session_bbs(const struct session *s) { return s->bbs; }
 unsigned session_node(const struct session *s) { return s->node; }
 unsigned session_cols(const struct session *s) { return s->cols; }
 unsigned session_rows(const struct session *s) { return s->rows; }
+bool session_sized(const struct session *s) { return s->sized; }
 uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
 uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
 static const struct session_user nobody = { .location = "" };
@@ -81,7 +83,8 @@ static struct session *sink_session(struct chat_sink *sink)
 	return a->session;
 }
 
-static bool sink_send_shared(struct chat_sink *sink, struct chat_frame *f)
+static bool sink_send_shared(struct chat_sink *sink, struct chat_frame *f,
+                             enum chat_layout layout)
 {
 	struct session *s = sink_session(sink);
 	if (s->conn == NULL)
@@ -89,22 +92,21 @@ static bool sink_send_shared(struct chat_sink *sink, struct chat_frame *f)
 	/* What this caller was being shown goes out before the shared line. */
 	if (s->out.len > 0)
 		session_flush(s);
-	struct buf *b = conn_frame_cached(s->conn, f->cache, f->term, f->len);
+	struct buf *b = conn_frame_cached(s->conn, f->cache[layout], f->term[layout],
+	                                  f->len[layout]);
 	return b != NULL && conn_send_shared(s->conn, b);
 }
 
-/* Lines for this caller alone: in the chat, above the half-typed input; elsewhere
- * in the BBS (a page at the menu), on a line of their own. */
+/* Lines for this caller alone: in the chat, above the half-typed input (or into the
+ * split screen's conversation); elsewhere in the BBS (a page at the menu), on a
+ * line of their own. */
 static void sink_tell(struct chat_sink *sink, const uint8_t *term, size_t len)
 {
 	struct session *s = sink_session(sink);
 	if (s->conn == NULL)
 		return;
 	if (s->state == &state_chat) {
-		struct lineedit *le = session_editor(s);
-		le_erase(le, &s->out);
-		sbuf_append(&s->out, term, len);
-		le_redraw(le, &s->out);
+		bbs_chat_show(s, term, len);
 	} else {
 		sbuf_puts(&s->out, "\r\n");
 		sbuf_append(&s->out, term, len);
@@ -183,7 +185,8 @@ size_t session_wait_input(struct session *s, const uint8_t *data, size_t len)
 void session_user_from(struct session_user *out, const struct store_user *u)
 {
 	*out = (struct session_user){ .id = u->id, .level = u->level, .calls = u->calls,
-	                              .charset = u->charset, .location = u->location };
+	                              .charset = u->charset, .location = u->location,
+	                              .chat_bell = u->chat_bell, .chat_quiet = u->chat_quiet };
 	snprintf(out->handle, sizeof(out->handle), "%s", u->handle);
 }
 
@@ -208,6 +211,11 @@ void *session_flow(struct session *s, size_t size)
 	}
 	assert(s->flow_size == size);
 	return s->flow;
+}
+
+bool session_flow_active(const struct session *s)
+{
+	return s->flow != NULL;
 }
 
 void session_flow_end(struct session *s)
@@ -336,8 +344,10 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 		.ops = &sink_ops,
 		.handle = a->user.handle,
 		.level = a->user.level >= LEVEL_SYSOP ? CHAT_LEVEL_SYSOP : CHAT_LEVEL_USER,
+		.rank = a->user.level < 0 ? 0u : (unsigned)a->user.level,
 	};
 	a->member = chat_member_new(bbs_chat(s->bbs), &a->sink);
+	bbs_chat_login(s, st);
 	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
 
 	remember_charset(s, st);
@@ -400,6 +410,7 @@ static void on_resize(struct conn *c, unsigned cols, unsigned rows)
 	struct session *s = conn_handler_data(c);
 	s->cols = (uint16_t)cols;
 	s->rows = (uint16_t)rows;
+	s->sized = true;
 	if (s->le)
 		le_set_width(s->le, cols);
 	if (s->state && s->state->resize) {

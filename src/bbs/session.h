@@ -57,6 +57,8 @@ struct bbs *session_bbs(const struct session *s);
 unsigned session_node(const struct session *s);
 unsigned session_cols(const struct session *s);
 unsigned session_rows(const struct session *s);
+/* True once the terminal has told its size (the page, or telnet NAWS). */
+bool session_sized(const struct session *s);
 uint64_t session_now(const struct session *s);          /* loop clock, ms */
 uint64_t session_connected_ms(const struct session *s);
 
@@ -69,6 +71,8 @@ struct session_user {
 	int64_t calls;
 	uint64_t login_ms;      /* loop clock at login */
 	enum charset charset;   /* the caller's stored choice (telnet) */
+	int chat_bell;          /* enum chat_bell, as stored */
+	bool chat_quiet;
 };
 const struct session_user *session_user(const struct session *s);
 bool session_logged_in(const struct session *s);
@@ -115,6 +119,7 @@ struct password_job **session_job_slot(struct session *s);
  * on first use; session_flow_end wipes and frees it (also done at close). */
 void *session_flow(struct session *s, size_t size);
 void session_flow_end(struct session *s);
+bool session_flow_active(const struct session *s);
 
 /* Wake the current state's tick at (or after) this loop time; 0 cancels. */
 void session_set_wake(struct session *s, uint64_t at_ms);

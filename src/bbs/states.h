@@ -20,6 +20,20 @@ extern const struct session_state state_chat;
 /* From the menu into the default chat room (or "the room is full", then back to
  * the menu). */
 void bbs_chat_enter(struct session *s);
+/* A session has logged in: its chat member gets the caller's settings (ignore
+ * list, bell, quiet) from the store. */
+struct store;
+void bbs_chat_login(struct session *s, struct store *st);
+/* Lines for a caller in the chat alone, into its output in its layout (above the
+ * half-typed input line, or into the split screen's conversation). */
+void bbs_chat_show(struct session *s, const uint8_t *term, size_t len);
+/* What who's online shows for a caller in the chat: "Chat: Lobby", "Chat
+ * (private)", with " (away)"; written to buf. */
+const char *bbs_chat_doing(struct session *s, char *buf, size_t cap);
+/* menu command "telegrams": read the telegrams left for the caller. */
+void bbs_telegrams_read(struct session *s);
+/* After login: "You have N new telegrams" with a bell, as part of the greeting. */
+void bbs_telegrams_announce(struct session *s, char *notice, size_t cap);
 
 /* Go to the main menu (after login), or back to the current menu. */
 void menu_enter_main(struct session *s);

@@ -42,6 +42,7 @@ struct chat_command {
 	const char *usage;                 /* "/msg <handle> <text>" */
 	const char *help;                  /* one line for /help */
 	unsigned min_level;
+	const char *group;                 /* /help lists commands under their group */
 	void (*handler)(void *ctx, const struct chat_args *args);   /* may be NULL */
 };
 
@@ -55,11 +56,29 @@ enum chat_cmd {
 	CHAT_CMD_HELP,
 	CHAT_CMD_QUIT,
 	CHAT_CMD_SYSOP,
+	CHAT_CMD_JOIN,
+	CHAT_CMD_LIST,
+	CHAT_CMD_TOPIC,
+	CHAT_CMD_WHERE,
+	CHAT_CMD_PRIVATE,
+	CHAT_CMD_INVITE,
+	CHAT_CMD_UNINVITE,
+	CHAT_CMD_IGNORE,
+	CHAT_CMD_UNIGNORE,
+	CHAT_CMD_AWAY,
+	CHAT_CMD_BACK,
+	CHAT_CMD_BELL,
+	CHAT_CMD_QUIET,
+	CHAT_CMD_ACTIONS,
+	CHAT_CMD_TELEGRAM,
 };
 
-/* /me <action>, /msg <handle> <text>, /r <text> (alias /reply), /page <handle>
- * [text], /who, /help (alias /?), /quit (alias /q), /sysop <text> (sysop level).
- * Handlers are NULL. */
+/* Talking: /me <action>, /msg <handle> <text>, /r <text> (alias /reply), /page
+ * <handle> [text], /telegram <handle> <text>, /actions.  Rooms: /join <room>, /list,
+ * /who, /where <handle>, /topic [text], /private, /invite <handle>, /uninvite
+ * <handle>.  You: /ignore [handle], /unignore <handle>, /away [message], /back, /bell
+ * on|off|page, /quiet.  Help: /help [command] (alias /?), /quit (alias /q).  SysOp:
+ * /sysop <text>.  Handlers are NULL. */
 extern const struct chat_command chat_commands[];
 extern const size_t chat_commands_count;
 

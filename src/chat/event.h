@@ -31,6 +31,8 @@ enum chat_kind {
 	CHAT_PAGE,      /* from -> to [: text], with a bell, two ends only              */
 	CHAT_SYSOP,     /* /sysop text: the official announcement                       */
 	CHAT_SYSTEM,    /* a line from the server itself: text                          */
+	CHAT_INVITE,    /* from -> to: come to room `room`; two ends only, a bell       */
+	CHAT_TOPIC,     /* from set the room's topic to text ("" clears it)             */
 	CHAT_KIND_COUNT
 };
 
@@ -38,7 +40,8 @@ struct chat_event {
 	uint64_t seq;                 /* the room's sequence number (0 = not stamped)  */
 	int64_t ts_ms;                /* wall clock, ms since the epoch                */
 	enum chat_kind kind;
-	const char *room;             /* the room's name for room events; NULL for DM/PAGE */
+	const char *room;             /* the room's name for room events; NULL for DM and
+	                               * PAGE; for INVITE the room invited to          */
 	const char *from;             /* handle of the sender; may be NULL for SYSTEM  */
 	const char *to;               /* DM / PAGE: the recipient's handle             */
 	const char *text;             /* may be NULL or "" (PAGE without text, JOIN…)  */

@@ -1,5 +1,6 @@
 /* What the chat engine's own files share: the member record, the directory's
- * listing, and the room's path for a line to one member (private lines).  Not for use outside src/chat/. */
+ * listing, and the room's paths for one member (private lines) and for rooms that
+ * empty out.  Not for use outside src/chat/. */
 #ifndef CARRIER_CHAT_INTERNAL_H
 #define CARRIER_CHAT_INTERNAL_H
 
@@ -17,10 +18,17 @@ struct chat_member {
 	struct chat_registry *reg;       /* the directory it is listed in, or NULL */
 	struct chat_member *next;        /* the directory's bucket chain */
 	char *reply_to;                  /* who last sent it a DM; NULL until then */
+	char **ignores;                  /* handles, n_ignores of them; NULL if none */
+	char *away;                      /* the away message; NULL: here */
+	char **away_told;                /* senders auto-replied this away period */
 	int64_t since_ms;                /* joined its room (loop clock) */
 	struct flood flood;              /* with its room's settings */
 	uint32_t index;                  /* in its room's member array */
+	uint16_t n_ignores, n_away_told;
+	uint8_t layout;                  /* enum chat_layout */
+	uint8_t bell;                    /* enum chat_bell */
 	bool typing;
+	bool quiet;
 };
 
 /* Event time stamps: the wall clock in ms since the epoch. */
@@ -34,11 +42,25 @@ static inline int64_t chat_wall_ms(void)
 /* The directory (registry.c): list and unlist a member. */
 void chat_registry_list(struct chat_registry *reg, struct chat_member *m);
 void chat_registry_unlist(struct chat_registry *reg, struct chat_member *m);
+/* A room made by a caller has emptied out: the registry drops it. */
+void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r);
 
 /* A line (terminal bytes, complete lines) for one member in a room, through the
- * shared path over its prompt, so that a congested member counts it as missed. */
+ * shared path in its layout, so that a congested member counts it as missed. */
 void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len);
 /* The room's flood settings. */
 const struct flood_cfg *chat_room_flood(const struct chat_room *r);
+/* The room's registry (set when it is added), or NULL. */
+void chat_room_set_registry(struct chat_room *r, struct chat_registry *reg);
+
+/* Is an away auto-reply due to this sender (once per sender per away period)?
+ * Records that it was given. */
+bool chat_member_away_reply_due(struct chat_member *m, const char *sender);
+
+/* Does the member refuse lines from this handle?  (NULL: no sender.) */
+static inline bool chat_member_refuses(const struct chat_member *m, const char *from)
+{
+	return m->n_ignores > 0 && from != NULL && chat_member_ignores(m, from);
+}
 
 #endif

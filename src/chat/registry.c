@@ -1,6 +1,7 @@
 #include "chat/registry.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -8,9 +9,13 @@
 #include "chat/render.h"
 #include "util/xalloc.h"
 
+#define ROOMS_MAX 1000                /* rooms at once, declared and made by callers */
+
 struct chat_registry {
 	struct chat_room **rooms;        /* owned; rooms[0] is the default */
 	size_t n_rooms, cap_rooms;
+	struct chat_room_settings caller_rooms;   /* what a caller's room starts from */
+	uv_loop_t *loop;                 /* for the rooms callers make */
 	struct chat_member **buckets;    /* the directory: chains by folded handle */
 	size_t n_buckets;                /* a power of two, or 0 */
 	size_t n_members;
@@ -39,11 +44,6 @@ void chat_registry_free(struct chat_registry *reg)
 
 /* ---- rooms ---- */
 
-static void deliver_via(void *ud, struct chat_event *ev)
-{
-	chat_deliver(ud, ev);
-}
-
 bool chat_registry_add(struct chat_registry *reg, struct chat_room *r)
 {
 	if (chat_registry_room(reg, chat_room_name(r)) != NULL)
@@ -53,7 +53,7 @@ bool chat_registry_add(struct chat_registry *reg, struct chat_room *r)
 		reg->rooms = xrealloc(reg->rooms, reg->cap_rooms * sizeof(*reg->rooms));
 	}
 	reg->rooms[reg->n_rooms++] = r;
-	chat_room_set_deliver(r, deliver_via, reg);
+	chat_room_set_registry(r, reg);
 	return true;
 }
 
@@ -68,6 +68,52 @@ struct chat_room *chat_registry_room(const struct chat_registry *reg, const char
 struct chat_room *chat_registry_default(const struct chat_registry *reg)
 {
 	return reg->n_rooms > 0 ? reg->rooms[0] : NULL;
+}
+
+size_t chat_registry_count(const struct chat_registry *reg) { return reg->n_rooms; }
+
+struct chat_room *chat_registry_room_at(const struct chat_registry *reg, size_t i)
+{
+	return i < reg->n_rooms ? reg->rooms[i] : NULL;
+}
+
+void chat_registry_set_caller_rooms(struct chat_registry *reg, const struct chat_room_settings *t,
+                                    uv_loop_t *loop)
+{
+	reg->caller_rooms = *t;
+	reg->loop = loop;
+}
+
+struct chat_room *chat_registry_make_room(struct chat_registry *reg, const char *name,
+                                          const char *owner)
+{
+	if (reg->caller_rooms.capacity == 0 || reg->loop == NULL || !chat_room_name_ok(name) ||
+	    chat_registry_room(reg, name) != NULL || reg->n_rooms >= ROOMS_MAX)
+		return NULL;
+	struct chat_room_settings set = reg->caller_rooms;
+	snprintf(set.name, sizeof(set.name), "%s", name);
+	snprintf(set.owner, sizeof(set.owner), "%s", owner);
+	set.topic[0] = '\0';
+	set.made_by_caller = true;
+	set.listed = true;
+	set.min_rank = 0;
+	/* Its scrollback lives only in memory: the room is gone when it empties. */
+	struct chat_room *r = chat_room_new(&set, reg->loop, NULL);
+	chat_registry_add(reg, r);
+	return r;
+}
+
+void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r)
+{
+	for (size_t i = 0; i < reg->n_rooms; i++) {
+		if (reg->rooms[i] == r) {
+			memmove(&reg->rooms[i], &reg->rooms[i + 1],
+			        (reg->n_rooms - i - 1) * sizeof(*reg->rooms));
+			reg->n_rooms--;
+			break;
+		}
+	}
+	chat_room_free(r);
 }
 
 /* ---- the directory ---- */
@@ -147,22 +193,35 @@ struct chat_member *chat_registry_find(const struct chat_registry *reg, const ch
 
 /* ---- the seam ---- */
 
-/* A DM or page: rendered for each end and written to those two members only.  A
- * recipient in a room gets it over its prompt like any room line (so a congested
- * reader counts it as missed); one elsewhere in the BBS is told. */
+static void tell(struct chat_member *m, const struct sbuf *sb)
+{
+	m->sink->ops->tell(m->sink, sb->data, sb->len);
+}
+
+/* The recipient's view, its bell as it wants it. */
+static enum chat_view recipient_view(const struct chat_member *m, enum chat_kind kind)
+{
+	enum chat_bell bell = chat_member_bell(m);
+	bool rings = bell == CHAT_BELL_ON || (bell == CHAT_BELL_PAGE && kind == CHAT_PAGE);
+	return rings ? CHAT_VIEW_RECIPIENT : CHAT_VIEW_RECIPIENT_QUIET;
+}
+
+/* A DM, page or invitation: rendered for each end and written to those two members
+ * only.  A recipient in a room gets it over its prompt like any room line (so a
+ * congested reader counts it as missed); one elsewhere in the BBS is told. */
 static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 {
 	struct chat_member *to = chat_registry_find(reg, ev->to);
 	struct chat_member *from = chat_registry_find(reg, ev->from);
 	struct sbuf *sb = &reg->scratch;
 	ev->ts_ms = chat_wall_ms();
-	if (to != NULL) {
+	if (to != NULL && !chat_member_refuses(to, ev->from)) {
 		sbuf_reset(sb);
-		chat_render(sb, ev, CHAT_VIEW_RECIPIENT);
+		chat_render(sb, ev, recipient_view(to, ev->kind));
 		if (to->room != NULL)
 			chat_member_send_line(to, sb->data, sb->len);
 		else
-			to->sink->ops->tell(to->sink, sb->data, sb->len);
+			tell(to, sb);
 		if (ev->kind == CHAT_DM && ev->from != NULL &&
 		    (to->reply_to == NULL || strcmp(to->reply_to, ev->from) != 0)) {
 			free(to->reply_to);
@@ -172,13 +231,21 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 	if (from != NULL) {
 		sbuf_reset(sb);
 		chat_render(sb, ev, CHAT_VIEW_SENDER);
-		from->sink->ops->tell(from->sink, sb->data, sb->len);
+		tell(from, sb);
+		/* Away: the sender hears it once (an ignoring recipient's away is its own
+		 * business). */
+		if (to != NULL && ev->kind == CHAT_DM && !chat_member_refuses(to, ev->from) &&
+		    chat_member_away_reply_due(to, ev->from)) {
+			sbuf_reset(sb);
+			chat_render_away(sb, chat_member_handle(to), chat_member_away(to));
+			tell(from, sb);
+		}
 	}
 }
 
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 {
-	if (ev->kind == CHAT_DM || ev->kind == CHAT_PAGE) {
+	if (ev->kind == CHAT_DM || ev->kind == CHAT_PAGE || ev->kind == CHAT_INVITE) {
 		deliver_private(reg, ev);
 		return;
 	}

@@ -33,17 +33,33 @@ bool chat_registry_add(struct chat_registry *reg, struct chat_room *r);
 /* The room called name (case-insensitively), or NULL. */
 struct chat_room *chat_registry_room(const struct chat_registry *reg, const char *name);
 struct chat_room *chat_registry_default(const struct chat_registry *reg);
+/* The rooms, in the order they were added (declared rooms first): i < count. */
+size_t chat_registry_count(const struct chat_registry *reg);
+struct chat_room *chat_registry_room_at(const struct chat_registry *reg, size_t i);
+/* The settings a room a caller makes starts from (copied; name, owner, topic and
+ * the rest of its identity are set per room).  Until set, capacity 0: no caller
+ * may make a room. */
+void chat_registry_set_caller_rooms(struct chat_registry *reg, const struct chat_room_settings *t,
+                                    uv_loop_t *loop);
+/* Make a room called name for its owner (a valid, unused name; see
+ * chat_room_name_ok): NULL if callers may not make rooms, the name is bad or
+ * taken, or too many rooms exist.  It is listed, open, and vanishes when the last
+ * member leaves. */
+struct chat_room *chat_registry_make_room(struct chat_registry *reg, const char *name,
+                                          const char *owner);
 
 /* The member with this handle (ASCII case-insensitively), or NULL.  If a handle is
  * listed twice (a caller taking over an older node), the newer one. */
 struct chat_member *chat_registry_find(const struct chat_registry *reg, const char *handle);
 
-/* The seam.  ev->room names the room for room events; DM and PAGE go to the members
- * named ev->to (the recipient's view: in a room, over its prompt like any room
- * line; elsewhere in the BBS, told) and ev->from (the sender's receipt).  An end that
- * is not here is skipped; an event for a room that is not here is dropped.  A DM
- * makes its sender the recipient's reply target.  Strings are borrowed for the
- * call. */
+/* The seam.  ev->room names the room for room events; DM, PAGE and INVITE go to
+ * the members named ev->to (the recipient's view: in a room, over its prompt like
+ * any room line; elsewhere in the BBS, told) and ev->from (the sender's receipt).
+ * An end that is not here is skipped; an event for a room that is not here is
+ * dropped.  A recipient who ignores the sender gets nothing (the sender is not told);
+ * its bell setting decides whether the line rings.  A DM makes its sender the
+ * recipient's reply target, and to an away recipient it brings the sender the away
+ * message once per away period.  Strings are borrowed for the call. */
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev);
 
 #endif

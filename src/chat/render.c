@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <utf8proc.h>
@@ -155,7 +156,7 @@ static void render_presence(struct sbuf *sb, const struct chat_event *ev)
 static void render_dm(struct sbuf *sb, const struct chat_event *ev,
 		      enum chat_view view)
 {
-	if (view != CHAT_VIEW_SENDER)
+	if (view == CHAT_VIEW_RECIPIENT)
 		sbuf_putc(sb, '\a');
 	timestamp(sb, ev->ts_ms);
 	ansi_fg(sb, C_PRIVATE);
@@ -183,7 +184,8 @@ static void render_page(struct sbuf *sb, const struct chat_event *ev,
 		eol(sb);
 		return;
 	}
-	sbuf_putc(sb, '\a');
+	if (view == CHAT_VIEW_RECIPIENT)
+		sbuf_putc(sb, '\a');
 	ansi_fg(sb, C_PAGE);
 	size_t mark = sb->len;
 	sbuf_puts(sb, "*** Page from ");
@@ -196,6 +198,47 @@ static void render_page(struct sbuf *sb, const struct chat_event *ev,
 		sbuf_puts(sb, " is paging you!");
 	}
 	sbuf_puts(sb, " ***");
+	eol(sb);
+}
+
+static void render_invite(struct sbuf *sb, const struct chat_event *ev,
+			  enum chat_view view)
+{
+	if (view == CHAT_VIEW_SENDER) {
+		ansi_fg(sb, C_SYSTEM);
+		sbuf_puts(sb, "*** Invitation to ");
+		put_text(sb, ev->room, 64);
+		sbuf_puts(sb, " sent to ");
+		put_handle(sb, ev->to);
+		sbuf_puts(sb, " ***");
+		eol(sb);
+		return;
+	}
+	if (view == CHAT_VIEW_RECIPIENT)
+		sbuf_putc(sb, '\a');
+	ansi_fg(sb, C_PAGE);
+	sbuf_puts(sb, "*** ");
+	put_handle(sb, ev->from);
+	sbuf_puts(sb, " invites you to ");
+	put_text(sb, ev->room, 64);
+	sbuf_puts(sb, ": /join ");
+	put_text(sb, ev->room, 64);
+	sbuf_puts(sb, " ***");
+	eol(sb);
+}
+
+static void render_topic(struct sbuf *sb, const struct chat_event *ev)
+{
+	ansi_fg(sb, C_SYSTEM);
+	sbuf_puts(sb, "*** ");
+	put_handle(sb, ev->from);
+	if (is_empty(ev->text)) {
+		sbuf_puts(sb, " cleared the topic ***");
+	} else {
+		sbuf_puts(sb, " set the topic: ");
+		put_text(sb, ev->text, SIZE_MAX);
+		sbuf_puts(sb, " ***");
+	}
 	eol(sb);
 }
 
@@ -234,6 +277,12 @@ void chat_render(struct sbuf *sb, const struct chat_event *ev, enum chat_view vi
 	case CHAT_SYSTEM:
 		chat_render_system(sb, ev->text);
 		break;
+	case CHAT_INVITE:
+		render_invite(sb, ev, view);
+		break;
+	case CHAT_TOPIC:
+		render_topic(sb, ev);
+		break;
 	default:
 		assert(!"chat_render: bad kind");
 		break;
@@ -246,6 +295,20 @@ void chat_render_system(struct sbuf *sb, const char *text)
 {
 	ansi_fg(sb, C_SYSTEM);
 	put_text(sb, text, SIZE_MAX);
+	eol(sb);
+}
+
+void chat_render_away(struct sbuf *sb, const char *handle, const char *message)
+{
+	ansi_fg(sb, C_SYSTEM);
+	sbuf_puts(sb, "*** ");
+	put_handle(sb, handle);
+	sbuf_puts(sb, " is away");
+	if (!is_empty(message)) {
+		sbuf_puts(sb, ": ");
+		put_text(sb, message, SIZE_MAX);
+	}
+	sbuf_puts(sb, " ***");
 	eol(sb);
 }
 
@@ -289,29 +352,67 @@ void chat_render_unknown(struct sbuf *sb)
 void chat_render_help(struct sbuf *sb, const struct chat_command *table, size_t n,
 		      unsigned level)
 {
+	enum { INDENT = 10, WIDTH = 79 };
 	ansi_fg(sb, C_SYSTEM);
-	sbuf_puts(sb, "Commands:");
+	sbuf_puts(sb, "Commands (/help <command> tells more):");
 	eol(sb);
-	for (size_t i = 0; i < n; i++) {
-		const struct chat_command *c = &table[i];
-		if (level < c->min_level)
+	/* Each group once, in the order its first command comes; its usages wrapped. */
+	for (size_t g = 0; g < n; g++) {
+		const char *group = table[g].group ? table[g].group : "";
+		bool seen = false, any = false;
+		for (size_t k = 0; k < g && !seen; k++)
+			seen = strcmp(table[k].group ? table[k].group : "", group) == 0;
+		for (size_t i = g; i < n && !any; i++)
+			any = strcmp(table[i].group ? table[i].group : "", group) == 0 &&
+			      level >= table[i].min_level;
+		if (seen || !any)
 			continue;
-		ansi_fg(sb, C_EMPH);
-		sbuf_puts(sb, "  ");
-		put_padded(sb, c->usage, 40, 24);
-		ansi_fg(sb, C_DIM);
-		put_text(sb, c->help, SIZE_MAX);
-		for (const char *const *a = c->aliases; a && *a; a++) {
-			sbuf_puts(sb, a == c->aliases ? " (also /" : ", /");
-			put_text(sb, *a, 16);
-			if (a[1] == NULL)
-				sbuf_putc(sb, ')');
+		ansi_fg(sb, C_SYSTEM);
+		sbuf_putc(sb, ' ');
+		put_padded(sb, group, INDENT - 2, INDENT - 1);
+		size_t col = INDENT;
+		bool first = true;
+		for (size_t i = g; i < n; i++) {
+			const struct chat_command *c = &table[i];
+			if (strcmp(c->group ? c->group : "", group) != 0 || level < c->min_level)
+				continue;
+			size_t w = strlen(c->usage);
+			if (!first && col + 2 + w > WIDTH) {
+				eol(sb);
+				sbuf_printf(sb, "%*s", INDENT, "");
+				col = INDENT;
+				first = true;
+			}
+			if (!first)
+				sbuf_puts(sb, "  ");
+			ansi_fg(sb, C_EMPH);
+			put_text(sb, c->usage, 60);
+			col += (first ? 0 : 2) + w;
+			first = false;
 		}
 		eol(sb);
 	}
 	ansi_fg(sb, C_DIM);
-	sbuf_puts(sb, "Anything else you type is said to the room (start it with // "
-		      "to say a line beginning with /).");
+	sbuf_puts(sb, "Anything else you type is said to the room (// for a line starting with /).");
+	eol(sb);
+}
+
+void chat_render_help_one(struct sbuf *sb, const struct chat_command *c)
+{
+	ansi_fg(sb, C_SYSTEM);
+	sbuf_puts(sb, "Usage: ");
+	ansi_fg(sb, C_EMPH);
+	put_text(sb, c->usage, SIZE_MAX);
+	eol(sb);
+	ansi_fg(sb, C_DIM);
+	sbuf_puts(sb, "  ");
+	put_text(sb, c->help, SIZE_MAX);
+	for (const char *const *a = c->aliases; a && *a; a++) {
+		sbuf_puts(sb, a == c->aliases ? " (also /" : ", /");
+		put_text(sb, *a, 16);
+		if (a[1] == NULL)
+			sbuf_putc(sb, ')');
+	}
 	eol(sb);
 }
 
@@ -345,12 +446,20 @@ void chat_render_who(struct sbuf *sb, const struct chat_who_entry *who, size_t n
 			ansi_fg(sb, C_SYSTEM);
 			sbuf_puts(sb, " (SysOp)");
 		}
+		if (who[i].away != NULL) {
+			ansi_fg(sb, C_DIM);
+			sbuf_puts(sb, " away");
+			if (!is_empty(who[i].away)) {
+				sbuf_puts(sb, ": ");
+				put_text(sb, who[i].away, 80);
+			}
+		}
 		eol(sb);
 	}
 }
 
-void chat_render_welcome(struct sbuf *sb, const char *room, const char *const *names,
-			 size_t n)
+void chat_render_welcome(struct sbuf *sb, const char *room, const char *topic,
+			 const char *const *names, size_t n)
 {
 	ansi_fg(sb, C_SYSTEM);
 	sbuf_puts(sb, "*** Welcome to ");
@@ -358,6 +467,13 @@ void chat_render_welcome(struct sbuf *sb, const char *room, const char *const *n
 		sbuf_puts(sb, "the chat");
 	sbuf_puts(sb, " ***");
 	eol(sb);
+	if (!is_empty(topic)) {
+		ansi_fg(sb, C_DIM);
+		sbuf_puts(sb, "Topic: ");
+		ansi_fg(sb, C_EMPH);
+		put_text(sb, topic, SIZE_MAX);
+		eol(sb);
+	}
 	ansi_fg(sb, C_DIM);
 	if (n == 0 || names == NULL) {
 		sbuf_puts(sb, "You are the only one here.");
@@ -378,4 +494,34 @@ void chat_render_welcome(struct sbuf *sb, const char *room, const char *const *n
 	ansi_fg(sb, C_DIM);
 	sbuf_puts(sb, " to leave.");
 	eol(sb);
+}
+
+void chat_render_status(struct sbuf *sb, const char *room, const char *topic, size_t count,
+			bool private_, unsigned cols)
+{
+	char tail[64];
+	snprintf(tail, sizeof(tail), " | %zu here | /help ", count);
+	struct sbuf head = SBUF_INIT;
+	sbuf_putc(&head, ' ');
+	put_text(&head, room, 60);
+	if (private_)
+		sbuf_puts(&head, " (private)");
+	size_t room_w = text_width(head.data, head.len) + strlen(tail);
+	size_t budget = cols > room_w + 1 ? cols - 1 - room_w : 0;
+	sbuf_puts(sb, "\x1b[0;1;37;44m");
+	sbuf_append(sb, head.data, head.len);
+	if (!is_empty(topic) && budget > 6) {
+		/* " | " and as much of the topic as fits, cut between characters */
+		size_t start = sb->len;
+		sbuf_puts(sb, " | ");
+		size_t mark = sb->len;
+		put_text(sb, topic, SIZE_MAX);
+		while (sb->len > mark && text_width(sb->data + start, sb->len - start) > budget) {
+			do
+				sb->len--;
+			while (sb->len > mark && (sb->data[sb->len] & 0xc0) == 0x80);
+		}
+	}
+	sbuf_puts(sb, tail);
+	sbuf_free(&head);
 }

@@ -28,6 +28,7 @@
 #ifndef CARRIER_CHAT_RENDER_H
 #define CARRIER_CHAT_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@
 enum chat_view {
 	CHAT_VIEW_RECIPIENT,   /* also what everyone in the room sees for other kinds */
 	CHAT_VIEW_SENDER,
+	CHAT_VIEW_RECIPIENT_QUIET,   /* the recipient's, without the bell */
 };
 
 /* The event as the given view shows it.
@@ -66,13 +68,20 @@ enum chat_view {
  *  PAGE     recipient: BEL "*** Page from Alice: text ***" / "*** Alice is paging
  *           you! ***"; sender: "*** Page sent to Bob ***"
  *  SYSOP    "[HH:MM] SysOp: text"
- *  SYSTEM   "text" in yellow */
+ *  SYSTEM   "text" in yellow
+ *  INVITE   recipient: BEL "*** Alice invites you to Lair: /join Lair ***";
+ *           sender: "*** Invitation to Lair sent to Bob ***"
+ *  TOPIC    "*** Alice set the topic: text ***" / "*** Alice cleared the topic ***"
+ * A recipient's view without its bell: CHAT_VIEW_RECIPIENT_QUIET. */
 void chat_render(struct sbuf *sb, const struct chat_event *ev, enum chat_view view);
 
 /* A yellow line: "text". */
 void chat_render_system(struct sbuf *sb, const char *text);
 /* A yellow line: "*** text ***". */
 void chat_render_notice(struct sbuf *sb, const char *text);
+/* The away auto-reply a DM's sender gets: "*** Bob is away: lunch ***" ("*** Bob is
+ * away ***" without a message). */
+void chat_render_away(struct sbuf *sb, const char *handle, const char *message);
 /* "*** Missed N messages ***" ("1 message" for one). */
 void chat_render_missed(struct sbuf *sb, uint64_t n);
 /* The flood notice: "*** Slow down! N lines were not sent ***" ("1 line was"). */
@@ -82,10 +91,13 @@ void chat_render_usage(struct sbuf *sb, const struct chat_command *cmd);
 /* CHAT_MSG_UNKNOWN in yellow. */
 void chat_render_unknown(struct sbuf *sb);
 
-/* /help: a header, one line per command the caller's level allows (usage, help,
- * aliases), and a hint about public text and "//". */
+/* /help: a header, then the commands the caller's level allows, their usages under
+ * their groups (wrapped to 79 columns: one screen), and a hint about public text
+ * and "//". */
 void chat_render_help(struct sbuf *sb, const struct chat_command *table, size_t n,
 		      unsigned level);
+/* /help <command>: its usage, what it does, its aliases. */
+void chat_render_help_one(struct sbuf *sb, const struct chat_command *cmd);
 
 /* /who: "In the room (N):" and one row per caller: handle (padded to 20 columns)
  * and time in the room ("<1m", "12m", "2h 05m").  Strings borrowed for the call. */
@@ -93,15 +105,22 @@ struct chat_who_entry {
 	const char *handle;
 	int64_t since_ms;        /* when they entered, same clock as now_ms */
 	unsigned level;          /* >= CHAT_LEVEL_SYSOP: marked "(SysOp)" */
+	const char *away;        /* NULL, or "away: <away>" is shown */
 };
 void chat_render_who(struct sbuf *sb, const struct chat_who_entry *who, size_t n,
 		     int64_t now_ms);
 
-/* The room's welcome header: "*** Welcome to <room> ***", who else is here
- * (names[0..n), up to CHAT_RENDER_WELCOME_NAMES_MAX then "and N others"; or "You
- * are the only one here."), and the /help and /quit hint.  Does not clear the
- * screen (write ansi_clear first for that). */
-void chat_render_welcome(struct sbuf *sb, const char *room, const char *const *names,
-			 size_t n);
+/* The room's welcome header: "*** Welcome to <room> ***", "Topic: <topic>" (if
+ * any), who else is here (names[0..n), up to CHAT_RENDER_WELCOME_NAMES_MAX then
+ * "and N others"; or "You are the only one here."), and the /help and /quit hint.
+ * Does not clear the screen (write ansi_clear first for that). */
+void chat_render_welcome(struct sbuf *sb, const char *room, const char *topic,
+			 const char *const *names, size_t n);
+
+/* A room's status line, for the split screen: on blue, " <room> | <topic> | N here |
+ * /help ", the topic cut so that the whole fits cols - 1 columns ("(private)" after
+ * the room's name when it is).  No line end: the caller places it. */
+void chat_render_status(struct sbuf *sb, const char *room, const char *topic, size_t count,
+			bool private_, unsigned cols);
 
 #endif

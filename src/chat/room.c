@@ -3,8 +3,10 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chat/internal.h"
+#include "chat/registry.h"
 #include "chat/render.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -13,6 +15,17 @@
 #define SAVE_INTERVAL_MS 200        /* scrollback is written in batches */
 #define TRIM_EVERY 512              /* saves between trims of the stored scrollback */
 #define COALESCE_NAMES_MAX 64
+#define INVITES_MAX 64
+
+/* What a line is wrapped in, per layout (see enum chat_layout): line by line, over
+ * the prompt line and followed by the prompt; split, into the blank bottom row of the
+ * scroll region above the status line, the cursor saved and put back. */
+#define LINE_BEFORE "\r\x1b[K"
+#define SPLIT_BEFORE "\x1b" "7\x1b[2A\r"
+#define SPLIT_AFTER "\x1b" "8"
+/* The status line, one row above the input line. */
+#define STATUS_BEFORE "\x1b" "7\x1b[A\r"
+#define STATUS_AFTER "\x1b[K\x1b[0m\x1b" "8"
 
 /* A line said in the room, kept for newcomers: rendered UTF-8 terminal bytes. */
 struct past {
@@ -30,15 +43,19 @@ struct unsaved {
 };
 
 struct chat_room {
-	struct chat_room_settings set;
+	struct chat_room_settings set;   /* set.topic is the current topic */
 	struct flood_cfg flood_cfg;
 	struct store *store;             /* borrowed, or NULL */
-	chat_deliver_fn deliver;         /* where the room's own announcements go */
-	void *deliver_ud;
+	struct chat_registry *reg;       /* the registry it is in, or NULL */
 
 	struct chat_member **members;
 	size_t n_members, cap_members;
+	size_t n_split;                  /* members with the split layout */
 	uint64_t next_seq;
+
+	bool private_;
+	char **invited;                  /* handles, n_invited of them */
+	size_t n_invited;
 
 	struct past *ring;               /* history: ring_cap slots */
 	size_t ring_cap, ring_head, ring_len;
@@ -60,15 +77,32 @@ static bool stored_kind(enum chat_kind k)
 	return k == CHAT_PUBLIC || k == CHAT_ACTION || k == CHAT_SYSOP;
 }
 
+static bool is_sysop(const struct chat_member *m)
+{
+	return m->sink->level >= CHAT_LEVEL_SYSOP;
+}
+
+bool chat_room_name_ok(const char *name)
+{
+	size_t n = 0;
+	for (const char *p = name; *p != '\0'; p++, n++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '-' || c == '_';
+		if (!ok || n >= CHAT_ROOM_NAME_MAX)
+			return false;
+	}
+	return n > 0;
+}
+
 const char *chat_room_name(const struct chat_room *r) { return r->set.name; }
 size_t chat_room_count(const struct chat_room *r) { return r->n_members; }
+const struct chat_room_settings *chat_room_settings(const struct chat_room *r) { return &r->set; }
+const char *chat_room_topic(const struct chat_room *r) { return r->set.topic; }
+const char *chat_room_owner(const struct chat_room *r) { return r->set.owner; }
+bool chat_room_private(const struct chat_room *r) { return r->private_; }
 const struct flood_cfg *chat_room_flood(const struct chat_room *r) { return &r->flood_cfg; }
-
-void chat_room_set_deliver(struct chat_room *r, chat_deliver_fn fn, void *ud)
-{
-	r->deliver = fn;
-	r->deliver_ud = ud;
-}
+void chat_room_set_registry(struct chat_room *r, struct chat_registry *reg) { r->reg = reg; }
 
 /* ---- history ---- */
 
@@ -148,16 +182,39 @@ static void keep(struct chat_room *r, const struct chat_event *ev)
 
 /* ---- fan-out ---- */
 
+/* The bytes of term (complete lines) in each layout's wrapping, into sb (reset), and
+ * f pointing at them. */
+static void wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_frame *f)
+{
+	sbuf_reset(sb);
+	sbuf_puts(sb, LINE_BEFORE);
+	sbuf_append(sb, term, len);
+	sbuf_puts(sb, CHAT_PROMPT);
+	size_t line_len = sb->len;
+	sbuf_puts(sb, SPLIT_BEFORE);
+	sbuf_append(sb, term, len);
+	sbuf_puts(sb, SPLIT_AFTER);
+	*f = (struct chat_frame){ 0 };
+	f->term[CHAT_LAYOUT_LINE] = sb->data;
+	f->len[CHAT_LAYOUT_LINE] = line_len;
+	f->term[CHAT_LAYOUT_SPLIT] = sb->data + line_len;
+	f->len[CHAT_LAYOUT_SPLIT] = sb->len - line_len;
+}
+
 static void frame_release(struct chat_frame *f)
 {
-	for (size_t v = 0; v < CHAT_FRAME_VARIANTS; v++)
-		buf_unref(f->cache[v]);
+	for (size_t l = 0; l < CHAT_LAYOUTS; l++)
+		for (size_t v = 0; v < CHAT_FRAME_VARIANTS; v++)
+			buf_unref(f->cache[l][v]);
 }
 
 static void send_to(struct chat_member *m, struct chat_frame *f)
 {
 	struct chat_sink *sink = m->sink;
-	if (sink->ops->send_shared(sink, f) && m->typing)
+	enum chat_layout layout = (enum chat_layout)m->layout;
+	if (f->term[layout] == NULL)
+		return;
+	if (sink->ops->send_shared(sink, f, layout) && m->typing && layout == CHAT_LAYOUT_LINE)
 		sink->ops->redraw_input(sink);
 }
 
@@ -173,12 +230,6 @@ static bool named(const struct chat_event *ev, const struct chat_member *m)
 	return false;
 }
 
-static void begin_line(struct sbuf *sb)
-{
-	sbuf_reset(sb);
-	sbuf_puts(sb, "\r\x1b[K");       /* over the prompt line */
-}
-
 /* A member named in a coalesced announcement is not told of itself, but it is told
  * of the others who came (or went) in the same window: a line of its own naming
  * them.  (Without it, callers arriving together never learn of each other.) */
@@ -187,11 +238,13 @@ static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
 	const char *others[COALESCE_NAMES_MAX];
 	if (ev->names == NULL || ev->n_names + ev->n_more < 2)
 		return;
-	struct sbuf line = SBUF_INIT;
+	struct sbuf line = SBUF_INIT, wrapped = SBUF_INIT;
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct chat_member *m = r->members[i];
 		size_t n = 0;
 		bool me = false;
+		if (m->quiet)
+			continue;
 		for (size_t j = 0; j < ev->n_names; j++) {
 			if (strcmp(ev->names[j], m->sink->handle) == 0)
 				me = true;
@@ -204,55 +257,89 @@ static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
 		mine.names = others;
 		mine.n_names = n;
 		mine.from = n == 1 && ev->n_more == 0 ? others[0] : NULL;
-		begin_line(&line);
+		sbuf_reset(&line);
 		chat_render(&line, &mine, CHAT_VIEW_RECIPIENT);
-		sbuf_puts(&line, CHAT_PROMPT);
-		struct chat_frame f = { .term = line.data, .len = line.len };
+		struct chat_frame f;
+		wrap(&wrapped, line.data, line.len, &f);
 		send_to(m, &f);
 		frame_release(&f);
 	}
 	sbuf_free(&line);
+	sbuf_free(&wrapped);
+}
+
+/* The status line changed (who is here, the topic): redraw it for the members
+ * with the split layout, one shared buffer for all of them. */
+static void status_changed(struct chat_room *r)
+{
+	if (r->n_split == 0)
+		return;
+	struct sbuf sb = SBUF_INIT;
+	sbuf_puts(&sb, STATUS_BEFORE);
+	chat_room_status(r, 80, &sb);
+	sbuf_puts(&sb, STATUS_AFTER);
+	struct chat_frame f = { .term[CHAT_LAYOUT_SPLIT] = sb.data,
+	                        .len[CHAT_LAYOUT_SPLIT] = sb.len };
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i]->layout == CHAT_LAYOUT_SPLIT)
+			send_to(r->members[i], &f);
+	frame_release(&f);
+	sbuf_free(&sb);
+}
+
+static void set_topic(struct chat_room *r, const char *text)
+{
+	snprintf(r->set.topic, sizeof(r->set.topic), "%s", text ? text : "");
+	if (r->store != NULL && !r->set.made_by_caller)
+		store_chat_topic_set(r->store, r->set.store_key, r->set.topic);
 }
 
 void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 {
 	bool presence = ev->kind == CHAT_JOIN || ev->kind == CHAT_LEAVE;
-	assert(ev->kind != CHAT_DM && ev->kind != CHAT_PAGE);
+	bool ignorable = ev->kind != CHAT_SYSOP && ev->kind != CHAT_SYSTEM;
+	assert(ev->kind != CHAT_DM && ev->kind != CHAT_PAGE && ev->kind != CHAT_INVITE);
 	if (presence && ev->from == NULL && ev->n_names + ev->n_more == 0)
 		return;              /* nothing collected of this kind */
+	if (ev->kind == CHAT_TOPIC)
+		set_topic(r, ev->text);
 	ev->seq = r->next_seq++;
 	ev->ts_ms = chat_wall_ms();
-	begin_line(&r->scratch);
-	size_t start = r->scratch.len;
+	sbuf_reset(&r->scratch);
 	chat_render(&r->scratch, ev, CHAT_VIEW_RECIPIENT);
 	if (stored_kind(ev->kind)) {
-		remember(r, ev->seq, r->scratch.data + start, r->scratch.len - start);
+		remember(r, ev->seq, r->scratch.data, r->scratch.len);
 		keep(r, ev);
 	}
-	sbuf_puts(&r->scratch, CHAT_PROMPT);
-	struct chat_frame f = { .term = r->scratch.data, .len = r->scratch.len };
+	struct sbuf wrapped = SBUF_INIT;
+	struct chat_frame f;
+	wrap(&wrapped, r->scratch.data, r->scratch.len, &f);
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct chat_member *m = r->members[i];
-		/* Nobody is told of their own arrival or departure. */
-		if (presence && named(ev, m))
+		/* Nobody is told of their own arrival or departure; quiet members of
+		 * nobody's; nothing from an ignored caller reaches anyone. */
+		if (presence && (m->quiet || named(ev, m)))
+			continue;
+		if (ignorable && chat_member_refuses(m, ev->from))
 			continue;
 		send_to(m, &f);
 	}
 	frame_release(&f);
+	sbuf_free(&wrapped);
 	if (presence)
 		announce_to_named(r, ev);
+	if (presence || ev->kind == CHAT_TOPIC)
+		status_changed(r);
 }
 
 void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len)
 {
-	struct sbuf line = SBUF_INIT;
-	begin_line(&line);
-	sbuf_append(&line, term, len);
-	sbuf_puts(&line, CHAT_PROMPT);
-	struct chat_frame f = { .term = line.data, .len = line.len };
+	struct sbuf wrapped = SBUF_INIT;
+	struct chat_frame f;
+	wrap(&wrapped, term, len, &f);
 	send_to(m, &f);
 	frame_release(&f);
-	sbuf_free(&line);
+	sbuf_free(&wrapped);
 }
 
 /* ---- joins and leaves, coalesced ---- */
@@ -260,7 +347,10 @@ void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t le
 static void deliver_own(struct chat_room *r, struct chat_event *ev)
 {
 	ev->room = r->set.name;
-	r->deliver(r->deliver_ud, ev);
+	if (r->reg != NULL)
+		chat_deliver(r->reg, ev);
+	else
+		chat_room_deliver(r, ev);
 }
 
 static void coalesce_cb(uv_timer_t *t)
@@ -285,12 +375,32 @@ static void join_or_leave(struct chat_room *r, enum chat_kind kind, const char *
 		uv_timer_start(&r->coalesce_timer, coalesce_cb, r->set.coalesce_ms, 0);
 }
 
+bool chat_room_may_run(const struct chat_room *r, const struct chat_member *m)
+{
+	return is_sysop(m) ||
+	       (r->set.owner[0] != '\0' && strcasecmp(r->set.owner, m->sink->handle) == 0);
+}
+
+enum chat_join_result chat_room_admits(const struct chat_room *r, const struct chat_member *m)
+{
+	if (r->n_members >= r->set.capacity)
+		return CHAT_ROOM_FULL;
+	if (!chat_room_may_run(r, m)) {
+		if (m->sink->rank < r->set.min_rank)
+			return CHAT_ROOM_LEVEL;
+		if (r->private_ && !chat_room_invited(r, m->sink->handle))
+			return CHAT_ROOM_PRIVATE;
+	}
+	return CHAT_JOINED;
+}
+
 enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
                                      int64_t now_ms)
 {
 	assert(m->room == NULL);
-	if (r->n_members >= r->set.capacity)
-		return CHAT_ROOM_FULL;
+	enum chat_join_result ok = chat_room_admits(r, m);
+	if (ok != CHAT_JOINED)
+		return ok;
 	if (r->n_members == r->cap_members) {
 		r->cap_members = r->cap_members ? r->cap_members * 2 : 16;
 		r->members = xrealloc(r->members, r->cap_members * sizeof(*r->members));
@@ -301,6 +411,8 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 	m->typing = false;
 	flood_init(&m->flood, &r->flood_cfg, now_ms);
 	r->members[r->n_members++] = m;
+	if (m->layout == CHAT_LAYOUT_SPLIT)
+		r->n_split++;
 	log_info("chat: %s joined %s (%zu in the room)", m->sink->handle, r->set.name,
 	         r->n_members);
 	join_or_leave(r, CHAT_JOIN, m->sink->handle);
@@ -316,11 +428,30 @@ void chat_room_leave(struct chat_member *m)
 	assert(i < r->n_members && r->members[i] == m);
 	r->members[i] = r->members[--r->n_members];
 	r->members[i]->index = (uint32_t)i;
+	if (m->layout == CHAT_LAYOUT_SPLIT)
+		r->n_split--;
 	m->room = NULL;
 	m->typing = false;
 	log_info("chat: %s left %s (%zu in the room)", m->sink->handle, r->set.name,
 	         r->n_members);
+	if (r->n_members == 0 && r->set.made_by_caller && r->reg != NULL) {
+		chat_registry_room_empty(r->reg, r);     /* frees r: nobody is left to tell */
+		return;
+	}
 	join_or_leave(r, CHAT_LEAVE, m->sink->handle);
+}
+
+/* The member array counts split-layout members; a member in a room changing layout
+ * keeps the count true. */
+void chat_member_set_layout(struct chat_member *m, enum chat_layout layout)
+{
+	if (m->room != NULL && m->layout != layout) {
+		if (layout == CHAT_LAYOUT_SPLIT)
+			m->room->n_split++;
+		else
+			m->room->n_split--;
+	}
+	m->layout = (uint8_t)layout;
 }
 
 void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
@@ -331,8 +462,7 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 	for (size_t i = 0; i < r->n_members && n < CHAT_RENDER_WELCOME_NAMES_MAX + 1; i++)
 		if (r->members[i] != me)
 			names[n++] = r->members[i]->sink->handle;
-	sbuf_puts(out, "\x1b[0m\x1b[2J\x1b[H");
-	chat_render_welcome(out, r->set.name, names, n);
+	chat_render_welcome(out, r->set.name, r->set.topic, names, n);
 	/* The last lines said, oldest first. */
 	size_t show = r->set.scrollback < r->ring_len ? r->set.scrollback : r->ring_len;
 	for (size_t i = r->ring_len - show; i < r->ring_len; i++) {
@@ -341,22 +471,60 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 	}
 }
 
+void chat_room_status(const struct chat_room *r, unsigned cols, struct sbuf *out)
+{
+	chat_render_status(out, r->set.name, r->set.topic, r->n_members, r->private_, cols);
+}
+
 size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_members && n < max; i++) {
 		const struct chat_member *m = r->members[i];
-		out[n++] = (struct chat_who_entry){ m->sink->handle, m->since_ms, m->sink->level };
+		out[n++] = (struct chat_who_entry){ m->sink->handle, m->since_ms, m->sink->level,
+		                                    m->away };
 	}
 	return n;
 }
 
-/* ---- the room itself ---- */
+/* ---- invitations ---- */
 
-static void deliver_here(void *ud, struct chat_event *ev)
+void chat_room_set_private(struct chat_room *r, bool private_)
 {
-	chat_room_deliver(ud, ev);
+	r->private_ = private_;
+	status_changed(r);
 }
+
+bool chat_room_invited(const struct chat_room *r, const char *handle)
+{
+	for (size_t i = 0; i < r->n_invited; i++)
+		if (strcasecmp(r->invited[i], handle) == 0)
+			return true;
+	return false;
+}
+
+bool chat_room_invite(struct chat_room *r, const char *handle)
+{
+	if (chat_room_invited(r, handle) || r->n_invited >= INVITES_MAX)
+		return false;
+	r->invited = xrealloc(r->invited, (r->n_invited + 1) * sizeof(*r->invited));
+	r->invited[r->n_invited++] = xstrdup(handle);
+	return true;
+}
+
+bool chat_room_uninvite(struct chat_room *r, const char *handle)
+{
+	for (size_t i = 0; i < r->n_invited; i++) {
+		if (strcasecmp(r->invited[i], handle) == 0) {
+			free(r->invited[i]);
+			r->invited[i] = r->invited[--r->n_invited];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the room itself ---- */
 
 struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
                                 struct store *st)
@@ -364,8 +532,6 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 	struct chat_room *r = xcalloc(1, sizeof(*r));
 	r->set = *set;
 	r->store = st;
-	r->deliver = deliver_here;
-	r->deliver_ud = r;
 	r->flood_cfg = (struct flood_cfg){ set->flood_rate, set->flood_burst, 5000 };
 	r->ring_cap = set->history > set->scrollback ? set->history : set->scrollback;
 	r->ring = xcalloc(r->ring_cap ? r->ring_cap : 1, sizeof(*r->ring));
@@ -375,11 +541,13 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 	r->save_timer.data = r;
 	uv_timer_init(loop, &r->coalesce_timer);
 	r->coalesce_timer.data = r;
+	r->next_seq = 1;
 	if (st != NULL) {
 		r->next_seq = store_chat_max_seq(st, set->store_key) + 1;
 		store_chat_recent(st, set->store_key, (int)r->ring_cap, load_row, r);
-	} else {
-		r->next_seq = 1;
+		/* A declared room keeps the topic it was given last, across restarts. */
+		if (!set->made_by_caller)
+			store_chat_topic_get(st, set->store_key, r->set.topic, sizeof(r->set.topic));
 	}
 	return r;
 }
@@ -399,6 +567,9 @@ void chat_room_free(struct chat_room *r)
 	for (size_t i = 0; i < r->n_members; i++)
 		r->members[i]->room = NULL;
 	free(r->members);
+	for (size_t i = 0; i < r->n_invited; i++)
+		free(r->invited[i]);
+	free(r->invited);
 	for (size_t i = 0; i < r->ring_len; i++)
 		buf_unref(r->ring[(r->ring_head + i) % r->ring_cap].term);
 	free(r->ring);

@@ -1,16 +1,20 @@
 /* A teleconference room: who is in it, what was said (a bounded history ring, kept in
- * the store for restarts), join/leave coalescing, flood settings, and the fan-out.
+ * the store for restarts), its topic, who may enter, join/leave coalescing, flood
+ * settings, and the fan-out.
  *
  * A room is made from its own settings, the loop and the store; two rooms share
  * nothing.  Members join and leave through chat/member.h records.  Whatever the room
- * shows its members is an event (chat/event.h) that passes through the room's
- * deliver function: in a registry (chat/registry.h) that is chat_deliver, the one
- * seam every event passes, local or (later) from another server.
+ * shows its members is an event (chat/event.h); the events the room makes itself
+ * (coalesced joins and leaves) go through its registry's chat_deliver
+ * (chat/registry.h), the one seam every event passes, local or (later) from another
+ * server.
  *
- * Fan-out: an event is rendered once, framed once per output variant (struct
- * chat_frame), and every member's queue takes a reference to the same bytes.  A
- * member whose output is congested misses lines (its sink counts them) and is told
- * how many once it drains.  Private lines are written to their two ends only.
+ * Fan-out: an event is rendered once, wrapped once per screen layout and framed once
+ * per output variant (struct chat_frame), and every member's queue takes a
+ * reference to the same bytes.  Members who ignore the sender are skipped (and quiet
+ * members skip joins and leaves): nothing is rendered per recipient.  A member whose
+ * output is congested misses lines (its sink counts them) and is told how many once
+ * it drains.
  *
  * Used only on the loop thread. */
 #ifndef CARRIER_CHAT_ROOM_H
@@ -27,9 +31,17 @@
 
 struct store;
 
+#define CHAT_ROOM_NAME_MAX 20        /* a caller's room: letters, digits, '-', '_' */
+#define CHAT_TOPIC_MAX 100           /* code points of a topic */
+
 struct chat_room_settings {
-	char name[64];            /* shown on entry; the registry's key (case-insensitive) */
-	char store_key[64];       /* its scrollback's key in the store */
+	char name[64];            /* the registry's key, case-insensitive */
+	char store_key[64];       /* its scrollback's (and topic's) key in the store */
+	char topic[4 * CHAT_TOPIC_MAX + 1];   /* the topic it starts with (UTF-8) */
+	char owner[32];           /* the caller who made it; "" for a declared room */
+	unsigned min_rank;        /* the account level needed to enter (0: anyone) */
+	bool listed;              /* /list shows it */
+	bool made_by_caller;      /* it vanishes when the last member leaves */
 	unsigned scrollback;      /* lines shown on entry */
 	unsigned capacity;        /* members at once */
 	unsigned history;         /* events kept in the ring (and in the store) */
@@ -38,46 +50,71 @@ struct chat_room_settings {
 	unsigned coalesce_ms;     /* join/leave window; 0: announce each at once */
 };
 
-/* A room with these settings (copied), its scrollback loaded from st (borrowed;
- * NULL: no persistence), its timers on loop.  Never NULL. */
+/* Is name a valid room name (1..CHAT_ROOM_NAME_MAX letters, digits, '-', '_')? */
+bool chat_room_name_ok(const char *name);
+
+/* A room with these settings (copied), its scrollback and topic loaded from st
+ * (borrowed; NULL: no persistence), its timers on loop.  Never NULL. */
 struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
                                 struct store *st);
 /* Saves unsaved scrollback, drops the members (they are not told: the server is
- * going), closes the timers; the memory goes when their close callbacks have run
- * (at once if the loop already closed them).  NULL is a no-op. */
+ * going, or the room is empty), closes the timers; the memory goes when their close
+ * callbacks have run (at once if the loop already closed them).  NULL is a no-op. */
 void chat_room_free(struct chat_room *r);
 
 const char *chat_room_name(const struct chat_room *r);
 size_t chat_room_count(const struct chat_room *r);
-
-/* The events the room announces itself (coalesced joins and leaves) go to
- * deliver(ud, ev); by default to chat_room_deliver.  A registry points it at
- * chat_deliver. */
-typedef void (*chat_deliver_fn)(void *ud, struct chat_event *ev);
-void chat_room_set_deliver(struct chat_room *r, chat_deliver_fn fn, void *ud);
+const struct chat_room_settings *chat_room_settings(const struct chat_room *r);
+const char *chat_room_topic(const struct chat_room *r);       /* "" if none */
+const char *chat_room_owner(const struct chat_room *r);       /* "" if declared */
+bool chat_room_private(const struct chat_room *r);
 
 enum chat_join_result {
 	CHAT_JOINED,
 	CHAT_ROOM_FULL,
+	CHAT_ROOM_PRIVATE,       /* invitation only, and m was not invited */
+	CHAT_ROOM_LEVEL,         /* m's rank is under the room's min_rank */
 };
-/* Join m (which must be in no room) at now_ms (loop clock): subscribed at once,
- * the others told (coalesced).  The caller then shows the welcome. */
+/* Would r take m now?  CHAT_JOINED if so; the reason if not. */
+enum chat_join_result chat_room_admits(const struct chat_room *r, const struct chat_member *m);
+/* Join m (which must be in no room) at now_ms (loop clock): subscribed at once, the
+ * others told (coalesced).  Sysops (CHAT_LEVEL_SYSOP) and the owner pass every
+ * gate but capacity.  The caller then shows the welcome. */
 enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
                                      int64_t now_ms);
-/* Leave whatever room m is in (the others are told); a no-op outside a room. */
+/* Leave whatever room m is in (the others are told); a no-op outside a room.  A
+ * room a caller made vanishes when its last member leaves. */
 void chat_room_leave(struct chat_member *m);
 
-/* What a member sees on entry, appended to out: the screen cleared, the header
- * (who else is here) and the last lines said, oldest first. */
+/* What a member sees on entry, appended to out: the header (the room, its topic,
+ * who else is here) and the last lines said, oldest first.  No screen control: the
+ * caller clears or lays out the screen first. */
 void chat_room_welcome(const struct chat_room *r, const struct chat_member *m,
                        struct sbuf *out);
+/* The room's status line as plain text (room, topic, how many are here, /help),
+ * cut to cols - 1 columns; appended to out. */
+void chat_room_status(const struct chat_room *r, unsigned cols, struct sbuf *out);
 
 /* The members, for /who: handles (borrowed from their sinks, valid until the
- * next join or leave), entry times and levels.  Returns how many were written. */
+ * next join or leave), entry times, levels, away messages.  Returns how many were
+ * written. */
 struct chat_who_entry;
 size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size_t max);
 
+/* ---- the room's owner and sysops ---- */
+
+/* May m run the room (topic, private, invitations)?  Its owner and sysops may. */
+bool chat_room_may_run(const struct chat_room *r, const struct chat_member *m);
+/* Invitation only, or open again (the invitations are kept). */
+void chat_room_set_private(struct chat_room *r, bool private_);
+/* Invitations, by handle (ASCII case-insensitive); false if there was nothing to
+ * change (already invited / not invited) or the list is full. */
+bool chat_room_invite(struct chat_room *r, const char *handle);
+bool chat_room_uninvite(struct chat_room *r, const char *handle);
+bool chat_room_invited(const struct chat_room *r, const char *handle);
+
 /* Stamp, keep and fan out an event of this room: PUBLIC, ACTION, SYSOP, SYSTEM,
+ * TOPIC (which also changes the topic, kept in the store for a declared room),
  * JOIN and LEAVE (coalesced: named members are not told of themselves).  Private
  * kinds go through the registry.  Strings are borrowed for the call. */
 void chat_room_deliver(struct chat_room *r, struct chat_event *ev);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/toml.h"
 #include "util/xalloc.h"
@@ -28,6 +29,7 @@ const struct config_command config_commands[] = {
 	{ "profile", "the caller's own account" },
 	{ "user_lookup", "look up another caller" },
 	{ "logoff", "the goodbye screen, then hang up" },
+	{ "telegrams", "read the telegrams left for the caller" },
 };
 const size_t config_n_commands = sizeof(config_commands) / sizeof(config_commands[0]);
 
@@ -48,6 +50,7 @@ static const struct config_menu_item main_items[] = {
 	CMD('C', "Chat (Teleconference)", "chat", 10, 0),
 	CMD('W', "Who's Online", "who", 20, 0),
 	CMD('L', "Last Callers", "last_callers", 30, 0),
+	CMD('T', "Telegrams", "telegrams", 35, 0),
 	CMD('U', "User Lookup", "user_lookup", 40, 0),
 	SUB('S', "System", "system", 50, 0),
 	CMD('G', "Goodbye (Log Off)", "logoff", 90, 0),
@@ -97,6 +100,11 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->chat_flood_rate = 2.0;
 	cfg->chat_flood_burst = 5;
 	cfg->chat_coalesce_ms = 250;
+	cfg->chat_caller_rooms = true;
+	cfg->chat_caller_room_capacity = 50;
+	cfg->telegram_max = 50;
+	cfg->telegram_rate = 20;
+	snprintf(cfg->actions_path, sizeof(cfg->actions_path), "%s/art/actions.toml", share_dir);
 
 	cfg->ws_max_message = 64 * 1024;
 	cfg->ws_ping_interval_s = 30;
@@ -297,6 +305,9 @@ enum kind {
 	K_ITEM_TYPE,     /* "command" or "submenu" */
 	K_COMMAND,       /* a name config_command_known accepts */
 	K_MENU_NAME,     /* a name menu_name_ok accepts */
+	K_BOOL,          /* true or false */
+	K_ROOM_NAME,     /* a room's name: 1 to 20 letters, digits, "_" or "-" */
+	K_ROOMS,         /* [[chat.room]]: an array of room tables (count at aux) */
 };
 
 struct key_spec {
@@ -319,6 +330,7 @@ struct key_spec {
 	{ k, K_STRINGS, FIELD(m), 0, 0, offsetof(struct config, count), \
 	  sizeof(((struct config *)NULL)->m[0]) }
 #define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0 }
+#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0 }
 
 #define MIB (1024LL * 1024)
 #define GIB (1024LL * MIB)
@@ -357,6 +369,25 @@ static const struct key_spec chat_keys[] = {
 	RATE("flood_rate", chat_flood_rate, 1000),
 	UINT("flood_burst", chat_flood_burst, 1, 1000),
 	UINT("coalesce_ms", chat_coalesce_ms, 0, 10000),
+	BOOL("caller_rooms", chat_caller_rooms),
+	UINT("caller_room_capacity", chat_caller_room_capacity, 1, 100000),
+	UINT("telegram_max", telegram_max, 1, 1000),
+	UINT("telegram_rate", telegram_rate, 1, 1000),
+	PATH_HERE("actions", actions_path),
+	{ "room", K_ROOMS, FIELD(chat_rooms), 0, 0, offsetof(struct config, n_chat_rooms),
+	  sizeof(((struct config *)NULL)->chat_rooms[0]) },
+};
+
+#define ROOM_KEY(k, kind, m, lo, hi) \
+	{ k, kind, offsetof(struct config_room, m), \
+	  sizeof(((struct config_room *)NULL)->m), lo, hi, 0, 0 }
+
+static const struct key_spec room_keys[] = {
+	ROOM_KEY("name", K_ROOM_NAME, name, 0, 0),
+	ROOM_KEY("topic", K_TEXT, topic, 0, 0),
+	ROOM_KEY("capacity", K_INT, capacity, 1, 100000),
+	ROOM_KEY("min_level", K_INT, min_level, 0, LEVEL_MAX),
+	ROOM_KEY("listed", K_BOOL, listed, 0, 0),
 };
 
 static const struct key_spec websocket_keys[] = {
@@ -467,6 +498,9 @@ static void set_strings(struct loader *ld, const struct key_spec *spec, char *ba
 	size_t *count = (size_t *)(void *)(base + spec->aux);
 	*count = n;
 }
+
+static void load_rooms(struct loader *ld, const struct key_spec *spec, void *base,
+		       const struct toml_value *v, char *field);
 
 /* v into spec's field of base (a struct config or config_menu_item), or an error. */
 static void set_value(struct loader *ld, const struct key_spec *spec, void *base,
@@ -596,6 +630,24 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 			memcpy(field, s, len + 1);
 		}
 		return;
+	case K_BOOL:
+		if (t != TOML_BOOL) {
+			ERROR(ld, v, "\"%s\" must be true or false", spec->key);
+			return;
+		}
+		*(bool *)(void *)field = toml_bool(v);
+		return;
+	case K_ROOM_NAME:
+		if (s == NULL || len >= spec->size || !menu_name_ok(s, len)) {
+			ERROR(ld, v, "\"%s\" must be a room name: 1 to %zu letters, digits, "
+			      "\"_\" or \"-\"", spec->key, spec->size - 1);
+			return;
+		}
+		memcpy(field, s, len + 1);
+		return;
+	case K_ROOMS:
+		load_rooms(ld, spec, base, v, field);
+		return;
 	case K_MENU_NAME:
 		if (s == NULL || !menu_name_ok(s, len)) {
 			ERROR(ld, v, "\"%s\" must name a menu: 1 to %zu letters, digits, \"_\" "
@@ -624,6 +676,51 @@ static void load_keys(struct loader *ld, const struct key_spec *keys, size_t n_k
 		else
 			set_value(ld, spec, base, v);
 	}
+}
+
+/* [[chat.room]]: each table through room_keys[]; a name is required and unique
+ * (case-insensitively). */
+static void load_rooms(struct loader *ld, const struct key_spec *spec, void *base,
+		       const struct toml_value *v, char *field)
+{
+	size_t max = spec->size / spec->elem;
+	if (toml_type(v) != TOML_ARRAY || toml_array_len(v) == 0) {
+		ERROR(ld, v, "\"room\" must be a list of rooms, each written as [[chat.room]]");
+		return;
+	}
+	if (toml_array_len(v) > max) {
+		ERROR(ld, toml_array_at(v, max), "more than %zu rooms in [[chat.room]]", max);
+		return;
+	}
+	struct config_room *rooms = (struct config_room *)(void *)field;
+	char where[sizeof(ld->where)];
+	memcpy(where, ld->where, sizeof(where));
+	snprintf(ld->where, sizeof(ld->where), "[[chat.room]]");
+	size_t n = toml_array_len(v);
+	for (size_t i = 0; i < n; i++) {
+		const struct toml_value *tbl = toml_array_at(v, i);
+		struct config_room *r = &rooms[i];
+		*r = (struct config_room){ .listed = true };
+		if (toml_type(tbl) != TOML_TABLE) {
+			ERROR(ld, tbl, "each room must be a table: write [[chat.room]]");
+			continue;
+		}
+		load_keys(ld, room_keys, sizeof(room_keys) / sizeof(room_keys[0]), r, tbl);
+		if (toml_table_get(tbl, "name") == NULL) {
+			ERROR(ld, tbl, "a room in [[chat.room]] has no \"name\"");
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (r->name[0] != '\0' && strcasecmp(rooms[j].name, r->name) == 0) {
+				ERROR(ld, toml_table_get(tbl, "name"), "room \"%s\" is declared twice",
+				      r->name);
+				break;
+			}
+		}
+	}
+	memcpy(ld->where, where, sizeof(where));
+	size_t *count = (size_t *)(void *)((char *)base + spec->aux);
+	*count = n;
 }
 
 /* The value of key in tbl, if tbl is a table that has it. */

@@ -38,6 +38,9 @@
 #define CONFIG_NAME_MAX 32     /* menu, command and handle names, with the NUL */
 #define CONFIG_TEXT_MAX 64     /* menu titles and item names, with the NUL */
 #define CONFIG_MENU_ITEMS_MAX 64
+#define CONFIG_ROOMS_MAX 32    /* rooms declared with [[chat.room]] */
+#define CONFIG_ROOM_NAME_MAX 21   /* a room's name, with the NUL: 1-20 letters, digits, _ - */
+#define CONFIG_TOPIC_MAX 401   /* a topic, with the NUL: 100 characters of UTF-8 at most */
 
 struct listen_addr {
 	char host[64];
@@ -65,6 +68,15 @@ struct config_menu {
 	char title[CONFIG_TEXT_MAX];
 	const struct config_menu_item *items;   /* sorted by order; n_items >= 1 */
 	size_t n_items;                         /* 1..CONFIG_MENU_ITEMS_MAX */
+};
+
+/* A room declared in [[chat.room]]. */
+struct config_room {
+	char name[CONFIG_ROOM_NAME_MAX];
+	char topic[CONFIG_TOPIC_MAX];    /* the topic it starts with ("" none) */
+	unsigned capacity;               /* callers at once; 0: [chat] capacity */
+	int min_level;                   /* 0..LEVEL_MAX needed to enter */
+	bool listed;                     /* /list shows it (default true) */
 };
 
 struct config {
@@ -102,6 +114,15 @@ struct config {
 	double chat_flood_rate;           /* lines per second regained */
 	unsigned chat_flood_burst;        /* lines that may be said at once */
 	unsigned chat_coalesce_ms;        /* join/leave window; 0: announce each at once */
+	bool chat_caller_rooms;           /* callers may open rooms of their own (/join) */
+	unsigned chat_caller_room_capacity;   /* callers at once in a room a caller made */
+	unsigned telegram_max;            /* telegrams one caller may hold */
+	unsigned telegram_rate;           /* telegrams one caller may send an hour */
+	char actions_path[PATH_MAX];      /* the actions (socials) file */
+	/* [[chat.room]]: the rooms, the first the default; none: one room called
+	 * chat_room_name */
+	struct config_room chat_rooms[CONFIG_ROOMS_MAX];
+	size_t n_chat_rooms;
 
 	/* [websocket] */
 	uint32_t ws_max_message;          /* bytes, 1009 beyond */

@@ -1,5 +1,6 @@
 /* The chat table: public scrollback, so each room's history survives a restart. */
 #include <assert.h>
+#include <stdio.h>
 
 #include "store/internal.h"
 
@@ -86,4 +87,37 @@ int64_t store_chat_trim(struct store *st, const char *room, int64_t keep)
 	if (store_exec_stmt(st, s, "chat trim") != STORE_OK)
 		return -1;
 	return sqlite3_changes64(st->db);
+}
+
+int store_chat_topic_get(struct store *st, const char *room, char *out, size_t cap)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_GET,
+		"SELECT topic FROM chat_topics WHERE room = ?1");
+	int ret = STORE_NOT_FOUND;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, room);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		snprintf(out, cap, "%s", t ? (const char *)t : "");
+		ret = STORE_OK;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_fail(st, "chat topic get");
+	}
+	store_done(s);
+	return ret;
+}
+
+int store_chat_topic_set(struct store *st, const char *room, const char *topic)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_SET,
+		"INSERT INTO chat_topics (room, topic) VALUES (?1, ?2)"
+		" ON CONFLICT (room) DO UPDATE SET topic = excluded.topic");
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, room);
+	store_bind_text(s, 2, topic);
+	return store_exec_stmt(st, s, "chat topic set");
 }

@@ -70,6 +70,29 @@ static const char *const migrations[] = {
 	"  SELECT '', seq, ts_ms, kind, sender, target, text FROM chat ORDER BY seq;"
 	"DROP TABLE chat;"
 	"ALTER TABLE chat_rooms RENAME TO chat;",
+	/* 3: what a caller controls in the chat, topics kept, telegrams */
+	"CREATE TABLE chat_topics ("
+	"  room TEXT PRIMARY KEY,"
+	"  topic TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE ignores ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  handle TEXT NOT NULL COLLATE NOCASE,"
+	"  added INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, handle)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE telegrams ("
+	"  id INTEGER PRIMARY KEY,"
+	"  to_user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  sender TEXT NOT NULL COLLATE NOCASE,"
+	"  text TEXT NOT NULL,"
+	"  sent INTEGER NOT NULL,"
+	"  read INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX telegrams_to ON telegrams(to_user, id);"
+	"CREATE INDEX telegrams_sender ON telegrams(sender, sent);"
+	"ALTER TABLE users ADD COLUMN chat_bell INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN chat_quiet INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

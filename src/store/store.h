@@ -18,6 +18,7 @@
 #ifndef CARRIER_STORE_STORE_H
 #define CARRIER_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,8 @@ struct store_user {
 	int failed_logins;         /* since the last login or the last lockout */
 	int64_t locked_until;      /* refuse logins while now < locked_until */
 	enum charset charset;      /* the caller's choice (telnet); CHARSET_UNKNOWN if none */
+	int chat_bell;             /* the chat's bell setting (the chat module's enum) */
+	bool chat_quiet;           /* joins and leaves hidden */
 };
 
 struct store;
@@ -98,6 +101,7 @@ int store_user_set_password(struct store *st, int64_t id, const char *pwhash);
 int store_user_set_level(struct store *st, int64_t id, int level);
 int store_user_set_location(struct store *st, int64_t id, const char *location);
 int store_user_set_charset(struct store *st, int64_t id, enum charset charset);
+int store_user_set_chat(struct store *st, int64_t id, int bell, bool quiet);
 /* Delete a user with its logins and tokens. */
 int store_user_delete(struct store *st, int64_t id);
 /* Every user, by id. */
@@ -167,5 +171,50 @@ uint64_t store_chat_max_seq(struct store *st, const char *room);
 /* Keep the room's newest `keep` rows, delete the rest; returns how many went, -1 on
  * error. */
 int64_t store_chat_trim(struct store *st, const char *room, int64_t keep);
+
+/* A declared room's topic, kept across restarts: STORE_OK with out filled (cut to
+ * cap), or STORE_NOT_FOUND (out untouched). */
+int store_chat_topic_get(struct store *st, const char *room, char *out, size_t cap);
+int store_chat_topic_set(struct store *st, const char *room, const char *topic);
+
+/* ---- whom a caller ignores ------------------------------------------------------- */
+
+/* STORE_OK, STORE_EXISTS (already), STORE_NOT_FOUND (no such user). */
+int store_ignore_add(struct store *st, int64_t user_id, const char *handle, int64_t now);
+/* STORE_OK or STORE_NOT_FOUND (was not ignored). */
+int store_ignore_remove(struct store *st, int64_t user_id, const char *handle);
+typedef void (*store_handle_cb)(void *ud, const char *handle);
+/* In the order they were added. */
+int store_ignore_list(struct store *st, int64_t user_id, store_handle_cb cb, void *ud);
+
+/* ---- telegrams: messages left for a caller who was not online -------------------- */
+
+enum {
+	STORE_TELEGRAMS_FULL = 5,      /* the recipient holds its most already */
+	STORE_TELEGRAMS_RATE = 6,      /* the sender sent its most this hour */
+};
+
+struct store_telegram {
+	int64_t id;
+	const char *sender;
+	const char *text;
+	int64_t sent;
+	bool read;
+};
+typedef void (*store_telegram_cb)(void *ud, const struct store_telegram *t);
+
+/* Leave one: STORE_OK, STORE_TELEGRAMS_FULL (to_user has max_held), 
+ * STORE_TELEGRAMS_RATE (sender sent max_per_hour in the hour before now),
+ * STORE_NOT_FOUND (no such user). */
+int store_telegram_add(struct store *st, int64_t to_user, const char *sender, const char *text,
+                       int64_t now, int max_held, int max_per_hour);
+/* How many a user holds (unread only, or all); -1 on error. */
+int64_t store_telegram_count(struct store *st, int64_t to_user, bool unread_only);
+/* A user's telegrams, oldest first. */
+int store_telegram_list(struct store *st, int64_t to_user, store_telegram_cb cb, void *ud);
+/* Mark every telegram of to_user up to and including id read. */
+int store_telegram_mark_read(struct store *st, int64_t to_user, int64_t up_to_id);
+/* Delete the read ones; returns how many went, -1 on error. */
+int64_t store_telegram_delete_read(struct store *st, int64_t to_user);
 
 #endif

@@ -8,7 +8,7 @@
 
 #define USER_COLUMNS \
 	"id, handle, pwhash, location, level, calls, created, last_on, failed_logins," \
-	" locked_until, charset"
+	" locked_until, charset, chat_bell, chat_quiet"
 
 static bool fits(const char *s, size_t max)
 {
@@ -36,6 +36,8 @@ static void read_user(sqlite3_stmt *s, struct store_user *u)
 	u->locked_until = sqlite3_column_int64(s, 9);
 	int cs = sqlite3_column_int(s, 10);
 	u->charset = cs == CHARSET_UTF8 || cs == CHARSET_CP437 ? (enum charset)cs : CHARSET_UNKNOWN;
+	u->chat_bell = sqlite3_column_int(s, 11);
+	u->chat_quiet = sqlite3_column_int(s, 12) != 0;
 }
 
 int store_user_create(struct store *st, const char *handle, const char *pwhash,
@@ -308,4 +310,16 @@ int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
 		ret = store_fail(st, "last callers");
 	store_done(s);
 	return ret;
+}
+
+int store_user_set_chat(struct store *st, int64_t id, int bell, bool quiet)
+{
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_CHAT,
+		"UPDATE users SET chat_bell = ?2, chat_quiet = ?3 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, bell);
+	sqlite3_bind_int(s, 3, quiet);
+	return exec_for_id(st, s, "set chat settings");
 }

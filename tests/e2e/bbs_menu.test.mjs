@@ -94,14 +94,14 @@ test('the main menu: a framed box with the shipped hotkeys, breadcrumbs, node an
   assert.equal(f.width, 79, 'an 80-column screen gets a 79-column box');
   assert.match(f.title, /^║ Carrier BBS +Main Menu ║$/);
   assert.deepEqual(f.items, {
-    C: 'Chat (Teleconference)', W: "Who's Online", L: 'Last Callers', U: 'User Lookup',
-    S: 'System', G: 'Goodbye (Log Off)',
+    C: 'Chat (Teleconference)', W: "Who's Online", L: 'Last Callers', T: 'Telegrams',
+    U: 'User Lookup', S: 'System', G: 'Goodbye (Log Off)',
   });
   // Items in the order of `order`, in two columns: C W L down the left.
   const col = (k) => s.text.findIndex((r) => r.includes(`[${k}]`));
   assert.ok(col('C') < col('W') && col('W') < col('L'), 'C, W, L not in order');
   // The hotkey letters stand out: bright yellow between blue brackets.
-  for (const k of ['C', 'W', 'L', 'U', 'S', 'G']) {
+  for (const k of ['C', 'W', 'L', 'T', 'U', 'S', 'G']) {
     const r = col(k);
     const x = s.text[r].indexOf(`[${k}]`);
     assert.equal(s.fg[r][x + 1] + s.bold[r][x + 1], '3B', `hotkey ${k} is not bold yellow`);
@@ -122,7 +122,7 @@ test('a narrow terminal gets a narrower box that still closes', async (t) => {
   const s = await waitMenu(c, 'Main Menu');
   const f = frameOf(s);
   assert.equal(f.width, 49);
-  assert.equal(Object.keys(f.items).length, 6, JSON.stringify(f.items));
+  assert.equal(Object.keys(f.items).length, 7, JSON.stringify(f.items));
   await bye(c);
 });
 
@@ -217,7 +217,7 @@ test("who's online: two callers, one at the menu and one in chat, and one still 
   const bruno = rows.find((r) => r.includes('Bruno'));
   const anon = rows.find((r) => r.includes('(logging in)'));
   assert.match(alma || '', /^ +\d+ +Alma +Lisbon +Main Menu +\d+m$/, text);
-  assert.match(bruno || '', /^ +\d+ +Bruno +Porto +In Chat +\d+m$/, text);
+  assert.match(bruno || '', /^ +\d+ +Bruno +Porto +Chat: Lobby +\d+m$/, text);
   assert.match(anon || '', /^ +\d+ +\(logging in\) +Logging In +\d+m$/, text);
   const listed = rows.filter((r) => /^ +\d+  /.test(r)).length;
   assert.ok(listed >= 3);

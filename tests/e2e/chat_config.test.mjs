@@ -44,8 +44,8 @@ test('capacity: one over it hears the room is full and stays at the menu', async
     c.type('W');
     await c.waitText(fw, 'nodes in use');
     const who = await c.text();
-    assert.match(who, /Ann\s.*In Chat/);
-    assert.doesNotMatch(who, /Cat\s.*In Chat/);
+    assert.match(who, /Ann\s.*Chat: Teleconference/);
+    assert.doesNotMatch(who, /Cat\s.*Chat: /);
     c.type(' ');
     await c.waitText(fw, 'Command');
     // Once someone leaves there is room again.

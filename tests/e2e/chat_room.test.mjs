@@ -4,7 +4,7 @@
 // /page ringing only its recipient (also at the menu), offline and unknown handles,
 // /who, /help, unknown commands, usage lines, joins and leaves, the input line
 // surviving incoming lines, hostile control characters, a caller dropped without a
-// close frame, and "In Chat" in who's online.
+// close frame, and the room in who's online.
 //
 // One server for the file; every test has callers of its own, with handles of its
 // own (Alice01, Alice02...), who hang up when it ends.
@@ -243,12 +243,18 @@ test('paging or messaging someone offline or unknown says so, and rings nobody',
   let f = alice.raw.length;
   alice.say(`/page ${E} are you there`);                  // registered, not online
   await alice.waitText(f, `${E} is not online.`);
+  await alice.waitText(f, 'Send it as a telegram? (Y/N)'); // offered, declined
+  alice.say('n');
+  await alice.waitText(f, 'Not sent.');
   f = alice.raw.length;
   alice.say('/page Nobodyatall hello');                   // no such account
-  await alice.waitText(f, 'Nobodyatall is not online.');
+  await alice.waitText(f, 'There is no caller called Nobodyatall.');
   f = alice.raw.length;
   alice.say(`/msg ${E} psst`);
   await alice.waitText(f, `${E} is not online.`);
+  await alice.waitText(f, 'Send it as a telegram? (Y/N)');
+  alice.say('n');
+  await alice.waitText(f, 'Not sent.');
   await sync(alice, room, 'after-offline');
   assert.deepEqual(room.map((c, i) => c.bells - rang[i]), [0, 0, 0]);
   assert.equal(bellsIn(await fence(alice, dave, fd, 'fence')), 0, 'BEL at the menu (Dave)');
@@ -381,15 +387,17 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
     const stripped = got.toString('utf8')
       .replace(/\x1b\[[0-9;]*m/g, '')
       .replace(/\x1b\[K/g, '')
-      .replace(/\x1b\[A/g, '')
+      .replace(/\x1b\[\d*A/g, '')
+      .replace(/\x1b[78]/g, '')          // the split screen's save and restore of the cursor
       .replace(/\x1b\[2J/g, '')
       .replace(/\x1b\[H/g, '');
     assert.ok(!stripped.includes('\x1b'), `an ESC reached another caller: ${JSON.stringify(stripped)}`);
     assert.ok(!/[\u0080-\u009f]/.test(stripped), `a C1 control reached another caller: ${JSON.stringify(stripped)}`);
     assert.ok(!/[\x00\x08\x7f]/.test(stripped), `NUL/BS/DEL reached another caller`);
-    // Every CR the others got is the server's own: CR LF, or CR ESC[K (over the prompt).
+    // Every CR the others got is the server's own: CR LF, CR ESC[K (over the prompt), or
+    // the split screen's CR after moving up into the conversation.
     const sgrless = got.toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
-    assert.ok(!/\r(?!\n|\x1b\[K)/.test(sgrless), `a bare CR reached another caller: ${JSON.stringify(sgrless)}`);
+    assert.ok(!/(?<!\x1b\[2A)\r(?!\n|\x1b\[K)/.test(sgrless), `a bare CR reached another caller: ${JSON.stringify(sgrless)}`);
     // The words arrive, as Carol's.
     assert.ok(stripped.includes(`${C}: ringring`) || stripped.includes(`${C}: ring`), stripped);
     assert.ok(stripped.includes(`* ${C} `), stripped);
@@ -410,7 +418,8 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   await bob.waitText(f, `*${C}* (private): bell`);
   await sync(carol, inRoom, 'after-hostile-dm');
   assert.equal(bob.bells - b0, 1, 'a DM carried a BEL of the caller\'s');
-  const dm = bob.raw.subarray(f).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '');
+  const dm = bob.raw.subarray(f).toString('utf8').replace(/\x1b\[[0-9;]*[mKAHJ]/g, '')
+    .replace(/\x1b[78]/g, '');
   assert.ok(!dm.includes('\x1b'), JSON.stringify(dm));
   // A page to a caller at the main menu: one BEL (the server's), no ESC of Carol's.
   // A second page follows it; everything of the first is in before the second's BEL.
@@ -424,15 +433,15 @@ test('control characters typed by a caller reach nobody: no ESC, no BEL but the 
   assert.match(plain(first), new RegExp(`\\*\\*\\* Page from ${C}: page[^\\r\\n]*here[^\\r\\n]* \\*\\*\\*`));
 });
 
-test('"In Chat" shows in who\'s online from the main menu', async (t) => {
+test('the room shows in who\'s online from the main menu', async (t) => {
   const all = await callers(t, ['Alice', 'Bob', 'Carol', 'Dave'], ['Dave']);
   const dave = all[3];
   const f = dave.raw.length;
   dave.type('W');
   await dave.waitText(f, 'nodes in use');
   const s = await dave.text();
-  for (const c of all.slice(0, 3)) assert.match(s, new RegExp(`${c.handle}\\s.*In Chat`), s);
-  assert.doesNotMatch(s, new RegExp(`${dave.handle}\\s.*In Chat`), s);
+  for (const c of all.slice(0, 3)) assert.match(s, new RegExp(`${c.handle}\\s.*Chat: Teleconference`), s);
+  assert.doesNotMatch(s, new RegExp(`${dave.handle}\\s.*Chat`), s);
   dave.type('\r');
   await dave.waitFor('Command');
 });

@@ -166,7 +166,7 @@ class ConfigTest(unittest.TestCase):
                           'name = "Zork"\ntype = "command"\ncommand = "zork"\n')
         p = self.start("--config", path, "--http", "127.0.0.1:0")
         self.assert_refused(p, '%s:11:1: unknown command "zork" in [[menu.main]] (known: '
-                            'chat, who, last_callers, profile, user_lookup, logoff)' % path)
+                            'chat, who, last_callers, profile, user_lookup, logoff, telegrams)' % path)
 
     def test_missing_config_file_refuses_to_start(self):
         path = os.path.join(self.dir, "nowhere.toml")

@@ -246,7 +246,8 @@ static void test_hostile_strings(void **state)
 	(void)state;
 	/* handle and text full of controls: the only controls out are our own */
 	struct chat_event ev = { .ts_ms = TS, .from = "Ev\x1bil\a\xc2\x9b",
-				 .to = "B\rob", .text = "\x1b[2J\x07hi\rFake: x\xe2\x80\xae" };
+				 .to = "B\rob", .text = "\x1b[2J\x07hi\rFake: x\xe2\x80\xae",
+				 .room = "R\x1b[2Joom" };
 	const char *want[] = {
 		[CHAT_PUBLIC] = "[12:34] Evil: [2Jhi Fake: x\r\n",
 		[CHAT_ACTION] = "* Evil [2Jhi Fake: x\r\n",
@@ -256,6 +257,8 @@ static void test_hostile_strings(void **state)
 		[CHAT_PAGE] = "*** Page from Evil: [2Jhi Fake: x ***\r\n",
 		[CHAT_SYSOP] = "[12:34] SysOp: [2Jhi Fake: x\r\n",
 		[CHAT_SYSTEM] = "[2Jhi Fake: x\r\n",
+		[CHAT_INVITE] = "*** Evil invites you to R[2Joom: /join R[2Joom ***\r\n",
+		[CHAT_TOPIC] = "*** Evil set the topic: [2Jhi Fake: x ***\r\n",
 	};
 	for (int k = 0; k < CHAT_KIND_COUNT; k++) {
 		ev.kind = (enum chat_kind)k;
@@ -264,7 +267,7 @@ static void test_hostile_strings(void **state)
 		int bells;
 		char *text = strip_sgr(&sb, &bells);
 		assert_string_equal(text, want[k]);
-		assert_int_equal(bells, k == CHAT_DM || k == CHAT_PAGE);
+		assert_int_equal(bells, k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE);
 		if (bells)
 			assert_int_equal(sb.data[0], '\a');
 		free(text);
@@ -302,29 +305,108 @@ static void test_help(void **state)
 	int bells;
 	char *text = strip_sgr(&sb, &bells);
 	assert_int_equal(bells, 0);
-	assert_non_null(strstr(text, "Commands:\r\n"));
-	assert_non_null(strstr(text, "/msg <handle> <text>"));
-	assert_non_null(strstr(text, "/page <handle> [text]"));
-	assert_non_null(strstr(text, "/me <action>"));
-	assert_non_null(strstr(text, "/r <text>"));
-	assert_non_null(strstr(text, "/who "));
-	assert_non_null(strstr(text, "(also /?)"));
-	assert_non_null(strstr(text, "(also /q)"));
+	assert_non_null(strstr(text, "Commands (/help <command> tells more):\r\n"));
+	/* grouped: each group's usages on its line(s), wrapped under 80 columns */
+	assert_non_null(strstr(text, " Talking  /me <action>  /msg <handle> <text>"));
+	assert_non_null(strstr(text, " Rooms    /join <room>  /list  /who"));
+	assert_non_null(strstr(text, " You      /ignore [handle]"));
+	assert_non_null(strstr(text, " Help     /help [command]  /quit"));
 	assert_null(strstr(text, "/sysop"));
-	/* one line, exactly, for /quit */
-	const char quit[] = WHITE "  /quit                   " GREY "Leave the chat (also /q)" EOL;
-	assert_non_null(memmem(sb.data, sb.len, quit, sizeof quit - 1));
+	assert_null(strstr(text, "SysOp"));
+	size_t lines = 0;
+	for (const char *p = text, *line = text; (p = strchr(p, '\n')) != NULL; line = ++p) {
+		assert_true((size_t)(p - line) <= 80);
+		lines++;
+	}
+	assert_true(lines <= 16);          /* one screen */
+	for (size_t i = 0; i < chat_commands_count; i++)
+		if (chat_commands[i].min_level == 0)
+			assert_non_null(strstr(text, chat_commands[i].usage));
 	free(text);
 	sbuf_reset(&sb);
 
 	chat_render_help(&sb, chat_commands, chat_commands_count, CHAT_LEVEL_SYSOP);
 	text = strip_sgr(&sb, &bells);
-	assert_non_null(strstr(text, "/sysop <text>"));
-	/* header + one line per command + the hint */
-	size_t lines = 0;
-	for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
-		lines++;
-	assert_int_equal(lines, chat_commands_count + 2);
+	assert_non_null(strstr(text, " SysOp    /sysop <text>"));
+	free(text);
+	sbuf_reset(&sb);
+
+	const struct chat_command *quit = chat_command_find(chat_commands, chat_commands_count, "q", 1);
+	chat_render_help_one(&sb, quit);
+	text = strip_sgr(&sb, &bells);
+	assert_string_equal(text, "Usage: /quit\r\n  Leave the chat (also /q)\r\n");
+	free(text);
+	sbuf_free(&sb);
+}
+
+static void test_invite_topic_status(void **state)
+{
+	(void)state;
+	struct sbuf sb = SBUF_INIT;
+	int bells;
+	struct chat_event inv = { .kind = CHAT_INVITE, .from = "Ada", .to = "Bob", .room = "Lair" };
+	chat_render(&sb, &inv, CHAT_VIEW_RECIPIENT);
+	char *text = strip_sgr(&sb, &bells);
+	assert_int_equal(bells, 1);
+	assert_string_equal(text, "*** Ada invites you to Lair: /join Lair ***\r\n");
+	free(text);
+	sbuf_reset(&sb);
+	chat_render(&sb, &inv, CHAT_VIEW_RECIPIENT_QUIET);
+	text = strip_sgr(&sb, &bells);
+	assert_int_equal(bells, 0);
+	free(text);
+	sbuf_reset(&sb);
+	chat_render(&sb, &inv, CHAT_VIEW_SENDER);
+	text = strip_sgr(&sb, &bells);
+	assert_string_equal(text, "*** Invitation to Lair sent to Bob ***\r\n");
+	free(text);
+	sbuf_reset(&sb);
+
+	struct chat_event topic = { .kind = CHAT_TOPIC, .from = "Ada", .text = "cats \x07" };
+	chat_render(&sb, &topic, CHAT_VIEW_RECIPIENT);
+	text = strip_sgr(&sb, &bells);
+	assert_int_equal(bells, 0);
+	assert_string_equal(text, "*** Ada set the topic: cats ***\r\n");
+	free(text);
+	sbuf_reset(&sb);
+	topic.text = "";
+	chat_render(&sb, &topic, CHAT_VIEW_RECIPIENT);
+	text = strip_sgr(&sb, &bells);
+	assert_string_equal(text, "*** Ada cleared the topic ***\r\n");
+	free(text);
+	sbuf_reset(&sb);
+
+	/* The DM's recipient without its bell. */
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Ada", .to = "Bob", .text = "hi", .ts_ms = TS };
+	chat_render(&sb, &dm, CHAT_VIEW_RECIPIENT_QUIET);
+	text = strip_sgr(&sb, &bells);
+	assert_int_equal(bells, 0);
+	assert_non_null(strstr(text, "*Ada* (private): hi"));
+	free(text);
+	sbuf_reset(&sb);
+
+	/* The status line fits: the topic is cut, the rest stays. */
+	chat_render_status(&sb, "Lobby", "a very long topic indeed, longer than anything "
+	                   "that could fit on one row of an eighty column terminal screen",
+	                   12, false, 80);
+	text = strip_sgr(&sb, &bells);
+	assert_true(strlen(text) <= 79);
+	assert_non_null(strstr(text, " Lobby | a very long"));
+	assert_non_null(strstr(text, " | 12 here | /help "));
+	free(text);
+	sbuf_reset(&sb);
+	chat_render_status(&sb, "Den", "", 1, true, 80);
+	text = strip_sgr(&sb, &bells);
+	assert_string_equal(text, " Den (private) | 1 here | /help ");
+	free(text);
+	sbuf_reset(&sb);
+
+	struct chat_who_entry away[] = { { "Ada", 0, CHAT_LEVEL_USER, "lunch" },
+	                                 { "Bob", 0, CHAT_LEVEL_USER, "" } };
+	chat_render_who(&sb, away, 2, 0);
+	text = strip_sgr(&sb, &bells);
+	assert_non_null(strstr(text, "Ada                 <1m away: lunch\r\n"));
+	assert_non_null(strstr(text, "Bob                 <1m away\r\n"));
 	free(text);
 	sbuf_free(&sb);
 }
@@ -334,10 +416,10 @@ static void test_who(void **state)
 	(void)state;
 	int64_t now = 10LL * 3600 * 1000;
 	const struct chat_who_entry who[] = {
-		{ "Alice", now - 30 * 1000, CHAT_LEVEL_USER },
-		{ "Bob", now - 12 * 60 * 1000, CHAT_LEVEL_USER },
-		{ "\xe6\x97\xa5\xe6\x9c\xac", now - (2 * 60 + 5) * 60 * 1000, CHAT_LEVEL_USER },
-		{ "Root", now + 5000, CHAT_LEVEL_SYSOP },     /* clock skew: <1m */
+		{ "Alice", now - 30 * 1000, CHAT_LEVEL_USER, NULL },
+		{ "Bob", now - 12 * 60 * 1000, CHAT_LEVEL_USER, NULL },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", now - (2 * 60 + 5) * 60 * 1000, CHAT_LEVEL_USER, NULL },
+		{ "Root", now + 5000, CHAT_LEVEL_SYSOP, NULL },     /* clock skew: <1m */
 	};
 	struct sbuf sb = SBUF_INIT;
 	chat_render_who(&sb, who, 4, now);
@@ -350,7 +432,7 @@ static void test_who(void **state)
 	chat_render_who(&sb, NULL, 0, now);
 	expect_sb(&sb, YELLOW "In the room (0):" EOL);
 	/* A time at the far end of the clock: a long stay, not an overflow (UBSan). */
-	const struct chat_who_entry ancient[] = { { "Old", INT64_MIN, CHAT_LEVEL_USER } };
+	const struct chat_who_entry ancient[] = { { "Old", INT64_MIN, CHAT_LEVEL_USER, NULL } };
 	chat_render_who(&sb, ancient, 1, now);
 	assert_non_null(memmem(sb.data, sb.len, "2562047788015h", 14));
 	sbuf_reset(&sb);
@@ -362,13 +444,13 @@ static void test_welcome(void **state)
 	(void)state;
 	const char *const names[] = { "Alice", "Bob" };
 	struct sbuf sb = SBUF_INIT;
-	chat_render_welcome(&sb, "Main Hall", names, 2);
+	chat_render_welcome(&sb, "Main Hall", "", names, 2);
 	expect_sb(&sb,
 		  YELLOW "*** Welcome to Main Hall ***" EOL
 		  GREY "Here now: " GREEN "Alice and Bob" EOL
 		  GREY "Type " WHITE "/help" GREY " for commands, " WHITE "/quit" GREY
 		  " to leave." EOL);
-	chat_render_welcome(&sb, NULL, NULL, 0);
+	chat_render_welcome(&sb, NULL, NULL, NULL, 0);
 	expect_sb(&sb,
 		  YELLOW "*** Welcome to the chat ***" EOL
 		  GREY "You are the only one here." EOL
@@ -378,10 +460,11 @@ static void test_welcome(void **state)
 	const char *many[15];
 	for (int i = 0; i < 15; i++)
 		many[i] = "X";
-	chat_render_welcome(&sb, "R\x1b", many, 15);
+	chat_render_welcome(&sb, "R\x1b", "all \x1b[2Jabout R", many, 15);
 	int bells;
 	char *text = strip_sgr(&sb, &bells);
 	assert_non_null(strstr(text, "Welcome to R ***"));
+	assert_non_null(strstr(text, "Topic: all [2Jabout R\r\n"));    /* ESC gone */
 	assert_non_null(strstr(text, "Here now: X, X, X, X, X, X, X, X, X, X and 5 others\r\n"));
 	free(text);
 	sbuf_free(&sb);
@@ -391,6 +474,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_invite_topic_status),
 		cmocka_unit_test(test_local_time),
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_join_leave),

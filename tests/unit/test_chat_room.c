@@ -38,15 +38,17 @@ struct fake {
 
 static unsigned framed[CHAT_FRAME_VARIANTS];   /* frames made, per variant */
 
-static bool fake_send_shared(struct chat_sink *sink, struct chat_frame *f)
+static bool fake_send_shared(struct chat_sink *sink, struct chat_frame *f,
+                             enum chat_layout layout)
 {
 	struct fake *x = (struct fake *)sink;
-	if (f->cache[x->variant] == NULL) {
+	struct buf **slot = &f->cache[layout][x->variant];
+	if (*slot == NULL) {
 		/* "Framing": a variant-specific copy, as a transport would make. */
 		struct sbuf b = SBUF_INIT;
 		sbuf_printf(&b, "<v%u>", x->variant);
-		sbuf_append(&b, f->term, f->len);
-		f->cache[x->variant] = buf_from(b.data, b.len);
+		sbuf_append(&b, f->term[layout], f->len[layout]);
+		*slot = buf_from(b.data, b.len);
 		sbuf_free(&b);
 		framed[x->variant]++;
 	}
@@ -54,7 +56,7 @@ static bool fake_send_shared(struct chat_sink *sink, struct chat_frame *f)
 		x->dropped++;
 		return false;
 	}
-	sbuf_append(&x->shared, f->cache[x->variant]->data, f->cache[x->variant]->len);
+	sbuf_append(&x->shared, (*slot)->data, (*slot)->len);
 	x->n_shared++;
 	return true;
 }
@@ -77,7 +79,7 @@ static struct fake *fake_new(struct chat_registry *reg, const char *handle, unsi
 {
 	struct fake *x = calloc(1, sizeof(*x));
 	snprintf(x->handle, sizeof(x->handle), "%s", handle);
-	x->sink = (struct chat_sink){ &fake_ops, x->handle, CHAT_LEVEL_USER };
+	x->sink = (struct chat_sink){ &fake_ops, x->handle, CHAT_LEVEL_USER, 10 };
 	x->variant = variant;
 	x->m = chat_member_new(reg, &x->sink);
 	return x;
@@ -550,6 +552,215 @@ static void test_directory(void **state)
 	}
 }
 
+/* ---- what a caller controls ---- */
+
+/* An ignored caller reaches nobody who ignores it: lines, actions, DMs, pages,
+ * invitations; the room renders once all the same, and sysop lines still come. */
+static void test_ignore(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *pest = fake_new(f->reg, "Pest", 0);
+	struct fake *c = fake_new(f->reg, "Cat", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, pest->m, 0);
+	chat_room_join(r, c->m, 0);
+	assert_true(chat_member_ignore(a->m, "pest"));
+	assert_false(chat_member_ignore(a->m, "PEST"));          /* already */
+	fake_clear(a);
+	fake_clear(c);
+	fake_clear(pest);
+	memset(framed, 0, sizeof(framed));
+	say(f, r, "Pest", "buy my stuff");
+	assert_int_equal(framed[0], 1);                           /* rendered once */
+	assert_int_equal(count(&c->shared, "buy my stuff"), 1);
+	assert_int_equal(a->n_shared + a->n_told, 0);
+	struct chat_event act = { .kind = CHAT_ACTION, .room = "Lobby", .from = "Pest", .text = "waves" };
+	chat_deliver(f->reg, &act);
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Pest", .to = "Ann", .text = "psst" };
+	chat_deliver(f->reg, &dm);
+	struct chat_event page = { .kind = CHAT_PAGE, .from = "Pest", .to = "Ann" };
+	chat_deliver(f->reg, &page);
+	struct chat_event inv = { .kind = CHAT_INVITE, .from = "Pest", .to = "Ann", .room = "Den" };
+	chat_deliver(f->reg, &inv);
+	assert_int_equal(a->n_shared + a->n_told, 0);
+	/* The pest is not told: its receipts look as always. */
+	assert_int_equal(count(&pest->told, "-> Ann (private): psst"), 1);
+	assert_int_equal(count(&pest->told, "Page sent to Ann"), 1);
+	/* Sysop lines cannot be ignored. */
+	struct chat_event sys = { .kind = CHAT_SYSOP, .room = "Lobby", .from = "Pest", .text = "rules" };
+	chat_deliver(f->reg, &sys);
+	assert_int_equal(count(&a->shared, "rules"), 1);
+	assert_true(chat_member_unignore(a->m, "Pest"));
+	say(f, r, "Pest", "again");
+	assert_int_equal(count(&a->shared, "again"), 1);
+	size_t n;
+	chat_member_ignored(a->m, &n);
+	assert_int_equal(n, 0);
+	fake_free(a);
+	fake_free(pest);
+	fake_free(c);
+}
+
+static void test_quiet_away_bell(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	/* quiet: no joins or leaves */
+	chat_member_set_quiet(a->m, true);
+	fake_clear(a);
+	struct fake *c = fake_new(f->reg, "Cat", 0);
+	chat_room_join(r, c->m, 0);
+	chat_room_leave(c->m);
+	assert_int_equal(count(&a->shared, "Cat"), 0);
+	assert_int_equal(count(&b->shared, "*** Cat has joined the chat ***"), 1);
+	/* away: the DM arrives, its sender hears the away message once */
+	chat_member_set_away(b->m, "lunch");
+	fake_clear(a);
+	fake_clear(b);
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Ann", .to = "Bob", .text = "there?" };
+	chat_deliver(f->reg, &dm);
+	chat_deliver(f->reg, &dm);
+	assert_int_equal(count(&b->shared, "there?"), 2);
+	assert_int_equal(count(&a->told, "*** Bob is away: lunch ***"), 1);
+	struct chat_who_entry who[4];
+	assert_int_equal(chat_room_who(r, who, 4), 2);
+	assert_string_equal(who[0].handle, "Ann");
+	assert_null(who[0].away);
+	assert_string_equal(who[1].away, "lunch");
+	/* a new away period: told once more */
+	chat_member_set_away(b->m, NULL);
+	chat_member_set_away(b->m, "");
+	chat_deliver(f->reg, &dm);
+	assert_int_equal(count(&a->told, "*** Bob is away ***"), 1);
+	/* bell: off silences a DM, page: only pages ring */
+	fake_clear(b);
+	chat_member_set_bell(b->m, CHAT_BELL_OFF);
+	struct chat_event page = { .kind = CHAT_PAGE, .from = "Ann", .to = "Bob" };
+	chat_deliver(f->reg, &dm);
+	chat_deliver(f->reg, &page);
+	assert_null(memchr(b->shared.data, '\a', b->shared.len));
+	chat_member_set_bell(b->m, CHAT_BELL_PAGE);
+	fake_clear(b);
+	chat_deliver(f->reg, &dm);
+	assert_null(memchr(b->shared.data, '\a', b->shared.len));
+	chat_deliver(f->reg, &page);
+	assert_non_null(memchr(b->shared.data, '\a', b->shared.len));
+	fake_free(a);
+	fake_free(b);
+	fake_free(c);
+}
+
+/* ---- rooms callers make, private rooms, topics ---- */
+
+static void test_caller_rooms(void **state)
+{
+	struct fx *f = *state;
+	room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	/* not allowed until the template is set */
+	assert_null(chat_registry_make_room(f->reg, "Den", "Ann"));
+	struct chat_room_settings t = settings("x");
+	chat_registry_set_caller_rooms(f->reg, &t, &f->loop);
+	assert_null(chat_registry_make_room(f->reg, "bad name", "Ann"));
+	assert_null(chat_registry_make_room(f->reg, "lobby", "Ann"));       /* taken */
+	assert_null(chat_registry_make_room(f->reg, "abcdefghijklmnopqrstu", "Ann"));
+	struct chat_room *den = chat_registry_make_room(f->reg, "Den", "Ann");
+	assert_non_null(den);
+	assert_string_equal(chat_room_owner(den), "Ann");
+	assert_int_equal(chat_registry_count(f->reg), 2);
+	assert_int_equal(chat_room_join(den, a->m, 0), CHAT_JOINED);
+	assert_true(chat_room_may_run(den, a->m));
+	assert_false(chat_room_may_run(den, b->m));
+	/* private: Bob needs an invitation */
+	chat_room_set_private(den, true);
+	assert_int_equal(chat_room_admits(den, b->m), CHAT_ROOM_PRIVATE);
+	assert_int_equal(chat_room_join(den, b->m, 0), CHAT_ROOM_PRIVATE);
+	assert_true(chat_room_invite(den, "bob"));
+	assert_false(chat_room_invite(den, "Bob"));
+	assert_int_equal(chat_room_join(den, b->m, 0), CHAT_JOINED);
+	chat_room_leave(b->m);
+	assert_true(chat_room_uninvite(den, "BOB"));
+	assert_int_equal(chat_room_join(den, b->m, 0), CHAT_ROOM_PRIVATE);
+	/* the last one out: the room is gone */
+	chat_room_leave(a->m);
+	assert_null(chat_registry_room(f->reg, "Den"));
+	assert_int_equal(chat_registry_count(f->reg), 1);
+	uv_run(&f->loop, UV_RUN_DEFAULT);         /* its timers close */
+	fake_free(a);
+	fake_free(b);
+}
+
+static void test_min_rank_and_topic(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	struct store *st = store_open(f->path, err, sizeof(err));
+	struct chat_room_settings s = settings("Staff");
+	s.min_rank = 100;
+	snprintf(s.topic, sizeof(s.topic), "%s", "as configured");
+	struct chat_room *r = room_in(f, s, st);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *op = fake_new(f->reg, "Op", 0);
+	op->sink.level = CHAT_LEVEL_SYSOP;
+	op->sink.rank = 100;
+	assert_int_equal(chat_room_join(r, a->m, 0), CHAT_ROOM_LEVEL);
+	assert_int_equal(chat_room_join(r, op->m, 0), CHAT_JOINED);
+	assert_string_equal(chat_room_topic(r), "as configured");
+	struct chat_event topic = { .kind = CHAT_TOPIC, .room = "staff", .from = "Op", .text = "new one" };
+	chat_deliver(f->reg, &topic);
+	assert_string_equal(chat_room_topic(r), "new one");
+	assert_int_equal(count(&op->shared, "*** Op set the topic: new one ***"), 1);
+	/* kept across a restart of a declared room */
+	chat_room_leave(op->m);
+	chat_registry_free(f->reg);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	f->reg = chat_registry_new();
+	r = room_in(f, s, st);
+	assert_string_equal(chat_room_topic(r), "new one");
+	fake_free(a);
+	fake_free(op);
+	chat_registry_free(f->reg);
+	f->reg = chat_registry_new();
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	store_close(st);
+}
+
+/* The split layout: lines go into the conversation with the cursor saved and put
+ * back, never touching the input line; the status line follows joins. */
+static void test_split_layout(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	chat_member_set_layout(b->m, CHAT_LAYOUT_SPLIT);
+	chat_member_set_typing(b->m, true);
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	fake_clear(a);
+	fake_clear(b);
+	memset(framed, 0, sizeof(framed));
+	say(f, r, "Ann", "hello");
+	assert_int_equal(framed[0], 2);           /* once per layout */
+	assert_non_null(memmem(b->shared.data, b->shared.len, "\x1b" "7\x1b[2A\r", 7));
+	assert_non_null(memmem(b->shared.data, b->shared.len, "\x1b" "8", 2));
+	assert_null(memmem(b->shared.data, b->shared.len, CHAT_PROMPT, strlen(CHAT_PROMPT)));
+	assert_int_equal(b->n_redraws, 0);        /* the input line is never touched */
+	assert_non_null(memmem(a->shared.data, a->shared.len, CHAT_PROMPT, strlen(CHAT_PROMPT)));
+	/* a join changes the status line, for split members only */
+	fake_clear(a);
+	fake_clear(b);
+	struct fake *c = fake_new(f->reg, "Cat", 0);
+	chat_room_join(r, c->m, 0);
+	assert_int_equal(count(&b->shared, " Lobby | 3 here | /help "), 1);
+	assert_int_equal(count(&a->shared, "3 here"), 0);
+	fake_free(a);
+	fake_free(b);
+	fake_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +775,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_rooms_share_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_from_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_away_bell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller_rooms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_min_rank_and_topic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_layout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,16 +152,18 @@ static void test_defaults(void **state)
 	const struct config_menu *main_menu = config_menu_find(&cfg, "main");
 	assert_non_null(main_menu);
 	assert_string_equal(main_menu->title, "Main Menu");
-	assert_int_equal(main_menu->n_items, 6);
+	assert_int_equal(main_menu->n_items, 7);
 	assert_item(&main_menu->items[0], 'C', "Chat (Teleconference)", CONFIG_ITEM_COMMAND,
 		    "chat", 10, 0);
 	assert_item(&main_menu->items[1], 'W', "Who's Online", CONFIG_ITEM_COMMAND, "who", 20, 0);
 	assert_item(&main_menu->items[2], 'L', "Last Callers", CONFIG_ITEM_COMMAND,
 		    "last_callers", 30, 0);
-	assert_item(&main_menu->items[3], 'U', "User Lookup", CONFIG_ITEM_COMMAND,
+	assert_item(&main_menu->items[3], 'T', "Telegrams", CONFIG_ITEM_COMMAND,
+		    "telegrams", 35, 0);
+	assert_item(&main_menu->items[4], 'U', "User Lookup", CONFIG_ITEM_COMMAND,
 		    "user_lookup", 40, 0);
-	assert_item(&main_menu->items[4], 'S', "System", CONFIG_ITEM_SUBMENU, "system", 50, 0);
-	assert_item(&main_menu->items[5], 'G', "Goodbye (Log Off)", CONFIG_ITEM_COMMAND,
+	assert_item(&main_menu->items[5], 'S', "System", CONFIG_ITEM_SUBMENU, "system", 50, 0);
+	assert_item(&main_menu->items[6], 'G', "Goodbye (Log Off)", CONFIG_ITEM_COMMAND,
 		    "logoff", 90, 0);
 	const struct config_menu *sys = config_menu_find(&cfg, "system");
 	assert_non_null(sys);
@@ -185,13 +187,13 @@ static void test_defaults(void **state)
 static void test_commands(void **state)
 {
 	static const char *const want[] = { "chat", "who", "last_callers", "profile",
-					    "user_lookup", "logoff" };
+					    "user_lookup", "logoff", "telegrams" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_true(config_command_known(want[i]));
 	assert_false(config_command_known("Chat"));
 	assert_false(config_command_known(""));
 	assert_false(config_command_known("submenu"));
-	assert_int_equal(config_n_commands, 6);
+	assert_int_equal(config_n_commands, 7);
 }
 
 static void test_empty_file_keeps_defaults(void **state)
@@ -407,7 +409,7 @@ static void test_titles_only(void **state)
 	assert_int_equal(cfg.n_menus, 2);
 	assert_string_equal(config_menu_find(&cfg, "main")->title, "Top");
 	assert_string_equal(config_menu_find(&cfg, "system")->title, "System Menu");
-	assert_int_equal(config_menu_find(&cfg, "main")->n_items, 6);
+	assert_int_equal(config_menu_find(&cfg, "main")->n_items, 7);
 	config_free(&cfg);
 }
 
@@ -519,7 +521,7 @@ static void test_error_unknown_command(void **state)
 		     "[[menu.main]]\n"
 		     ITEM("X", "command", "command = \"chta\""),
 		     "carrier.toml:10:1: unknown command \"chta\" in [[menu.main]] (known: chat, "
-		     "who, last_callers, profile, user_lookup, logoff)");
+		     "who, last_callers, profile, user_lookup, logoff, telegrams)");
 	expect_error("[[menu.main]]\n" ITEM("X", "command", "command = 7"),
 		     "carrier.toml:5:1: \"command\" must be a string");
 }
@@ -703,9 +705,56 @@ static void test_unknown_key_warns(void **state)
 	config_free(&cfg);
 }
 
+/* [[chat.room]]: the declared rooms, their defaults, and each mistake named. */
+static void test_rooms(void **state)
+{
+	(void)state;
+	struct config cfg;
+	load_ok(&cfg, "[chat]\ncaller_rooms = false\ntelegram_max = 9\n"
+	              "[[chat.room]]\nname = \"Lobby\"\ntopic = \"Hello\"\n"
+	              "[[chat.room]]\nname = \"back-room_2\"\ncapacity = 5\nmin_level = 20\n"
+	              "listed = false\n");
+	assert_false(cfg.chat_caller_rooms);
+	assert_int_equal(cfg.telegram_max, 9);
+	assert_int_equal(cfg.n_chat_rooms, 2);
+	assert_string_equal(cfg.chat_rooms[0].name, "Lobby");
+	assert_string_equal(cfg.chat_rooms[0].topic, "Hello");
+	assert_int_equal(cfg.chat_rooms[0].capacity, 0);
+	assert_true(cfg.chat_rooms[0].listed);
+	assert_string_equal(cfg.chat_rooms[1].name, "back-room_2");
+	assert_int_equal(cfg.chat_rooms[1].capacity, 5);
+	assert_int_equal(cfg.chat_rooms[1].min_level, 20);
+	assert_false(cfg.chat_rooms[1].listed);
+	config_free(&cfg);
+	config_defaults(&cfg, SHARE);
+	assert_int_equal(cfg.n_chat_rooms, 0);
+	assert_true(cfg.chat_caller_rooms);
+
+	expect_error("[[chat.room]]\nname = \"two words\"\n",
+		     "carrier.toml:2:1: \"name\" must be a room name: 1 to 20 letters, digits, "
+		     "\"_\" or \"-\"");
+	expect_error("[[chat.room]]\nname = \"abcdefghijklmnopqrstu\"\n",
+		     "carrier.toml:2:1: \"name\" must be a room name: 1 to 20 letters, digits, "
+		     "\"_\" or \"-\"");
+	expect_error("[[chat.room]]\ntopic = \"x\"\n",
+		     "carrier.toml:1:8: a room in [[chat.room]] has no \"name\"");
+	expect_error("[[chat.room]]\nname = \"A\"\n[[chat.room]]\nname = \"a\"\n",
+		     "carrier.toml:4:1: room \"a\" is declared twice");
+	expect_error("[[chat.room]]\nname = \"A\"\nlisted = 1\n",
+		     "carrier.toml:3:1: \"listed\" must be true or false");
+	expect_error("[[chat.room]]\nname = \"A\"\ncapacity = 0\n",
+		     "carrier.toml:3:1: \"capacity\" must be an integer from 1 to 100000");
+	expect_error("[chat]\nroom = 3\n",
+		     "carrier.toml:2:1: \"room\" must be a list of rooms, each written as "
+		     "[[chat.room]]");
+	expect_error("[chat]\ncaller_rooms = \"yes\"\n",
+		     "carrier.toml:2:1: \"caller_rooms\" must be true or false");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rooms),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_empty_file_keeps_defaults),

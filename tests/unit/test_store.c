@@ -639,6 +639,12 @@ static void test_chat_migrates_v1(void **state)
 	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE users (id INTEGER PRIMARY KEY, handle TEXT NOT NULL COLLATE NOCASE"
+		" UNIQUE, pwhash TEXT NOT NULL, location TEXT NOT NULL DEFAULT '', level INTEGER"
+		" NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+		" last_on INTEGER NOT NULL DEFAULT 0, failed_logins INTEGER NOT NULL DEFAULT 0,"
+		" locked_until INTEGER NOT NULL DEFAULT 0, charset INTEGER NOT NULL DEFAULT 0);"
+		"INSERT INTO users (handle, pwhash, created) VALUES ('Ann', 'h', 1);"
 		"CREATE TABLE chat (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
 		" kind INTEGER NOT NULL, sender TEXT NOT NULL, target TEXT, text TEXT NOT NULL);"
 		"INSERT INTO chat VALUES (7, 70, 0, 'Ann', NULL, 'old line');"
@@ -654,6 +660,11 @@ static void test_chat_migrates_v1(void **state)
 	assert_string_equal(l.text[0], "old line");
 	assert_string_equal(l.from[1], "Bob");
 	assert_int_equal(store_chat_append(st, "", 9, 90, 0, "Ann", NULL, "new"), STORE_OK);
+	/* the account gained the chat's settings, at their defaults */
+	struct store_user u;
+	assert_int_equal(store_user_get(st, "ann", &u), STORE_OK);
+	assert_int_equal(u.chat_bell, 0);
+	assert_false(u.chat_quiet);
 	store_close(st);
 }
 
