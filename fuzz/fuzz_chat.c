@@ -1,5 +1,7 @@
 /* libFuzzer harness for the pure chat modules: arbitrary bytes through the
- * sanitizer, the command parser and every renderer.
+ * sanitizer, the command parser (every command: talking, rooms, a caller's own
+ * settings, help), every renderer (invitations, topics, the status line, help for
+ * one command, away replies among them) and the room-name rule.
  *
  * Input: byte 0 options (level, view, max_chars), bytes 1 and 2 the lengths of a
  * handle and a recipient, then those fields, then the text.  Checks:
@@ -21,6 +23,7 @@
 #include "chat/event.h"
 #include "chat/flood.h"
 #include "chat/render.h"
+#include "chat/room.h"
 #include "chat/sanitize.h"
 #include "util/utf8.h"
 
@@ -173,10 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sbuf sb = SBUF_INIT;
 	const char *const names[] = { handle, to, raw, handle };
 	for (int k = 0; k < CHAT_KIND_COUNT; k++) {
-		for (int v = 0; v < 2; v++) {
+		for (int v = 0; v < 3; v++) {
 			struct chat_event ev = {
 				.seq = 1, .ts_ms = (int64_t)opt * 123456789, .kind = k,
-				.from = handle, .to = to, .text = raw,
+				.from = handle, .to = to, .text = raw, .room = to,
 				.from_level = level,
 			};
 			if ((k == CHAT_JOIN || k == CHAT_LEAVE) && v == 1) {
@@ -185,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ev.n_more = opt % 3;
 			}
 			chat_render(&sb, &ev, (enum chat_view)v);
-			check_rendered(&sb, (k == CHAT_DM || k == CHAT_PAGE) &&
+			check_rendered(&sb, (k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE) &&
 					    v == CHAT_VIEW_RECIPIENT);
 			sbuf_reset(&sb);
 		}
@@ -196,12 +199,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chat_render_slow_down(&sb, opt);
 	chat_render_unknown(&sb);
 	chat_render_help(&sb, chat_commands, chat_commands_count, level);
-	struct chat_who_entry who[] = { { handle, 0, level }, { to, -1000 * opt, 0 },
-					{ raw, INT64_MIN, 0 } };
+	chat_render_help_one(&sb, &chat_commands[opt % chat_commands_count]);
+	chat_render_away(&sb, handle, (opt & 16) ? raw : NULL);
+	struct chat_who_entry who[] = { { handle, 0, level, NULL }, { to, -1000 * opt, 0, raw },
+					{ raw, INT64_MIN, 0, "" } };
 	chat_render_who(&sb, who, 3, (int64_t)opt * 60000);
-	chat_render_welcome(&sb, raw, names, opt % 5);
+	chat_render_welcome(&sb, raw, (opt & 32) ? to : NULL, names, opt % 5);
 	check_rendered(&sb, false);
 	sbuf_reset(&sb);
+	/* the status line: one row, no line end, its width within the terminal's */
+	chat_render_status(&sb, to, raw, opt, opt & 1, 20 + opt);
+	sbuf_puts(&sb, "\r\n");
+	check_rendered(&sb, false);
+	sbuf_reset(&sb);
+	/* a room's name: letters, digits, - and _, 1 to 20 of them */
+	if (chat_room_name_ok(handle)) {
+		size_t hl = strlen(handle);
+		if (hl == 0 || hl > CHAT_ROOM_NAME_MAX)
+			abort();
+		for (size_t i = 0; i < hl; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+			            handle[i]))
+				abort();
+	}
 
 	/* the coalescer */
 	struct chat_coalesce *c = chat_coalesce_new(250, 2);

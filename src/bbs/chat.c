@@ -64,7 +64,7 @@ void bbs_chat_show(struct session *s, const uint8_t *term, size_t len)
 }
 
 /* The whole chat screen: the layout the terminal allows, the room's welcome and
- * scrollback, (split) the status line, and the input line. */
+ * scrollback, (split) the title and status lines, and the input line. */
 static void draw_screen(struct session *s)
 {
 	struct chat_member *m = session_member(s);
@@ -77,8 +77,13 @@ static void draw_screen(struct session *s)
 		sbuf_puts(out, "\x1b[0m\x1b[r\x1b[2J\x1b[H");
 		chat_room_welcome(room, m, out);
 	} else {
-		/* the conversation in rows 1..rows-2, its bottom row kept blank */
-		sbuf_printf(out, "\x1b[0m\x1b[2J\x1b[1;%ur\x1b[%u;1H", rows - 2, rows - 2);
+		/* A title row, the conversation in rows 2..rows-2 (its bottom row kept
+		 * blank), the status line, the input line.  The region does not start at
+		 * the top row: xterm.js keeps a saved cursor in its buffer's coordinates,
+		 * which a region from the top row shifts as it scrolls. */
+		const struct config *cfg = bbs_config(session_bbs(s));
+		sbuf_printf(out, "\x1b[0m\x1b[2J\x1b[H\x1b[0;1;37;44m %s \xc2\xb7 Teleconference\x1b[K"
+		            "\x1b[0m\x1b[2;%ur\x1b[%u;1H", cfg->bbs_name, rows - 2, rows - 2);
 		chat_room_welcome(room, m, out);
 		sbuf_printf(out, "\x1b[%u;1H", rows - 1);
 		chat_room_status(room, cols, out);

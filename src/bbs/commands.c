@@ -63,13 +63,14 @@ static void cmd_who(struct session *s)
 		if (o == NULL)
 			continue;
 		const struct session_user *u = session_user(o);
-		rows[n++] = (struct who_row){
+		rows[n] = (struct who_row){
 			.node = node,
 			.handle = u->id ? u->handle : NULL,
 			.location = u->location,
 			.doing = bbs_chat_doing(o, doing[n], sizeof(doing[n])),
 			.minutes_on = (unsigned)((now - session_connected_ms(o)) / 60000),
 		};
+		n++;
 	}
 	screen_who(session_out(s), rows, n, bbs_node_count(bbs));
 	bbs_pause_then_menu(s);

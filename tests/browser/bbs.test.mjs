@@ -1,6 +1,7 @@
 // The whole BBS in a real browser against the real server: registering by
 // typing, the session token surviving a reload, logging off, two callers in the
-// chat room paging each other, and the line-busy screen with its backoff.
+// chat room paging each other, the split screen keeping typed input while lines
+// arrive, and the line-busy screen with its backoff.
 //
 // Needs build/carrier (or $CARRIER_BIN) and the page built into what the
 // server serves (make web). Screenshots go to /tmp/carrier-bbs-*.png.
@@ -16,7 +17,7 @@ let srv;
 before(async () => {
 	// Both at once, but keep whichever started so that after() closes it
 	// even when the other failed.
-	const [s, b] = await Promise.allSettled([startServer({ config: `[bbs]\n${FAST}` }), launchBrowser()]);
+	const [s, b] = await Promise.allSettled([startServer({ config: `[bbs]\n${FAST}\n[chat]\nflood_rate = 1000\nflood_burst = 1000\n` }), launchBrowser()]);
 	srv = s.value;
 	browser = b.value;
 	if (s.status === 'rejected')
@@ -229,6 +230,50 @@ test('two callers in the chat: a line reaches the other, /page rings only the re
 	assert.deepEqual(alice.consoleErrors, []);
 	assert.deepEqual(bob.consoleErrors, []);
 	await Promise.all([alice.context().close(), bob.context().close()]);
+});
+
+test('the split screen in Chromium: the typed input stays pinned while lines arrive; a resize redraws it', async () => {
+	const [talker, typist] = await Promise.all([browser.newPage(), browser.newPage()]);
+	await Promise.all([talker.goto(srv.url + '/'), typist.goto(srv.url + '/')]);
+	await Promise.all([register(talker, 'Tala'), register(typist, 'Typo')]);
+	await typist.click('#term');
+	await typist.keyboard.press('c');
+	await talker.click('#term');
+	await talker.keyboard.press('c');
+	await waitScreen(typist, /\*\*\* Tala has joined the chat/);
+	// Half a line typed, then the room talks over it.
+	await typist.keyboard.type('not finished yet');
+	for (let i = 0; i < 30; i++)
+		await typeLine(talker, `chatter ${i}`);
+	const rows = await waitScreen(typist, 'Tala: chatter 29');
+	for (let i = 0; i < 30; i++)
+		assert.ok((await allText(typist)).includes(`Tala: chatter ${i}\n`), `chatter ${i} lost`);
+	const last = rows.length - 1;
+	assert.equal(rows[last].trimEnd(), '> not finished yet', rows.join('\n'));
+	assert.match(rows[last - 1], /^ Teleconference \| 2 here \| \/help/, rows.join('\n'));
+	assert.match(rows[0], /^ Carrier BBS · Teleconference/, 'the title row');
+	assert.ok(rows.findIndex((r) => r.includes('Tala: chatter 29')) === last - 3, rows.join('\n'));
+	const cursor = await typist.evaluate(() => {
+		const b = window.carrier.term.buffer.active;
+		return [b.cursorY, b.cursorX];
+	});
+	assert.deepEqual(cursor, [last, '> not finished yet'.length]);
+	await typist.screenshot({ path: '/tmp/carrier-bbs-split.png' });
+	// Finished: said, and the input row is empty again.
+	await typeLine(typist, ' -- now it is');
+	await waitScreen(talker, 'Typo: not finished yet -- now it is');
+	await until(async () => (await screen(typist)).at(-1).trimEnd() === '>', 'the input row emptied');
+	// A smaller window: the layout is drawn again at the new size.
+	await typist.setViewportSize({ width: 900, height: 520 });
+	const small = await until(async () => {
+		const r = await screen(typist);
+		return r.length < rows.length && /^ Carrier BBS · Teleconference/.test(r[0]) &&
+			/\| 2 here \|/.test(r.at(-2)) && r.at(-1).trimEnd() === '>' ? r : null;
+	}, 'the split screen redrawn at the new size');
+	// Redrawn from the room's scrollback: the newest lines, the title, the status.
+	assert.ok(small.some((r) => r.includes('Typo: not finished yet -- now it is')), small.join('\n'));
+	assert.deepEqual(typist.consoleErrors, []);
+	await Promise.all([talker.context().close(), typist.context().close()]);
 });
 
 test('line busy: the second page shows the busy screen, says so, backs off, and gets in once the line is free', async () => {
