@@ -10,6 +10,7 @@ and the generator to CPU 1.
                             Carrier beside ngircd, inspircd, node ws, uWebSockets
   bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
   CARRIER_BASELINE=PATH bench/chat.py ab   this build against another binary, interleaved
+  bench/chat.py rooms       50 rooms of 20 beside one room of 1,000, 200 lines/s in all
   bench/chat.py profile     perf record -g on Carrier during a 1.6 M deliveries/s run
   bench/chat.py all         issue4 issue5 issue3 issue6
 
@@ -766,10 +767,30 @@ def ab(a):
               f"{c['cpu_s_per_M'] / max(b['cpu_s_per_M'], 1e-9):.3f} (medians of {c['runs']})")
 
 
+def rooms(a):
+    """Issue 10: 50 rooms of 20 callers each, 200 lines/s in all (one sender per room),
+    beside one room of 1,000 at the same 200 lines/s; --repeats runs each, interleaved;
+    medians of latency by kernel receive time and by the generator's read."""
+    db = accounts_db(1000)
+    loads = {"one_room_1000": ["-m", "10", "-r", "200", "-d", str(a.duration)],
+             "50_rooms_of_20": ["-m", "50", "-r", "200", "-d", str(a.duration), "--rooms", "50"]}
+    runs = {k: [] for k in loads}
+    for i in range(a.repeats):
+        for k, args in loads.items():
+            runs[k] += measure("carrier", 1000, args, db, 1)
+    res = {k: summary(rs) for k, rs in runs.items()}
+    save("rooms", res)
+    for k, r in res.items():
+        print(f"{k}: {r['rate']:.0f} deliveries/s, by kernel time p50 {r['lat_k_median_ms']:.2f} ms "
+              f"p99 {r['lat_k_p99_ms']:.2f} ms; by the generator's read p50 {r['lat_median_ms']:.2f} ms "
+              f"p99 {r['lat_p99_ms']:.2f} ms; lost {r['lost']}; server CPU {r['server_cpu_pct']:.0f}% "
+              f"(medians of {r['runs']})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "profile",
-                                                      "ab", "all"])
+                                                      "ab", "rooms", "all"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--peers", type=lambda s: s.split(","), default=None,

@@ -118,6 +118,7 @@ static struct {
 	const char *prefix, *password, *ttype, *channel;
 	unsigned first;
 	bool do_register, echo, relogin, storm, self_echo, quiet, trace, aligned;
+	unsigned rooms;                 /* --rooms K: caller i joins room rm<i % K> */
 	struct in_addr src[MAX_SRC_ADDRS];
 	unsigned n_src;
 	/* state */
@@ -140,9 +141,12 @@ static struct {
 	uint64_t rx_k;                  /* the current read's kernel timestamp (monotonic ns), 0 if none */
 	uint64_t no_rx_k;               /* measured deliveries without one */
 	unsigned receivers_now;         /* conns in the room that read */
+	unsigned *room_receivers;       /* --rooms: those in each room */
 	char req_head[400];
 	size_t req_head_len;
 } g;
+
+static void count_receiver(const struct conn *c, int delta);
 
 static uint64_t now_ns(void)
 {
@@ -249,8 +253,7 @@ static void conn_fail(struct conn *c, const char *fmt, ...)
 	if (c->state == S_ROOM) {
 		g.closed_in_room++;
 		g.in_room--;
-		if (c->role != R_SLOW && c->role != R_ECHO)
-			g.receivers_now--;
+		count_receiver(c, -1);
 	} else {
 		g.failed++;
 		if (c->state != S_IDLE)
@@ -370,6 +373,21 @@ static void handle_of(const struct conn *c, char *out, size_t size)
 	snprintf(out, size, "%s%05u", g.prefix, g.first + c->index);
 }
 
+/* Those who read the lines said in c's room (all, without --rooms). */
+static void count_receiver(const struct conn *c, int delta)
+{
+	if (c->role == R_SLOW || c->role == R_ECHO)
+		return;
+	g.receivers_now += (unsigned)delta;
+	if (g.rooms > 0)
+		g.room_receivers[c->index % g.rooms] += (unsigned)delta;
+}
+
+static unsigned receivers_of(const struct conn *c)
+{
+	return g.rooms > 0 ? g.room_receivers[c->index % g.rooms] : g.receivers_now;
+}
+
 static void entered_room(struct conn *c, uint64_t t)
 {
 	c->state = S_ROOM;
@@ -377,16 +395,14 @@ static void entered_room(struct conn *c, uint64_t t)
 	g.in_room++;
 	g.inflight_now--;
 	g.logins++;
-	if (c->role != R_SLOW && c->role != R_ECHO)
-		g.receivers_now++;
+	count_receiver(c, 1);
 	if (c->role == R_SLOW && c->out_len == 0)
 		set_events(c, 0);
 	if (g.relogin) {
 		/* hang up and call again */
 		c->state = S_CLOSED;
 		g.in_room--;
-		if (c->role != R_SLOW && c->role != R_ECHO)
-			g.receivers_now--;
+		count_receiver(c, -1);
 		conn_release(c);
 		c->state = S_IDLE;
 	}
@@ -413,6 +429,13 @@ static const struct step register_steps[] = {
 	{ "Command", "C" },
 	{ "*** Welcome to", NULL },
 };
+static const struct step login_rooms_steps[] = {
+	{ "Enter your handle", "%h\r" },
+	{ "Password", "%p\r" },
+	{ "Command", "C" },
+	{ "*** Welcome to", "/join %r\r" },
+	{ "*** Welcome to rm", NULL },
+};
 static const struct step relogin_steps[] = {
 	{ "Enter your handle", "%h\r" },
 	{ "Password", "%p\r" },
@@ -429,6 +452,10 @@ static const struct step *steps(size_t *n)
 		*n = sizeof(register_steps) / sizeof(register_steps[0]);
 		return register_steps;
 	}
+	if (g.rooms > 0) {
+		*n = sizeof(login_rooms_steps) / sizeof(login_rooms_steps[0]);
+		return login_rooms_steps;
+	}
 	*n = sizeof(login_steps) / sizeof(login_steps[0]);
 	return login_steps;
 }
@@ -444,6 +471,9 @@ static void send_step(struct conn *c, const char *tmpl)
 			p++;
 		} else if (p[0] == '%' && p[1] == 'p') {
 			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", g.password);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'r') {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "rm%u", c->index % g.rooms);
 			p++;
 		} else {
 			out[n++] = *p;
@@ -1136,7 +1166,7 @@ static void say(struct conn *c, uint64_t t)
 		g.sent_measured++;
 		/* everyone reading in the room, the sender too unless the server echoes
 		 * nobody their own lines (IRC) */
-		g.expected += g.receivers_now - (g.self_echo || c->role != R_SENDER ? 0 : 1);
+		g.expected += receivers_of(c) - (g.self_echo || c->role != R_SENDER ? 0 : 1);
 	}
 }
 
@@ -1428,6 +1458,8 @@ static void usage(FILE *out)
 	"      --src A[-B]         source address range on 127.0.0.0/8\n"
 	"  -t, --timeout S         a caller not in the room by then fails (default 60)\n"
 	"      --trace             copy caller 0's received bytes to stderr\n"
+	"      --rooms K           Carrier: caller i goes on to room rm<i %% K> (/join), and a\n"
+	"                          line counts as delivered to its room's callers only\n"
 	"      --aligned           with --rate, all senders in phase: every 1/(rate/senders) s\n"
 	"                          the room gets `senders` lines at once (the schedule before\n"
 	"                          2026-12-01); by default their phases are spread evenly\n"
@@ -1453,7 +1485,7 @@ static void parse_src(const char *arg)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_HOST = 300, O_FRAC, O_TTYPE, O_WARM, O_SLOW, O_PREFIX, O_FIRST, O_PW, O_REG,
-	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED };
+	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED, O_ROOMS };
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "host", required_argument, NULL, O_HOST },
@@ -1485,6 +1517,7 @@ static void parse_args(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "aligned", no_argument, NULL, O_ALIGNED },
+		{ "rooms", required_argument, NULL, O_ROOMS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -1543,6 +1576,7 @@ static void parse_args(int argc, char **argv)
 		case 't': g.timeout = atof(optarg); break;
 		case O_TRACE: g.trace = true; break;
 		case O_ALIGNED: g.aligned = true; break;
+		case O_ROOMS: g.rooms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'q': g.quiet = true; break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -1600,6 +1634,13 @@ int main(int argc, char **argv)
 	g.c = calloc(g.conns, sizeof(*g.c));
 	if (g.c == NULL)
 		die("out of memory");
+	if (g.rooms > 0) {
+		if (g.rate <= 0)
+			die("--rooms needs --rate (the closed loop's witness hears one room)");
+		g.room_receivers = calloc(g.rooms, sizeof(*g.room_receivers));
+		if (g.room_receivers == NULL)
+			die("out of memory");
+	}
 	/* roles: senders first; the last caller is the witness; slow readers spread out */
 	unsigned n_slow = (unsigned)(g.slow_frac * (double)(g.conns - g.senders) + 0.5);
 	unsigned n_tel = (unsigned)(g.telnet_frac * (double)g.conns + 0.5);
