@@ -28,11 +28,6 @@
 #define SPLIT_MIN_ROWS 20
 #define OFFER_TEXT_MAX (4 * LE_MAX_LIMIT + 1)
 
-/* What a split screen's shared lines are wrapped in (chat/room.c does the same for
- * room lines): into the blank bottom row of the conversation, the cursor put back. */
-#define SPLIT_BEFORE "\x1b" "7\x1b[2A\r"
-#define SPLIT_AFTER "\x1b" "8"
-
 /* A telegram offered after a /msg or /page to a caller who is not online: the
  * next line answers it. */
 struct offer {
@@ -52,9 +47,9 @@ void bbs_chat_show(struct session *s, const uint8_t *term, size_t len)
 {
 	struct sbuf *out = session_out(s);
 	if (split(s)) {
-		sbuf_puts(out, SPLIT_BEFORE);
+		sbuf_puts(out, CHAT_SPLIT_BEFORE);
 		sbuf_append(out, term, len);
-		sbuf_puts(out, SPLIT_AFTER);
+		sbuf_puts(out, CHAT_SPLIT_AFTER);
 		return;
 	}
 	struct lineedit *le = session_editor(s);

@@ -40,6 +40,12 @@
  * that a member with nothing typed needs no redraw. */
 #define CHAT_PROMPT "\x1b[0;1;32m>\x1b[0m "
 
+/* What a line is wrapped in on a split screen (CHAT_LAYOUT_SPLIT): into the blank
+ * bottom row of the scroll region above the status line, the cursor saved and put
+ * back, so the input line is never touched.  Relative moves only. */
+#define CHAT_SPLIT_BEFORE "\x1b" "7\x1b[2A\r"
+#define CHAT_SPLIT_AFTER "\x1b" "8"
+
 /* Handles are cut to this many code points on output (a safety bound: handles are
  * validated, and much shorter, when accounts are made). */
 #define CHAT_RENDER_HANDLE_MAX 32

@@ -17,12 +17,9 @@
 #define COALESCE_NAMES_MAX 64
 #define INVITES_MAX 64
 
-/* What a line is wrapped in, per layout (see enum chat_layout): line by line, over
- * the prompt line and followed by the prompt; split, into the blank bottom row of the
- * scroll region above the status line, the cursor saved and put back. */
+/* What a line is wrapped in line by line (see enum chat_layout): over the prompt
+ * line, followed by the prompt; on a split screen, CHAT_SPLIT_BEFORE/AFTER. */
 #define LINE_BEFORE "\r\x1b[K"
-#define SPLIT_BEFORE "\x1b" "7\x1b[2A\r"
-#define SPLIT_AFTER "\x1b" "8"
 /* The status line, one row above the input line. */
 #define STATUS_BEFORE "\x1b" "7\x1b[A\r"
 #define STATUS_AFTER "\x1b[K\x1b[0m\x1b" "8"
@@ -191,9 +188,9 @@ static void wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_f
 	sbuf_append(sb, term, len);
 	sbuf_puts(sb, CHAT_PROMPT);
 	size_t line_len = sb->len;
-	sbuf_puts(sb, SPLIT_BEFORE);
+	sbuf_puts(sb, CHAT_SPLIT_BEFORE);
 	sbuf_append(sb, term, len);
-	sbuf_puts(sb, SPLIT_AFTER);
+	sbuf_puts(sb, CHAT_SPLIT_AFTER);
 	*f = (struct chat_frame){ 0 };
 	f->term[CHAT_LAYOUT_LINE] = sb->data;
 	f->len[CHAT_LAYOUT_LINE] = line_len;
