@@ -8,6 +8,8 @@
 #                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
 #   CARRIER_BASELINE=PATH make bench-quick   the same with another Carrier binary beside it
 #   CARRIER_BASELINE=PATH python3 bench/chat.py ab   this build against that one, interleaved
+#   python3 bench/ir.py BEFORE AFTER     instructions per delivery under callgrind (~10 min)
+#   python3 bench/chat.py rooms          50 rooms of 20 beside one room of 1,000
 #   python3 bench/chat.py issue6 --parts throughput,latency,idle,storm,slow   one part at a time
 #   python3 bench/chat.py profile          perf record -g on Carrier during a throughput run
 #   python3 bench/chat_report.py issue6    the tables of docs/BENCHMARKS.md from the JSON
