@@ -188,8 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ev.n_more = opt % 3;
 			}
 			chat_render(&sb, &ev, (enum chat_view)v);
-			check_rendered(&sb, (k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE) &&
-					    v == CHAT_VIEW_RECIPIENT);
+			check_rendered(&sb, ((k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE) &&
+					     v == CHAT_VIEW_RECIPIENT) || k == CHAT_BROADCAST);
 			sbuf_reset(&sb);
 		}
 	}
@@ -201,8 +201,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chat_render_help(&sb, chat_commands, chat_commands_count, level);
 	chat_render_help_one(&sb, &chat_commands[opt % chat_commands_count]);
 	chat_render_away(&sb, handle, (opt & 16) ? raw : NULL);
-	struct chat_who_entry who[] = { { handle, 0, level, NULL }, { to, -1000 * opt, 0, raw },
-					{ raw, INT64_MIN, 0, "" } };
+	struct chat_who_entry who[] = { { handle, 0, level, NULL, NULL },
+					{ to, -1000 * opt, 0, raw, NULL },
+					{ raw, INT64_MIN, 0, "", raw } };
 	chat_render_who(&sb, who, 3, (int64_t)opt * 60000);
 	chat_render_welcome(&sb, raw, (opt & 32) ? to : NULL, names, opt % 5);
 	check_rendered(&sb, false);

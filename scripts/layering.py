@@ -38,12 +38,14 @@ MODULES = {
     # The BBS drives sessions over connections and the chat engine; it never sees a
     # transport (telnet, ws, http): what it needs of one is in net/conn.h.
     "bbs":    {"chat", "config", "net", "store", "term", "util"},
+    # The sysop's control line drives the BBS (moderation, who's on) from outside.
+    "ctl":    {"bbs", "chat", "config", "net", "store", "util"},
 }
 
 PURE = [
     "ws/codec", "http/request", "http/response", "http/handshake",
     "telnet/proto", "telnet/frame", "chat/command", "chat/render", "chat/sanitize",
-    "chat/flood", "chat/event", "config/toml", "term/",
+    "chat/flood", "chat/event", "config/toml", "term/", "ctl/proto",
 ]
 PURE_MAY = {"util", "term"}
 PURE_NEVER_SYSTEM = {"uv.h"}

@@ -11,9 +11,11 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bbs/auditcli.h"
 #include "bbs/password.h"
 #include "bbs/usercli.h"
 #include "config/config.h"
+#include "ctl/client.h"
 #include "server.h"
 #include "util/log.h"
 
@@ -27,6 +29,9 @@ static void usage(FILE *out)
 	        "usage: carrier [--config FILE] [--http [ADDR:]PORT] [--telnet [ADDR:]PORT]\n"
 	        "               [--db PATH] [--help] [--version]\n"
 	        "       carrier [--config FILE] [--db PATH] user add|list|passwd|level|delete ...\n"
+	        "       carrier [--config FILE] [--db PATH] audit [--since WHEN] [--handle H]\n"
+	        "       carrier [--config FILE] [--db PATH] ctl who|stats|kick|mute|unmute|ban|unban|\n"
+	        "               broadcast ...   (the running server, over its control socket)\n"
 	        "\n"
 	        "  --config FILE         settings (TOML); default: ./carrier.toml if present\n"
 	        "  --http [ADDR:]PORT    web and WebSocket listener (default 0.0.0.0:8080)\n"
@@ -105,7 +110,9 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	bool user_cmd = optind < argc && strcmp(argv[optind], "user") == 0;
+	const char *sub = optind < argc ? argv[optind] : NULL;
+	bool user_cmd = sub && (strcmp(sub, "user") == 0 || strcmp(sub, "audit") == 0 ||
+	                        strcmp(sub, "ctl") == 0);
 	if (optind < argc && !user_cmd) {
 		fprintf(stderr, "carrier: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -141,7 +148,18 @@ int main(int argc, char **argv)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
 	if (user_cmd) {
 		struct password_limits lim = { cfg.password_ops, cfg.password_mem };
-		int rc = usercli_main(argc - optind, argv + optind, cfg.db_path, lim);
+		char path[PATH_MAX];
+		int rc;
+		if (strcmp(sub, "user") == 0) {
+			rc = usercli_main(argc - optind, argv + optind, cfg.db_path, lim);
+		} else if (strcmp(sub, "audit") == 0) {
+			rc = auditcli_main(argc - optind, argv + optind, cfg.db_path);
+		} else if (config_control_path(&cfg, path, sizeof(path))) {
+			rc = ctl_client_main(argc - optind, argv + optind, path);
+		} else {
+			fprintf(stderr, "carrier ctl: control_socket: the path is too long\n");
+			rc = 1;
+		}
 		config_free(&cfg);
 		return rc;
 	}

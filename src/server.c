@@ -6,6 +6,7 @@
 
 #include "bbs/bbs.h"
 #include "bbs/session.h"
+#include "ctl/server.h"
 #include "http/transport.h"
 #include "telnet/transport.h"
 #include "util/log.h"
@@ -20,6 +21,7 @@ struct server {
 	struct conn_set conns;
 	struct http_site *site;
 	struct bbs *bbs;
+	struct ctl_server *ctl;          /* the sysop's control line */
 	uv_tcp_t http_listener;
 	bool http_open;
 	int http_port;
@@ -165,6 +167,18 @@ static int bind_listener(struct server *srv, uv_tcp_t *tcp, struct listen_addr *
 
 int server_start(struct server *srv)
 {
+	/* The control socket first: it is what tells a second server on the same
+	 * database that one is running. */
+	char path[PATH_MAX], why[PATH_MAX + 128];
+	if (!config_control_path(&srv->cfg, path, sizeof(path))) {
+		log_error("control_socket: the path is too long for a Unix socket");
+		return -1;
+	}
+	srv->ctl = ctl_server_new(srv->loop, srv->bbs, path, why, sizeof(why));
+	if (srv->ctl == NULL) {
+		log_error("%s", why);
+		return -1;
+	}
 	int err = bind_listener(srv, &srv->http_listener, &srv->cfg.http, http_connection_cb,
 	                        "http", &srv->http_port);
 	if (err != 0)
@@ -246,6 +260,7 @@ void server_stop(struct server *srv)
 		uv_close((uv_handle_t *)&srv->telnet_listener, NULL);
 		srv->telnet_open = false;
 	}
+	ctl_server_close(srv->ctl);
 	conn_foreach(&srv->conns, shutdown_conn, NULL);
 	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(srv->loop, &srv->shutdown_timer);
@@ -257,6 +272,7 @@ void server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	ctl_server_free(srv->ctl);
 	http_site_free(srv->site);
 	bbs_free(srv->bbs);
 	free(srv);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bbs/actions.h"
+#include "bbs/moderate.h"
 #include "bbs/states.h"
 #include "chat/command.h"
 #include "chat/registry.h"
@@ -21,6 +22,7 @@
 #include "chat/sanitize.h"
 #include "store/store.h"
 #include "term/lineedit.h"
+#include "util/duration.h"
 #include "util/log.h"
 
 #define WHO_MAX 512
@@ -259,7 +261,21 @@ static void cmd_who(void *ctx, const struct chat_args *a)
 	struct say *c = ctx;
 	static struct chat_who_entry who[WHO_MAX];   /* the loop is single-threaded */
 	(void)a;
+	static char detail[WHO_MAX][128];
 	size_t n = chat_room_who(room_of(c), who, WHO_MAX);
+	/* A sysop sees where each caller is calling from. */
+	if (session_user(c->s)->level >= LEVEL_SYSOP) {
+		for (size_t i = 0; i < n; i++) {
+			struct chat_member *m = chat_registry_find(c->reg, who[i].handle);
+			if (m == NULL)
+				continue;
+			struct session *o = session_of_member(m);
+			char where[96];
+			snprintf(detail[i], sizeof(detail[i]), "node %u  %s", session_node(o),
+			         session_describe(o, where, sizeof(where)));
+			who[i].detail = detail[i];
+		}
+	}
 	struct sbuf sb = SBUF_INIT;
 	chat_render_who(&sb, who, n, (int64_t)session_now(c->s));
 	reply(c, &sb);
@@ -641,6 +657,97 @@ static void cmd_help(void *ctx, const struct chat_args *a)
 	sbuf_free(&sb);
 }
 
+/* ---- moderation (bbs/moderate.h decides who may) ---- */
+
+static struct mod_actor actor_of(struct say *c)
+{
+	return (struct mod_actor){ .name = me(c), .audit = me(c),
+	                           .level = session_user(c->s)->level, .member = c->m };
+}
+
+static void answer(struct say *c, const char *text)
+{
+	notice(c, "%s", text);
+}
+
+/* "[minutes|time] [reason]": a leading duration, if there is one, then the reason. */
+static const char *split_duration(const char *rest, bool forever, int64_t *seconds)
+{
+	*seconds = 0;
+	if (rest == NULL)
+		return NULL;
+	char word[24];
+	size_t n = strcspn(rest, " ");
+	if (n == 0 || n >= sizeof(word))
+		return rest;
+	memcpy(word, rest, n);
+	word[n] = '\0';
+	if (!duration_parse(word, forever, seconds))
+		return rest;
+	rest += n;
+	while (*rest == ' ')
+		rest++;
+	return rest;
+}
+
+static void cmd_kick(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	mod_kick(session_bbs(c->s), &who, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, text);
+	answer(c, text);
+}
+
+static void cmd_mute(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	int64_t seconds;
+	const char *reason = split_duration(a->argc > 1 ? a->argv[1] : NULL, false, &seconds);
+	mod_mute(session_bbs(c->s), &who, a->argv[0], seconds, reason, text);
+	answer(c, text);
+}
+
+static void cmd_unmute(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	mod_unmute(session_bbs(c->s), &who, a->argv[0], text);
+	answer(c, text);
+}
+
+static void cmd_ban(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	int64_t seconds;
+	const char *reason = split_duration(a->argc > 1 ? a->argv[1] : NULL, true, &seconds);
+	mod_ban(session_bbs(c->s), &who, a->argv[0], seconds, reason, text);
+	answer(c, text);
+}
+
+static void cmd_unban(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	mod_unban(session_bbs(c->s), &who, a->argv[0], text);
+	answer(c, text);
+}
+
+static void cmd_broadcast(void *ctx, const struct chat_args *a)
+{
+	struct say *c = ctx;
+	struct mod_actor who = actor_of(c);
+	char text[MOD_ANSWER_MAX];
+	mod_broadcast(session_bbs(c->s), &who, a->argv[0], text);
+	answer(c, text);
+}
+
 static void cmd_quit(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
@@ -667,7 +774,10 @@ static const struct chat_command *table(size_t *n)
 			{ CHAT_CMD_UNIGNORE, cmd_unignore }, { CHAT_CMD_AWAY, cmd_away },
 			{ CHAT_CMD_BACK, cmd_back }, { CHAT_CMD_BELL, cmd_bell },
 			{ CHAT_CMD_QUIET, cmd_quiet }, { CHAT_CMD_ACTIONS, cmd_actions },
-			{ CHAT_CMD_TELEGRAM, cmd_telegram },
+			{ CHAT_CMD_TELEGRAM, cmd_telegram }, { CHAT_CMD_KICK, cmd_kick },
+			{ CHAT_CMD_MUTE, cmd_mute }, { CHAT_CMD_UNMUTE, cmd_unmute },
+			{ CHAT_CMD_BAN, cmd_ban }, { CHAT_CMD_UNBAN, cmd_unban },
+			{ CHAT_CMD_BROADCAST, cmd_broadcast },
 		};
 		for (size_t i = 0; i < chat_commands_count && n_commands < COMMANDS_MAX; i++) {
 			struct chat_command row = chat_commands[i];
@@ -692,6 +802,36 @@ static bool speaks(const struct chat_parse *p)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* Is the caller muted where these words would go (the room, or privately)?  It is
+ * told so, and for how much longer. */
+static bool muted(struct say *c, bool in_room)
+{
+	struct chat_room *r = room_of(c);
+	int64_t now = chat_wall_ms();
+	int64_t until = chat_registry_muted(c->reg, me(c), in_room && r ? chat_room_name(r) : NULL,
+	                                    now);
+	if (until == 0)
+		return false;
+	char left[32];
+	duration_format((until - now + 59999) / 60000 * 60, left, sizeof(left));
+	notice(c, "You are muted: %s to go.", left);
+	return true;
+}
+
+/* Do these words go to the room (rather than to one caller)? */
+static bool in_room(const struct chat_parse *p)
+{
+	if (p->status == CHAT_PARSE_TEXT)
+		return true;
+	switch (p->cmd->id) {
+	case CHAT_CMD_MSG: case CHAT_CMD_REPLY: case CHAT_CMD_PAGE: case CHAT_CMD_TELEGRAM:
+	case CHAT_CMD_INVITE:
+		return false;
+	default:
+		return true;
 	}
 }
 
@@ -746,7 +886,7 @@ static void handle_line(struct session *s, const struct sbuf *clean)
 		break;
 	case CHAT_PARSE_TEXT:
 	case CHAT_PARSE_COMMAND:
-		if (speaks(&p) && !allowed(&c))
+		if (speaks(&p) && (muted(&c, in_room(&p)) || !allowed(&c)))
 			break;
 		if (p.status == CHAT_PARSE_TEXT) {
 			/* The text is a span of the line: say it as a string of its own. */
@@ -765,7 +905,7 @@ static void handle_line(struct session *s, const struct sbuf *clean)
 		while (args && *args == ' ')
 			args++;
 		if (actions_find(bbs_actions(session_bbs(s)), line, vlen) != NULL) {
-			if (allowed(&c))
+			if (!muted(&c, true) && allowed(&c))
 				act(&c, line, vlen, args);
 		} else {
 			chat_render_unknown(&sb);
@@ -843,6 +983,15 @@ const struct session_state state_chat = {
 	.timeout = SESSION_TIMEOUT_NONE,
 };
 
+/* How long m is still kept out of r, rounded up to minutes, as words. */
+static void kept_out_for(const struct chat_room *r, const struct chat_member *m, char *out,
+                         size_t cap)
+{
+	int64_t now = chat_wall_ms();
+	int64_t until = chat_room_kicked_until(r, chat_member_handle(m), now);
+	duration_format(until > now ? (until - now + 59999) / 60000 * 60 : 60, out, cap);
+}
+
 /* Into room `to` from the one the caller is in: the gates first (refused: it stays
  * where it is), then it leaves, is subscribed, then shown the room, then announced
  * (coalesced), so that it misses nothing and sees nothing out of order. */
@@ -860,6 +1009,13 @@ static void enter_room(struct say *c, struct chat_room *to)
 	case CHAT_ROOM_LEVEL:
 		notice(c, "%s is not open to your level.", chat_room_name(to));
 		return;
+	case CHAT_ROOM_KICKED: {
+		char left[32];
+		kept_out_for(to, c->m, left, sizeof(left));
+		notice(c, "You were kicked out of %s: you may come back in %s.", chat_room_name(to),
+		       left);
+		return;
+	}
 	}
 	chat_room_leave(c->m);
 	chat_room_join(to, c->m, (int64_t)session_now(c->s));
@@ -877,9 +1033,17 @@ void bbs_chat_enter(struct session *s)
 		return;
 	enum chat_join_result r = chat_room_join(room, m, (int64_t)session_now(s));
 	if (r != CHAT_JOINED) {
-		chat_render_notice(session_out(s), r == CHAT_ROOM_FULL
-		                   ? "The chat room is full. Try again in a little while."
-		                   : "The chat room is not open to you.");
+		char text[128], left[32];
+		if (r == CHAT_ROOM_KICKED) {
+			kept_out_for(room, m, left, sizeof(left));
+			snprintf(text, sizeof(text), "You were kicked out of %s: you may come back "
+			         "in %s.", chat_room_name(room), left);
+		} else {
+			snprintf(text, sizeof(text), "%s", r == CHAT_ROOM_FULL
+			         ? "The chat room is full. Try again in a little while."
+			         : "The chat room is not open to you.");
+		}
+		chat_render_notice(session_out(s), text);
 		bbs_pause_then_menu(s);
 		return;
 	}
@@ -890,6 +1054,25 @@ void bbs_chat_enter(struct session *s)
 	le_set_limit(le, cfg->chat_max_line);
 	le_set_prompt(le, CHAT_PROMPT);
 	draw_screen(s);
+	session_flush(s);
+}
+
+/* Kicked out of the room (chat/room.c has taken the member out already): back to the
+ * menu, told by whom and for how long. */
+void bbs_chat_evicted(struct session *s, const struct chat_event *ev)
+{
+	if (session_state(s) != &state_chat)
+		return;
+	char text[512], left[32];
+	int64_t now = chat_wall_ms();
+	duration_format(ev->until_ms > now ? (ev->until_ms - now + 59999) / 60000 * 60 : 60,
+	                    left, sizeof(left));
+	snprintf(text, sizeof(text), "%s kicked you out of %s%s%s%s. You may come back in %s.",
+	         ev->from ? ev->from : "A moderator", ev->room ? ev->room : "the room",
+	         ev->text && ev->text[0] ? " (" : "", ev->text ? ev->text : "",
+	         ev->text && ev->text[0] ? ")" : "", left);
+	session_set_notice(s, text);
+	menu_return(s);
 	session_flush(s);
 }
 

@@ -55,9 +55,10 @@ static void cmd_who(struct session *s)
 {
 	struct bbs *bbs = session_bbs(s);
 	static struct who_row rows[WHO_MAX];     /* the loop is single-threaded */
-	static char doing[WHO_MAX][48];
+	static char doing[WHO_MAX][48], detail[WHO_MAX][96];
 	size_t n = 0;
 	uint64_t now = session_now(s);
+	bool sysop = session_user(s)->level >= LEVEL_SYSOP;
 	for (unsigned node = 1; node <= bbs_node_count(bbs) && n < WHO_MAX; node++) {
 		struct session *o = bbs_node_session(bbs, node);
 		if (o == NULL)
@@ -69,6 +70,7 @@ static void cmd_who(struct session *s)
 			.location = u->location,
 			.doing = bbs_chat_doing(o, doing[n], sizeof(doing[n])),
 			.minutes_on = (unsigned)((now - session_connected_ms(o)) / 60000),
+			.detail = sysop ? session_describe(o, detail[n], sizeof(detail[n])) : NULL,
 		};
 		n++;
 	}

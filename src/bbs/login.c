@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bbs/moderate.h"
 #include "bbs/password.h"
 #include "bbs/screens.h"
 #include "bbs/states.h"
@@ -123,7 +124,7 @@ static void login_control(struct session *s, const char *json, size_t len)
 	struct store_user u;
 	if (token_hash(token, hash) != 0 ||
 	    store_token_lookup(st, hash, (int64_t)time(NULL), &uid) != STORE_OK ||
-	    store_user_get_by_id(st, uid, &u) != STORE_OK) {
+	    store_user_get_by_id(st, uid, &u) != STORE_OK || u.banned_until > (int64_t)time(NULL)) {
 		/* Expired or revoked: the page forgets it; the caller logs in. */
 		conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
 		return;
@@ -183,6 +184,16 @@ static void verified(void *ud, int ok, int needs_rehash)
 				         u.handle, cfg->max_login_failures);
 		}
 		login_failed(s);
+		return;
+	}
+	if (u.banned_until > (int64_t)time(NULL)) {
+		/* Only the account's owner (who knows the password) learns of the ban. */
+		char text[MOD_ANSWER_MAX + 64];
+		mod_ban_notice(u.banned_until, u.ban_reason, text, sizeof(text));
+		sbuf_puts(session_out(s), "\r\n");
+		screen_notice(session_out(s), text);
+		log_info("node %u: %s refused: banned", session_node(s), u.handle);
+		session_hangup(s, 1008, "banned");
 		return;
 	}
 	login_succeeded(s, &u);

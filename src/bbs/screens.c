@@ -219,6 +219,12 @@ void screen_who(struct sbuf *out, const struct who_row *rows, size_t n, unsigned
 		put_pad(out, r->doing, 22);
 		ansi_fg(out, ANSI_WHITE);
 		sbuf_printf(out, "  %3um\r\n", r->minutes_on);
+		if (r->detail != NULL) {
+			ansi_fg(out, ANSI_BRIGHT_BLACK);
+			sbuf_puts(out, "       ");
+			put_pad(out, r->detail, 72);
+			sbuf_puts(out, "\r\n");
+		}
 	}
 	ansi_fg(out, ANSI_BRIGHT_BLACK);
 	sbuf_printf(out, "\r\n %zu of %u nodes in use.\r\n", n, max_nodes);

@@ -39,6 +39,7 @@ struct who_row {
 	const char *location;
 	const char *doing;
 	unsigned minutes_on;
+	const char *detail;              /* NULL, or a second, dim line (a sysop's view) */
 };
 void screen_who(struct sbuf *out, const struct who_row *rows, size_t n, unsigned max_nodes);
 

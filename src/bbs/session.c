@@ -59,6 +59,22 @@ unsigned session_rows(const struct session *s) { return s->rows; }
 bool session_sized(const struct session *s) { return s->sized; }
 uint64_t session_now(const struct session *s) { return uv_now(bbs_loop(s->bbs)); }
 uint64_t session_connected_ms(const struct session *s) { return s->connected_ms; }
+
+const char *session_describe(const struct session *s, char *buf, size_t cap)
+{
+	uint64_t idle_s = (session_now(s) - s->last_input_ms) / 1000;
+	char idle[24];
+	if (idle_s < 60)
+		snprintf(idle, sizeof(idle), "%us", (unsigned)idle_s);
+	else if (idle_s < 3600)
+		snprintf(idle, sizeof(idle), "%um", (unsigned)(idle_s / 60));
+	else
+		snprintf(idle, sizeof(idle), "%uh%02um", (unsigned)(idle_s / 3600),
+		         (unsigned)(idle_s / 60 % 60));
+	snprintf(buf, cap, "%s %s idle %s", s->conn ? conn_peer(s->conn) : "-",
+	         s->conn ? conn_transport_name(s->conn) : "-", idle);
+	return buf;
+}
 static const struct session_user nobody = { .location = "" };
 const struct session_user *session_user(const struct session *s) { return s->acct ? &s->acct->user : &nobody; }
 bool session_logged_in(const struct session *s) { return s->acct != NULL; }
@@ -81,6 +97,11 @@ static struct session *sink_session(struct chat_sink *sink)
 {
 	struct account *a = (struct account *)((char *)sink - offsetof(struct account, sink));
 	return a->session;
+}
+
+struct session *session_of_member(struct chat_member *m)
+{
+	return sink_session(chat_member_sink(m));
 }
 
 static bool sink_send_shared(struct chat_sink *sink, struct chat_frame *f,
@@ -123,10 +144,18 @@ static void sink_redraw_input(struct chat_sink *sink)
 	session_flush(s);
 }
 
+static void sink_evicted(struct chat_sink *sink, const struct chat_event *ev)
+{
+	struct session *s = sink_session(sink);
+	if (s->conn != NULL)
+		bbs_chat_evicted(s, ev);
+}
+
 static const struct chat_sink_ops sink_ops = {
 	.send_shared = sink_send_shared,
 	.tell = sink_tell,
 	.redraw_input = sink_redraw_input,
+	.evicted = sink_evicted,
 };
 
 const char *session_doing(const struct session *s)

@@ -61,6 +61,8 @@ unsigned session_rows(const struct session *s);
 bool session_sized(const struct session *s);
 uint64_t session_now(const struct session *s);          /* loop clock, ms */
 uint64_t session_connected_ms(const struct session *s);
+/* For a sysop's who: "127.0.0.1:50312 websocket idle 3m", into buf. */
+const char *session_describe(const struct session *s, char *buf, size_t cap);
 
 /* Who is calling; 0 / "" before login. */
 struct session_user {
@@ -132,6 +134,8 @@ uint64_t session_wake(const struct session *s);
  * half-typed line is redrawn under incoming lines. */
 struct chat_member;
 struct chat_member *session_member(const struct session *s);
+/* The session whose member m is (every member the BBS makes is a session's). */
+struct session *session_of_member(struct chat_member *m);
 
 /* Where the caller is in the menus: a stack of menus from "main" down, each an
  * index into the config's menus.  Part of the account: only for a session that has

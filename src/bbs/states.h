@@ -24,6 +24,10 @@ void bbs_chat_enter(struct session *s);
  * list, bell, quiet) from the store. */
 struct store;
 void bbs_chat_login(struct session *s, struct store *st);
+/* The caller was kicked out of its room (the chat engine's sink op evicted): back
+ * to the menu with a notice. */
+struct chat_event;
+void bbs_chat_evicted(struct session *s, const struct chat_event *ev);
 /* Lines for a caller in the chat alone, into its output in its layout (above the
  * half-typed input line, or into the split screen's conversation). */
 void bbs_chat_show(struct session *s, const uint8_t *term, size_t len);

@@ -12,7 +12,10 @@
 
 #include <sodium.h>
 
+#include <pwd.h>
+
 #include "bbs/handle.h"
+#include "bbs/moderate.h"
 #include "bbs/password.h"
 #include "bbs/usercli.h"
 #include "store/store.h"
@@ -260,6 +263,17 @@ out:
 	return ret;
 }
 
+/* Who is at the shell, for the audit log: "shell:USER". */
+static void shell_actor(char *out, size_t cap)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) == 0 && found != NULL)
+		snprintf(out, cap, "shell:%.40s", found->pw_name);
+	else
+		snprintf(out, cap, "shell:uid%u", (unsigned)getuid());
+}
+
 static int cmd_level(struct store *st, const struct args *a)
 {
 	struct store_user u;
@@ -272,6 +286,10 @@ static int cmd_level(struct store *st, const struct args *a)
 		return 1;
 	if (store_user_set_level(st, u.id, level) != STORE_OK)
 		return fail("database error: %s", store_errmsg(st));
+	char actor[64], detail[32];
+	shell_actor(actor, sizeof(actor));
+	snprintf(detail, sizeof(detail), "%d -> %d", u.level, level);
+	mod_audit(st, actor, "level", u.handle, detail, "");
 	printf("%s is now level %d (was %d)\n", u.handle, level, u.level);
 	return 0;
 }
@@ -284,6 +302,9 @@ static int cmd_delete(struct store *st, const struct args *a)
 		return 1;
 	if (store_user_delete(st, u.id) != STORE_OK)
 		return fail("database error: %s", store_errmsg(st));
+	char actor[64];
+	shell_actor(actor, sizeof(actor));
+	mod_audit(st, actor, "delete", u.handle, "", "");
 	printf("deleted %s\n", u.handle);
 	return 0;
 }

@@ -18,6 +18,7 @@ static const char *const ignore_aliases[] = { "squelch", NULL };
 #define ROOMS "Rooms"
 #define YOU "You"
 #define HELP "Help"
+#define MOD "Moderation"
 #define SYSOP "SysOp"
 
 const struct chat_command chat_commands[] = {
@@ -70,6 +71,22 @@ const struct chat_command chat_commands[] = {
 	  .group = HELP, .usage = "/help [command]", .help = "This list, or one command" },
 	{ .id = CHAT_CMD_QUIT, .name = "quit", .aliases = quit_aliases, .group = HELP,
 	  .usage = "/quit", .help = "Leave the chat" },
+	{ .id = CHAT_CMD_KICK, .name = "kick", .min_args = 1, .max_args = 2, .group = MOD,
+	  .usage = "/kick <handle> [reason]",
+	  .help = "Put a caller out of the room for a while (moderators, room owners)" },
+	{ .id = CHAT_CMD_MUTE, .name = "mute", .min_args = 1, .max_args = 2, .group = MOD,
+	  .usage = "/mute <handle> [minutes] [reason]",
+	  .help = "Silence a caller for a while (moderators, room owners)" },
+	{ .id = CHAT_CMD_UNMUTE, .name = "unmute", .min_args = 1, .max_args = 1, .group = MOD,
+	  .usage = "/unmute <handle>", .help = "Let a muted caller speak again" },
+	{ .id = CHAT_CMD_BAN, .name = "ban", .min_args = 1, .max_args = 2, .group = MOD,
+	  .usage = "/ban <handle> [30m|2h|7d|forever] [reason]",
+	  .help = "Keep an account off the board (sysops; no time: for good)" },
+	{ .id = CHAT_CMD_UNBAN, .name = "unban", .min_args = 1, .max_args = 1, .group = MOD,
+	  .usage = "/unban <handle>", .help = "Lift a ban (sysops)" },
+	{ .id = CHAT_CMD_BROADCAST, .name = "broadcast", .min_args = 1, .max_args = 1,
+	  .group = MOD, .usage = "/broadcast <text>",
+	  .help = "A line with a bell to every caller on the board (sysops)" },
 	{ .id = CHAT_CMD_SYSOP, .name = "sysop", .min_args = 1, .max_args = 1, .group = SYSOP,
 	  .usage = "/sysop <text>", .help = "Official announcement to the room",
 	  .min_level = CHAT_LEVEL_SYSOP },

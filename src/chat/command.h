@@ -71,14 +71,23 @@ enum chat_cmd {
 	CHAT_CMD_QUIET,
 	CHAT_CMD_ACTIONS,
 	CHAT_CMD_TELEGRAM,
+	CHAT_CMD_KICK,
+	CHAT_CMD_MUTE,
+	CHAT_CMD_UNMUTE,
+	CHAT_CMD_BAN,
+	CHAT_CMD_UNBAN,
+	CHAT_CMD_BROADCAST,
 };
 
 /* Talking: /me <action>, /msg <handle> <text>, /r <text> (alias /reply), /page
  * <handle> [text], /telegram <handle> <text>, /actions.  Rooms: /join <room>, /list,
  * /who, /where <handle>, /topic [text], /private, /invite <handle>, /uninvite
  * <handle>.  You: /ignore [handle], /unignore <handle>, /away [message], /back, /bell
- * on|off|page, /quiet.  Help: /help [command] (alias /?), /quit (alias /q).  SysOp:
- * /sysop <text>.  Handlers are NULL. */
+ * on|off|page, /quiet.  Help: /help [command] (alias /?), /quit (alias /q).
+ * Moderation (open to every level: the handler refuses whoever may not): /kick
+ * <handle> [reason], /mute <handle> [minutes] [reason], /unmute <handle>, /ban
+ * <handle> [time] [reason], /unban <handle>, /broadcast <text>.  SysOp: /sysop
+ * <text>.  Handlers are NULL. */
 extern const struct chat_command chat_commands[];
 extern const size_t chat_commands_count;
 

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Levels, as the chat sees them.  A caller at or above CHAT_LEVEL_SYSOP chats in
  * white and may use sysop-only commands.  The account module maps its own levels
@@ -33,6 +34,8 @@ enum chat_kind {
 	CHAT_SYSTEM,    /* a line from the server itself: text                          */
 	CHAT_INVITE,    /* from -> to: come to room `room`; two ends only, a bell       */
 	CHAT_TOPIC,     /* from set the room's topic to text ("" clears it)             */
+	CHAT_KICK,      /* from put `to` out of the room (text: why), until until_ms    */
+	CHAT_BROADCAST, /* from to every caller anywhere in the BBS: text, with a bell  */
 	CHAT_KIND_COUNT
 };
 
@@ -41,11 +44,13 @@ struct chat_event {
 	int64_t ts_ms;                /* wall clock, ms since the epoch                */
 	enum chat_kind kind;
 	const char *room;             /* the room's name for room events; NULL for DM and
-	                               * PAGE; for INVITE the room invited to          */
+	                               * PAGE and BROADCAST; for INVITE the room
+	                               * invited to                                    */
 	const char *from;             /* handle of the sender; may be NULL for SYSTEM  */
 	const char *to;               /* DM / PAGE: the recipient's handle             */
 	const char *text;             /* may be NULL or "" (PAGE without text, JOIN…)  */
 	unsigned from_level;          /* >= CHAT_LEVEL_SYSOP: public text in white     */
+	int64_t until_ms;             /* KICK: when `to` may come back (wall clock)     */
 	/* JOIN / LEAVE coalesced over a short window (chat_coalesce in chat/flood.h): n_names handles
 	 * in names[], plus n_more not named.  When names is NULL and n_more is 0 the
 	 * event is about `from` alone. */
@@ -53,5 +58,14 @@ struct chat_event {
 	size_t n_names;
 	size_t n_more;
 };
+
+/* Event time stamps, kicks and mutes: the wall clock in ms since the epoch (the same
+ * on every server of a cluster, unlike the loop's clock). */
+static inline int64_t chat_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 #endif

@@ -6,7 +6,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "chat/flood.h"
 #include "chat/member.h"
@@ -31,20 +30,19 @@ struct chat_member {
 	bool quiet;
 };
 
-/* Event time stamps: the wall clock in ms since the epoch. */
-static inline int64_t chat_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The directory (registry.c): list and unlist a member. */
 void chat_registry_list(struct chat_registry *reg, struct chat_member *m);
 void chat_registry_unlist(struct chat_registry *reg, struct chat_member *m);
 /* A room made by a caller has emptied out: the registry drops it. */
 void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r);
 
+/* One line for many members (room.c): term (complete lines) wrapped for each layout
+ * into sb (reset), f pointing at it; chat_frame_send queues it for a member in a
+ * room in its layout (redrawing a half-typed line); chat_frame_release drops the
+ * framed buffers the sinks cached in f. */
+void chat_frame_wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_frame *f);
+void chat_frame_send(struct chat_member *m, struct chat_frame *f);
+void chat_frame_release(struct chat_frame *f);
 /* A line (terminal bytes, complete lines) for one member in a room, through the
  * shared path in its layout, so that a congested member counts it as missed. */
 void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len);

@@ -19,6 +19,8 @@
 
 #include "util/buf.h"
 
+struct chat_event;
+
 /* Output variants a shared line may be framed for (the connection's WebSocket,
  * telnet UTF-8, telnet CP437...): at least as many as the BBS side has. */
 #define CHAT_FRAME_VARIANTS 4
@@ -61,6 +63,9 @@ struct chat_sink_ops {
 	/* A shared line went out over the prompt line: draw the half-typed input
 	 * again.  Called only for members marked typing (chat_member_set_typing). */
 	void (*redraw_input)(struct chat_sink *sink);
+	/* The member was put out of its room (ev is the CHAT_KICK that did it): it
+	 * is in no room now, and the BBS side takes the caller elsewhere. */
+	void (*evicted)(struct chat_sink *sink, const struct chat_event *ev);
 };
 
 struct chat_sink {

@@ -10,6 +10,15 @@
 #include "util/xalloc.h"
 
 #define ROOMS_MAX 1000                /* rooms at once, declared and made by callers */
+#define MUTES_MAX 1024                /* mutes in force at once */
+
+/* A muted handle: nothing it says reaches anyone until until_ms (wall clock), in
+ * one room (room != NULL) or everywhere. */
+struct mute {
+	char *handle;
+	char *room;
+	int64_t until_ms;
+};
 
 struct chat_registry {
 	struct chat_room **rooms;        /* owned; rooms[0] is the default */
@@ -20,6 +29,8 @@ struct chat_registry {
 	size_t n_buckets;                /* a power of two, or 0 */
 	size_t n_members;
 	struct sbuf scratch;             /* private lines are rendered here */
+	struct mute *mutes;
+	size_t n_mutes;
 };
 
 struct chat_registry *chat_registry_new(void)
@@ -39,6 +50,11 @@ void chat_registry_free(struct chat_registry *reg)
 			m->reg = NULL;
 	free(reg->buckets);
 	sbuf_free(&reg->scratch);
+	for (size_t i = 0; i < reg->n_mutes; i++) {
+		free(reg->mutes[i].handle);
+		free(reg->mutes[i].room);
+	}
+	free(reg->mutes);
 	free(reg);
 }
 
@@ -180,6 +196,8 @@ void chat_registry_unlist(struct chat_registry *reg, struct chat_member *m)
 	m->reg = NULL;
 }
 
+size_t chat_registry_member_count(const struct chat_registry *reg) { return reg->n_members; }
+
 struct chat_member *chat_registry_find(const struct chat_registry *reg, const char *handle)
 {
 	if (reg->n_buckets == 0 || handle == NULL)
@@ -189,6 +207,63 @@ struct chat_member *chat_registry_find(const struct chat_registry *reg, const ch
 		if (strcasecmp(m->sink->handle, handle) == 0)
 			return m;
 	return NULL;
+}
+
+/* ---- mutes ---- */
+
+static void forget_mute(struct chat_registry *reg, size_t i)
+{
+	free(reg->mutes[i].handle);
+	free(reg->mutes[i].room);
+	reg->mutes[i] = reg->mutes[--reg->n_mutes];
+}
+
+static void drop_expired_mutes(struct chat_registry *reg, int64_t now_ms)
+{
+	for (size_t i = reg->n_mutes; i-- > 0;)
+		if (reg->mutes[i].until_ms <= now_ms)
+			forget_mute(reg, i);
+}
+
+bool chat_registry_mute(struct chat_registry *reg, const char *handle, const char *room,
+                        int64_t until_ms, int64_t now_ms)
+{
+	drop_expired_mutes(reg, now_ms);
+	chat_registry_unmute(reg, handle);
+	if (until_ms <= now_ms)
+		return true;
+	if (reg->n_mutes == MUTES_MAX)
+		return false;
+	reg->mutes = xrealloc(reg->mutes, (reg->n_mutes + 1) * sizeof(*reg->mutes));
+	reg->mutes[reg->n_mutes++] = (struct mute){
+		xstrdup(handle), room ? xstrdup(room) : NULL, until_ms };
+	return true;
+}
+
+bool chat_registry_unmute(struct chat_registry *reg, const char *handle)
+{
+	for (size_t i = 0; i < reg->n_mutes; i++) {
+		if (strcasecmp(reg->mutes[i].handle, handle) == 0) {
+			forget_mute(reg, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const char *room,
+                            int64_t now_ms)
+{
+	if (reg->n_mutes == 0)
+		return 0;
+	drop_expired_mutes(reg, now_ms);
+	for (size_t i = 0; i < reg->n_mutes; i++) {
+		const struct mute *mu = &reg->mutes[i];
+		if (strcasecmp(mu->handle, handle) == 0 &&
+		    (mu->room == NULL || (room != NULL && strcasecmp(mu->room, room) == 0)))
+			return mu->until_ms;
+	}
+	return 0;
 }
 
 /* ---- the seam ---- */
@@ -243,8 +318,35 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 	}
 }
 
+/* To every member anywhere: rendered once, one shared frame for every member in a
+ * room (over its prompt), told to the others (at a menu). */
+static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
+{
+	struct sbuf *sb = &reg->scratch;
+	struct sbuf wrapped = SBUF_INIT;
+	struct chat_frame f;
+	ev->ts_ms = chat_wall_ms();
+	sbuf_reset(sb);
+	chat_render(sb, ev, CHAT_VIEW_RECIPIENT);
+	chat_frame_wrap(&wrapped, sb->data, sb->len, &f);
+	for (size_t b = 0; b < reg->n_buckets; b++) {
+		for (struct chat_member *m = reg->buckets[b]; m != NULL; m = m->next) {
+			if (m->room != NULL)
+				chat_frame_send(m, &f);
+			else
+				tell(m, sb);
+		}
+	}
+	chat_frame_release(&f);
+	sbuf_free(&wrapped);
+}
+
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 {
+	if (ev->kind == CHAT_BROADCAST) {
+		deliver_everywhere(reg, ev);
+		return;
+	}
 	if (ev->kind == CHAT_DM || ev->kind == CHAT_PAGE || ev->kind == CHAT_INVITE) {
 		deliver_private(reg, ev);
 		return;

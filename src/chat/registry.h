@@ -48,13 +48,29 @@ void chat_registry_set_caller_rooms(struct chat_registry *reg, const struct chat
 struct chat_room *chat_registry_make_room(struct chat_registry *reg, const char *name,
                                           const char *owner);
 
+/* How many members the directory lists (callers logged in here). */
+size_t chat_registry_member_count(const struct chat_registry *reg);
 /* The member with this handle (ASCII case-insensitively), or NULL.  If a handle is
  * listed twice (a caller taking over an older node), the newer one. */
 struct chat_member *chat_registry_find(const struct chat_registry *reg, const char *handle);
 
+/* Mutes, by handle (ASCII case-insensitively), kept here so that logging off and on
+ * again does not lift them: a muted caller's lines, actions, DMs and pages are
+ * refused where they are said (the BBS side asks before it speaks).  room: the one
+ * room the mute covers (a room owner's), or NULL for everywhere.  Times are wall
+ * clock ms.  chat_registry_mute replaces the handle's mute; false if too many mutes
+ * are in force.  chat_registry_muted: until when handle may not speak in room (NULL:
+ * privately), or 0. */
+bool chat_registry_mute(struct chat_registry *reg, const char *handle, const char *room,
+                        int64_t until_ms, int64_t now_ms);
+bool chat_registry_unmute(struct chat_registry *reg, const char *handle);
+int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const char *room,
+                            int64_t now_ms);
+
 /* The seam.  ev->room names the room for room events; DM, PAGE and INVITE go to
  * the members named ev->to (the recipient's view: in a room, over its prompt like
  * any room line; elsewhere in the BBS, told) and ev->from (the sender's receipt).
+ * BROADCAST goes to every member, in a room or not (nobody can ignore it).
  * An end that is not here is skipped; an event for a room that is not here is
  * dropped.  A recipient who ignores the sender gets nothing (the sender is not told);
  * its bell setting decides whether the line rings.  A DM makes its sender the

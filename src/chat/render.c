@@ -242,6 +242,34 @@ static void render_topic(struct sbuf *sb, const struct chat_event *ev)
 	eol(sb);
 }
 
+static void render_kick(struct sbuf *sb, const struct chat_event *ev)
+{
+	ansi_fg(sb, C_SYSTEM);
+	sbuf_puts(sb, "*** ");
+	put_handle(sb, ev->to);
+	sbuf_puts(sb, " was kicked by ");
+	put_handle(sb, ev->from);
+	if (!is_empty(ev->text)) {
+		sbuf_puts(sb, " (");
+		put_text(sb, ev->text, SIZE_MAX);
+		sbuf_putc(sb, ')');
+	}
+	sbuf_puts(sb, " ***");
+	eol(sb);
+}
+
+static void render_broadcast(struct sbuf *sb, const struct chat_event *ev)
+{
+	sbuf_putc(sb, '\a');
+	ansi_fg(sb, C_SYSTEM);
+	sbuf_puts(sb, "*** Broadcast from ");
+	put_handle(sb, ev->from);
+	sbuf_puts(sb, ": ");
+	put_text(sb, ev->text, SIZE_MAX);
+	sbuf_puts(sb, " ***");
+	eol(sb);
+}
+
 static void render_sysop(struct sbuf *sb, const struct chat_event *ev)
 {
 	timestamp(sb, ev->ts_ms);
@@ -282,6 +310,12 @@ void chat_render(struct sbuf *sb, const struct chat_event *ev, enum chat_view vi
 		break;
 	case CHAT_TOPIC:
 		render_topic(sb, ev);
+		break;
+	case CHAT_KICK:
+		render_kick(sb, ev);
+		break;
+	case CHAT_BROADCAST:
+		render_broadcast(sb, ev);
 		break;
 	default:
 		assert(!"chat_render: bad kind");
@@ -455,6 +489,12 @@ void chat_render_who(struct sbuf *sb, const struct chat_who_entry *who, size_t n
 			}
 		}
 		eol(sb);
+		if (who[i].detail != NULL) {
+			ansi_fg(sb, C_DIM);
+			sbuf_puts(sb, "      ");
+			put_text(sb, who[i].detail, 72);
+			eol(sb);
+		}
 	}
 }
 

@@ -78,6 +78,8 @@ enum chat_view {
  *  INVITE   recipient: BEL "*** Alice invites you to Lair: /join Lair ***";
  *           sender: "*** Invitation to Lair sent to Bob ***"
  *  TOPIC    "*** Alice set the topic: text ***" / "*** Alice cleared the topic ***"
+ *  KICK     "*** Bob was kicked by Alice (text) ***" ("(text)" only if there is one)
+ *  BROADCAST BEL "*** Broadcast from Alice: text ***" in yellow
  * A recipient's view without its bell: CHAT_VIEW_RECIPIENT_QUIET. */
 void chat_render(struct sbuf *sb, const struct chat_event *ev, enum chat_view view);
 
@@ -112,6 +114,8 @@ struct chat_who_entry {
 	int64_t since_ms;        /* when they entered, same clock as now_ms */
 	unsigned level;          /* >= CHAT_LEVEL_SYSOP: marked "(SysOp)" */
 	const char *away;        /* NULL, or "away: <away>" is shown */
+	const char *detail;      /* NULL, or a dim line under it (a sysop's view: node,
+	                          * address, transport, idle time) */
 };
 void chat_render_who(struct sbuf *sb, const struct chat_who_entry *who, size_t n,
 		     int64_t now_ms);

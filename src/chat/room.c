@@ -16,6 +16,7 @@
 #define TRIM_EVERY 512              /* saves between trims of the stored scrollback */
 #define COALESCE_NAMES_MAX 64
 #define INVITES_MAX 64
+#define KICKS_MAX 256               /* callers kept out of one room at once */
 
 /* What a line is wrapped in line by line (see enum chat_layout): over the prompt
  * line, followed by the prompt; on a split screen, CHAT_SPLIT_BEFORE/AFTER. */
@@ -28,6 +29,12 @@
 struct past {
 	uint64_t seq;
 	struct buf *term;
+};
+
+/* A caller kicked out of the room may not come back before until_ms (wall clock). */
+struct kick {
+	char *handle;
+	int64_t until_ms;
 };
 
 /* A public event waiting to be written to the store. */
@@ -53,6 +60,8 @@ struct chat_room {
 	bool private_;
 	char **invited;                  /* handles, n_invited of them */
 	size_t n_invited;
+	struct kick *kicks;              /* callers kicked out, until their time is up */
+	size_t n_kicks;
 
 	struct past *ring;               /* history: ring_cap slots */
 	size_t ring_cap, ring_head, ring_len;
@@ -68,6 +77,10 @@ struct chat_room {
 
 	struct sbuf scratch;             /* rendering, reused */
 };
+
+static void keep_out(struct chat_room *r, const char *handle, int64_t until_ms, int64_t now_ms);
+static void remove_member(struct chat_room *r, struct chat_member *m);
+static bool vanish_if_empty(struct chat_room *r);
 
 static bool stored_kind(enum chat_kind k)
 {
@@ -179,9 +192,7 @@ static void keep(struct chat_room *r, const struct chat_event *ev)
 
 /* ---- fan-out ---- */
 
-/* The bytes of term (complete lines) in each layout's wrapping, into sb (reset), and
- * f pointing at them. */
-static void wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_frame *f)
+void chat_frame_wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_frame *f)
 {
 	sbuf_reset(sb);
 	sbuf_puts(sb, LINE_BEFORE);
@@ -198,14 +209,14 @@ static void wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_f
 	f->len[CHAT_LAYOUT_SPLIT] = sb->len - line_len;
 }
 
-static void frame_release(struct chat_frame *f)
+void chat_frame_release(struct chat_frame *f)
 {
 	for (size_t l = 0; l < CHAT_LAYOUTS; l++)
 		for (size_t v = 0; v < CHAT_FRAME_VARIANTS; v++)
 			buf_unref(f->cache[l][v]);
 }
 
-static void send_to(struct chat_member *m, struct chat_frame *f)
+void chat_frame_send(struct chat_member *m, struct chat_frame *f)
 {
 	struct chat_sink *sink = m->sink;
 	enum chat_layout layout = (enum chat_layout)m->layout;
@@ -257,9 +268,9 @@ static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
 		sbuf_reset(&line);
 		chat_render(&line, &mine, CHAT_VIEW_RECIPIENT);
 		struct chat_frame f;
-		wrap(&wrapped, line.data, line.len, &f);
-		send_to(m, &f);
-		frame_release(&f);
+		chat_frame_wrap(&wrapped, line.data, line.len, &f);
+		chat_frame_send(m, &f);
+		chat_frame_release(&f);
 	}
 	sbuf_free(&line);
 	sbuf_free(&wrapped);
@@ -279,8 +290,8 @@ static void status_changed(struct chat_room *r)
 	                        .len[CHAT_LAYOUT_SPLIT] = sb.len };
 	for (size_t i = 0; i < r->n_members; i++)
 		if (r->members[i]->layout == CHAT_LAYOUT_SPLIT)
-			send_to(r->members[i], &f);
-	frame_release(&f);
+			chat_frame_send(r->members[i], &f);
+	chat_frame_release(&f);
 	sbuf_free(&sb);
 }
 
@@ -295,11 +306,23 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 {
 	bool presence = ev->kind == CHAT_JOIN || ev->kind == CHAT_LEAVE;
 	bool ignorable = ev->kind != CHAT_SYSOP && ev->kind != CHAT_SYSTEM;
-	assert(ev->kind != CHAT_DM && ev->kind != CHAT_PAGE && ev->kind != CHAT_INVITE);
+	assert(ev->kind != CHAT_DM && ev->kind != CHAT_PAGE && ev->kind != CHAT_INVITE &&
+	       ev->kind != CHAT_BROADCAST);
 	if (presence && ev->from == NULL && ev->n_names + ev->n_more == 0)
 		return;              /* nothing collected of this kind */
 	if (ev->kind == CHAT_TOPIC)
 		set_topic(r, ev->text);
+	/* A kick: the caller is out (no leave line: the kick is the line) and kept
+	 * out; it is told through its sink once the room has heard. */
+	struct chat_member *kicked = NULL;
+	if (ev->kind == CHAT_KICK && ev->to != NULL) {
+		keep_out(r, ev->to, ev->until_ms, chat_wall_ms());
+		for (size_t i = 0; i < r->n_members && kicked == NULL; i++)
+			if (strcasecmp(r->members[i]->sink->handle, ev->to) == 0)
+				kicked = r->members[i];
+		if (kicked != NULL)
+			remove_member(r, kicked);
+	}
 	ev->seq = r->next_seq++;
 	ev->ts_ms = chat_wall_ms();
 	sbuf_reset(&r->scratch);
@@ -310,7 +333,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	}
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
-	wrap(&wrapped, r->scratch.data, r->scratch.len, &f);
+	chat_frame_wrap(&wrapped, r->scratch.data, r->scratch.len, &f);
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct chat_member *m = r->members[i];
 		/* Nobody is told of their own arrival or departure; quiet members of
@@ -319,23 +342,27 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 			continue;
 		if (ignorable && chat_member_refuses(m, ev->from))
 			continue;
-		send_to(m, &f);
+		chat_frame_send(m, &f);
 	}
-	frame_release(&f);
+	chat_frame_release(&f);
 	sbuf_free(&wrapped);
 	if (presence)
 		announce_to_named(r, ev);
-	if (presence || ev->kind == CHAT_TOPIC)
+	if (presence || ev->kind == CHAT_TOPIC || kicked != NULL)
 		status_changed(r);
+	if (kicked != NULL) {
+		kicked->sink->ops->evicted(kicked->sink, ev);
+		vanish_if_empty(r);
+	}
 }
 
 void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len)
 {
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
-	wrap(&wrapped, term, len, &f);
-	send_to(m, &f);
-	frame_release(&f);
+	chat_frame_wrap(&wrapped, term, len, &f);
+	chat_frame_send(m, &f);
+	chat_frame_release(&f);
 	sbuf_free(&wrapped);
 }
 
@@ -378,10 +405,59 @@ bool chat_room_may_run(const struct chat_room *r, const struct chat_member *m)
 	       (r->set.owner[0] != '\0' && strcasecmp(r->set.owner, m->sink->handle) == 0);
 }
 
+/* ---- kicks ---- */
+
+static void forget_kick(struct chat_room *r, size_t i)
+{
+	free(r->kicks[i].handle);
+	r->kicks[i] = r->kicks[--r->n_kicks];
+}
+
+int64_t chat_room_kicked_until(const struct chat_room *r, const char *handle, int64_t now_ms)
+{
+	for (size_t i = 0; i < r->n_kicks; i++)
+		if (strcasecmp(r->kicks[i].handle, handle) == 0)
+			return r->kicks[i].until_ms > now_ms ? r->kicks[i].until_ms : 0;
+	return 0;
+}
+
+/* Keep handle out until until_ms: one entry per handle, the expired ones dropped
+ * first; when the list is full the entry that ends soonest makes room. */
+static void keep_out(struct chat_room *r, const char *handle, int64_t until_ms, int64_t now_ms)
+{
+	for (size_t i = r->n_kicks; i-- > 0;)
+		if (r->kicks[i].until_ms <= now_ms || strcasecmp(r->kicks[i].handle, handle) == 0)
+			forget_kick(r, i);
+	if (until_ms <= now_ms)
+		return;
+	if (r->n_kicks == KICKS_MAX) {
+		size_t soonest = 0;
+		for (size_t i = 1; i < r->n_kicks; i++)
+			if (r->kicks[i].until_ms < r->kicks[soonest].until_ms)
+				soonest = i;
+		forget_kick(r, soonest);
+	}
+	r->kicks = xrealloc(r->kicks, (r->n_kicks + 1) * sizeof(*r->kicks));
+	r->kicks[r->n_kicks++] = (struct kick){ xstrdup(handle), until_ms };
+}
+
+bool chat_room_forgive(struct chat_room *r, const char *handle)
+{
+	for (size_t i = 0; i < r->n_kicks; i++) {
+		if (strcasecmp(r->kicks[i].handle, handle) == 0) {
+			forget_kick(r, i);
+			return true;
+		}
+	}
+	return false;
+}
+
 enum chat_join_result chat_room_admits(const struct chat_room *r, const struct chat_member *m)
 {
 	if (r->n_members >= r->set.capacity)
 		return CHAT_ROOM_FULL;
+	if (!is_sysop(m) && chat_room_kicked_until(r, m->sink->handle, chat_wall_ms()) != 0)
+		return CHAT_ROOM_KICKED;
 	if (!chat_room_may_run(r, m)) {
 		if (m->sink->rank < r->set.min_rank)
 			return CHAT_ROOM_LEVEL;
@@ -416,11 +492,9 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 	return CHAT_JOINED;
 }
 
-void chat_room_leave(struct chat_member *m)
+/* Take m out of its room r, telling nobody. */
+static void remove_member(struct chat_room *r, struct chat_member *m)
 {
-	struct chat_room *r = m->room;
-	if (r == NULL)
-		return;
 	size_t i = m->index;
 	assert(i < r->n_members && r->members[i] == m);
 	r->members[i] = r->members[--r->n_members];
@@ -431,10 +505,26 @@ void chat_room_leave(struct chat_member *m)
 	m->typing = false;
 	log_info("chat: %s left %s (%zu in the room)", m->sink->handle, r->set.name,
 	         r->n_members);
+}
+
+/* A room a caller made goes when it empties: true if r was freed. */
+static bool vanish_if_empty(struct chat_room *r)
+{
 	if (r->n_members == 0 && r->set.made_by_caller && r->reg != NULL) {
 		chat_registry_room_empty(r->reg, r);     /* frees r: nobody is left to tell */
-		return;
+		return true;
 	}
+	return false;
+}
+
+void chat_room_leave(struct chat_member *m)
+{
+	struct chat_room *r = m->room;
+	if (r == NULL)
+		return;
+	remove_member(r, m);
+	if (vanish_if_empty(r))
+		return;
 	join_or_leave(r, CHAT_LEAVE, m->sink->handle);
 }
 
@@ -479,7 +569,7 @@ size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size
 	for (size_t i = 0; i < r->n_members && n < max; i++) {
 		const struct chat_member *m = r->members[i];
 		out[n++] = (struct chat_who_entry){ m->sink->handle, m->since_ms, m->sink->level,
-		                                    m->away };
+		                                    m->away, NULL };
 	}
 	return n;
 }
@@ -567,6 +657,9 @@ void chat_room_free(struct chat_room *r)
 	for (size_t i = 0; i < r->n_invited; i++)
 		free(r->invited[i]);
 	free(r->invited);
+	for (size_t i = 0; i < r->n_kicks; i++)
+		free(r->kicks[i].handle);
+	free(r->kicks);
 	for (size_t i = 0; i < r->ring_len; i++)
 		buf_unref(r->ring[(r->ring_head + i) % r->ring_cap].term);
 	free(r->ring);

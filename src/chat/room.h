@@ -74,12 +74,14 @@ enum chat_join_result {
 	CHAT_ROOM_FULL,
 	CHAT_ROOM_PRIVATE,       /* invitation only, and m was not invited */
 	CHAT_ROOM_LEVEL,         /* m's rank is under the room's min_rank */
+	CHAT_ROOM_KICKED,        /* m was kicked out and its time is not up */
 };
 /* Would r take m now?  CHAT_JOINED if so; the reason if not. */
 enum chat_join_result chat_room_admits(const struct chat_room *r, const struct chat_member *m);
 /* Join m (which must be in no room) at now_ms (loop clock): subscribed at once, the
- * others told (coalesced).  Sysops (CHAT_LEVEL_SYSOP) and the owner pass every
- * gate but capacity.  The caller then shows the welcome. */
+ * others told (coalesced).  Sysops (CHAT_LEVEL_SYSOP) pass every gate but
+ * capacity; the owner passes the level and the invitation list, not a kick.  The
+ * caller then shows the welcome. */
 enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
                                      int64_t now_ms);
 /* Leave whatever room m is in (the others are told); a no-op outside a room.  A
@@ -113,8 +115,17 @@ bool chat_room_invite(struct chat_room *r, const char *handle);
 bool chat_room_uninvite(struct chat_room *r, const char *handle);
 bool chat_room_invited(const struct chat_room *r, const char *handle);
 
+/* ---- kicks (chat_deliver of a CHAT_KICK event puts a member out) ---- */
+
+/* Until when (wall clock ms) handle is kept out of r, or 0 if it may enter. */
+int64_t chat_room_kicked_until(const struct chat_room *r, const char *handle, int64_t now_ms);
+/* Let a kicked handle back in at once; false if it was not kept out. */
+bool chat_room_forgive(struct chat_room *r, const char *handle);
+
 /* Stamp, keep and fan out an event of this room: PUBLIC, ACTION, SYSOP, SYSTEM,
  * TOPIC (which also changes the topic, kept in the store for a declared room),
+ * KICK (the member named `to` is taken out without a leave line, kept out until
+ * ev->until_ms, and told through its sink's evicted after the room has heard),
  * JOIN and LEAVE (coalesced: named members are not told of themselves).  Private
  * kinds go through the registry.  Strings are borrowed for the call. */
 void chat_room_deliver(struct chat_room *r, struct chat_event *ev);

@@ -91,6 +91,7 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->password_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	cfg->password_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 	cfg->session_days = 30;
+	cfg->moderator_level = 50;
 
 	snprintf(cfg->chat_room_name, sizeof(cfg->chat_room_name), "Teleconference");
 	cfg->chat_scrollback = 20;
@@ -105,6 +106,8 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->telegram_max = 50;
 	cfg->telegram_rate = 20;
 	snprintf(cfg->actions_path, sizeof(cfg->actions_path), "%s/art/actions.toml", share_dir);
+	cfg->kick_s = 300;
+	cfg->mute_s = 600;
 
 	cfg->ws_max_message = 64 * 1024;
 	cfg->ws_ping_interval_s = 30;
@@ -143,6 +146,24 @@ const struct config_menu *config_menu_find(const struct config *cfg, const char 
 		if (strcmp(cfg->menus[i].name, name) == 0)
 			return &cfg->menus[i];
 	return NULL;
+}
+
+bool config_control_path(const struct config *cfg, char *out, size_t cap)
+{
+	/* sun_path is 108 bytes on Linux, with its NUL. */
+	size_t max = cap < 108 ? cap : 108;
+	int n;
+	if (cfg->control_socket[0] != '\0') {
+		n = snprintf(out, max, "%s", cfg->control_socket);
+	} else {
+		const char *slash = strrchr(cfg->db_path, '/');
+		if (slash == NULL)
+			n = snprintf(out, max, "carrier.ctl");
+		else
+			n = snprintf(out, max, "%.*s/carrier.ctl", (int)(slash - cfg->db_path),
+			             cfg->db_path);
+	}
+	return n > 0 && (size_t)n < max;
 }
 
 bool config_parse_listen(const char *text, struct listen_addr *addr)
@@ -342,6 +363,7 @@ static const struct key_spec server_keys[] = {
 	PATH_HERE("web_root", web_root),
 	PATH_HERE("art_dir", art_dir),
 	STRINGS("allowed_origins", allowed_origins, n_allowed_origins),
+	PATH("control_socket", control_socket),
 };
 
 static const struct key_spec bbs_keys[] = {
@@ -358,6 +380,7 @@ static const struct key_spec bbs_keys[] = {
 	PW("password_ops", K_PW_OPS, password_ops, 1, 1000),
 	PW("password_mem", K_PW_MEM, password_mem, 8192, 4 * GIB),
 	UINT("session_days", session_days, 1, 3650),
+	UINT("moderator_level", moderator_level, 1, LEVEL_SYSOP),
 };
 
 static const struct key_spec chat_keys[] = {
@@ -374,6 +397,8 @@ static const struct key_spec chat_keys[] = {
 	UINT("telegram_max", telegram_max, 1, 1000),
 	UINT("telegram_rate", telegram_rate, 1, 1000),
 	PATH_HERE("actions", actions_path),
+	UINT("kick_seconds", kick_s, 1, 7 * 86400),
+	UINT("mute_seconds", mute_s, 1, 7 * 86400),
 	{ "room", K_ROOMS, FIELD(chat_rooms), 0, 0, offsetof(struct config, n_chat_rooms),
 	  sizeof(((struct config *)NULL)->chat_rooms[0]) },
 };

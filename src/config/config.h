@@ -88,6 +88,7 @@ struct config {
 	char art_dir[PATH_MAX];
 	char allowed_origins[CONFIG_MAX_ORIGINS][128];
 	size_t n_allowed_origins;
+	char control_socket[PATH_MAX];    /* the sysop's control line; "": beside the database */
 
 	/* [bbs] */
 	char bbs_name[64];
@@ -104,6 +105,7 @@ struct config {
 	unsigned long long password_ops;  /* Argon2id opslimit for new hashes */
 	size_t password_mem;              /* Argon2id memlimit, bytes */
 	unsigned session_days;            /* a session token expires after this */
+	unsigned moderator_level;         /* from this level a caller moderates the chat */
 
 	/* [chat] */
 	char chat_room_name[64];
@@ -119,6 +121,8 @@ struct config {
 	unsigned telegram_max;            /* telegrams one caller may hold */
 	unsigned telegram_rate;           /* telegrams one caller may send an hour */
 	char actions_path[PATH_MAX];      /* the actions (socials) file */
+	unsigned kick_s;                  /* a kicked caller is kept out of the room this long */
+	unsigned mute_s;                  /* a /mute without minutes lasts this long */
 	/* [[chat.room]]: the rooms, the first the default; none: one room called
 	 * chat_room_name */
 	struct config_room chat_rooms[CONFIG_ROOMS_MAX];
@@ -189,6 +193,10 @@ void config_free(struct config *cfg);
 
 /* The menu with this name, or NULL.  Borrowed from cfg. */
 const struct config_menu *config_menu_find(const struct config *cfg, const char *name);
+
+/* The control socket's path: control_socket, or "carrier.ctl" in the database's
+ * directory.  False if it does not fit in cap (or a Unix socket's path). */
+bool config_control_path(const struct config *cfg, char *out, size_t cap);
 
 /* Parse "[ADDR:]PORT" into addr (keeping addr's host when none is given).
  * False on a malformed value. */

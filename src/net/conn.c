@@ -140,6 +140,7 @@ void *conn_handler_data(const struct conn *c) { return c->hdata; }
 enum conn_variant conn_variant(const struct conn *c) { return c->transport->variant; }
 uint64_t conn_id(const struct conn *c) { return c->id; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
+const char *conn_transport_name(const struct conn *c) { return c->transport->name; }
 bool conn_closing(const struct conn *c) { return c->closing; }
 uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
 size_t conn_queued_bytes(const struct conn *c) { return c->queued; }

@@ -122,6 +122,7 @@ void *conn_handler_data(const struct conn *c);
 enum conn_variant conn_variant(const struct conn *c);
 uint64_t conn_id(const struct conn *c);
 const char *conn_peer(const struct conn *c);   /* "ip:port", for logs */
+const char *conn_transport_name(const struct conn *c);   /* "websocket", "telnet"... */
 bool conn_closing(const struct conn *c);
 uint64_t conn_last_read_ms(const struct conn *c);
 uint64_t conn_now(const struct conn *c);       /* the loop's clock, ms */

@@ -93,6 +93,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX telegrams_sender ON telegrams(sender, sent);"
 	"ALTER TABLE users ADD COLUMN chat_bell INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN chat_quiet INTEGER NOT NULL DEFAULT 0;",
+	/* 4: bans, and the audit log of what sysops and moderators did */
+	"ALTER TABLE users ADD COLUMN banned_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN ban_reason TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	");"
+	"CREATE INDEX audit_at ON audit(at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -37,6 +37,8 @@ enum store_result {
 #define STORE_PWHASH_MAX 128     /* crypto_pwhash_STRBYTES */
 #define STORE_LOCATION_MAX 64
 #define STORE_LOGINS_KEEP 1000   /* the logins table keeps this many newest rows */
+#define STORE_REASON_MAX 321     /* bytes of a ban's reason with the NUL (80 code points) */
+#define STORE_BAN_FOREVER INT64_MAX   /* banned_until of a ban without an end */
 
 struct store_user {
 	int64_t id;
@@ -52,6 +54,9 @@ struct store_user {
 	enum charset charset;      /* the caller's choice (telnet); CHARSET_UNKNOWN if none */
 	int chat_bell;             /* the chat's bell setting (the chat module's enum) */
 	bool chat_quiet;           /* joins and leaves hidden */
+	int64_t banned_until;      /* refuse logins while now < banned_until (0: never
+	                            * banned; STORE_BAN_FOREVER: until unbanned) */
+	char ban_reason[STORE_REASON_MAX];
 };
 
 struct store;
@@ -102,6 +107,9 @@ int store_user_set_level(struct store *st, int64_t id, int level);
 int store_user_set_location(struct store *st, int64_t id, const char *location);
 int store_user_set_charset(struct store *st, int64_t id, enum charset charset);
 int store_user_set_chat(struct store *st, int64_t id, int bell, bool quiet);
+/* A ban until `until` (STORE_BAN_FOREVER: no end) with its reason ("" for none;
+ * STORE_INVALID if it does not fit); until = 0 lifts it. */
+int store_user_set_ban(struct store *st, int64_t id, int64_t until, const char *reason);
 /* Delete a user with its logins and tokens. */
 int store_user_delete(struct store *st, int64_t id);
 /* Every user, by id. */
@@ -186,6 +194,29 @@ int store_ignore_remove(struct store *st, int64_t user_id, const char *handle);
 typedef void (*store_handle_cb)(void *ud, const char *handle);
 /* In the order they were added. */
 int store_ignore_list(struct store *st, int64_t user_id, store_handle_cb cb, void *ud);
+
+/* ---- the audit log: what sysops and moderators did ------------------------------ */
+
+/* One row: when, who did it (a handle, or "shell:USER" / "ctl:USER" from the
+ * machine), what (kick, mute, unmute, ban, unban, level, delete, broadcast), to
+ * whom (a handle, or ""), the particulars (the room, how long, "10 -> 50"; "" if
+ * none) and why ("" if no reason was given). */
+struct store_audit {
+	int64_t id;
+	int64_t at;
+	const char *actor;
+	const char *action;
+	const char *target;
+	const char *detail;
+	const char *reason;
+};
+int store_audit_add(struct store *st, int64_t at, const char *actor, const char *action,
+                    const char *target, const char *detail, const char *reason);
+typedef void (*store_audit_cb)(void *ud, const struct store_audit *row);
+/* Rows with at >= since, oldest first; with handle (not NULL), only those whose
+ * actor or target is that handle (case-insensitively). */
+int store_audit_list(struct store *st, int64_t since, const char *handle, store_audit_cb cb,
+                     void *ud);
 
 /* ---- telegrams: messages left for a caller who was not online -------------------- */
 

@@ -8,7 +8,7 @@
 
 #define USER_COLUMNS \
 	"id, handle, pwhash, location, level, calls, created, last_on, failed_logins," \
-	" locked_until, charset, chat_bell, chat_quiet"
+	" locked_until, charset, chat_bell, chat_quiet, banned_until, ban_reason"
 
 static bool fits(const char *s, size_t max)
 {
@@ -38,6 +38,8 @@ static void read_user(sqlite3_stmt *s, struct store_user *u)
 	u->charset = cs == CHARSET_UTF8 || cs == CHARSET_CP437 ? (enum charset)cs : CHARSET_UNKNOWN;
 	u->chat_bell = sqlite3_column_int(s, 11);
 	u->chat_quiet = sqlite3_column_int(s, 12) != 0;
+	u->banned_until = sqlite3_column_int64(s, 13);
+	copy_text(u->ban_reason, sizeof(u->ban_reason), s, 14);
 }
 
 int store_user_create(struct store *st, const char *handle, const char *pwhash,
@@ -322,4 +324,18 @@ int store_user_set_chat(struct store *st, int64_t id, int bell, bool quiet)
 	sqlite3_bind_int(s, 2, bell);
 	sqlite3_bind_int(s, 3, quiet);
 	return exec_for_id(st, s, "set chat settings");
+}
+
+int store_user_set_ban(struct store *st, int64_t id, int64_t until, const char *reason)
+{
+	if (!fits(reason, STORE_REASON_MAX))
+		return STORE_INVALID;
+	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_BAN,
+		"UPDATE users SET banned_until = ?2, ban_reason = ?3 WHERE id = ?1");
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, until);
+	store_bind_text(s, 3, until != 0 && reason != NULL ? reason : "");
+	return exec_for_id(st, s, "set ban");
 }

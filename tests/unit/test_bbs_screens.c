@@ -137,8 +137,8 @@ static void test_who_and_goodbye(void **state)
 	(void)state;
 	static struct screen s;
 	struct who_row rows[] = {
-		{ 1, "Alice", "Lisbon", "In Chat", 12 },
-		{ 2, NULL, "", "Logging In", 0 },
+		{ 1, "Alice", "Lisbon", "In Chat", 12, NULL },
+		{ 2, NULL, "", "Logging In", 0, "127.0.0.1:4000 telnet idle 3s" },
 	};
 	struct sbuf sb = SBUF_INIT;
 	screen_who(&sb, rows, 2, 32);
@@ -149,6 +149,9 @@ static void test_who_and_goodbye(void **state)
 	assert_non_null(strstr(s.text[r], "In Chat"));
 	assert_non_null(strstr(s.text[r], "12m"));
 	assert_true(find_row(&s, "(logging in)") > r);
+	/* A sysop's view: the detail on a line of its own under its caller. */
+	assert_int_equal(find_row(&s, "127.0.0.1:4000 telnet idle 3s"),
+	                 find_row(&s, "(logging in)") + 1);
 	assert_true(find_row(&s, "2 of 32 nodes in use.") > r);
 
 	sbuf_reset(&sb);

@@ -259,6 +259,8 @@ static void test_hostile_strings(void **state)
 		[CHAT_SYSTEM] = "[2Jhi Fake: x\r\n",
 		[CHAT_INVITE] = "*** Evil invites you to R[2Joom: /join R[2Joom ***\r\n",
 		[CHAT_TOPIC] = "*** Evil set the topic: [2Jhi Fake: x ***\r\n",
+		[CHAT_KICK] = "*** B ob was kicked by Evil ([2Jhi Fake: x) ***\r\n",
+		[CHAT_BROADCAST] = "*** Broadcast from Evil: [2Jhi Fake: x ***\r\n",
 	};
 	for (int k = 0; k < CHAT_KIND_COUNT; k++) {
 		ev.kind = (enum chat_kind)k;
@@ -267,14 +269,15 @@ static void test_hostile_strings(void **state)
 		int bells;
 		char *text = strip_sgr(&sb, &bells);
 		assert_string_equal(text, want[k]);
-		assert_int_equal(bells, k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE);
+		assert_int_equal(bells, k == CHAT_DM || k == CHAT_PAGE || k == CHAT_INVITE ||
+		                        k == CHAT_BROADCAST);
 		if (bells)
 			assert_int_equal(sb.data[0], '\a');
 		free(text);
 		sbuf_reset(&sb);
 		chat_render(&sb, &ev, CHAT_VIEW_SENDER);
 		text = strip_sgr(&sb, &bells);
-		assert_int_equal(bells, 0);
+		assert_int_equal(bells, k == CHAT_BROADCAST);   /* the same for everyone */
 		if (k == CHAT_DM)
 			assert_string_equal(text, "[12:34] -> B ob (private): [2Jhi Fake: x\r\n");
 		free(text);
@@ -401,12 +404,15 @@ static void test_invite_topic_status(void **state)
 	free(text);
 	sbuf_reset(&sb);
 
-	struct chat_who_entry away[] = { { "Ada", 0, CHAT_LEVEL_USER, "lunch" },
-	                                 { "Bob", 0, CHAT_LEVEL_USER, "" } };
+	struct chat_who_entry away[] = {
+		{ "Ada", 0, CHAT_LEVEL_USER, "lunch", NULL },
+		{ "Bob", 0, CHAT_LEVEL_USER, "", "node 3  10.0.0.1:2000 telnet idle 5m\x1b[2J" } };
 	chat_render_who(&sb, away, 2, 0);
 	text = strip_sgr(&sb, &bells);
 	assert_non_null(strstr(text, "Ada                 <1m away: lunch\r\n"));
-	assert_non_null(strstr(text, "Bob                 <1m away\r\n"));
+	/* A sysop's view: a line under the caller (sanitized like everything else). */
+	assert_non_null(strstr(text, "Bob                 <1m away\r\n"
+	                             "      node 3  10.0.0.1:2000 telnet idle 5m[2J\r\n"));
 	free(text);
 	sbuf_free(&sb);
 }
@@ -416,10 +422,10 @@ static void test_who(void **state)
 	(void)state;
 	int64_t now = 10LL * 3600 * 1000;
 	const struct chat_who_entry who[] = {
-		{ "Alice", now - 30 * 1000, CHAT_LEVEL_USER, NULL },
-		{ "Bob", now - 12 * 60 * 1000, CHAT_LEVEL_USER, NULL },
-		{ "\xe6\x97\xa5\xe6\x9c\xac", now - (2 * 60 + 5) * 60 * 1000, CHAT_LEVEL_USER, NULL },
-		{ "Root", now + 5000, CHAT_LEVEL_SYSOP, NULL },     /* clock skew: <1m */
+		{ "Alice", now - 30 * 1000, CHAT_LEVEL_USER, NULL, NULL },
+		{ "Bob", now - 12 * 60 * 1000, CHAT_LEVEL_USER, NULL, NULL },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", now - (2 * 60 + 5) * 60 * 1000, CHAT_LEVEL_USER, NULL, NULL },
+		{ "Root", now + 5000, CHAT_LEVEL_SYSOP, NULL, NULL },     /* clock skew: <1m */
 	};
 	struct sbuf sb = SBUF_INIT;
 	chat_render_who(&sb, who, 4, now);
@@ -432,7 +438,7 @@ static void test_who(void **state)
 	chat_render_who(&sb, NULL, 0, now);
 	expect_sb(&sb, YELLOW "In the room (0):" EOL);
 	/* A time at the far end of the clock: a long stay, not an overflow (UBSan). */
-	const struct chat_who_entry ancient[] = { { "Old", INT64_MIN, CHAT_LEVEL_USER, NULL } };
+	const struct chat_who_entry ancient[] = { { "Old", INT64_MIN, CHAT_LEVEL_USER, NULL, NULL } };
 	chat_render_who(&sb, ancient, 1, now);
 	assert_non_null(memmem(sb.data, sb.len, "2562047788015h", 14));
 	sbuf_reset(&sb);

@@ -33,7 +33,8 @@ struct fake {
 	uint64_t dropped;                /* refused since the last drain */
 	struct sbuf shared;              /* shared lines received (framed bytes) */
 	struct sbuf told;                /* lines for it alone */
-	unsigned n_shared, n_told, n_redraws;
+	unsigned n_shared, n_told, n_redraws, n_evicted;
+	char evicted_from[64];           /* the room of the last kick */
 };
 
 static unsigned framed[CHAT_FRAME_VARIANTS];   /* frames made, per variant */
@@ -73,7 +74,17 @@ static void fake_redraw(struct chat_sink *sink)
 	((struct fake *)sink)->n_redraws++;
 }
 
-static const struct chat_sink_ops fake_ops = { fake_send_shared, fake_tell, fake_redraw };
+static void fake_evicted(struct chat_sink *sink, const struct chat_event *ev)
+{
+	struct fake *x = (struct fake *)sink;
+	/* Out of the room before it is told. */
+	assert_null(chat_member_room(x->m));
+	snprintf(x->evicted_from, sizeof(x->evicted_from), "%s", ev->room);
+	x->n_evicted++;
+}
+
+static const struct chat_sink_ops fake_ops = { fake_send_shared, fake_tell, fake_redraw,
+                                               fake_evicted };
 
 static struct fake *fake_new(struct chat_registry *reg, const char *handle, unsigned variant)
 {
@@ -761,6 +772,126 @@ static void test_split_layout(void **state)
 	fake_free(c);
 }
 
+/* A kick: the room hears it (not the kicked), the member is out and told through
+ * its sink, kept out until the time is up (sysops are not), forgiven at once. */
+static void test_kick(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r = room_in(f, settings("Lobby"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	struct fake *op = fake_new(f->reg, "Op", 0);
+	op->sink.level = CHAT_LEVEL_SYSOP;
+	chat_room_join(r, a->m, 0);
+	chat_room_join(r, b->m, 0);
+	fake_clear(a);
+	fake_clear(b);
+	int64_t now = chat_wall_ms();
+	struct chat_event ev = { .kind = CHAT_KICK, .room = "lobby", .from = "Ann", .to = "bob",
+	                         .text = "too loud", .until_ms = now + 60000 };
+	chat_deliver(f->reg, &ev);
+	assert_int_equal(count(&a->shared, "*** bob was kicked by Ann (too loud) ***"), 1);
+	assert_int_equal(b->n_shared, 0);
+	assert_int_equal(b->n_evicted, 1);
+	assert_string_equal(b->evicted_from, "lobby");
+	assert_int_equal(count(&a->shared, "has left"), 0);     /* the kick is the line */
+	assert_int_equal(chat_room_count(r), 1);
+	assert_true(chat_room_kicked_until(r, "BOB", now) == now + 60000);
+	assert_int_equal(chat_room_join(r, b->m, 0), CHAT_ROOM_KICKED);
+	/* The same handle on another member (logged in again) is kept out too. */
+	chat_member_free(b->m);
+	b->m = chat_member_new(f->reg, &b->sink);
+	assert_int_equal(chat_room_admits(r, b->m), CHAT_ROOM_KICKED);
+	/* Sysops pass; a kick that has ended, or is forgiven, keeps nobody out. */
+	struct chat_event k2 = { .kind = CHAT_KICK, .room = "Lobby", .from = "Ann", .to = "Op",
+	                         .until_ms = now + 60000 };
+	chat_deliver(f->reg, &k2);
+	assert_int_equal(chat_room_join(r, op->m, 0), CHAT_JOINED);
+	assert_int_equal(chat_room_kicked_until(r, "Bob", now + 60000), 0);
+	assert_true(chat_room_forgive(r, "Bob"));
+	assert_false(chat_room_forgive(r, "Bob"));
+	assert_int_equal(chat_room_join(r, b->m, 0), CHAT_JOINED);
+	fake_free(a);
+	fake_free(b);
+	fake_free(op);
+}
+
+/* A kick empties a room a caller made: the room goes, after the kicked is told. */
+static void test_kick_last_member(void **state)
+{
+	struct fx *f = *state;
+	room_in(f, settings("Lobby"), NULL);
+	struct chat_room_settings t = settings("");
+	chat_registry_set_caller_rooms(f->reg, &t, &f->loop);
+	struct fake *a = fake_new(f->reg, "Ann", 0);
+	struct chat_room *den = chat_registry_make_room(f->reg, "Den", "Ann");
+	chat_room_join(den, a->m, 0);
+	struct chat_event ev = { .kind = CHAT_KICK, .room = "Den", .from = "Op", .to = "Ann",
+	                         .until_ms = chat_wall_ms() + 1000 };
+	chat_deliver(f->reg, &ev);
+	assert_int_equal(a->n_evicted, 1);
+	assert_null(chat_registry_room(f->reg, "Den"));
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	fake_free(a);
+}
+
+/* Mutes are the registry's, by handle: everywhere or in one room, until they end. */
+static void test_mutes(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = 1000000;
+	assert_int_equal(chat_registry_muted(f->reg, "Bob", "Lobby", now), 0);
+	assert_true(chat_registry_mute(f->reg, "Bob", NULL, now + 5000, now));
+	assert_int_equal(chat_registry_muted(f->reg, "BOB", "Lobby", now), now + 5000);
+	assert_int_equal(chat_registry_muted(f->reg, "bob", NULL, now + 4999), now + 5000);
+	assert_int_equal(chat_registry_muted(f->reg, "Bob", NULL, now + 5000), 0);   /* over */
+	assert_false(chat_registry_unmute(f->reg, "Bob"));                           /* gone */
+	/* A room owner's: that room only. */
+	assert_true(chat_registry_mute(f->reg, "Cat", "Den", now + 5000, now));
+	assert_int_equal(chat_registry_muted(f->reg, "Cat", "den", now), now + 5000);
+	assert_int_equal(chat_registry_muted(f->reg, "Cat", "Lobby", now), 0);
+	assert_int_equal(chat_registry_muted(f->reg, "Cat", NULL, now), 0);
+	/* A new mute replaces the old; unmute lifts it. */
+	assert_true(chat_registry_mute(f->reg, "Cat", NULL, now + 9000, now));
+	assert_int_equal(chat_registry_muted(f->reg, "Cat", "Lobby", now), now + 9000);
+	assert_true(chat_registry_unmute(f->reg, "cat"));
+	assert_int_equal(chat_registry_muted(f->reg, "Cat", "Den", now), 0);
+	/* Bounded. */
+	char h[16];
+	bool all = true;
+	for (int i = 0; i < 1100; i++) {
+		snprintf(h, sizeof(h), "h%d", i);
+		all = chat_registry_mute(f->reg, h, NULL, now + 5000, now) && all;
+	}
+	assert_false(all);
+}
+
+/* A broadcast reaches every member, in any room (through the shared path, framed
+ * once) or none (told), and nobody can ignore it. */
+static void test_broadcast(void **state)
+{
+	struct fx *f = *state;
+	struct chat_room *r1 = room_in(f, settings("Lobby"), NULL);
+	struct chat_room *r2 = room_in(f, settings("Games"), NULL);
+	struct fake *a = fake_new(f->reg, "Ann", 0), *b = fake_new(f->reg, "Bob", 0);
+	struct fake *c = fake_new(f->reg, "Cat", 0);              /* in no room */
+	chat_room_join(r1, a->m, 0);
+	chat_room_join(r2, b->m, 0);
+	chat_member_ignore(a->m, "Op");
+	fake_clear(a);
+	fake_clear(b);
+	memset(framed, 0, sizeof(framed));
+	struct chat_event ev = { .kind = CHAT_BROADCAST, .from = "Op", .text = "going down" };
+	chat_deliver(f->reg, &ev);
+	for (struct fake *x = a; x != NULL; x = x == a ? b : NULL)
+		assert_int_equal(count(&x->shared, "\a*** Broadcast from Op: going down ***"), 1);
+	assert_int_equal(count(&c->told, "\a*** Broadcast from Op: going down ***"), 1);
+	assert_int_equal(framed[0], 1);
+	assert_int_equal(chat_registry_member_count(f->reg), 3);
+	fake_free(a);
+	fake_free(b);
+	fake_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +911,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caller_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_min_rank_and_topic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kick_last_member, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -714,6 +714,72 @@ static void test_two_stores_share(void **state)
 	store_close(other);
 }
 
+struct audit_rows {
+	char text[8][160];
+	int n;
+};
+
+static void audit_row(void *ud, const struct store_audit *r)
+{
+	struct audit_rows *rows = ud;
+	if (rows->n < 8)
+		snprintf(rows->text[rows->n], sizeof(rows->text[0]), "%lld %s %s %s [%s] (%s)",
+		         (long long)r->at, r->actor, r->action, r->target, r->detail, r->reason);
+	rows->n++;
+}
+
+/* Bans live in the account and survive a reopen; the audit log keeps rows in time
+ * order, filtered by time and by handle (as actor or target, any case). */
+static void test_bans_and_audit(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	int64_t id = add(f->st, "Pest");
+	assert_int_equal(store_user_get(f->st, "Pest", &u), STORE_OK);
+	assert_int_equal(u.banned_until, 0);
+	assert_string_equal(u.ban_reason, "");
+	assert_int_equal(store_user_set_ban(f->st, id, 5000, "spam, again"), STORE_OK);
+	reopen(f);
+	assert_int_equal(store_user_get(f->st, "pest", &u), STORE_OK);
+	assert_int_equal(u.banned_until, 5000);
+	assert_string_equal(u.ban_reason, "spam, again");
+	assert_int_equal(store_user_set_ban(f->st, id, STORE_BAN_FOREVER, NULL), STORE_OK);
+	assert_int_equal(store_user_get(f->st, "pest", &u), STORE_OK);
+	assert_true(u.banned_until == STORE_BAN_FOREVER);
+	assert_int_equal(store_user_set_ban(f->st, id, 0, "ignored"), STORE_OK);
+	assert_int_equal(store_user_get(f->st, "pest", &u), STORE_OK);
+	assert_int_equal(u.banned_until, 0);
+	assert_string_equal(u.ban_reason, "");
+	char long_reason[STORE_REASON_MAX + 1];
+	memset(long_reason, 'x', sizeof(long_reason) - 1);
+	long_reason[sizeof(long_reason) - 1] = '\0';
+	assert_int_equal(store_user_set_ban(f->st, id, 9, long_reason), STORE_INVALID);
+	assert_int_equal(store_user_set_ban(f->st, 99999, 9, ""), STORE_NOT_FOUND);
+
+	assert_int_equal(store_audit_add(f->st, 200, "Opal", "kick", "Pest", "Lobby, 5 minutes", "loud"),
+	                 STORE_OK);
+	assert_int_equal(store_audit_add(f->st, 100, "shell:root", "level", "Bob", "10 -> 50", ""),
+	                 STORE_OK);
+	assert_int_equal(store_audit_add(f->st, 300, "PEST", "broadcast", "", "'; DROP TABLE audit; --", NULL),
+	                 STORE_OK);
+	struct audit_rows rows = { 0 };
+	assert_int_equal(store_audit_list(f->st, 0, NULL, audit_row, &rows), STORE_OK);
+	assert_int_equal(rows.n, 3);
+	assert_string_equal(rows.text[0], "100 shell:root level Bob [10 -> 50] ()");
+	assert_string_equal(rows.text[1], "200 Opal kick Pest [Lobby, 5 minutes] (loud)");
+	assert_string_equal(rows.text[2], "300 PEST broadcast  ['; DROP TABLE audit; --] ()");
+	rows = (struct audit_rows){ 0 };
+	assert_int_equal(store_audit_list(f->st, 150, NULL, audit_row, &rows), STORE_OK);
+	assert_int_equal(rows.n, 2);
+	rows = (struct audit_rows){ 0 };
+	assert_int_equal(store_audit_list(f->st, 0, "pest", audit_row, &rows), STORE_OK);
+	assert_int_equal(rows.n, 2);
+	assert_string_equal(rows.text[0], "200 Opal kick Pest [Lobby, 5 minutes] (loud)");
+	rows = (struct audit_rows){ 0 };
+	assert_int_equal(store_audit_list(f->st, 0, "Nobody", audit_row, &rows), STORE_OK);
+	assert_int_equal(rows.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +801,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chat_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_stores_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bans_and_audit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,330 @@
+#include "bbs/moderate.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "bbs/screens.h"
+#include "bbs/session.h"
+#include "bbs/states.h"
+#include "chat/registry.h"
+#include "chat/render.h"
+#include "chat/sanitize.h"
+#include "store/store.h"
+#include "util/duration.h"
+#include "util/log.h"
+#include "util/sbuf.h"
+
+static void format_when(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+void mod_ban_notice(int64_t until, const char *reason, char *out, size_t cap)
+{
+	char when[40];
+	if (until == STORE_BAN_FOREVER)
+		snprintf(when, sizeof(when), "for good");
+	else
+		format_when(until, when + snprintf(when, sizeof(when), "until "),
+		            sizeof(when) - 6);
+	snprintf(out, cap, "This account is banned %s%s%s%s.", when,
+	         reason && reason[0] ? " (" : "", reason ? reason : "",
+	         reason && reason[0] ? ")" : "");
+}
+
+/* ---- the common parts ---- */
+
+void mod_audit(struct store *st, const char *actor, const char *action, const char *target,
+               const char *detail, const char *reason)
+{
+	if (store_audit_add(st, (int64_t)time(NULL), actor, action, target, detail, reason) !=
+	    STORE_OK)
+		log_error("audit: could not record %s of %s by %s: %s", action, target, actor,
+		          store_errmsg(st));
+}
+
+__attribute__((format(printf, 2, 3)))
+static bool say(char answer[MOD_ANSWER_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(answer, MOD_ANSWER_MAX, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* A reason as callers will see it: sanitized, bounded. */
+struct reason {
+	char text[4 * MOD_REASON_MAX + 1];
+};
+
+static const char *clean_reason(const char *in, struct reason *r)
+{
+	if (in == NULL)
+		in = "";
+	chat_sanitize(in, strlen(in), r->text, sizeof(r->text), MOD_REASON_MAX);
+	return r->text;
+}
+
+enum scope { SCOPE_NONE, SCOPE_ROOM, SCOPE_ALL };
+
+static bool is_machine(const struct mod_actor *a) { return a->member == NULL; }
+
+static bool is_moderator(const struct bbs *bbs, const struct mod_actor *a)
+{
+	return is_machine(a) || a->level >= (int)bbs_config(bbs)->moderator_level;
+}
+
+static bool is_sysop(const struct mod_actor *a)
+{
+	return is_machine(a) || a->level >= LEVEL_SYSOP;
+}
+
+static bool owns(const struct mod_actor *a, const struct chat_room *room)
+{
+	return room != NULL && chat_room_owner(room)[0] != '\0' &&
+	       strcasecmp(chat_room_owner(room), a->name) == 0;
+}
+
+/* How far a's hand reaches over a caller at target_level in room (NULL: none). */
+static enum scope reach(const struct bbs *bbs, const struct mod_actor *a, int target_level,
+                        const struct chat_room *room)
+{
+	if (is_machine(a))
+		return SCOPE_ALL;
+	if (is_moderator(bbs, a) && target_level < a->level)
+		return SCOPE_ALL;
+	if (owns(a, room) && target_level < (int)bbs_config(bbs)->moderator_level)
+		return SCOPE_ROOM;
+	return SCOPE_NONE;
+}
+
+/* The account behind handle: online (its member, with the level it logged in at)
+ * or in the store.  False, with the answer written, if there is none. */
+struct target {
+	char handle[STORE_HANDLE_MAX];
+	int level;
+	int64_t id;
+	struct chat_member *member;      /* NULL: not online */
+};
+
+static bool find_target(struct bbs *bbs, const char *handle, struct target *t,
+                        char answer[MOD_ANSWER_MAX])
+{
+	struct store_user u;
+	memset(t, 0, sizeof(*t));
+	t->member = chat_registry_find(bbs_chat(bbs), handle);
+	if (store_user_get(bbs_store(bbs), handle, &u) != STORE_OK)
+		return say(answer, "There is no caller called %s.", handle);
+	snprintf(t->handle, sizeof(t->handle), "%s", u.handle);
+	t->level = u.level;
+	t->id = u.id;
+	if (t->member != NULL)
+		t->level = (int)chat_member_sink(t->member)->rank;
+	return true;
+}
+
+static bool refuse_self(const struct mod_actor *a, const struct target *t, const char *verb,
+                        char answer[MOD_ANSWER_MAX])
+{
+	if (!is_machine(a) && strcasecmp(a->name, t->handle) == 0)
+		return say(answer, "You cannot %s yourself.", verb);
+	return true;
+}
+
+/* A line for the target alone, wherever it is in the BBS. */
+static void tell_target(struct chat_member *m, const char *text)
+{
+	if (m == NULL)
+		return;
+	struct sbuf sb = SBUF_INIT;
+	chat_render_notice(&sb, text);
+	struct chat_sink *sink = chat_member_sink(m);
+	sink->ops->tell(sink, sb.data, sb.len);
+	sbuf_free(&sb);
+}
+
+static const char *because(const char *reason, char *buf, size_t cap)
+{
+	if (reason[0] == '\0')
+		return "";
+	snprintf(buf, cap, " (%s)", reason);
+	return buf;
+}
+
+/* ---- the deeds ---- */
+
+bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
+              const char *reason_in, char answer[MOD_ANSWER_MAX])
+{
+	struct target t;
+	struct reason rs;
+	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "kick", answer))
+		return false;
+	if (t.member == NULL)
+		return say(answer, "%s is not online.", t.handle);
+	struct chat_room *room = chat_member_room(t.member);
+	if (room == NULL)
+		return say(answer, "%s is not in a chat room.", t.handle);
+	if (reach(bbs, a, t.level, room) == SCOPE_NONE) {
+		if (!is_moderator(bbs, a) && !owns(a, room))
+			return say(answer, "Only moderators, sysops and the room's owner may kick.");
+		return say(answer, "You cannot kick %s.", t.handle);
+	}
+	const char *reason = clean_reason(reason_in, &rs);
+	const struct config *cfg = bbs_config(bbs);
+	char room_name[64], how_long[32], detail[128];
+	snprintf(room_name, sizeof(room_name), "%s", chat_room_name(room));
+	duration_format(cfg->kick_s, how_long, sizeof(how_long));
+	struct chat_event ev = {
+		.kind = CHAT_KICK, .room = room_name, .from = a->name, .to = t.handle,
+		.text = reason, .until_ms = chat_wall_ms() + (int64_t)cfg->kick_s * 1000,
+	};
+	chat_deliver(bbs_chat(bbs), &ev);     /* the room hears; t leaves it (evicted) */
+	snprintf(detail, sizeof(detail), "%s, %s", room_name, how_long);
+	mod_audit(bbs_store(bbs), a->audit, "kick", t.handle, detail, reason);
+	log_info("moderation: %s kicked %s out of %s for %s", a->audit, t.handle, room_name,
+	         how_long);
+	snprintf(answer, MOD_ANSWER_MAX, "%s was kicked out of %s for %s.", t.handle, room_name,
+	         how_long);
+	return true;
+}
+
+bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
+              const char *reason_in, char answer[MOD_ANSWER_MAX])
+{
+	struct target t;
+	struct reason rs;
+	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "mute", answer))
+		return false;
+	/* A room owner's mute covers its own room, where it is. */
+	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
+	enum scope sc = reach(bbs, a, t.level, own);
+	if (sc == SCOPE_NONE) {
+		if (!is_moderator(bbs, a) && !owns(a, own))
+			return say(answer, "Only moderators, sysops and the room's owner may mute.");
+		return say(answer, "You cannot mute %s.", t.handle);
+	}
+	if (seconds <= 0)
+		seconds = bbs_config(bbs)->mute_s;
+	const char *reason = clean_reason(reason_in, &rs);
+	char how_long[32], detail[128], why[4 * MOD_REASON_MAX + 8], text[sizeof(why) + 256];
+	const char *room = sc == SCOPE_ROOM ? chat_room_name(own) : NULL;
+	int64_t now = chat_wall_ms();
+	if (!chat_registry_mute(bbs_chat(bbs), t.handle, room, now + seconds * 1000, now))
+		return say(answer, "Too many mutes are in force; try again later.");
+	duration_format(seconds, how_long, sizeof(how_long));
+	snprintf(text, sizeof(text), "You have been muted by %s for %s%s%s%s", a->name, how_long,
+	         room ? " in " : "", room ? room : "", because(reason, why, sizeof(why)));
+	tell_target(t.member, text);
+	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
+	         room ? room : "");
+	mod_audit(bbs_store(bbs), a->audit, "mute", t.handle, detail, reason);
+	log_info("moderation: %s muted %s for %s%s%s", a->audit, t.handle, how_long,
+	         room ? " in " : "", room ? room : "");
+	snprintf(answer, MOD_ANSWER_MAX, "%s is muted for %s%s%s.", t.handle, how_long,
+	         room ? " in " : "", room ? room : "");
+	return true;
+}
+
+bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
+                char answer[MOD_ANSWER_MAX])
+{
+	struct target t;
+	if (!find_target(bbs, handle, &t, answer))
+		return false;
+	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
+	if (reach(bbs, a, t.level, own) == SCOPE_NONE)
+		return say(answer, "You cannot unmute %s.", t.handle);
+	if (!chat_registry_unmute(bbs_chat(bbs), t.handle))
+		return say(answer, "%s is not muted.", t.handle);
+	tell_target(t.member, "You may speak again.");
+	mod_audit(bbs_store(bbs), a->audit, "unmute", t.handle, "", "");
+	log_info("moderation: %s unmuted %s", a->audit, t.handle);
+	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);
+	return true;
+}
+
+bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
+             const char *reason_in, char answer[MOD_ANSWER_MAX])
+{
+	struct target t;
+	struct reason rs;
+	if (!is_sysop(a))
+		return say(answer, "Only sysops may ban.");
+	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "ban", answer))
+		return false;
+	if (!is_machine(a) && t.level >= a->level)
+		return say(answer, "You cannot ban %s.", t.handle);
+	const char *reason = clean_reason(reason_in, &rs);
+	struct store *st = bbs_store(bbs);
+	int64_t now = (int64_t)time(NULL);
+	int64_t until = seconds > 0 ? now + seconds : STORE_BAN_FOREVER;
+	if (store_user_set_ban(st, t.id, until, reason) != STORE_OK)
+		return say(answer, "The ban could not be saved.");
+	store_token_revoke_user(st, t.id);
+	char notice[MOD_ANSWER_MAX + 64], detail[64];
+	mod_ban_notice(until, reason, notice, sizeof(notice));
+	if (seconds > 0)
+		duration_format(seconds, detail, sizeof(detail));
+	else
+		snprintf(detail, sizeof(detail), "for good");
+	/* Whoever is on with that account now is shown why and hung up. */
+	struct session *s;
+	while ((s = bbs_find_user(bbs, t.id, NULL)) != NULL) {
+		struct sbuf *o = session_out(s);
+		sbuf_puts(o, "\r\n");
+		screen_notice(o, notice);
+		session_hangup(s, 1008, "banned");
+	}
+	mod_audit(st, a->audit, "ban", t.handle, detail, reason);
+	log_info("moderation: %s banned %s %s", a->audit, t.handle, detail);
+	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", t.handle,
+	         seconds > 0 ? "for " : "", detail);
+	return true;
+}
+
+bool mod_unban(struct bbs *bbs, const struct mod_actor *a, const char *handle,
+               char answer[MOD_ANSWER_MAX])
+{
+	struct store_user u;
+	struct store *st = bbs_store(bbs);
+	if (!is_sysop(a))
+		return say(answer, "Only sysops may lift a ban.");
+	if (store_user_get(st, handle, &u) != STORE_OK)
+		return say(answer, "There is no caller called %s.", handle);
+	if (u.banned_until <= (int64_t)time(NULL))
+		return say(answer, "%s is not banned.", u.handle);
+	if (store_user_set_ban(st, u.id, 0, NULL) != STORE_OK)
+		return say(answer, "The ban could not be lifted.");
+	mod_audit(st, a->audit, "unban", u.handle, "", "");
+	log_info("moderation: %s lifted the ban on %s", a->audit, u.handle);
+	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", u.handle);
+	return true;
+}
+
+bool mod_broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text_in,
+                   char answer[MOD_ANSWER_MAX])
+{
+	if (!is_sysop(a))
+		return say(answer, "Only sysops may broadcast.");
+	char text[4 * CHAT_LINE_MAX_CHARS + 1];
+	if (chat_sanitize(text_in, strlen(text_in), text, sizeof(text), CHAT_LINE_MAX_CHARS) == 0)
+		return say(answer, "A broadcast needs some text.");
+	struct chat_registry *reg = bbs_chat(bbs);
+	struct chat_event ev = { .kind = CHAT_BROADCAST, .from = a->name, .text = text };
+	chat_deliver(reg, &ev);
+	size_t n = chat_registry_member_count(reg);
+	mod_audit(bbs_store(bbs), a->audit, "broadcast", "", text, "");
+	log_info("moderation: %s broadcast to %zu callers", a->audit, n);
+	snprintf(answer, MOD_ANSWER_MAX, "Broadcast to %zu caller%s.", n, n == 1 ? "" : "s");
+	return true;
+}

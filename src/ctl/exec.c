@@ -1,0 +1,103 @@
+#include "ctl/exec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bbs/moderate.h"
+#include "bbs/session.h"
+#include "bbs/states.h"
+#include "chat/registry.h"
+#include "net/conn.h"
+
+static void who(struct bbs *bbs, struct sbuf *out)
+{
+	unsigned n = 0;
+	sbuf_printf(out, "%4s  %-20s %-24s %-8s %s\n", "node", "handle", "doing", "on",
+	            "address via idle");
+	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+		struct session *s = bbs_node_session(bbs, node);
+		if (s == NULL)
+			continue;
+		const struct session_user *u = session_user(s);
+		char doing[64], where[128];
+		unsigned on = (unsigned)((session_now(s) - session_connected_ms(s)) / 60000);
+		char on_text[16];
+		snprintf(on_text, sizeof(on_text), "%um", on);
+		sbuf_printf(out, "%4u  %-20s %-24s %-8s %s\n", node,
+		            u->id ? u->handle : "(logging in)", bbs_chat_doing(s, doing, sizeof(doing)),
+		            on_text, session_describe(s, where, sizeof(where)));
+		n++;
+	}
+	sbuf_printf(out, "%u of %u nodes in use\n", n, bbs_node_count(bbs));
+}
+
+static void stats(struct bbs *bbs, struct sbuf *out)
+{
+	unsigned callers = 0, logged_in = 0;
+	size_t queued = 0;
+	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+		struct session *s = bbs_node_session(bbs, node);
+		if (s == NULL)
+			continue;
+		callers++;
+		if (session_logged_in(s))
+			logged_in++;
+		if (session_conn(s) != NULL)
+			queued += conn_queued_bytes(session_conn(s));
+	}
+	struct chat_registry *reg = bbs_chat(bbs);
+	size_t in_rooms = 0;
+	for (size_t i = 0; i < chat_registry_count(reg); i++)
+		in_rooms += chat_room_count(chat_registry_room_at(reg, i));
+	sbuf_printf(out, "nodes %u\n", bbs_node_count(bbs));
+	sbuf_printf(out, "callers %u\n", callers);
+	sbuf_printf(out, "logged_in %u\n", logged_in);
+	sbuf_printf(out, "rooms %zu\n", chat_registry_count(reg));
+	sbuf_printf(out, "in_rooms %zu\n", in_rooms);
+	sbuf_printf(out, "queued_bytes %zu\n", queued);
+}
+
+bool ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *actor,
+                 struct sbuf *out)
+{
+	struct mod_actor a = { .name = bbs_config(bbs)->sysop, .audit = actor, .member = NULL };
+	char answer[MOD_ANSWER_MAX];
+	bool ok;
+	switch (req->verb) {
+	case CTL_HELP:
+		sbuf_puts(out, ctl_usage);
+		return true;
+	case CTL_WHO:
+		who(bbs, out);
+		return true;
+	case CTL_STATS:
+		stats(bbs, out);
+		return true;
+	case CTL_KICK:
+		ok = mod_kick(bbs, &a, req->handle, req->text, answer);
+		break;
+	case CTL_MUTE:
+		ok = mod_mute(bbs, &a, req->handle, req->seconds, req->text, answer);
+		break;
+	case CTL_UNMUTE:
+		ok = mod_unmute(bbs, &a, req->handle, answer);
+		break;
+	case CTL_BAN:
+		ok = mod_ban(bbs, &a, req->handle, req->seconds, req->text, answer);
+		break;
+	case CTL_UNBAN:
+		ok = mod_unban(bbs, &a, req->handle, answer);
+		break;
+	case CTL_BROADCAST:
+		ok = mod_broadcast(bbs, &a, req->text, answer);
+		break;
+	default:
+		snprintf(answer, sizeof(answer), "not a command");
+		ok = false;
+		break;
+	}
+	sbuf_puts(out, answer);
+	if (ok)
+		sbuf_putc(out, '\n');
+	return ok;
+}
