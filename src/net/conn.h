@@ -58,6 +58,41 @@ struct transport {
 	enum conn_variant variant;
 };
 
+/* A layer between the socket and the transport: "a transport below a transport".
+ * TLS (net/tls.c) decrypts what the socket reads and encrypts what the transport
+ * queued; an SSH channel (ssh/) carries a terminal the way a socket would.  The
+ * transport above never knows: it reads through conn_receive, and its output is
+ * queued, counted against the water marks and paced exactly as on a bare socket.
+ * Only when the conn flushes is that output handed to the layer (so a chat line
+ * is still framed once for many callers; each layer encrypts it for its own).
+ *
+ * The layer's own bytes for the socket go to a second queue (conn_send_wire),
+ * written as the transport's output is without a layer.  It is fed only while
+ * that queue is short (CONN_WIRE_BATCH), so what a layer holds is bounded too. */
+#define CONN_WIRE_BATCH (64 * 1024)
+
+struct conn_layer {
+	const char *name;
+	/* Bytes read from the socket; borrowed for the call.  What they carry goes
+	 * up with conn_receive.  NULL for a layer that reads the socket itself
+	 * (conn_detach_reading). */
+	void (*on_read)(struct conn *c, const uint8_t *data, size_t len);
+	/* The transport's queued output, in order: take what can be taken now from
+	 * iov[0..n) and return how many bytes (0: nothing now; call conn_layer_ready
+	 * when more can be taken).  The bytes are borrowed for the call. */
+	size_t (*write)(struct conn *c, const uv_buf_t *iov, unsigned n);
+	/* Optional: the conn closes politely and everything queued has been taken:
+	 * the last word (TLS close_notify; SSH exit status, EOF and close). */
+	void (*finish)(struct conn *c);
+	/* Optional: true while bytes the layer has taken are still on their way out
+	 * by a path of its own (libssh's buffer); call conn_layer_ready once not. */
+	bool (*busy)(const struct conn *c);
+	/* Optional: once every sweep interval (handshake deadlines).  May close c. */
+	void (*on_tick)(struct conn *c, uint64_t now_ms);
+	/* The conn is being freed (after the transport's destroy). */
+	void (*destroy)(struct conn *c);
+};
+
 /* What a terminal session receives.  All data is borrowed for the call. */
 struct conn_handler {
 	void (*on_input)(struct conn *c, const uint8_t *data, size_t len);
@@ -116,6 +151,20 @@ void conn_set_init(struct conn_set *set, struct server *srv, const struct conn_l
 struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const struct transport *t);
 
 void conn_set_transport(struct conn *c, const struct transport *t, void *tdata);
+/* Put a layer under the transport (before anything is read or queued). */
+void conn_set_layer(struct conn *c, const struct conn_layer *l, void *ldata);
+void *conn_layer_data(const struct conn *c);
+/* Wire bytes from the layer (takes a new reference): written in order, before
+ * any more of the transport's output is handed down.  Past the hard limit the
+ * conn is closed. */
+void conn_send_wire(struct conn *c, struct buf *b);
+/* The layer can take output again (or is no longer busy): flush this pass. */
+void conn_layer_ready(struct conn *c);
+/* For a layer that drives the socket itself (libssh): stop reading it here and
+ * return its descriptor (borrowed: it stays the conn's and is closed with it),
+ * or -1.  The layer calls conn_touch whenever it reads. */
+int conn_detach_reading(struct conn *c);
+void conn_touch(struct conn *c);
 void *conn_transport_data(const struct conn *c);
 void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata);
 void *conn_handler_data(const struct conn *c);
