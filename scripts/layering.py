@@ -53,6 +53,10 @@ LIBRARIES = {
     "libpq-fe.h": "store",
     "libtelnet.h": "telnet",
     "http_parser.h": "http",
+    "openssl/ssl.h": "net",          # TLS: net/tls.c alone
+    "libssh/libssh.h": "ssh",
+    "libssh/server.h": "ssh",
+    "libssh/callbacks.h": "ssh",
     "hiredis/hiredis.h": "cluster",
 }
 

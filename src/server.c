@@ -7,6 +7,8 @@
 #include "bbs/bbs.h"
 #include "bbs/session.h"
 #include "http/transport.h"
+#include "net/inflight.h"
+#include "net/tls.h"
 #include "telnet/transport.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -27,12 +29,18 @@ struct server {
 	bool telnet_open;
 	int telnet_port;
 	struct telnet_settings telnet;
+	uv_tcp_t https_listener;
+	bool https_open;
+	int https_port;
+	struct tls_context *tls;         /* for new connections; each keeps its own */
+	struct tls_settings tls_settings;
+	struct inflight *inflight;       /* TLS handshakes, SSH logins, per address */
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
 	uv_prepare_t flush_prepare;
 	uv_timer_t hold_timer;           /* a held flush (struct conn_pace) */
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	bool stopping;
 	uint64_t stop_deadline_ms;
 };
@@ -42,6 +50,44 @@ static void terminal_open(void *ud, struct conn *c)
 {
 	struct server *srv = ud;
 	session_open(srv->bbs, c);
+}
+
+/* The certificate and key into a new context for new connections.  False (the
+ * reason logged as "FILE: reason", the old context kept) if they cannot be used. */
+static bool load_tls(struct server *srv)
+{
+	char err[512], warn[512], what[256];
+	struct tls_context *ctx = tls_context_new(srv->cfg.tls_cert, srv->cfg.tls_key, err,
+	                                          sizeof(err), warn, sizeof(warn));
+	if (ctx == NULL) {
+		log_error("%s", err);
+		return false;
+	}
+	if (warn[0] != '\0')
+		log_warn("%s", warn);
+	tls_context_describe(ctx, what, sizeof(what));
+	log_info("tls: certificate %s", what);
+	tls_context_free(srv->tls);
+	srv->tls = ctx;
+	return true;
+}
+
+int server_reload_tls(struct server *srv)
+{
+	if (srv->tls == NULL)
+		return 0;
+	if (!load_tls(srv)) {
+		log_warn("tls: keeping the certificate loaded before");
+		return -1;
+	}
+	log_info("tls: new connections get the certificate just loaded");
+	return 0;
+}
+
+static void handshake_over(void *ud, struct conn *c)
+{
+	struct server *srv = ud;
+	inflight_release(srv->inflight, conn_peer(c));
 }
 
 struct server *server_new(uv_loop_t *loop, const struct config *cfg)
@@ -63,6 +109,11 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 		return NULL;
 	}
 	srv->site = http_site_new(&srv->cfg, terminal_open, srv);
+	srv->inflight = inflight_new(cfg->handshakes_per_address);
+	if (cfg->https.port >= 0 && !load_tls(srv)) {
+		server_free(srv);
+		return NULL;
+	}
 	return srv;
 }
 
@@ -112,7 +163,28 @@ static void http_connection_cb(uv_stream_t *listener, int status)
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
 	if (c != NULL)
-		http_transport_attach(c, srv->site);
+		http_transport_attach(c, srv->site, false);
+}
+
+static void https_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("https listener: %s", uv_strerror(status));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
+	if (c == NULL)
+		return;
+	if (!inflight_take(srv->inflight, conn_peer(c))) {
+		log_info("conn %llu (%s): refused: %u handshakes in flight from there already",
+		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
+		conn_close(c);
+		return;
+	}
+	tls_attach(c, srv->tls, &srv->tls_settings);
+	if (!conn_closing(c))
+		http_transport_attach(c, srv->site, true);
 }
 
 static void telnet_connection_cb(uv_stream_t *listener, int status)
@@ -125,6 +197,13 @@ static void telnet_connection_cb(uv_stream_t *listener, int status)
 	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(CHARSET_UTF8));
 	if (c != NULL)
 		telnet_transport_attach(c, &srv->telnet, terminal_open, srv);
+}
+
+/* SIGHUP: what can be re-read without dropping anyone is re-read. */
+static void sighup_cb(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	server_reload_tls(sig->data);
 }
 
 static void signal_cb(uv_signal_t *sig, int signum)
@@ -182,6 +261,19 @@ int server_start(struct server *srv)
 			return err;
 		srv->telnet_open = true;
 	}
+	if (srv->cfg.https.port >= 0) {
+		srv->tls_settings = (struct tls_settings){
+			.handshake_timeout_ms = (uint64_t)srv->cfg.tls_handshake_timeout_s * 1000,
+			.handshake_over = handshake_over,
+			.ud = srv,
+		};
+		err = bind_listener(srv, &srv->https_listener, &srv->cfg.https,
+		                    https_connection_cb, "https", &srv->https_port);
+		if (err != 0)
+			return err;
+		srv->https_open = true;
+		http_site_set_https_port(srv->site, srv->https_port);
+	}
 
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
@@ -201,6 +293,9 @@ int server_start(struct server *srv)
 	uv_signal_init(srv->loop, &srv->sigterm);
 	srv->sigterm.data = srv;
 	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+	uv_signal_init(srv->loop, &srv->sighup);
+	srv->sighup.data = srv;
+	uv_signal_start(&srv->sighup, sighup_cb, SIGHUP);
 	return 0;
 }
 
@@ -246,6 +341,10 @@ void server_stop(struct server *srv)
 		uv_close((uv_handle_t *)&srv->telnet_listener, NULL);
 		srv->telnet_open = false;
 	}
+	if (srv->https_open) {
+		uv_close((uv_handle_t *)&srv->https_listener, NULL);
+		srv->https_open = false;
+	}
 	conn_foreach(&srv->conns, shutdown_conn, NULL);
 	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(srv->loop, &srv->shutdown_timer);
@@ -259,5 +358,7 @@ void server_free(struct server *srv)
 		return;
 	http_site_free(srv->site);
 	bbs_free(srv->bbs);
+	tls_context_free(srv->tls);
+	inflight_free(srv->inflight);
 	free(srv);
 }
