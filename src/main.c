@@ -120,6 +120,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (getenv("CARRIER_DEBUG") != NULL)
+		log_set_level(LOG_DEBUG);
 	share_dir(share, sizeof(share));
 	config_defaults(&cfg, share);
 	/* Defaults, then the file (--config, else ./carrier.toml if there is one), then

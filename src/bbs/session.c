@@ -75,6 +75,9 @@ struct session_menu_nav *session_menu_nav(struct session *s)
 
 /* ---- the chat member sink: how the chat engine reaches this caller ---- */
 
+_Static_assert(CHAT_FRAME_VARIANTS >= CONN_VARIANT_COUNT,
+               "a chat frame caches one buffer per output variant");
+
 static struct session *sink_session(struct chat_sink *sink)
 {
 	struct account *a = (struct account *)((char *)sink - offsetof(struct account, sink));

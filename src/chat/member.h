@@ -20,8 +20,9 @@
 #include "util/buf.h"
 
 /* Output variants a shared line may be framed for (the connection's WebSocket,
- * telnet UTF-8, telnet CP437...): at least as many as the BBS side has. */
-#define CHAT_FRAME_VARIANTS 4
+ * telnet UTF-8, telnet CP437, SSH UTF-8 and CP437): at least as many as the BBS
+ * side has (bbs/session.c asserts it). */
+#define CHAT_FRAME_VARIANTS 6
 
 /* A line shared by many members: terminal bytes (UTF-8, borrowed for the fan-out)
  * and one framed buffer per output variant, made by the first sink of that variant

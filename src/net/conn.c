@@ -185,6 +185,11 @@ enum charset conn_charset(const struct conn *c, bool *told)
 	return c->transport->charset ? c->transport->charset(c, told) : CHARSET_UNKNOWN;
 }
 
+int64_t conn_account(const struct conn *c)
+{
+	return c->transport->account ? c->transport->account(c) : 0;
+}
+
 void conn_set_charset(struct conn *c, enum charset cs)
 {
 	if (c->transport->set_charset)

@@ -27,6 +27,8 @@ enum conn_variant {
 	CONN_VARIANT_WS,            /* WebSocket binary frame, UTF-8 */
 	CONN_VARIANT_TELNET_UTF8,   /* telnet, IAC doubled, UTF-8 */
 	CONN_VARIANT_TELNET_CP437,  /* telnet, IAC doubled, CP437 */
+	CONN_VARIANT_SSH_UTF8,      /* an SSH channel: the terminal bytes as they are */
+	CONN_VARIANT_SSH_CP437,     /* an SSH channel, CP437 */
 	CONN_VARIANT_COUNT
 };
 
@@ -55,6 +57,10 @@ struct transport {
 	/* Switch it (to a caller's stored choice): output variant and input
 	 * conversion.  NULL where it cannot change. */
 	void (*set_charset)(struct conn *c, enum charset cs);
+	/* The account the transport has already verified the caller as (SSH with
+	 * ssh_login: the user name and password were the BBS's), or 0.  NULL where
+	 * the transport never does. */
+	int64_t (*account)(const struct conn *c);
 	enum conn_variant variant;
 };
 
@@ -180,6 +186,8 @@ size_t conn_queued_bytes(const struct conn *c);
 enum charset conn_charset(const struct conn *c, bool *told);
 /* Switch the charset where the transport can; a no-op elsewhere. */
 void conn_set_charset(struct conn *c, enum charset cs);
+/* The account the transport verified the caller as, or 0 (see struct transport). */
+int64_t conn_account(const struct conn *c);
 
 /* Queue b (takes a new reference; the caller keeps its own).  Shared output: if the
  * queue is over its high water mark the buffer is dropped, counted, and false is
