@@ -4,6 +4,8 @@
 #   make bench-idle     idle WebSocket connections: how many, bytes each, accept to first byte
 #   make bench-chat     the chat fan-out: issues 4, 5, 3 and 6 (bench/chat.py all)
 #   make bench-chat4 / bench-chat5 / bench-chat3 / bench-chat6   one issue's figures
+#   make bench-tls      encrypted access: idle wss and ssh callers (memory, server CPU per arrival),
+#                       wss handshakes per second, the fan-out over wss against ws (bench/chat.py tls)
 #   make bench-quick    fan-out vs ngircd and the Node ws peer, 5 runs each interleaved (~90 s); last
 #                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
 #   CARRIER_BASELINE=PATH make bench-quick   the same with another Carrier binary beside it
@@ -22,19 +24,20 @@ BENCH_DIR := build/bench
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
-.PHONY: bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 bench-chat6
+.PHONY: bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 bench-chat6 \
+	bench-tls
 BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
 $(BENCH_DIR)/chatload: bench/chatload.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libcrypto) -o $@ $< \
-	    $(shell pkg-config --libs libcrypto)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $< \
+	    $(shell pkg-config --libs libssl libcrypto)
 
 $(BENCH_DIR)/wsload: bench/wsload.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libcrypto) -o $@ $< \
-	    $(shell pkg-config --libs libcrypto)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $< \
+	    $(shell pkg-config --libs libssl libcrypto)
 
 $(BENCH_DIR)/malloc_count.so: bench/malloc_count.c
 	@mkdir -p $(dir $@)
@@ -54,6 +57,17 @@ bench-chat: bench-tools bench-peers
 bench-chat3 bench-chat4 bench-chat5 bench-chat6: bench-chat%: bench-tools bench-peers
 	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
 	python3 bench/chat.py issue$* $(BENCH_CHAT_ARGS)
+
+# Encrypted access (docs/BENCHMARKS.md, issue 13): idle wss and ssh callers, the rate of
+# wss handshakes, and the chat fan-out over wss against plain ws.
+BENCH_TLS_IDLE_ARGS ?= --counts 1000,5000 --repeats 3 --latency-conns 500
+BENCH_SSH_IDLE_ARGS ?= --counts 100,300 --repeats 3
+bench-tls: bench-tools
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier web
+	python3 bench/idle.py --transport ws $(BENCH_TLS_IDLE_ARGS) --json build/bench/idle-ws-13.json
+	python3 bench/idle.py --transport wss $(BENCH_TLS_IDLE_ARGS)
+	/usr/bin/python3 bench/idle.py --transport ssh $(BENCH_SSH_IDLE_ARGS)   # Debian's paramiko
+	python3 bench/chat.py tls
 
 bench: bench-idle bench-chat
 

@@ -9,6 +9,7 @@ and the generator to CPU 1.
   bench/chat.py issue6      throughput ramp, latency 1k/10k, storms, slow readers, 64/512 B,
                             Carrier beside ngircd, inspircd, node ws, uWebSockets
   bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
+  bench/chat.py tls         the fan-out over wss against plain ws: CPU per delivery
   CARRIER_BASELINE=PATH bench/chat.py ab   this build against another binary, interleaved
   bench/chat.py rooms       50 rooms of 20 beside one room of 1,000, 200 lines/s in all
   bench/chat.py profile     perf record -g on Carrier during a 1.6 M deliveries/s run
@@ -89,11 +90,21 @@ def bench_config(n, min_cost=True, extra=""):
 
 
 class Server:
-    """A fresh Carrier or peer, pinned to SERVER_CPU; .port (and .tport for Carrier)."""
+    """A fresh Carrier or peer, pinned to SERVER_CPU; .port (and .tport for Carrier).
+    Kind "carrier-tls": Carrier serving https too (a certificate made with openssl
+    req), .port being the https one."""
 
     def __init__(self, kind, n=1000, db=None, min_cost=True, extra="", pinned=True):
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix=f"chatbench-{kind}-")
+        if kind == "carrier-tls":
+            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=localhost"], check=True,
+                           capture_output=True)
+            extra += (f'[server]\nhttps = "127.0.0.1:0"\ntls_cert = "{cert}"\n'
+                      f'tls_key = "{key}"\n[limits]\nhandshakes_per_address = 100000\n')
         self.out_path = os.path.join(self.dir, "out")
         self.out = open(self.out_path, "w")
         self.port = self.tport = None
@@ -126,7 +137,9 @@ class Server:
             text = open(self.out_path).read()
             if kind.startswith("carrier"):
                 for line in text.splitlines():
-                    if "http listening on 127.0.0.1:" in line:
+                    if " http listening on 127.0.0.1:" in line and kind != "carrier-tls":
+                        self.port = int(line.rsplit(":", 1)[1])
+                    if "https listening on 127.0.0.1:" in line and kind == "carrier-tls":
                         self.port = int(line.rsplit(":", 1)[1])
                     if "telnet listening on 127.0.0.1:" in line:
                         self.tport = int(line.rsplit(":", 1)[1])
@@ -278,6 +291,8 @@ def measure(kind, n, args, db=None, repeats=3, min_cost=True, extra="", attempts
             gen_args += ["-c", "400"]
     elif kind in ("node-ws", "uws"):
         gen_args = ["-P", "wsb"] + gen_args
+    elif kind == "carrier-tls":
+        gen_args = ["--tls"] + gen_args
     for i in range(repeats):
         for attempt in range(attempts):
             srv = Server(kind, n, db if kind.startswith("carrier") else None, min_cost, extra)
@@ -729,6 +744,43 @@ def quick(a):
           f"cpu-per-delivery ngircd/carrier={cpm['ngircd'] / max(cpm['carrier'], 1e-9):.2f}")
 
 
+def tls(a):
+    """The fan-out over wss against plain ws, same callers, same load, interleaved run by
+    run: 1,000 callers in the room, 10 talking (closed loop, as fast as the server takes
+    the lines; then 200 lines/s in all); --repeats runs each; medians of the server's
+    CPU-s per million deliveries.  A chat line is framed once for all either way; over
+    wss each caller's flush is one more copy and an AES-GCM pass, per connection."""
+    db = accounts_db(1000)
+    loads = {"flat_out": ["-m", "10", "-d", str(a.duration), "--warmup", "0.5", "--sender-cap", "1000"],
+             "rate200": ["-m", "10", "-r", "200", "-d", str(a.duration)]}
+    runs = {(load, k): [] for load in loads for k in ("carrier", "carrier-tls")}
+    for i in range(a.repeats):
+        for load, args in loads.items():
+            for kind in ("carrier", "carrier-tls"):
+                runs[(load, kind)] += measure(kind, 1000, args, db, 1)
+    res = {}
+    for (load, kind), rs in runs.items():
+        res.setdefault(load, {})[kind] = {
+            "rate": statistics.median(r["rate"] for r in rs),
+            "cpu_s_per_M": statistics.median(r.get("server_cpu_s", 0) / max(r["delivered"], 1) * 1e6
+                                             for r in rs),
+            "server_cpu_pct": statistics.median(r.get("server_cpu_pct", 0) for r in rs),
+            "p50_ms": statistics.median(r["lat_median_us"] for r in rs) / 1000,
+            "p99_ms": statistics.median(r["lat_p99_us"] for r in rs) / 1000,
+            "rss_end_MB": statistics.median(r.get("server_rss_end", 0) for r in rs) / 2**20,
+            "invalid": sum(1 for r in rs if not r["valid"]), "runs": len(rs)}
+    save("tls", res)
+    for load, by in res.items():
+        for kind, x in by.items():
+            print(f"{load} {'wss' if kind == 'carrier-tls' else 'ws '}: {x['cpu_s_per_M']:.3f} CPU-s/M "
+                  f"deliveries, {x['rate']:.0f} deliveries/s, server CPU {x['server_cpu_pct']:.0f}%, "
+                  f"p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms, RSS {x['rss_end_MB']:.1f} MB"
+                  + (f" ({x['invalid']} run(s) generator-bound)" if x["invalid"] else ""))
+        w, t = by["carrier"], by["carrier-tls"]
+        print(f"{load}: CPU per delivery wss/ws {t['cpu_s_per_M'] / max(w['cpu_s_per_M'], 1e-9):.2f} "
+              f"(medians of {t['runs']})")
+
+
 def ab(a):
     """build/carrier against another build (CARRIER_BASELINE=PATH, e.g. a copy of the
     binary before a change), interleaved run by run so that the machine's noise falls on
@@ -790,7 +842,7 @@ def rooms(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "profile",
-                                                      "ab", "rooms", "all"])
+                                                      "ab", "rooms", "tls", "all"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--peers", type=lambda s: s.split(","), default=None,

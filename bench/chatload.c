@@ -24,6 +24,10 @@
  * segment's), so a line that arrived earlier in the same read is timed as late as
  * the read's newest bytes: lat_k errs, if at all, on the slow side.
  *
+ * With --tls the WebSocket callers speak wss: OpenSSL on the client side over memory
+ * BIOs (so the kernel's receive timestamps are still read with recvmsg), session
+ * tickets not reused (every caller does a full handshake).
+ *
  * It reports its own CPU time (getrusage); a run where it used over 70% of its core
  * is marked INVALID.  The last line is "RESULT k=v ..." (bench/chat.py reads it).
  */
@@ -48,7 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define LINE_MAX_BYTES 2048
@@ -66,7 +72,7 @@ enum proto { P_WS, P_TELNET, P_IRC, P_WSB };
 static const char *const proto_names[] = { "ws", "telnet", "irc", "wsb" };
 
 enum state {
-	S_IDLE, S_CONNECTING, S_HANDSHAKE, S_LOGIN, S_ROOM, S_CLOSED,
+	S_IDLE, S_CONNECTING, S_TLS, S_HANDSHAKE, S_LOGIN, S_ROOM, S_CLOSED,
 };
 
 enum role { R_RECEIVER, R_SENDER, R_SLOW, R_ECHO };
@@ -93,6 +99,9 @@ struct conn {
 	/* output not yet taken by the socket */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+	/* --tls: the client's TLS over memory BIOs (rbio: what was read; wbio: to send) */
+	SSL *ssl;
+	BIO *rbio, *wbio;
 	/* sender */
 	uint32_t seq, outstanding;
 	uint64_t next_send, last_sent;
@@ -117,8 +126,9 @@ static struct {
 	double rate, duration, warmup, timeout, slow_frac, drain;
 	const char *prefix, *password, *ttype, *channel;
 	unsigned first;
-	bool do_register, echo, relogin, storm, self_echo, quiet, trace, aligned;
+	bool do_register, echo, relogin, storm, self_echo, quiet, trace, aligned, tls;
 	unsigned rooms;                 /* --rooms K: caller i joins room rm<i % K> */
+	SSL_CTX *ssl_ctx;
 	struct in_addr src[MAX_SRC_ADDRS];
 	unsigned n_src;
 	/* state */
@@ -237,6 +247,9 @@ static void conn_release(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	SSL_free(c->ssl);           /* and its BIOs */
+	c->ssl = NULL;
+	c->rbio = c->wbio = NULL;
 	free(c->resp);
 	free(c->line);
 	free(c->out);
@@ -282,7 +295,8 @@ static uint32_t read_events(const struct conn *c)
 	return c->role == R_SLOW && c->state == S_ROOM ? 0 : EPOLLIN;
 }
 
-static bool conn_send(struct conn *c, const void *data, size_t len)
+/* Bytes for the socket as they are (TLS records, or plain traffic). */
+static bool sock_send(struct conn *c, const void *data, size_t len)
 {
 	if (c->out_len == 0) {
 		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
@@ -305,6 +319,29 @@ static bool conn_send(struct conn *c, const void *data, size_t len)
 	c->out_len += (uint32_t)len;
 	set_events(c, read_events(c) | EPOLLOUT);
 	return true;
+}
+
+/* What OpenSSL wrote into the memory BIO, to the socket. */
+static bool tls_drain(struct conn *c)
+{
+	char buf[16384 + 512];
+	int n;
+	while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
+		if (!sock_send(c, buf, (size_t)n))
+			return false;
+	return true;
+}
+
+/* Bytes of the protocol: encrypted first with --tls. */
+static bool conn_send(struct conn *c, const void *data, size_t len)
+{
+	if (c->ssl == NULL)
+		return sock_send(c, data, len);
+	if (SSL_write(c->ssl, data, (int)len) != (int)len) {
+		conn_fail(c, "SSL_write failed");
+		return false;
+	}
+	return tls_drain(c);
 }
 
 static void conn_flush(struct conn *c)
@@ -1021,6 +1058,25 @@ static void conn_start(struct conn *c, uint64_t t)
 		conn_fail(c, "connect: %s", strerror(errno));
 }
 
+/* The TLS handshake, stepped by what arrived; at its end, the WebSocket's. */
+static void tls_step(struct conn *c)
+{
+	int r = SSL_do_handshake(c->ssl);
+	if (!tls_drain(c))
+		return;
+	if (r == 1) {
+		c->state = S_HANDSHAKE;
+		ws_request(c);
+		return;
+	}
+	int e = SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		char why[120];
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		conn_fail(c, "TLS handshake: %s", why);
+	}
+}
+
 static void conn_connected(struct conn *c, uint64_t t)
 {
 	int err = 0;
@@ -1032,6 +1088,20 @@ static void conn_connected(struct conn *c, uint64_t t)
 		return;
 	}
 	set_events(c, EPOLLIN);
+	if (g.tls && (c->proto == P_WS || c->proto == P_WSB)) {
+		c->ssl = SSL_new(g.ssl_ctx);
+		c->rbio = BIO_new(BIO_s_mem());
+		c->wbio = BIO_new(BIO_s_mem());
+		if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL)
+			die("out of memory (TLS)");
+		BIO_set_mem_eof_return(c->rbio, -1);
+		SSL_set_bio(c->ssl, c->rbio, c->wbio);
+		SSL_set_connect_state(c->ssl);
+		SSL_set_tlsext_host_name(c->ssl, "localhost");
+		c->state = S_TLS;
+		tls_step(c);
+		return;
+	}
 	switch (c->proto) {
 	case P_WS:
 	case P_WSB:
@@ -1072,6 +1142,28 @@ static uint64_t rx_timestamp(struct msghdr *mh)
 	return 0;
 }
 
+/* Bytes of the protocol (decrypted, with --tls). */
+static void received(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
+{
+	if (g.trace && c->index == 0)
+		fwrite(p, 1, len, stderr);
+	if (c->state == S_HANDSHAKE) {
+		ssize_t used = ws_handshake(c, p, len, t);
+		if (used < 0)
+			return;
+		p += used;
+		len -= (size_t)used;
+	}
+	if (len == 0)
+		return;
+	switch (c->proto) {
+	case P_WS:
+	case P_WSB: ws_bytes(c, p, len, t); break;
+	case P_TELNET: telnet_bytes(c, p, len, t); break;
+	case P_IRC: irc_bytes(c, p, len, t); break;
+	}
+}
+
 static void conn_readable(struct conn *c, uint64_t t)
 {
 	static uint8_t rbuf[65536];
@@ -1095,24 +1187,20 @@ static void conn_readable(struct conn *c, uint64_t t)
 			return;
 		}
 		g.bytes_in += (uint64_t)n;
-		if (g.trace && c->index == 0)
-			fwrite(rbuf, 1, (size_t)n, stderr);
-		const uint8_t *p = rbuf;
-		size_t len = (size_t)n;
-		if (c->state == S_HANDSHAKE) {
-			ssize_t used = ws_handshake(c, p, len, t);
-			if (used < 0)
-				return;
-			p += used;
-			len -= (size_t)used;
-		}
-		if (len > 0) {
-			switch (c->proto) {
-			case P_WS:
-			case P_WSB: ws_bytes(c, p, len, t); break;
-			case P_TELNET: telnet_bytes(c, p, len, t); break;
-			case P_IRC: irc_bytes(c, p, len, t); break;
-			}
+		if (c->ssl == NULL) {
+			received(c, rbuf, (size_t)n, t);
+		} else {
+			/* TLS: into OpenSSL, and whatever it decrypts onward. */
+			BIO_write(c->rbio, rbuf, (int)n);
+			if (c->state == S_TLS)
+				tls_step(c);
+			static uint8_t plain[65536];
+			int k;
+			while (c->ssl != NULL && c->state != S_TLS && c->state != S_CLOSED &&
+			       (k = SSL_read(c->ssl, plain, sizeof(plain))) > 0)
+				received(c, plain, (size_t)k, t);
+			if (c->ssl != NULL && c->state != S_CLOSED)
+				tls_drain(c);      /* e.g. an answer to a key update */
 		}
 		if (c->state == S_CLOSED || c->state == S_IDLE)
 			return;
@@ -1463,6 +1551,7 @@ static void usage(FILE *out)
 	"      --aligned           with --rate, all senders in phase: every 1/(rate/senders) s\n"
 	"                          the room gets `senders` lines at once (the schedule before\n"
 	"                          2026-12-01); by default their phases are spread evenly\n"
+	"      --tls               WebSocket callers over TLS (wss; -p is the https port)\n"
 	"  -q, --quiet\n");
 }
 
@@ -1485,7 +1574,8 @@ static void parse_src(const char *arg)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_HOST = 300, O_FRAC, O_TTYPE, O_WARM, O_SLOW, O_PREFIX, O_FIRST, O_PW, O_REG,
-	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED, O_ROOMS };
+	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED,
+	       O_ROOMS, O_TLS };
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "host", required_argument, NULL, O_HOST },
@@ -1518,6 +1608,7 @@ static void parse_args(int argc, char **argv)
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "aligned", no_argument, NULL, O_ALIGNED },
 		{ "rooms", required_argument, NULL, O_ROOMS },
+		{ "tls", no_argument, NULL, O_TLS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -1577,6 +1668,7 @@ static void parse_args(int argc, char **argv)
 		case O_TRACE: g.trace = true; break;
 		case O_ALIGNED: g.aligned = true; break;
 		case O_ROOMS: g.rooms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case O_TLS: g.tls = true; break;
 		case 'q': g.quiet = true; break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -1603,10 +1695,23 @@ static void parse_args(int argc, char **argv)
 	g.tdst = g.dst;
 	g.tdst.sin_port = htons((uint16_t)g.tport);
 	int n = snprintf(g.req_head, sizeof(g.req_head),
-	                 "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nOrigin: http://%s:%d\r\n"
+	                 "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nOrigin: %s://%s:%d\r\n"
 	                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ",
-	                 g.host, g.port, g.host, g.port);
+	                 g.host, g.port, g.tls ? "https" : "http", g.host, g.port);
 	g.req_head_len = (size_t)n;
+	if (g.tls) {
+		/* The client a browser would be: TLS 1.2 or 1.3, no certificate check (the
+		 * server's is self-signed), no session reuse (each caller pays a full
+		 * handshake, as a first visit does). */
+		g.ssl_ctx = SSL_CTX_new(TLS_client_method());
+		if (g.ssl_ctx == NULL)
+			die("SSL_CTX_new failed");
+		SSL_CTX_set_min_proto_version(g.ssl_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_session_cache_mode(g.ssl_ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_mode(g.ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+		static const unsigned char alpn[] = "\x08http/1.1";
+		SSL_CTX_set_alpn_protos(g.ssl_ctx, alpn, sizeof(alpn) - 1);
+	}
 }
 
 static void raise_nofile(void)

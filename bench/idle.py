@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Idle WebSocket connections: how many one server holds, what each costs in user-space
-memory, and the time from TCP accept to the first byte of the welcome screen.
+"""Idle connections: how many one server holds, what each costs in user-space memory,
+and the time from TCP accept to the first byte of the welcome screen.  WebSocket by
+default; --transport wss (TLS, certificate made with openssl req) or ssh (paramiko
+clients with a pty) for the encrypted ones.
 
 For every count N (and every repeat) a fresh server is started on a free loopback port,
 its memory read with no connections, then build/bench/wsload opens N WebSocket
@@ -15,11 +17,18 @@ while they idle:
 bytes per connection = (mem(N) - mem(0)) / N, per reading; medians across repeats.
 Kernel socket buffers are kernel memory and appear in none of these.
 
-Usage: bench/idle.py [--counts 1000,5000,...] [--repeats 3] [--json FILE]
+For wss and ssh the server's CPU time while the N callers connect is reported per
+caller as well (server CPU s / N): the TLS or SSH handshake, the HTTP upgrade or the
+channel, and the welcome screen -- its inverse is how many such arrivals one core
+takes per second.
+
+Usage: bench/idle.py [--transport ws|wss|ssh] [--counts 1000,5000,...] [--repeats 3]
+                     [--json FILE]
 """
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import struct
@@ -87,14 +96,31 @@ def mem_snapshot(pid, mc_path):
     return s
 
 
+def make_cert(d):
+    """A self-signed P-256 certificate for wss, made with openssl req."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
+                    "2", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return cert, key
+
+
 class Server:
     def __init__(self, args, cpu, max_nodes):
         self.dir = tempfile.mkdtemp(prefix="carrier-bench-")
         # Benchmark settings by config, never by a special code path: enough nodes for
         # every caller, and a login prompt that does not time out during a reading.
         self.config = os.path.join(self.dir, "carrier.toml")
+        server = ""
+        if args.transport == "wss":
+            cert, key = make_cert(self.dir)
+            server = f'[server]\nhttps = "127.0.0.1:0"\ntls_cert = "{cert}"\ntls_key = "{key}"\n'
+        elif args.transport == "ssh":
+            # host keys made once for all runs, not on the clock
+            server = f'[server]\nssh = "127.0.0.1:0"\nssh_host_keys = "{args.ssh_keys}"\n'
         with open(self.config, "w") as f:
-            f.write(f"[bbs]\nmax_nodes = {max_nodes}\nlogin_timeout = 3600\n")
+            f.write(f"{server}[bbs]\nmax_nodes = {max_nodes}\nlogin_timeout = 3600\n"
+                    f"[limits]\nhandshakes_per_address = 100000\nssh_login_timeout = 3600\n")
         self.mc_path = os.path.join(self.dir, "malloc_count") if args.malloc_count else None
         env = dict(os.environ)
         if self.mc_path:
@@ -107,12 +133,14 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
                                      env=env, preexec_fn=pin(cpu))
         self.port = None
-        deadline = time.time() + 10
+        want = {"ws": " http listening on 127.0.0.1:", "wss": "https listening on 127.0.0.1:",
+                "ssh": "ssh listening on 127.0.0.1:"}[args.transport]
+        deadline = time.time() + 30
         while time.time() < deadline:
             with open(self.err_path) as f:
                 text = f.read()
             for line in text.splitlines():
-                if "http listening on 127.0.0.1:" in line:
+                if want in line:
                     self.port = int(line.rsplit(":", 1)[1])
             if self.port and " ready" in text:
                 break
@@ -140,9 +168,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.err.close()
-        for name in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, name))
-        os.rmdir(self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def pin(cpu):
@@ -155,18 +181,80 @@ def parse_kv(line):
     return {k: float(v) for k, v in (t.split("=", 1) for t in line.split()[1:])}
 
 
+class SshCallers:
+    """N SSH callers (python3-paramiko), each with a pty and the BBS's welcome screen,
+    opened with `inflight` at a time; the wsload of --transport ssh.  paramiko is slow
+    on the client side, so this one is for memory and server CPU, not for rates."""
+
+    def __init__(self, port, n, inflight, expect, cpu):
+        import concurrent.futures
+        import paramiko
+        import socket
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+        self.callers, self.failed, self.errors = [], 0, []
+        t0 = time.monotonic()
+        ru0 = os.times()
+
+        def one(_):
+            t = time.monotonic()
+            sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+            tr = paramiko.Transport(sock)
+            tr.start_client(timeout=60)
+            tr.auth_none("bench")
+            ch = tr.open_session(timeout=60)
+            ch.get_pty(term="xterm", width=80, height=24)
+            ch.invoke_shell()
+            ch.settimeout(60)
+            got = b""
+            while expect.encode() not in got:
+                chunk = ch.recv(65536)
+                if not chunk:
+                    raise RuntimeError("closed before the welcome")
+                got += chunk
+            return tr, ch, time.monotonic() - t
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=inflight) as ex:
+            for f in [ex.submit(one, i) for i in range(n)]:
+                try:
+                    self.callers.append(f.result())
+                except Exception as e:      # noqa: BLE001 -- counted and reported
+                    self.failed += 1
+                    if len(self.errors) < 3:
+                        self.errors.append(repr(e))
+        ru1 = os.times()
+        waits = sorted(c[2] for c in self.callers) or [0]
+        self.result = {"established": len(self.callers), "failed": self.failed,
+                       "a2fb_median_us": waits[len(waits) // 2] * 1e6,
+                       "a2fb_p99_us": waits[min(len(waits) - 1, int(len(waits) * 0.99))] * 1e6,
+                       "a2fb_max_us": waits[-1] * 1e6,
+                       "cpu_s": (ru1.user - ru0.user) + (ru1.system - ru0.system),
+                       "wall_s": time.monotonic() - t0, "valid": 1}
+        if cpu is not None:
+            os.sched_setaffinity(0, set(range(os.cpu_count())))
+
+    def close(self):
+        for tr, _, _ in self.callers:
+            tr.close()
+        return len(self.callers)
+
+
 def one_reading(args, n, inflight, rate):
+    if args.transport == "ssh":
+        return one_reading_ssh(args, n, inflight)
     srv = Server(args, args.server_cpu, args.max_nodes)
     try:
         # One caller first, gone before the baseline: the server's one-off costs (OpenSSL
         # initialisation, first-touched code and data pages) then belong to mem(0) and
         # not to the first measured connections.
+        tls = ["--tls"] if args.transport == "wss" else []
         subprocess.run([args.wsload, "-p", str(srv.port), "-n", "1", "-H", "-1", "-q",
-                        "-e", args.expect], stdout=subprocess.DEVNULL, check=True)
+                        "-e", args.expect] + tls, stdout=subprocess.DEVNULL, check=True)
         time.sleep(args.settle)
         base = mem_snapshot(srv.proc.pid, srv.mc_path)
         cmd = [args.wsload, "-p", str(srv.port), "-n", str(n), "-c", str(inflight),
-               "-r", str(rate), "-t", "30", "-H", "0", "-q", "-e", args.expect] + (["-s", args.src] if args.src else [])
+               "-r", str(rate), "-t", "30", "-H", "0", "-q", "-e", args.expect] + \
+            (["-s", args.src] if args.src else []) + tls
         wl = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
                               preexec_fn=pin(args.client_cpu))
         result, report = None, []
@@ -191,9 +279,35 @@ def one_reading(args, n, inflight, rate):
         wl.wait()
     finally:
         srv.stop()
+    return summarise(n, result, held, base, after, tail, 1)
+
+
+def one_reading_ssh(args, n, inflight):
+    srv = Server(args, args.server_cpu, args.max_nodes)
+    try:
+        SshCallers(srv.port, 1, 1, args.expect, args.client_cpu).close()   # the warm-up caller
+        time.sleep(args.settle)
+        base = mem_snapshot(srv.proc.pid, srv.mc_path)
+        callers = SshCallers(srv.port, n, inflight, args.expect, args.client_cpu)
+        if callers.errors:
+            log(f"ssh: {callers.failed} failed, e.g. {callers.errors}")
+        time.sleep(args.settle)
+        if not srv.alive():
+            raise RuntimeError("carrier died under load")
+        after = mem_snapshot(srv.proc.pid, srv.mc_path)
+        tail = srv.log_tail()
+        held = {"open": callers.close()}
+    finally:
+        srv.stop()
+    # An SSH caller holds three descriptors of its socket (the conn's, libssh's and
+    # the one the loop polls: src/ssh/transport.c says why).
+    return summarise(n, callers.result, held, base, after, tail, 3)
+
+
+def summarise(n, result, held, base, after, tail, fds_per_conn):
     est = int(result["established"])
     # what the server holds when its memory is read: its descriptors beyond baseline
-    conns = after["fds"] - base["fds"]
+    conns = (after["fds"] - base["fds"]) // fds_per_conn
     r = {"n": n, "established": est, "failed": int(result["failed"]),
          "held": int(held["open"]) if held else None, "server_conns": conns,
          "consistent": est == n and conns == est and held is not None and int(held["open"]) == est,
@@ -203,6 +317,8 @@ def one_reading(args, n, inflight, rate):
          "wsload_cpu_s": result["cpu_s"], "wsload_wall_s": result["wall_s"],
          "wsload_valid": bool(result.get("valid", 1)),
          "server_cpu_s": after["cpu_s"] - base["cpu_s"],
+         "server_cpu_per_conn_us": (after["cpu_s"] - base["cpu_s"]) / max(est, 1) * 1e6,
+         "tls_median_us": result.get("tls_median_us"),
          # times another task took the server's CPU while it was runnable: a noisy machine
          "server_preempted": after.get("preempted", 0) - base.get("preempted", 0),
          "base": {k: v for k, v in base.items() if k != "classes"},
@@ -233,7 +349,9 @@ def fmt(v, spec=".0f"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--counts", default="1000,5000,10000,15000,18000")
+    ap.add_argument("--transport", choices=["ws", "wss", "ssh"], default="ws")
+    ap.add_argument("--counts", default=None,
+                    help="caller counts (default 1000,5000,10000,15000,18000; ssh: 100,300)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--inflight", type=int, default=64,
                     help="connects/handshakes in flight while filling the server")
@@ -267,6 +385,16 @@ def main():
     else:
         cpus = sorted(os.sched_getaffinity(0))
         args.server_cpu, args.client_cpu = cpus[0], cpus[1]
+    if args.counts is None:
+        args.counts = "100,300" if args.transport == "ssh" else "1000,5000,10000,15000,18000"
+    if args.transport == "ssh":
+        # host keys once, off the clock (RSA 3072 takes a second or two to make)
+        args.ssh_keys = tempfile.mkdtemp(prefix="carrier-bench-keys-")
+        Server(args, None, 32).stop()
+        args.latency_conns = min(args.latency_conns, 50)
+        args.inflight = min(args.inflight, 16)
+    if args.transport != "ws" and args.json == ap.get_default("json"):
+        args.json = os.path.join(ROOT, f"build/bench/idle-{args.transport}.json")
     counts = [int(x) for x in args.counts.split(",") if x]
     t_start = time.time()
     skipped = []
@@ -316,6 +444,7 @@ def main():
                                                 "dirty_per_conn", "heap_per_conn", "a2fb_median_us",
                                                 "a2fb_p99_us", "a2fb_max_us", "wsload_cpu_s",
                                                 "wsload_wall_s", "server_cpu_s",
+                                                "server_cpu_per_conn_us", "tls_median_us",
                                                 "server_preempted")}})
 
     # Accept to first byte with nothing else going on: one connection at a time.
@@ -342,7 +471,7 @@ def main():
                   key=lambda row: row["n"], default=rows[-1])
 
     print()
-    print(f"Idle WebSocket connections, medians of {args.repeats} runs (fresh server each); "
+    print(f"Idle {args.transport} connections, medians of {args.repeats} runs (fresh server each); "
           f"bytes per connection = (mem(N) - mem(0)) / N; a2fb while connecting at "
           f"{args.rate:.0f}/s, {args.inflight} in flight at most")
     print(f"{'N':>6} {'held':>6} {'failed':>6} {'RSS B/conn':>11} {'PrivDirty B/conn':>17} "
@@ -354,6 +483,10 @@ def main():
               f"{fmt(row['heap_per_conn']):>12} {fmt(row['a2fb_median_us']):>12} "
               f"{fmt(row['a2fb_p99_us']):>12} {fmt(row['wsload_cpu_s'], '.2f'):>13} "
               f"{fmt(row['server_cpu_s'], '.2f'):>13} {fmt(row['server_preempted']):>9}")
+    for row in rows:
+        print(f"{row['n']:>6}: server CPU per arriving caller {fmt(row['server_cpu_per_conn_us'])} us"
+              + (f", TLS handshake median {fmt(row['tls_median_us'])} us (client's view)"
+                 if row.get("tls_median_us") else ""))
     print(f"marginal cost (least-squares slope over all runs): RSS {fmt(slopes['rss'])} B, "
           f"Private_Dirty {fmt(slopes['dirty'])} B, heap {fmt(slopes['heap'])} B per connection")
     if lat:
@@ -382,6 +515,8 @@ def main():
                    "load_before": load_before, "load_after": load_after,
                    "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}, f, indent=1)
     print(f"details: {args.json}")
+    if args.transport == "ssh":
+        shutil.rmtree(args.ssh_keys, ignore_errors=True)
 
 
 if __name__ == "__main__":

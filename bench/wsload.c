@@ -12,6 +12,10 @@
  * (getrusage) and wall time, then holds the connections open for --hold seconds
  * (0: until SIGINT/SIGTERM), still answering pings, and reports how many survived.
  *
+ * With --tls it speaks wss: OpenSSL on the client side over memory BIOs, no session
+ * reuse (every connection a full handshake, as a first visit), and it also reports
+ *   tls         connect completion to the end of the TLS handshake.
+ *
  * The last lines of a report are machine-readable ("RESULT k=v ...", "HELD k=v ...");
  * bench/idle.py reads them.  Later benchmarks grow this file (login, room, latency):
  * the per-connection state machine (conn_*), the frame reader (on_frame_*) and the
@@ -39,7 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define READ_BUF_SIZE 65536
@@ -54,6 +60,7 @@
 enum conn_state {
 	CS_IDLE,            /* not started */
 	CS_CONNECTING,      /* connect() in progress */
+	CS_TLS,             /* --tls: the TLS handshake */
 	CS_HANDSHAKE,       /* request sent, reading the 101 */
 	CS_OPEN,            /* WebSocket open, welcome not complete yet */
 	CS_WELCOMED,        /* the first binary message arrived whole */
@@ -97,8 +104,11 @@ struct wconn {
 	/* output queue: bytes not yet accepted by the socket */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+	/* --tls: over memory BIOs (rbio: what was read; wbio: what is to be sent) */
+	SSL *ssl;
+	BIO *rbio, *wbio;
 	/* timings, ns on CLOCK_MONOTONIC */
-	uint64_t t_start, t_connected, t_first_byte, t_welcome;
+	uint64_t t_start, t_connected, t_tls, t_first_byte, t_welcome;
 	uint64_t bytes_in;
 };
 
@@ -114,6 +124,7 @@ struct options {
 	struct in_addr src[MAX_SRC_ADDRS];
 	unsigned n_src;
 	bool quiet;
+	bool tls;               /* wss */
 	const char *dump;       /* per-connection timings, CSV */
 	const char *expect;     /* the welcome is complete once this text arrives */
 	size_t expect_len;
@@ -134,6 +145,7 @@ static struct {
 	struct sockaddr_in dst;
 	char req_head[400];     /* the upgrade request up to the key */
 	size_t req_head_len;
+	SSL_CTX *ssl_ctx;
 } g;
 
 static uint64_t now_ns(void)
@@ -188,6 +200,9 @@ static void conn_release(struct wconn *c)
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
+	SSL_free(c->ssl);        /* and its BIOs */
+	c->ssl = NULL;
+	c->rbio = c->wbio = NULL;
 }
 
 static void conn_fail(struct wconn *c, enum fail_kind kind, const char *fmt, ...)
@@ -220,7 +235,7 @@ static void set_events(struct wconn *c, uint32_t ev)
 }
 
 /* Queue bytes for the socket (copied).  False if the connection failed. */
-static bool conn_send(struct wconn *c, const void *data, size_t len)
+static bool sock_send(struct wconn *c, const void *data, size_t len)
 {
 	if (c->out_len == 0) {
 		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
@@ -243,6 +258,29 @@ static bool conn_send(struct wconn *c, const void *data, size_t len)
 	c->out_len += (uint32_t)len;
 	set_events(c, EPOLLIN | EPOLLOUT);
 	return true;
+}
+
+/* What OpenSSL wrote into the memory BIO, to the socket. */
+static bool tls_drain(struct wconn *c)
+{
+	char buf[16384 + 512];
+	int n;
+	while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
+		if (!sock_send(c, buf, (size_t)n))
+			return false;
+	return true;
+}
+
+/* Bytes of the protocol, encrypted first with --tls. */
+static bool conn_send(struct wconn *c, const void *data, size_t len)
+{
+	if (c->ssl == NULL)
+		return sock_send(c, data, len);
+	if (SSL_write(c->ssl, data, (int)len) != (int)len) {
+		conn_fail(c, F_CLOSED, "SSL_write failed");
+		return false;
+	}
+	return tls_drain(c);
 }
 
 static void conn_flush(struct wconn *c)
@@ -331,7 +369,10 @@ static void conn_start(struct wconn *c)
 	}
 }
 
-/* connect() completed: send the upgrade request. */
+static void send_upgrade(struct wconn *c);
+static void tls_step(struct wconn *c, uint64_t t);
+
+/* connect() completed: the TLS handshake, or the upgrade request. */
 static void conn_connected(struct wconn *c, uint64_t t)
 {
 	int err = 0;
@@ -343,8 +384,28 @@ static void conn_connected(struct wconn *c, uint64_t t)
 		return;
 	}
 	c->t_connected = t;
-	c->state = CS_HANDSHAKE;
+	set_events(c, EPOLLIN);
+	if (g.opt.tls) {
+		c->ssl = SSL_new(g.ssl_ctx);
+		c->rbio = BIO_new(BIO_s_mem());
+		c->wbio = BIO_new(BIO_s_mem());
+		if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL)
+			die("out of memory (TLS)");
+		BIO_set_mem_eof_return(c->rbio, -1);
+		SSL_set_bio(c->ssl, c->rbio, c->wbio);
+		SSL_set_connect_state(c->ssl);
+		SSL_set_tlsext_host_name(c->ssl, "localhost");
+		c->state = CS_TLS;
+		tls_step(c, t);
+		return;
+	}
+	send_upgrade(c);
+}
 
+/* The upgrade request, with a fresh key. */
+static void send_upgrade(struct wconn *c)
+{
+	c->state = CS_HANDSHAKE;
 	uint8_t raw[16];
 	char key[25];
 	for (int i = 0; i < 16; i += 8) {
@@ -359,8 +420,26 @@ static void conn_connected(struct wconn *c, uint64_t t)
 	memcpy(req, g.req_head, g.req_head_len);
 	memcpy(req + g.req_head_len, key, 24);
 	memcpy(req + g.req_head_len + 24, tail, sizeof(tail) - 1);
-	set_events(c, EPOLLIN);
 	conn_send(c, req, g.req_head_len + 24 + sizeof(tail) - 1);
+}
+
+/* The TLS handshake, stepped by what arrived; at its end, the upgrade. */
+static void tls_step(struct wconn *c, uint64_t t)
+{
+	int r = SSL_do_handshake(c->ssl);
+	if (!tls_drain(c))
+		return;
+	if (r == 1) {
+		c->t_tls = t;
+		send_upgrade(c);
+		return;
+	}
+	int e = SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		char why[120];
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		conn_fail(c, F_HANDSHAKE, "TLS: %s", why);
+	}
 }
 
 /* ---- the 101 ------------------------------------------------------------------ */
@@ -603,6 +682,19 @@ static bool feed_frames(struct wconn *c, const uint8_t *p, size_t len, uint64_t 
 	return true;
 }
 
+/* Bytes of the protocol (decrypted, with --tls); false if the conn failed. */
+static bool received(struct wconn *c, const uint8_t *p, size_t len, uint64_t t)
+{
+	if (c->state == CS_HANDSHAKE) {
+		ssize_t used = feed_handshake(c, p, len);
+		if (used < 0)
+			return false;
+		p += used;
+		len -= (size_t)used;
+	}
+	return len == 0 || feed_frames(c, p, len, t);
+}
+
 static void conn_readable(struct wconn *c, uint64_t t)
 {
 	static uint8_t rbuf[READ_BUF_SIZE];
@@ -621,17 +713,23 @@ static void conn_readable(struct wconn *c, uint64_t t)
 			return;
 		}
 		c->bytes_in += (uint64_t)n;
-		const uint8_t *p = rbuf;
-		size_t len = (size_t)n;
-		if (c->state == CS_HANDSHAKE) {
-			ssize_t used = feed_handshake(c, p, len);
-			if (used < 0)
+		if (c->ssl == NULL) {
+			if (!received(c, rbuf, (size_t)n, t))
 				return;
-			p += used;
-			len -= (size_t)used;
+		} else {
+			BIO_write(c->rbio, rbuf, (int)n);
+			if (c->state == CS_TLS)
+				tls_step(c, t);
+			static uint8_t plain[READ_BUF_SIZE];
+			int k;
+			while (c->ssl != NULL && c->state != CS_TLS && c->state != CS_CLOSED &&
+			       (k = SSL_read(c->ssl, plain, sizeof(plain))) > 0)
+				if (!received(c, plain, (size_t)k, t))
+					return;
+			if (c->state == CS_CLOSED)
+				return;
+			tls_drain(c);
 		}
-		if (len > 0 && !feed_frames(c, p, len, t))
-			return;
 		if ((size_t)n < sizeof(rbuf))
 			return;
 	}
@@ -712,9 +810,10 @@ static void report(uint64_t t_end)
 	uint64_t *a2fb = malloc(n * sizeof(uint64_t) + 1);
 	uint64_t *conn = malloc(n * sizeof(uint64_t) + 1);
 	uint64_t *welc = malloc(n * sizeof(uint64_t) + 1);
-	if (a2fb == NULL || conn == NULL || welc == NULL)
+	uint64_t *tls = malloc(n * sizeof(uint64_t) + 1);
+	if (a2fb == NULL || conn == NULL || welc == NULL || tls == NULL)
 		die("out of memory");
-	size_t na = 0, nc = 0, nw = 0;
+	size_t na = 0, nc = 0, nw = 0, nt = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct wconn *c = &g.c[i];
 		if (c->t_connected)
@@ -723,9 +822,11 @@ static void report(uint64_t t_end)
 			a2fb[na++] = c->t_first_byte - c->t_connected;
 		if (c->t_welcome)
 			welc[nw++] = c->t_welcome - c->t_connected;
+		if (c->t_tls)
+			tls[nt++] = c->t_tls - c->t_connected;
 	}
 	struct dist dc = distribution(conn, nc), da = distribution(a2fb, na),
-	            dw = distribution(welc, nw);
+	            dw = distribution(welc, nw), dt = distribution(tls, nt);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	double wall = (double)(t_end - g.t0) / 1e9;
@@ -746,6 +847,9 @@ static void report(uint64_t t_end)
 	       da.median, da.p99, da.max);
 	printf("  %-30s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", "accept to whole welcome",
 	       dw.median, dw.p99, dw.max);
+	if (g.opt.tls)
+		printf("  %-30s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", "TLS handshake",
+		       dt.median, dt.p99, dt.max);
 	double busy = wall > 0 ? 100 * cpu / wall : 0;
 	printf("  wall %.3f s, wsload CPU %.3f s (user %.3f, sys %.3f) = %.0f%% of one core\n",
 	       wall, cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), busy);
@@ -762,12 +866,16 @@ static void report(uint64_t t_end)
 	       da.median, da.p99, da.max);
 	printf(" welcome_median_us=%" PRIu64 " welcome_p99_us=%" PRIu64 " welcome_max_us=%" PRIu64,
 	       dw.median, dw.p99, dw.max);
+	if (g.opt.tls)
+		printf(" tls_median_us=%" PRIu64 " tls_p99_us=%" PRIu64 " tls_max_us=%" PRIu64,
+		       dt.median, dt.p99, dt.max);
 	printf(" wall_s=%.3f cpu_s=%.3f cpu_user_s=%.3f cpu_sys_s=%.3f cpu_pct=%.0f valid=%d\n", wall,
 	       cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), busy, !(busy > 70 && wall > 0.2));
 	fflush(stdout);
 	free(a2fb);
 	free(conn);
 	free(welc);
+	free(tls);
 }
 
 /* ---- main ---------------------------------------------------------------------- */
@@ -791,6 +899,7 @@ static void usage(FILE *out)
 	        "  -e, --expect TEXT     the welcome is whole once TEXT arrives in binary frames\n"
 	        "                        (default: at the end of the first binary message)\n"
 	        "  -D, --dump FILE       write per-connection timings (CSV, microseconds)\n"
+	        "      --tls             wss: TLS first (the port is the https one)\n"
 	        "      --help            this text\n");
 }
 
@@ -826,6 +935,7 @@ static void parse_args(int argc, char **argv)
 		{ "dump", required_argument, NULL, 'D' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, '?' + 256 },
+		{ "tls", no_argument, NULL, '?' + 257 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options *o = &g.opt;
@@ -850,6 +960,7 @@ static void parse_args(int argc, char **argv)
 		case 'D': o->dump = optarg; break;
 		case 'e': o->expect = optarg; break;
 		case '?' + 256: usage(stdout); exit(0);
+		case '?' + 257: o->tls = true; break;
 		default: usage(stderr); exit(2);
 		}
 	}
@@ -887,6 +998,16 @@ static void parse_args(int argc, char **argv)
 	if (n < 0 || (size_t)n >= sizeof(g.req_head))
 		die("--path too long");
 	g.req_head_len = (size_t)n;
+	if (o->tls) {
+		g.ssl_ctx = SSL_CTX_new(TLS_client_method());
+		if (g.ssl_ctx == NULL)
+			die("SSL_CTX_new failed");
+		SSL_CTX_set_min_proto_version(g.ssl_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_session_cache_mode(g.ssl_ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_mode(g.ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+		static const unsigned char alpn[] = "\x08http/1.1";
+		SSL_CTX_set_alpn_protos(g.ssl_ctx, alpn, sizeof(alpn) - 1);
+	}
 }
 
 static void raise_nofile(unsigned want)

@@ -8,7 +8,9 @@
  * given and MORE consumes everything; a parsed request holds a GET/HEAD and a path
  * starting with '/'; whatever http_path_normalize accepts stays inside the root
  * (no "..", no dotfile, no leading or doubled '/', no backslash or control byte);
- * a handshake that passes gives a 28-character accept value; and feeding in
+ * a handshake that passes gives a 28-character accept value; the https redirect
+ * built from a request's Host echoes nothing but a host name or address (no
+ * quote, space, CR, LF or '@' before the path) and makes a 301; and feeding in
  * chunks gives exactly the same requests, handshake results and consumed counts
  * as feeding whole, and fails exactly when it does.  (Which error status it fails
  * with may differ when two faults sit in one header line: http-parser reports
@@ -68,6 +70,24 @@ static void check_normalized(const char *raw)
 	}
 }
 
+static void check_location(const char *host, const char *path, const char *query)
+{
+	char loc[HTTP_URL_MAX + 300];
+	int rc = http_https_location(host, 8443, path, query, loc, sizeof(loc));
+	CHECK(rc == 0 || rc == 400 || rc == 414);
+	if (rc != 0)
+		return;
+	CHECK(strncmp(loc, "https://", 8) == 0);
+	const char *end = loc + 8 + strcspn(loc + 8, "/");
+	for (const char *p = loc + 8; p < end; p++)
+		CHECK(strchr("\"' <>@\\\r\n\t", *p) == NULL && (unsigned char)*p > 0x20 &&
+		      (unsigned char)*p < 0x7f);
+	CHECK(strpbrk(loc, "\r\n") == NULL);
+	struct buf *b = http_response_redirect(loc, false, true);
+	CHECK(b != NULL);
+	buf_unref(b);
+}
+
 static void check_request(const struct http_request *q, uint64_t *h)
 {
 	static const char *const allowed[] = { "https://bbs.example.org" };
@@ -98,6 +118,7 @@ static void check_request(const struct http_request *q, uint64_t *h)
 		buf_unref(b);
 	}
 	mix(h, &rc, sizeof(rc));
+	check_location(q->host, q->path, q->query);
 }
 
 /* Feed the stream as pipelined requests, in chunks of at most max (0: whole). */
@@ -169,5 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path + 1, data, n);
 	path[n + 1] = '\0';
 	check_normalized(path);
+	/* ...and as a Host header */
+	check_location(path + 1, "/", NULL);
 	return 0;
 }

@@ -31,6 +31,7 @@ MODULES = {
     "net":    {"util"},
     "ws":     {"net", "util"},
     "telnet": {"net", "term", "util"},
+    "ssh":    {"net", "term", "util"},   # SSH is a transport beside telnet
     "http":   {"ws", "net", "config", "util"},   # the site reads its settings
     # The chat engine knows no session and no transport: rooms, members through
     # their sinks, the store for scrollback.
@@ -55,6 +56,10 @@ LIBRARIES = {
     "libpq-fe.h": "store",
     "libtelnet.h": "telnet",
     "http_parser.h": "http",
+    "openssl/ssl.h": "net",          # TLS: net/tls.c alone
+    "libssh/libssh.h": "ssh",
+    "libssh/server.h": "ssh",
+    "libssh/callbacks.h": "ssh",
     "hiredis/hiredis.h": "cluster",
 }
 

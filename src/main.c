@@ -27,7 +27,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: carrier [--config FILE] [--http [ADDR:]PORT] [--telnet [ADDR:]PORT]\n"
-	        "               [--db PATH] [--help] [--version]\n"
+	        "               [--https [ADDR:]PORT] [--ssh [ADDR:]PORT] [--db PATH]\n"
+	        "               [--help] [--version]\n"
 	        "       carrier [--config FILE] [--db PATH] user add|list|passwd|level|delete ...\n"
 	        "       carrier [--config FILE] [--db PATH] audit [--since WHEN] [--handle H]\n"
 	        "       carrier [--config FILE] [--db PATH] ctl who|stats|kick|mute|unmute|ban|unban|\n"
@@ -36,6 +37,8 @@ static void usage(FILE *out)
 	        "  --config FILE         settings (TOML); default: ./carrier.toml if present\n"
 	        "  --http [ADDR:]PORT    web and WebSocket listener (default 0.0.0.0:8080)\n"
 	        "  --telnet [ADDR:]PORT  telnet listener (default 0.0.0.0:2323)\n"
+	        "  --https [ADDR:]PORT   the page over TLS (needs tls_cert and tls_key)\n"
+	        "  --ssh [ADDR:]PORT     SSH listener\n"
 	        "  --db PATH             SQLite database (default ./data/carrier.db)\n"
 	        "  --help                this text\n"
 	        "  --version             the version\n");
@@ -89,6 +92,8 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "http", required_argument, NULL, 'H' },
 		{ "telnet", required_argument, NULL, 'T' },
+		{ "https", required_argument, NULL, 'S' },
+		{ "ssh", required_argument, NULL, 'X' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -97,13 +102,16 @@ int main(int argc, char **argv)
 	char share[PATH_MAX];
 	struct config cfg;
 	const char *config_path = NULL, *http = NULL, *telnet = NULL, *db = NULL;
+	const char *https = NULL, *ssh = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+c:H:T:d:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:H:T:S:X:d:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'H': http = optarg; break;
 		case 'T': telnet = optarg; break;
+		case 'S': https = optarg; break;
+		case 'X': ssh = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("carrier %s\n", CARRIER_VERSION); return 0;
@@ -119,6 +127,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (getenv("CARRIER_DEBUG") != NULL)
+		log_set_level(LOG_DEBUG);
 	share_dir(share, sizeof(share));
 	config_defaults(&cfg, share);
 	/* Defaults, then the file (--config, else ./carrier.toml if there is one), then
@@ -141,6 +151,21 @@ int main(int argc, char **argv)
 	}
 	if (telnet && !config_parse_listen(telnet, &cfg.telnet)) {
 		fprintf(stderr, "carrier: --telnet: expected [ADDR:]PORT, got '%s'\n", telnet);
+		config_free(&cfg);
+		return 2;
+	}
+	if (https && !config_parse_listen(https, &cfg.https)) {
+		fprintf(stderr, "carrier: --https: expected [ADDR:]PORT, got '%s'\n", https);
+		config_free(&cfg);
+		return 2;
+	}
+	if (https && (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
+		fprintf(stderr, "carrier: --https needs tls_cert and tls_key in [server]\n");
+		config_free(&cfg);
+		return 2;
+	}
+	if (ssh && !config_parse_listen(ssh, &cfg.ssh)) {
+		fprintf(stderr, "carrier: --ssh: expected [ADDR:]PORT, got '%s'\n", ssh);
 		config_free(&cfg);
 		return 2;
 	}

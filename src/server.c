@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include "bbs/session.h"
 #include "ctl/server.h"
 #include "http/transport.h"
+#include "net/inflight.h"
+#include "net/tls.h"
+#include "ssh/transport.h"
 #include "telnet/transport.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -29,12 +33,23 @@ struct server {
 	bool telnet_open;
 	int telnet_port;
 	struct telnet_settings telnet;
+	uv_tcp_t https_listener;
+	bool https_open;
+	int https_port;
+	struct tls_context *tls;         /* for new connections; each keeps its own */
+	struct tls_settings tls_settings;
+	struct inflight *inflight;       /* TLS handshakes, SSH logins, per address */
+	uv_tcp_t ssh_listener;
+	bool ssh_open;
+	int ssh_port;
+	struct ssh_host *ssh_host;
+	struct ssh_settings ssh;
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
 	uv_prepare_t flush_prepare;
 	uv_timer_t hold_timer;           /* a held flush (struct conn_pace) */
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	bool stopping;
 	uint64_t stop_deadline_ms;
 };
@@ -44,6 +59,79 @@ static void terminal_open(void *ud, struct conn *c)
 {
 	struct server *srv = ud;
 	session_open(srv->bbs, c);
+}
+
+/* The certificate and key into a new context for new connections.  False (the
+ * reason logged as "FILE: reason", the old context kept) if they cannot be used. */
+static bool load_tls(struct server *srv)
+{
+	char err[512], warn[512], what[256];
+	struct tls_context *ctx = tls_context_new(srv->cfg.tls_cert, srv->cfg.tls_key, err,
+	                                          sizeof(err), warn, sizeof(warn));
+	if (ctx == NULL) {
+		log_error("%s", err);
+		return false;
+	}
+	if (warn[0] != '\0')
+		log_warn("%s", warn);
+	tls_context_describe(ctx, what, sizeof(what));
+	log_info("tls: certificate %s", what);
+	tls_context_free(srv->tls);
+	srv->tls = ctx;
+	return true;
+}
+
+int server_reload_tls(struct server *srv)
+{
+	if (srv->tls == NULL)
+		return 0;
+	if (!load_tls(srv)) {
+		log_warn("tls: keeping the certificate loaded before");
+		return -1;
+	}
+	log_info("tls: new connections get the certificate just loaded");
+	return 0;
+}
+
+/* The host keys: from [server] ssh_host_keys, else beside the database. */
+static bool load_ssh(struct server *srv)
+{
+	char dir[PATH_MAX], err[PATH_MAX + 128];
+	if (srv->cfg.ssh_host_keys[0] != '\0') {
+		snprintf(dir, sizeof(dir), "%s", srv->cfg.ssh_host_keys);
+	} else {
+		char db[PATH_MAX];
+		snprintf(db, sizeof(db), "%s", srv->cfg.db_path);
+		snprintf(dir, sizeof(dir), "%s", dirname(db));
+	}
+	srv->ssh_host = ssh_host_new(dir, err, sizeof(err));
+	if (srv->ssh_host == NULL) {
+		log_error("%s", err);
+		return false;
+	}
+	for (size_t i = 0; ssh_host_fingerprint(srv->ssh_host, i) != NULL; i++)
+		log_info("ssh: host key %s", ssh_host_fingerprint(srv->ssh_host, i));
+	return true;
+}
+
+/* ssh_login: the SSH user name and password checked as the BBS's login. */
+static void *ssh_check_start(void *ud, const char *user, const char *password,
+                             ssh_login_done_fn done, void *arg)
+{
+	struct server *srv = ud;
+	return bbs_login_check(srv->bbs, user, password, done, arg);
+}
+
+static void ssh_check_cancel(void *ud, void *job)
+{
+	(void)ud;
+	bbs_login_check_cancel(job);
+}
+
+static void handshake_over(void *ud, struct conn *c)
+{
+	struct server *srv = ud;
+	inflight_release(srv->inflight, conn_peer(c));
 }
 
 struct server *server_new(uv_loop_t *loop, const struct config *cfg)
@@ -65,6 +153,11 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 		return NULL;
 	}
 	srv->site = http_site_new(&srv->cfg, terminal_open, srv);
+	srv->inflight = inflight_new(cfg->handshakes_per_address);
+	if ((cfg->https.port >= 0 && !load_tls(srv)) || (cfg->ssh.port >= 0 && !load_ssh(srv))) {
+		server_free(srv);
+		return NULL;
+	}
 	return srv;
 }
 
@@ -114,7 +207,47 @@ static void http_connection_cb(uv_stream_t *listener, int status)
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
 	if (c != NULL)
-		http_transport_attach(c, srv->site);
+		http_transport_attach(c, srv->site, false);
+}
+
+static void ssh_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("ssh listener: %s", uv_strerror(status));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, ssh_transport());
+	if (c == NULL)
+		return;
+	if (!inflight_take(srv->inflight, conn_peer(c))) {
+		log_info("conn %llu (%s): refused: %u logins in flight from there already",
+		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
+		conn_close(c);
+		return;
+	}
+	ssh_transport_attach(c, &srv->ssh, terminal_open, srv);
+}
+
+static void https_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("https listener: %s", uv_strerror(status));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
+	if (c == NULL)
+		return;
+	if (!inflight_take(srv->inflight, conn_peer(c))) {
+		log_info("conn %llu (%s): refused: %u handshakes in flight from there already",
+		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
+		conn_close(c);
+		return;
+	}
+	tls_attach(c, srv->tls, &srv->tls_settings);
+	if (!conn_closing(c))
+		http_transport_attach(c, srv->site, true);
 }
 
 static void telnet_connection_cb(uv_stream_t *listener, int status)
@@ -127,6 +260,13 @@ static void telnet_connection_cb(uv_stream_t *listener, int status)
 	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(CHARSET_UTF8));
 	if (c != NULL)
 		telnet_transport_attach(c, &srv->telnet, terminal_open, srv);
+}
+
+/* SIGHUP: what can be re-read without dropping anyone is re-read. */
+static void sighup_cb(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	server_reload_tls(sig->data);
 }
 
 static void signal_cb(uv_signal_t *sig, int signum)
@@ -196,6 +336,37 @@ int server_start(struct server *srv)
 			return err;
 		srv->telnet_open = true;
 	}
+	if (srv->cfg.https.port >= 0) {
+		srv->tls_settings = (struct tls_settings){
+			.handshake_timeout_ms = (uint64_t)srv->cfg.tls_handshake_timeout_s * 1000,
+			.handshake_over = handshake_over,
+			.ud = srv,
+		};
+		err = bind_listener(srv, &srv->https_listener, &srv->cfg.https,
+		                    https_connection_cb, "https", &srv->https_port);
+		if (err != 0)
+			return err;
+		srv->https_open = true;
+		http_site_set_https_port(srv->site, srv->https_port);
+	}
+	if (srv->cfg.ssh.port >= 0) {
+		srv->ssh = (struct ssh_settings){
+			.loop = srv->loop,
+			.host = srv->ssh_host,
+			.login_timeout_ms = (uint64_t)srv->cfg.ssh_login_timeout_s * 1000,
+			.keepalive_ms = (uint64_t)srv->cfg.ws_ping_interval_s * 1000,
+			.keepalive_timeout_ms = (uint64_t)srv->cfg.ws_ping_timeout_s * 1000,
+			.login = srv->cfg.ssh_login,
+			.check = { ssh_check_start, ssh_check_cancel, srv },
+			.login_over = handshake_over,
+			.ud = srv,
+		};
+		err = bind_listener(srv, &srv->ssh_listener, &srv->cfg.ssh, ssh_connection_cb, "ssh",
+		                    &srv->ssh_port);
+		if (err != 0)
+			return err;
+		srv->ssh_open = true;
+	}
 
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
@@ -215,6 +386,9 @@ int server_start(struct server *srv)
 	uv_signal_init(srv->loop, &srv->sigterm);
 	srv->sigterm.data = srv;
 	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+	uv_signal_init(srv->loop, &srv->sighup);
+	srv->sighup.data = srv;
+	uv_signal_start(&srv->sighup, sighup_cb, SIGHUP);
 	return 0;
 }
 
@@ -240,10 +414,13 @@ static void close_handle(uv_handle_t *h, void *ud)
 static void shutdown_timer_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
-	if (srv->conns.count > 0 && uv_now(srv->loop) < srv->stop_deadline_ms) {
+	if (srv->conns.count > 0) {
+		/* Closed now, freed (with the handles they own) before the next tick:
+		 * only then is everything else closed. */
+		if (uv_now(srv->loop) >= srv->stop_deadline_ms)
+			conn_foreach(&srv->conns, force_close_conn, NULL);
 		return;
 	}
-	conn_foreach(&srv->conns, force_close_conn, NULL);
 	uv_walk(srv->loop, close_handle, NULL);
 }
 
@@ -261,6 +438,14 @@ void server_stop(struct server *srv)
 		srv->telnet_open = false;
 	}
 	ctl_server_close(srv->ctl);
+	if (srv->https_open) {
+		uv_close((uv_handle_t *)&srv->https_listener, NULL);
+		srv->https_open = false;
+	}
+	if (srv->ssh_open) {
+		uv_close((uv_handle_t *)&srv->ssh_listener, NULL);
+		srv->ssh_open = false;
+	}
 	conn_foreach(&srv->conns, shutdown_conn, NULL);
 	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(srv->loop, &srv->shutdown_timer);
@@ -275,5 +460,8 @@ void server_free(struct server *srv)
 	ctl_server_free(srv->ctl);
 	http_site_free(srv->site);
 	bbs_free(srv->bbs);
+	tls_context_free(srv->tls);
+	ssh_host_free(srv->ssh_host);
+	inflight_free(srv->inflight);
 	free(srv);
 }

@@ -16,6 +16,10 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg);
 int server_start(struct server *srv);
 /* Polite shutdown: callers are told, sockets closed, then the loop ends. */
 void server_stop(struct server *srv);
+/* Re-read [server] tls_cert and tls_key into a new context for new connections
+ * (those connected keep theirs: nobody is dropped).  Called on SIGHUP.  0, or -1
+ * if they cannot be used (logged; the old certificate stays in use). */
+int server_reload_tls(struct server *srv);
 /* Free what the server holds; the loop must have finished. */
 void server_free(struct server *srv);
 

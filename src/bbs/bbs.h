@@ -36,6 +36,18 @@ enum bbs_art { ART_WELCOME, ART_GOODBYE, ART_LINEBUSY, ART_COUNT };
 /* The art as UTF-8 terminal bytes, or NULL if the file was missing. */
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which);
 
+/* A handle and password checked as the login prompt checks them (Argon2id on the
+ * thread pool, failures counted, lockout), for a transport that asks for them
+ * itself (SSH with [server] ssh_login).  done runs on the loop exactly once, with
+ * the account's id, or 0 if the login does not stand, unless the check is
+ * cancelled first.  NULL if it cannot start (done never runs). */
+typedef void (*bbs_login_fn)(void *ud, int64_t user_id);
+struct bbs_login_check;
+struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, const char *password,
+                                        bbs_login_fn done, void *ud);
+/* The asker is gone: done will not run.  Only before done has run. */
+void bbs_login_check_cancel(struct bbs_login_check *k);
+
 /* Nodes: numbered 1..max_nodes.  0 when every line is busy. */
 unsigned bbs_node_take(struct bbs *bbs, struct session *s);
 void bbs_node_release(struct bbs *bbs, unsigned node);

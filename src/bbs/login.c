@@ -17,6 +17,7 @@
 #include "term/lineedit.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define LOGIN_TRIES_PER_CALL 3
 #define LOGIN_RETRY_DELAY_MS 1500
@@ -25,6 +26,7 @@ struct login_flow {
 	char handle[32];
 	unsigned failures;          /* in this call */
 	bool splash_shown;
+	bool preauth_tried;         /* the transport's own login was looked at */
 	int64_t other_node;         /* already-online offer: the other node */
 	int64_t user_id;            /* verified, waiting for the offer's answer */
 };
@@ -37,7 +39,25 @@ static struct login_flow *flow(struct session *s)
 extern const struct session_state state_password, state_checking, state_login_delay,
 	state_already_online;
 
+static void login_failed(struct session *s);
+static void login_succeeded(struct session *s, const struct store_user *u);
+
 /* ---- the splash and the handle prompt ---- */
+
+/* A banned account, its password right: told why and until when, and hung up.
+ * Only the account's owner (who knows the password) learns of the ban. */
+static bool refused_banned(struct session *s, const struct store_user *u)
+{
+	if (u->banned_until <= (int64_t)time(NULL))
+		return false;
+	char text[MOD_ANSWER_MAX + 64];
+	mod_ban_notice(u->banned_until, u->ban_reason, text, sizeof(text));
+	sbuf_puts(session_out(s), "\r\n");
+	screen_notice(session_out(s), text);
+	log_info("node %u: %s refused: banned", session_node(s), u->handle);
+	session_hangup(s, 1008, "banned");
+	return true;
+}
 
 static void login_enter(struct session *s)
 {
@@ -65,6 +85,18 @@ static void login_enter(struct session *s)
 		            bbs_node_count(session_bbs(s)));
 		ansi_reset(out);
 		sbuf_puts(out, "\r\n\r\n");
+	}
+	/* The transport checked the handle and password already (SSH with
+	 * ssh_login): straight in, by the same rules as a typed login. */
+	int64_t account = conn_account(session_conn(s));
+	if (account > 0 && !f->preauth_tried) {
+		struct store_user u;
+		f->preauth_tried = true;
+		if (store_user_get_by_id(bbs_store(session_bbs(s)), account, &u) == STORE_OK) {
+			if (!refused_banned(s, &u))
+				login_succeeded(s, &u);
+			return;
+		}
 	}
 	session_prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
 }
@@ -159,45 +191,92 @@ static void password_enter(struct session *s)
 	session_prompt(s, "\x1b[1;37mPassword\x1b[0m: ", true, 128);
 }
 
-static void login_failed(struct session *s);
-static void login_succeeded(struct session *s, const struct store_user *u);
+/* What a checked password means for handle: the account, if the login stands
+ * (true); a wrong one counts against the handle and may lock it out, and a locked
+ * handle stays out whatever the password. */
+static bool login_outcome(struct bbs *bbs, const char *handle, int ok, struct store_user *u)
+{
+	struct store *st = bbs_store(bbs);
+	if (store_user_get(st, handle, u) != STORE_OK)
+		return false;
+	if (ok && u->locked_until <= (int64_t)time(NULL))
+		return true;
+	if (ok == 0) {
+		const struct config *cfg = bbs_config(bbs);
+		if (store_user_record_failure(st, u->id, (int64_t)time(NULL),
+		                              (int)cfg->max_login_failures,
+		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED)
+			log_warn("%s locked out after %u failures", u->handle, cfg->max_login_failures);
+	}
+	return false;
+}
 
 static void verified(void *ud, int ok, int needs_rehash)
 {
 	struct session *s = ud;
 	struct login_flow *f = flow(s);
-	struct store *st = bbs_store(session_bbs(s));
 	struct store_user u;
 	session_set_job(s, NULL);
 	(void)needs_rehash;
-	if (store_user_get(st, f->handle, &u) != STORE_OK) {
+	if (!login_outcome(session_bbs(s), f->handle, ok, &u)) {
 		login_failed(s);
 		return;
 	}
-	if (!ok || u.locked_until > (int64_t)time(NULL)) {
-		if (ok == 0) {
-			const struct config *cfg = bbs_config(session_bbs(s));
-			if (store_user_record_failure(st, u.id, (int64_t)time(NULL),
-			                              (int)cfg->max_login_failures,
-			                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED)
-				log_warn("node %u: %s locked out after %u failures", session_node(s),
-				         u.handle, cfg->max_login_failures);
-		}
-		login_failed(s);
+	if (refused_banned(s, &u))
 		return;
-	}
-	if (u.banned_until > (int64_t)time(NULL)) {
-		/* Only the account's owner (who knows the password) learns of the ban. */
-		char text[MOD_ANSWER_MAX + 64];
-		mod_ban_notice(u.banned_until, u.ban_reason, text, sizeof(text));
-		sbuf_puts(session_out(s), "\r\n");
-		screen_notice(session_out(s), text);
-		log_info("node %u: %s refused: banned", session_node(s), u.handle);
-		session_hangup(s, 1008, "banned");
-		return;
-	}
 	login_succeeded(s, &u);
 	session_flush(s);
+}
+
+/* ---- the same check for a transport that asks for the password itself ---- */
+
+struct bbs_login_check {
+	struct bbs *bbs;
+	struct password_job *job;
+	bbs_login_fn done;
+	void *ud;
+	char handle[32];
+};
+
+static void check_verified(void *ud, int ok, int needs_rehash)
+{
+	struct bbs_login_check *k = ud;
+	struct store_user u;
+	(void)needs_rehash;
+	int64_t id = login_outcome(k->bbs, k->handle, ok, &u) ? u.id : 0;
+	bbs_login_fn done = k->done;
+	void *dud = k->ud;
+	free(k);
+	done(dud, id);
+}
+
+struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, const char *password,
+                                        bbs_login_fn done, void *ud)
+{
+	struct bbs_login_check *k = xcalloc(1, sizeof(*k));
+	k->bbs = bbs;
+	k->done = done;
+	k->ud = ud;
+	snprintf(k->handle, sizeof(k->handle), "%s", handle);
+	struct store_user u;
+	const char *hash = NULL;
+	if (strlen(handle) < sizeof(k->handle) &&
+	    store_user_get(bbs_store(bbs), k->handle, &u) == STORE_OK)
+		hash = u.pwhash;
+	struct password_limits lim;
+	bbs_password_limits(bbs, &lim);
+	/* Unknown handles cost the same as known ones, as at the prompt. */
+	if (password_verify_async(bbs_loop(bbs), hash, password, lim, check_verified, k, &k->job) != 0) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void bbs_login_check_cancel(struct bbs_login_check *k)
+{
+	password_job_cancel(k->job);
+	free(k);
 }
 
 static size_t password_input(struct session *s, const uint8_t *data, size_t len)

@@ -71,8 +71,11 @@ const char *session_describe(const struct session *s, char *buf, size_t cap)
 	else
 		snprintf(idle, sizeof(idle), "%uh%02um", (unsigned)(idle_s / 3600),
 		         (unsigned)(idle_s / 60 % 60));
-	snprintf(buf, cap, "%s %s idle %s", s->conn ? conn_peer(s->conn) : "-",
-	         s->conn ? conn_transport_name(s->conn) : "-", idle);
+	const char *via = s->conn ? conn_transport_name(s->conn) : "-";
+	const char *layer = s->conn ? conn_layer_name(s->conn) : NULL;
+	snprintf(buf, cap, "%s %s%s%s idle %s", s->conn ? conn_peer(s->conn) : "-", via,
+	         layer && strcmp(layer, via) != 0 ? "+" : "",
+	         layer && strcmp(layer, via) != 0 ? layer : "", idle);
 	return buf;
 }
 static const struct session_user nobody = { .location = "" };
@@ -92,6 +95,9 @@ struct session_menu_nav *session_menu_nav(struct session *s)
 }
 
 /* ---- the chat member sink: how the chat engine reaches this caller ---- */
+
+_Static_assert(CHAT_FRAME_VARIANTS >= CONN_VARIANT_COUNT,
+               "a chat frame caches one buffer per output variant");
 
 static struct session *sink_session(struct chat_sink *sink)
 {

@@ -22,8 +22,9 @@
 struct chat_event;
 
 /* Output variants a shared line may be framed for (the connection's WebSocket,
- * telnet UTF-8, telnet CP437...): at least as many as the BBS side has. */
-#define CHAT_FRAME_VARIANTS 4
+ * telnet UTF-8, telnet CP437, SSH UTF-8 and CP437): at least as many as the BBS
+ * side has (bbs/session.c asserts it). */
+#define CHAT_FRAME_VARIANTS 6
 
 /* How a member's screen is laid out in a room:
  *  LINE   line by line: a room line is written over the prompt line, followed by the

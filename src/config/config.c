@@ -78,6 +78,10 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "data/carrier.db");
 	snprintf(cfg->web_root, sizeof(cfg->web_root), "%s/web", share_dir);
 	snprintf(cfg->art_dir, sizeof(cfg->art_dir), "%s/art", share_dir);
+	snprintf(cfg->https.host, sizeof(cfg->https.host), "0.0.0.0");
+	cfg->https.port = -1;
+	snprintf(cfg->ssh.host, sizeof(cfg->ssh.host), "0.0.0.0");
+	cfg->ssh.port = -1;
 
 	snprintf(cfg->bbs_name, sizeof(cfg->bbs_name), "Carrier BBS");
 	snprintf(cfg->tagline, sizeof(cfg->tagline), "The teleconference never sleeps");
@@ -118,6 +122,9 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->out_low_water = 32 * 1024;
 	cfg->out_hard_limit = 4 * 1024 * 1024;
 	cfg->flush_hold_us = 1000;
+	cfg->tls_handshake_timeout_s = 10;
+	cfg->ssh_login_timeout_s = 60;
+	cfg->handshakes_per_address = 10;
 
 	cfg->menus = builtin_menus;
 	cfg->n_menus = sizeof(builtin_menus) / sizeof(builtin_menus[0]);
@@ -314,6 +321,7 @@ static void known_commands(char *out, size_t len)
 
 enum kind {
 	K_LISTEN,        /* "[ADDR:]PORT"; min 1: false disables it */
+	K_BOOL,          /* true or false */
 	K_PATH,          /* a path, relative to the working directory */
 	K_PATH_HERE,     /* a path, relative to the config file's directory */
 	K_TEXT,          /* shown to callers: no control characters; min 1: non-empty */
@@ -326,7 +334,6 @@ enum kind {
 	K_ITEM_TYPE,     /* "command" or "submenu" */
 	K_COMMAND,       /* a name config_command_known accepts */
 	K_MENU_NAME,     /* a name menu_name_ok accepts */
-	K_BOOL,          /* true or false */
 	K_ROOM_NAME,     /* a room's name: 1 to 20 letters, digits, "_" or "-" */
 	K_ROOMS,         /* [[chat.room]]: an array of room tables (count at aux) */
 };
@@ -344,6 +351,7 @@ struct key_spec {
 #define LISTEN(k, m, off_ok) { k, K_LISTEN, FIELD(m), off_ok, 0, 0, 0 }
 #define PATH(k, m) { k, K_PATH, FIELD(m), 0, 0, 0, 0 }
 #define PATH_HERE(k, m) { k, K_PATH_HERE, FIELD(m), 0, 0, 0, 0 }
+#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0 }
 #define TEXT(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0 }
 #define UINT(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0 }
 #define RATE(k, m, hi) { k, K_RATE, FIELD(m), 0, hi, 0, 0 }
@@ -351,7 +359,6 @@ struct key_spec {
 	{ k, K_STRINGS, FIELD(m), 0, 0, offsetof(struct config, count), \
 	  sizeof(((struct config *)NULL)->m[0]) }
 #define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0 }
-#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0 }
 
 #define MIB (1024LL * 1024)
 #define GIB (1024LL * MIB)
@@ -364,6 +371,13 @@ static const struct key_spec server_keys[] = {
 	PATH_HERE("art_dir", art_dir),
 	STRINGS("allowed_origins", allowed_origins, n_allowed_origins),
 	PATH("control_socket", control_socket),
+	LISTEN("https", https, 1),
+	PATH_HERE("tls_cert", tls_cert),
+	PATH_HERE("tls_key", tls_key),
+	BOOL("redirect_http", redirect_http),
+	LISTEN("ssh", ssh, 1),
+	PATH("ssh_host_keys", ssh_host_keys),
+	BOOL("ssh_login", ssh_login),
 };
 
 static const struct key_spec bbs_keys[] = {
@@ -431,6 +445,9 @@ static const struct key_spec limits_keys[] = {
 	UINT("low_water", out_low_water, 0, GIB),
 	UINT("hard_limit", out_hard_limit, 1024, GIB),
 	UINT("flush_hold_us", flush_hold_us, 0, 10000),
+	UINT("tls_handshake_timeout", tls_handshake_timeout_s, 1, 3600),
+	UINT("ssh_login_timeout", ssh_login_timeout_s, 1, 3600),
+	UINT("handshakes_per_address", handshakes_per_address, 1, 100000),
 };
 
 struct section_spec {
@@ -526,6 +543,11 @@ static void set_strings(struct loader *ld, const struct key_spec *spec, char *ba
 
 static void load_rooms(struct loader *ld, const struct key_spec *spec, void *base,
 		       const struct toml_value *v, char *field);
+static const char *listen_example(const char *key)
+{
+	return strcmp(key, "http") == 0 ? "0.0.0.0:8080" : strcmp(key, "https") == 0 ? "0.0.0.0:443"
+	     : strcmp(key, "ssh") == 0 ? "0.0.0.0:2222" : "0.0.0.0:2323";
+}
 
 /* v into spec's field of base (a struct config or config_menu_item), or an error. */
 static void set_value(struct loader *ld, const struct key_spec *spec, void *base,
@@ -546,13 +568,21 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 		struct listen_addr next = *addr;
 		if (s == NULL || strlen(s) != len || !config_parse_listen(s, &next)) {
 			ERROR(ld, v, "\"%s\" must be \"[ADDR:]PORT\" with a port from 0 to 65535, "
-			      "e.g. \"%s\"%s", spec->key, spec->min ? "0.0.0.0:2323" : "0.0.0.0:8080",
+			      "e.g. \"%s\"%s", spec->key, listen_example(spec->key),
 			      spec->min ? ", or false" : "");
 			return;
 		}
 		*addr = next;
 		return;
 	}
+	case K_BOOL:
+		if (t != TOML_BOOL) {
+			ERROR(ld, v, "\"%s\" must be true or false", spec->key);
+			return;
+		}
+		assert(spec->size == sizeof(bool));
+		*(bool *)(void *)field = toml_bool(v);
+		return;
 	case K_PATH:
 	case K_PATH_HERE:
 		if (s == NULL || len == 0 || strlen(s) != len) {
@@ -655,13 +685,6 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 			memcpy(field, s, len + 1);
 		}
 		return;
-	case K_BOOL:
-		if (t != TOML_BOOL) {
-			ERROR(ld, v, "\"%s\" must be true or false", spec->key);
-			return;
-		}
-		*(bool *)(void *)field = toml_bool(v);
-		return;
 	case K_ROOM_NAME:
 		if (s == NULL || len >= spec->size || !menu_name_ok(s, len)) {
 			ERROR(ld, v, "\"%s\" must be a room name: 1 to %zu letters, digits, "
@@ -754,6 +777,17 @@ static const struct toml_value *lookup(const struct toml_value *tbl, const char 
 	if (tbl == NULL || toml_type(tbl) != TOML_TABLE)
 		return NULL;
 	return toml_table_get(tbl, key);
+}
+
+/* What https and redirect_http need. */
+static void check_tls(struct loader *ld, const struct toml_value *server)
+{
+	const struct config *c = ld->cfg;
+	if (c->https.port >= 0 && (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0'))
+		ERROR(ld, lookup(server, "https"), "\"https\" needs \"tls_cert\" and \"tls_key\" "
+		      "(PEM files) in [server]");
+	if (c->redirect_http && c->https.port < 0)
+		ERROR(ld, lookup(server, "redirect_http"), "\"redirect_http\" needs \"https\"");
 }
 
 static void check_limits(struct loader *ld, const struct toml_value *limits)
@@ -1057,6 +1091,7 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 		}
 	}
 	check_limits(&ld, toml_table_get(root, "limits"));
+	check_tls(&ld, toml_table_get(root, "server"));
 
 	if (menu != NULL) {
 		load_menus(&ld, menu, &set);

@@ -89,6 +89,13 @@ struct config {
 	char allowed_origins[CONFIG_MAX_ORIGINS][128];
 	size_t n_allowed_origins;
 	char control_socket[PATH_MAX];    /* the sysop's control line; "": beside the database */
+	struct listen_addr https;         /* the page and /ws over TLS; port -1: off */
+	char tls_cert[PATH_MAX];          /* PEM chain, leaf first ("" until set) */
+	char tls_key[PATH_MAX];           /* PEM private key */
+	bool redirect_http;               /* plain HTTP: 301 to https, no WebSocket; HSTS */
+	struct listen_addr ssh;           /* SSH terminal callers; port -1: off */
+	char ssh_host_keys[PATH_MAX];     /* host keys' directory; "": the database's */
+	bool ssh_login;                   /* the SSH user and password log in to the BBS */
 
 	/* [bbs] */
 	char bbs_name[64];
@@ -140,6 +147,9 @@ struct config {
 	size_t out_low_water;
 	size_t out_hard_limit;
 	unsigned flush_hold_us;           /* shared output is written at most once per this */
+	unsigned tls_handshake_timeout_s; /* a TLS handshake must finish within this */
+	unsigned ssh_login_timeout_s;     /* an SSH caller must reach its shell within this */
+	unsigned handshakes_per_address;  /* TLS handshakes + SSH logins in flight per IP */
 
 	/* [[menu.NAME]], [menu_titles]: the menus, in file order ("main" first in the
 	 * built-in ones).  Owned (see above); look them up with config_menu_find. */

@@ -120,3 +120,71 @@ struct buf *http_response_error(int status, bool head, bool keep_alive)
 	assert(n > 0 && (size_t)n < sizeof(body));
 	return http_response_build(&r);
 }
+
+struct buf *http_response_redirect(const char *location, bool head, bool keep_alive)
+{
+	static const char body[] = "301 Moved Permanently\n";
+	struct http_header loc[] = { { "Location", location } };
+	struct http_response r = {
+		.status = 301,
+		.content_type = "text/plain; charset=utf-8",
+		.cache_control = "no-store",
+		.extra = loc,
+		.n_extra = 1,
+		.body = body,
+		.body_len = sizeof(body) - 1,
+		.head = head,
+		.keep_alive = keep_alive,
+	};
+	return http_response_build(&r);
+}
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.';
+}
+
+int http_https_location(const char *host, int https_port, const char *path, const char *query,
+                        char *out, size_t len)
+{
+	if (host == NULL || *host == '\0')
+		return 400;
+	/* The name (or address) and where it ends: "[v6]", or up to ':'. */
+	size_t n = 0;
+	if (host[0] == '[') {
+		n = 1;
+		while (host[n] != '\0' && host[n] != ']') {
+			char c = host[n];
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+			      c == ':' || c == '.'))
+				return 400;
+			n++;
+		}
+		if (host[n] != ']' || n == 1)
+			return 400;
+		n++;
+	} else {
+		while (host_char(host[n]))
+			n++;
+		if (n == 0)
+			return 400;
+	}
+	/* Only a port may follow. */
+	if (host[n] == ':') {
+		const char *p = host + n + 1;
+		if (*p == '\0' || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
+			return 400;
+	} else if (host[n] != '\0') {
+		return 400;
+	}
+	char port[8] = "";
+	if (https_port != 443)
+		snprintf(port, sizeof(port), ":%d", https_port);
+	int w = snprintf(out, len, "https://%.*s%s%s%s%s", (int)n, host, port, path,
+	                 query ? "?" : "", query ? query : "");
+	if (w < 0 || (size_t)w >= len)
+		return 414;
+	/* The parser never lets CR or LF into a path or query; be sure. */
+	return strpbrk(out, "\r\n") ? 400 : 0;
+}

@@ -49,4 +49,16 @@ struct buf *http_response_build(const struct http_response *resp);
  * Caller owns the buf. */
 struct buf *http_response_error(int status, bool head, bool keep_alive);
 
+/* A redirect: 301 with Location (which must not contain CR or LF) and a short
+ * body; Cache-Control: no-store.  Caller owns the buf. */
+struct buf *http_response_redirect(const char *location, bool head, bool keep_alive);
+
+/* Where a plain HTTP request should go over TLS: "https://HOST[:PORT]PATH[?QUERY]"
+ * into out.  host is the request's Host header (its port, if any, is dropped;
+ * https_port is added unless it is 443); path and query are the request's, raw.
+ * Returns 0, or 400 if host is missing or not a host name, IPv4 address or
+ * [IPv6] address (with an optional :port), or 414 if the result does not fit. */
+int http_https_location(const char *host, int https_port, const char *path, const char *query,
+                        char *out, size_t len);
+
 #endif

@@ -21,6 +21,7 @@
 struct http_static {
 	char *root;             /* realpath of the web root */
 	size_t root_len;
+	struct http_header extra;   /* one more header on every file, or name NULL */
 };
 
 int http_path_normalize(const char *raw, char *out, size_t out_size)
@@ -190,12 +191,17 @@ struct http_static *http_static_new(const char *root)
 		errno = ENOTDIR;
 		return NULL;
 	}
-	struct http_static *s = xmalloc(sizeof(*s));
+	struct http_static *s = xcalloc(1, sizeof(*s));
 	s->root = real;
 	s->root_len = strlen(real);
 	if (s->root_len == 1)   /* "/": the prefix test below wants no trailing '/' */
 		s->root_len = 0;
 	return s;
+}
+
+void http_static_set_header(struct http_static *s, const char *name, const char *value)
+{
+	s->extra = (struct http_header){ name, value };
 }
 
 void http_static_free(struct http_static *s)
@@ -294,6 +300,8 @@ struct buf *http_static_serve(struct http_static *s, const struct http_request *
 		.content_type = http_content_type(rel),
 		.cache_control = is_html(rel) ? "no-cache" : "public, max-age=86400",
 		.etag = etag,
+		.extra = s->extra.name ? &s->extra : NULL,
+		.n_extra = s->extra.name ? 1 : 0,
 		.head = req->method == HTTP_HEAD,
 		.keep_alive = req->keep_alive,
 	};

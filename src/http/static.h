@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "http/request.h"
+#include "http/response.h"
 #include "util/buf.h"
 
 #define HTTP_STATIC_FILE_MAX (16u << 20)        /* larger files answer 500 */
@@ -41,6 +42,9 @@ struct http_static;
  * returns NULL with errno set if it cannot be resolved or is not a directory. */
 struct http_static *http_static_new(const char *root);
 void http_static_free(struct http_static *s);
+/* One more header on every file served (e.g. Strict-Transport-Security); both
+ * strings borrowed (static), without CR or LF. */
+void http_static_set_header(struct http_static *s, const char *name, const char *value);
 
 /* Answer a GET or HEAD request from the web root: 200 with the file, 304 when
  * If-None-Match matches its ETag, 404 when there is no such regular file inside

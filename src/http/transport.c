@@ -20,6 +20,7 @@ struct http_site {
 	struct ws_settings ws;
 	http_terminal_fn on_terminal;
 	void *ud;
+	int https_port;           /* with redirect_http: where plain HTTP is sent; else 0 */
 };
 
 struct http_state {
@@ -28,6 +29,7 @@ struct http_state {
 	uint64_t since_ms;        /* connection accepted, or last response sent */
 	bool partial;             /* some bytes of a request have arrived */
 	bool served;              /* at least one response went out */
+	bool tls;                 /* over TLS */
 };
 
 struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud)
@@ -48,6 +50,19 @@ struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_te
 	char warm[WS_ACCEPT_LEN + 1];
 	ws_handshake_accept("dGhlIHNhbXBsZSBub25jZQ==", warm);
 	return site;
+}
+
+/* A year: the board has committed to TLS when it redirects plain HTTP.  Sent only
+ * then, as HSTS covers every port of the host, the plain one included. */
+#define HSTS "max-age=31536000"
+
+void http_site_set_https_port(struct http_site *site, int port)
+{
+	if (!site->cfg->redirect_http)
+		return;
+	site->https_port = port;
+	if (site->files != NULL)
+		http_static_set_header(site->files, "Strict-Transport-Security", HSTS);
 }
 
 void http_site_free(struct http_site *site)
@@ -81,6 +96,24 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 {
 	struct http_site *site = st->site;
 	bool head = req->method == HTTP_HEAD;
+
+	if (!st->tls && site->https_port != 0) {
+		/* This board speaks HTTPS: plain requests go there; a WebSocket
+		 * cannot follow a redirect, so it is refused outright. */
+		if (strcmp(req->path, "/ws") == 0) {
+			http_error(c, 403, head);
+			return false;
+		}
+		char location[HTTP_URL_MAX + 300];
+		int status = http_https_location(req->host, site->https_port, req->path, req->query,
+		                                 location, sizeof(location));
+		if (status != 0) {
+			http_error(c, status, head);
+			return false;
+		}
+		respond(c, http_response_redirect(location, head, req->keep_alive), req->keep_alive);
+		return req->keep_alive;
+	}
 
 	if (strcmp(req->path, "/ws") == 0) {
 		char accept[WS_ACCEPT_LEN + 1];
@@ -186,10 +219,11 @@ const struct transport *http_transport(void)
 	return &http;
 }
 
-void http_transport_attach(struct conn *c, struct http_site *site)
+void http_transport_attach(struct conn *c, struct http_site *site, bool tls)
 {
 	struct http_state *st = xcalloc(1, sizeof(*st));
 	st->site = site;
+	st->tls = tls;
 	st->reader = http_reader_new();
 	st->since_ms = conn_now(c);
 	conn_set_transport(c, &http, st);

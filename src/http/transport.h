@@ -16,9 +16,15 @@ typedef void (*http_terminal_fn)(void *ud, struct conn *c);
  * must outlive the site). */
 struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud);
 void http_site_free(struct http_site *site);   /* NULL is a no-op */
+/* The port the page is served over TLS on, once it is bound.  With [server]
+ * redirect_http, plain HTTP requests are then answered with a 301 to it (a
+ * WebSocket upgrade over plain HTTP with 403), and the files served over TLS
+ * carry Strict-Transport-Security. */
+void http_site_set_https_port(struct http_site *site, int port);
 
 const struct transport *http_transport(void);
-/* Give a freshly accepted connection its HTTP state. */
-void http_transport_attach(struct conn *c, struct http_site *site);
+/* Give a freshly accepted connection its HTTP state; tls: it came in over TLS
+ * (a layer below, net/tls.h). */
+void http_transport_attach(struct conn *c, struct http_site *site, bool tls);
 
 #endif

@@ -10,6 +10,14 @@
 #define IOV_BATCH 64
 #define READ_BUF_SIZE 65536
 
+/* A queue of shared buffers, the first partly written. */
+struct outq {
+	struct buf **ring;
+	uint32_t cap, head, len;
+	uint32_t head_off;             /* bytes of ring[head] already written */
+	size_t queued;                 /* bytes queued, not yet written */
+};
+
 struct conn {
 	uv_tcp_t tcp;                  /* first: the handle's address is the conn's */
 	struct conn_set *set;
@@ -17,15 +25,15 @@ struct conn {
 	struct conn *pending_next;     /* set->pending list */
 	const struct transport *transport;
 	void *tdata;
+	const struct conn_layer *layer;   /* NULL: the transport's output is the wire's */
+	void *ldata;
 	const struct conn_handler *handler;
 	const struct conn_handler *freer;  /* the handler, once closing: for on_free */
 	void *hdata;
 
-	/* Output queue: a ring of shared buffers, the first partly written. */
-	struct buf **ring;
-	uint32_t ring_cap, ring_head, ring_len;
-	uint32_t head_off;             /* bytes of ring[head] already written */
-	size_t queued;                 /* bytes queued, not yet written */
+	struct outq out;               /* the transport's output: water marks apply */
+	struct outq wire;              /* with a layer: its bytes for the socket */
+	struct outq *wq;               /* the queue wreq writes from */
 	uv_write_t *wreq;              /* in flight, or NULL */
 	uint32_t wreq_nbufs;           /* buffers covered by wreq */
 	uint64_t dropped;              /* shared output dropped while congested */
@@ -35,8 +43,10 @@ struct conn {
 	uint64_t close_deadline_ms;
 	bool dropping;
 	bool pending;                  /* on set->pending */
+	bool flushing;                 /* flush() is running: it sees what is queued */
 	bool closing;                  /* conn_close ran */
 	bool flush_then_close;
+	bool finished;                 /* the layer's finish ran */
 	bool linked;                   /* on set->head */
 	char peer[48];
 };
@@ -73,7 +83,10 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (nread == 0 || c->closing)
 		return;
 	c->last_read_ms = uv_now(s->loop);
-	c->transport->on_read(c, (const uint8_t *)b->base, (size_t)nread);
+	if (c->layer != NULL && c->layer->on_read != NULL)
+		c->layer->on_read(c, (const uint8_t *)b->base, (size_t)nread);
+	else
+		c->transport->on_read(c, (const uint8_t *)b->base, (size_t)nread);
 }
 
 struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const struct transport *t)
@@ -135,21 +148,48 @@ void conn_set_transport(struct conn *c, const struct transport *t, void *tdata)
 	c->tdata = tdata;
 }
 
+void conn_set_layer(struct conn *c, const struct conn_layer *l, void *ldata)
+{
+	assert(c->out.len == 0 && c->wire.len == 0);
+	c->layer = l;
+	c->ldata = ldata;
+}
+
+void *conn_layer_data(const struct conn *c) { return c->ldata; }
+
+int conn_detach_reading(struct conn *c)
+{
+	uv_os_fd_t fd;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1;
+}
+
+void conn_touch(struct conn *c)
+{
+	c->last_read_ms = uv_now(c->tcp.loop);
+}
+
 void *conn_transport_data(const struct conn *c) { return c->tdata; }
 void *conn_handler_data(const struct conn *c) { return c->hdata; }
 enum conn_variant conn_variant(const struct conn *c) { return c->transport->variant; }
 uint64_t conn_id(const struct conn *c) { return c->id; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 const char *conn_transport_name(const struct conn *c) { return c->transport->name; }
+const char *conn_layer_name(const struct conn *c) { return c->layer ? c->layer->name : NULL; }
 bool conn_closing(const struct conn *c) { return c->closing; }
 uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
-size_t conn_queued_bytes(const struct conn *c) { return c->queued; }
+size_t conn_queued_bytes(const struct conn *c) { return c->out.queued; }
 uint64_t conn_now(const struct conn *c) { return uv_now(c->tcp.loop); }
 
 enum charset conn_charset(const struct conn *c, bool *told)
 {
 	*told = false;
 	return c->transport->charset ? c->transport->charset(c, told) : CHARSET_UNKNOWN;
+}
+
+int64_t conn_account(const struct conn *c)
+{
+	return c->transport->account ? c->transport->account(c) : 0;
 }
 
 void conn_set_charset(struct conn *c, enum charset cs)
@@ -166,28 +206,44 @@ void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata)
 
 static void mark_pending(struct conn *c)
 {
-	if (c->pending || c->wreq != NULL)
+	if (c->pending || c->flushing || c->wreq != NULL)
 		return;
 	c->pending = true;
 	c->pending_next = c->set->pending;
 	c->set->pending = c;
 }
 
+static void q_push(struct outq *q, struct buf *b)
+{
+	if (q->len == q->cap) {
+		uint32_t cap = q->cap ? q->cap * 2 : 8;
+		struct buf **ring = xmalloc(cap * sizeof(*ring));
+		for (uint32_t i = 0; i < q->len; i++)
+			ring[i] = q->ring[(q->head + i) % q->cap];
+		free(q->ring);
+		q->ring = ring;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->ring[(q->head + q->len) % q->cap] = buf_ref(b);
+	q->len++;
+	q->queued += b->len;
+}
+
+static void q_clear(struct outq *q)
+{
+	while (q->len > 0) {
+		buf_unref(q->ring[q->head]);
+		q->head = (q->head + 1) % q->cap;
+		q->len--;
+	}
+	free(q->ring);
+	memset(q, 0, sizeof(*q));
+}
+
 static void enqueue(struct conn *c, struct buf *b)
 {
-	if (c->ring_len == c->ring_cap) {
-		uint32_t cap = c->ring_cap ? c->ring_cap * 2 : 8;
-		struct buf **ring = xmalloc(cap * sizeof(*ring));
-		for (uint32_t i = 0; i < c->ring_len; i++)
-			ring[i] = c->ring[(c->ring_head + i) % c->ring_cap];
-		free(c->ring);
-		c->ring = ring;
-		c->ring_cap = cap;
-		c->ring_head = 0;
-	}
-	c->ring[(c->ring_head + c->ring_len) % c->ring_cap] = buf_ref(b);
-	c->ring_len++;
-	c->queued += b->len;
+	q_push(&c->out, b);
 	mark_pending(c);
 }
 
@@ -195,7 +251,7 @@ bool conn_send_shared(struct conn *c, struct buf *b)
 {
 	if (c->closing)
 		return false;
-	if (c->dropping || c->queued + b->len > c->set->limits.high_water) {
+	if (c->dropping || c->out.queued + b->len > c->set->limits.high_water) {
 		c->dropping = true;
 		c->dropped++;
 		return false;
@@ -210,11 +266,31 @@ void conn_send(struct conn *c, struct buf *b)
 	if (c->closing && !c->flush_then_close)
 		return;
 	enqueue(c, b);
-	if (c->queued > c->set->limits.hard_limit) {
+	if (c->out.queued > c->set->limits.hard_limit) {
 		log_warn("conn %llu (%s): output queue over %zu bytes, closing",
 		         (unsigned long long)c->id, c->peer, c->set->limits.hard_limit);
 		conn_close(c);
 	}
+}
+
+void conn_send_wire(struct conn *c, struct buf *b)
+{
+	if (uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	q_push(&c->wire, b);
+	mark_pending(c);
+	if (c->wire.queued > c->set->limits.hard_limit) {
+		log_warn("conn %llu (%s): %s output over %zu bytes, closing",
+		         (unsigned long long)c->id, c->peer, c->layer ? c->layer->name : "wire",
+		         c->set->limits.hard_limit);
+		conn_close(c);
+	}
+}
+
+void conn_layer_ready(struct conn *c)
+{
+	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+		mark_pending(c);
 }
 
 void conn_send_control(struct conn *c, const char *json, size_t len)
@@ -272,37 +348,37 @@ void conn_deliver_control(struct conn *c, const char *json, size_t len)
 }
 
 /* Drop n written bytes from the head of the queue. */
-static void consume(struct conn *c, size_t n)
+static void consume(struct outq *q, size_t n)
 {
-	c->queued -= n;
+	q->queued -= n;
 	while (n > 0) {
-		assert(c->ring_len > 0);
-		struct buf *b = c->ring[c->ring_head];
-		size_t left = b->len - c->head_off;
+		assert(q->len > 0);
+		struct buf *b = q->ring[q->head];
+		size_t left = b->len - q->head_off;
 		if (n < left) {
-			c->head_off += (uint32_t)n;
+			q->head_off += (uint32_t)n;
 			return;
 		}
 		n -= left;
 		buf_unref(b);
-		c->head_off = 0;
-		c->ring_head = (c->ring_head + 1) % c->ring_cap;
-		c->ring_len--;
+		q->head_off = 0;
+		q->head = (q->head + 1) % q->cap;
+		q->len--;
 	}
-	while (c->ring_len > 0 && c->ring[c->ring_head]->len == c->head_off) {
-		buf_unref(c->ring[c->ring_head]);
-		c->head_off = 0;
-		c->ring_head = (c->ring_head + 1) % c->ring_cap;
-		c->ring_len--;
+	while (q->len > 0 && q->ring[q->head]->len == q->head_off) {
+		buf_unref(q->ring[q->head]);
+		q->head_off = 0;
+		q->head = (q->head + 1) % q->cap;
+		q->len--;
 	}
 }
 
-static uint32_t gather(struct conn *c, uv_buf_t *iov)
+static uint32_t gather(const struct outq *q, uv_buf_t *iov)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < c->ring_len && n < IOV_BATCH; i++) {
-		struct buf *b = c->ring[(c->ring_head + i) % c->ring_cap];
-		uint32_t off = i == 0 ? c->head_off : 0;
+	for (uint32_t i = 0; i < q->len && n < IOV_BATCH; i++) {
+		struct buf *b = q->ring[(q->head + i) % q->cap];
+		uint32_t off = i == 0 ? q->head_off : 0;
 		if (b->len == off)
 			continue;
 		iov[n].base = (char *)b->data + off;
@@ -312,16 +388,33 @@ static uint32_t gather(struct conn *c, uv_buf_t *iov)
 	return n;
 }
 
+static bool layer_busy(const struct conn *c)
+{
+	return c->layer != NULL && c->layer->busy != NULL && c->layer->busy(c);
+}
+
+/* Nothing of this conn's is on its way out any more. */
+static bool drained(const struct conn *c)
+{
+	return c->out.queued == 0 && c->wire.queued == 0 && c->wreq == NULL && !layer_busy(c);
+}
+
 static void after_progress(struct conn *c)
 {
-	if (c->dropping && c->queued <= c->set->limits.low_water) {
+	if (c->dropping && c->out.queued <= c->set->limits.low_water) {
 		uint64_t dropped = c->dropped;
 		c->dropping = false;
 		c->dropped = 0;
 		if (c->handler && c->handler->on_drain && !c->closing)
 			c->handler->on_drain(c, dropped);
 	}
-	if (c->queued == 0 && c->flush_then_close)
+	if (!c->flush_then_close || c->out.queued != 0)
+		return;
+	if (c->layer != NULL && c->layer->finish != NULL && !c->finished) {
+		c->finished = true;
+		c->layer->finish(c);      /* may queue wire bytes: flushed next pass */
+	}
+	if (drained(c))
 		conn_close(c);
 }
 
@@ -330,8 +423,10 @@ static void flush(struct conn *c);
 static void write_cb(uv_write_t *req, int status)
 {
 	struct conn *c = req->data;
+	struct outq *q = c->wq;
 	free(req);
 	c->wreq = NULL;
+	c->wq = NULL;
 	if (status < 0) {
 		if (status != UV_ECANCELED)
 			log_debug("conn %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
@@ -341,49 +436,95 @@ static void write_cb(uv_write_t *req, int status)
 	/* A successful uv_write wrote everything it was given. */
 	size_t n = 0;
 	for (uint32_t i = 0; i < c->wreq_nbufs; i++) {
-		struct buf *b = c->ring[(c->ring_head + i) % c->ring_cap];
-		n += b->len - (i == 0 ? c->head_off : 0);
+		struct buf *b = q->ring[(q->head + i) % q->cap];
+		n += b->len - (i == 0 ? q->head_off : 0);
 	}
-	consume(c, n);
-	after_progress(c);
-	if (c->ring_len > 0 && !uv_is_closing((uv_handle_t *)&c->tcp))
+	consume(q, n);
+	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		flush(c);
 }
 
-static void flush(struct conn *c)
+/* Write q to the socket: what it takes now, the rest through uv_write.  False if
+ * a write is in flight now or the conn closed. */
+static bool write_queue(struct conn *c, struct outq *q)
 {
 	uv_buf_t iov[IOV_BATCH];
-	if (c->wreq != NULL || uv_is_closing((uv_handle_t *)&c->tcp))
-		return;
-	while (c->ring_len > 0) {
-		uint32_t n = gather(c, iov);
+	while (q->len > 0) {
+		uint32_t n = gather(q, iov);
 		if (n == 0) {
-			consume(c, 0);
+			consume(q, 0);
 			break;
 		}
 		int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
 		if (w > 0) {
-			consume(c, (size_t)w);
+			consume(q, (size_t)w);
 			continue;
 		}
 		if (w != UV_EAGAIN) {
 			conn_close(c);
-			return;
+			return false;
 		}
 		/* The socket is full: hand the rest to libuv and wait for its callback.
 		 * Partly written buffers are handled by gather's head offset. */
 		c->wreq = xmalloc(sizeof(*c->wreq));
 		c->wreq->data = c;
+		c->wq = q;
 		c->wreq_nbufs = n;
 		int err = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, write_cb);
 		if (err != 0) {
 			free(c->wreq);
 			c->wreq = NULL;
+			c->wq = NULL;
 			conn_close(c);
-			return;
 		}
-		break;
+		return false;
 	}
+	return true;
+}
+
+/* Hand the transport's output to the layer while the layer's own backlog is
+ * short.  False if it took nothing. */
+static bool feed_layer(struct conn *c)
+{
+	uv_buf_t iov[IOV_BATCH];
+	bool took_any = false;
+	while (c->out.len > 0 && c->wire.queued < CONN_WIRE_BATCH &&
+	       !uv_is_closing((uv_handle_t *)&c->tcp)) {
+		uint32_t n = gather(&c->out, iov);
+		if (n == 0) {
+			consume(&c->out, 0);
+			break;
+		}
+		size_t took = c->layer->write(c, iov, n);
+		if (took == 0)
+			break;
+		consume(&c->out, took);
+		took_any = true;
+	}
+	return took_any;
+}
+
+static void flush(struct conn *c)
+{
+	if (c->wreq != NULL || uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	c->flushing = true;
+	bool more = true;
+	if (c->layer == NULL) {
+		more = write_queue(c, &c->out);
+	} else {
+		while (more) {
+			more = write_queue(c, &c->wire);
+			if (!more || c->out.len == 0 || !feed_layer(c))
+				break;
+		}
+		/* What the layer made last goes out now. */
+		if (more && !uv_is_closing((uv_handle_t *)&c->tcp))
+			more = write_queue(c, &c->wire);
+	}
+	c->flushing = false;
+	if (uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
 	after_progress(c);
 }
 
@@ -451,14 +592,12 @@ static void conn_free_cb(uv_handle_t *h)
 	}
 	if (c->transport && c->transport->destroy)
 		c->transport->destroy(c);
+	if (c->layer && c->layer->destroy)
+		c->layer->destroy(c);
 	if (c->freer && c->freer->on_free)
 		c->freer->on_free(c->hdata);
-	while (c->ring_len > 0) {
-		buf_unref(c->ring[c->ring_head]);
-		c->ring_head = (c->ring_head + 1) % c->ring_cap;
-		c->ring_len--;
-	}
-	free(c->ring);
+	q_clear(&c->out);
+	q_clear(&c->wire);
 	free(c);
 }
 
@@ -491,7 +630,8 @@ void conn_close_after_flush(struct conn *c)
 		return;
 	begin_close(c);                  /* no more input, no more shared output */
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (c->queued == 0 && c->wreq == NULL) {
+	bool last_word = c->layer != NULL && c->layer->finish != NULL && !c->finished;
+	if (drained(c) && !last_word) {
 		conn_close(c);
 		return;
 	}
@@ -528,13 +668,16 @@ void conn_sweep(struct conn_set *set, uint64_t now_ms)
 			conn_close(c);
 			continue;
 		}
-		/* An idle connection gives its output ring back (a busy one keeps it:
+		/* An idle connection gives its output rings back (a busy one keeps them:
 		 * no allocation per message). */
-		if (c->ring != NULL && c->ring_len == 0 && c->wreq == NULL && !c->pending) {
-			free(c->ring);
-			c->ring = NULL;
-			c->ring_cap = c->ring_head = 0;
+		if (c->wreq == NULL && !c->pending) {
+			if (c->out.ring != NULL && c->out.len == 0)
+				q_clear(&c->out);
+			if (c->wire.ring != NULL && c->wire.len == 0)
+				q_clear(&c->wire);
 		}
+		if (!c->closing && c->layer != NULL && c->layer->on_tick)
+			c->layer->on_tick(c, now_ms);
 		if (!c->closing && c->transport->on_tick)
 			c->transport->on_tick(c, now_ms);
 		if (!c->closing && c->handler && c->handler->on_tick)

@@ -27,6 +27,8 @@ enum conn_variant {
 	CONN_VARIANT_WS,            /* WebSocket binary frame, UTF-8 */
 	CONN_VARIANT_TELNET_UTF8,   /* telnet, IAC doubled, UTF-8 */
 	CONN_VARIANT_TELNET_CP437,  /* telnet, IAC doubled, CP437 */
+	CONN_VARIANT_SSH_UTF8,      /* an SSH channel: the terminal bytes as they are */
+	CONN_VARIANT_SSH_CP437,     /* an SSH channel, CP437 */
 	CONN_VARIANT_COUNT
 };
 
@@ -55,7 +57,46 @@ struct transport {
 	/* Switch it (to a caller's stored choice): output variant and input
 	 * conversion.  NULL where it cannot change. */
 	void (*set_charset)(struct conn *c, enum charset cs);
+	/* The account the transport has already verified the caller as (SSH with
+	 * ssh_login: the user name and password were the BBS's), or 0.  NULL where
+	 * the transport never does. */
+	int64_t (*account)(const struct conn *c);
 	enum conn_variant variant;
+};
+
+/* A layer between the socket and the transport: "a transport below a transport".
+ * TLS (net/tls.c) decrypts what the socket reads and encrypts what the transport
+ * queued; an SSH channel (ssh/) carries a terminal the way a socket would.  The
+ * transport above never knows: it reads through conn_receive, and its output is
+ * queued, counted against the water marks and paced exactly as on a bare socket.
+ * Only when the conn flushes is that output handed to the layer (so a chat line
+ * is still framed once for many callers; each layer encrypts it for its own).
+ *
+ * The layer's own bytes for the socket go to a second queue (conn_send_wire),
+ * written as the transport's output is without a layer.  It is fed only while
+ * that queue is short (CONN_WIRE_BATCH), so what a layer holds is bounded too. */
+#define CONN_WIRE_BATCH (64 * 1024)
+
+struct conn_layer {
+	const char *name;
+	/* Bytes read from the socket; borrowed for the call.  What they carry goes
+	 * up with conn_receive.  NULL for a layer that reads the socket itself
+	 * (conn_detach_reading). */
+	void (*on_read)(struct conn *c, const uint8_t *data, size_t len);
+	/* The transport's queued output, in order: take what can be taken now from
+	 * iov[0..n) and return how many bytes (0: nothing now; call conn_layer_ready
+	 * when more can be taken).  The bytes are borrowed for the call. */
+	size_t (*write)(struct conn *c, const uv_buf_t *iov, unsigned n);
+	/* Optional: the conn closes politely and everything queued has been taken:
+	 * the last word (TLS close_notify; SSH exit status, EOF and close). */
+	void (*finish)(struct conn *c);
+	/* Optional: true while bytes the layer has taken are still on their way out
+	 * by a path of its own (libssh's buffer); call conn_layer_ready once not. */
+	bool (*busy)(const struct conn *c);
+	/* Optional: once every sweep interval (handshake deadlines).  May close c. */
+	void (*on_tick)(struct conn *c, uint64_t now_ms);
+	/* The conn is being freed (after the transport's destroy). */
+	void (*destroy)(struct conn *c);
 };
 
 /* What a terminal session receives.  All data is borrowed for the call. */
@@ -116,6 +157,20 @@ void conn_set_init(struct conn_set *set, struct server *srv, const struct conn_l
 struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const struct transport *t);
 
 void conn_set_transport(struct conn *c, const struct transport *t, void *tdata);
+/* Put a layer under the transport (before anything is read or queued). */
+void conn_set_layer(struct conn *c, const struct conn_layer *l, void *ldata);
+void *conn_layer_data(const struct conn *c);
+/* Wire bytes from the layer (takes a new reference): written in order, before
+ * any more of the transport's output is handed down.  Past the hard limit the
+ * conn is closed. */
+void conn_send_wire(struct conn *c, struct buf *b);
+/* The layer can take output again (or is no longer busy): flush this pass. */
+void conn_layer_ready(struct conn *c);
+/* For a layer that drives the socket itself (libssh): stop reading it here and
+ * return its descriptor (borrowed: it stays the conn's and is closed with it),
+ * or -1.  The layer calls conn_touch whenever it reads. */
+int conn_detach_reading(struct conn *c);
+void conn_touch(struct conn *c);
 void *conn_transport_data(const struct conn *c);
 void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata);
 void *conn_handler_data(const struct conn *c);
@@ -123,6 +178,7 @@ enum conn_variant conn_variant(const struct conn *c);
 uint64_t conn_id(const struct conn *c);
 const char *conn_peer(const struct conn *c);   /* "ip:port", for logs */
 const char *conn_transport_name(const struct conn *c);   /* "websocket", "telnet"... */
+const char *conn_layer_name(const struct conn *c);       /* "tls", "ssh", or NULL */
 bool conn_closing(const struct conn *c);
 uint64_t conn_last_read_ms(const struct conn *c);
 uint64_t conn_now(const struct conn *c);       /* the loop's clock, ms */
@@ -132,6 +188,8 @@ size_t conn_queued_bytes(const struct conn *c);
 enum charset conn_charset(const struct conn *c, bool *told);
 /* Switch the charset where the transport can; a no-op elsewhere. */
 void conn_set_charset(struct conn *c, enum charset cs);
+/* The account the transport verified the caller as, or 0 (see struct transport). */
+int64_t conn_account(const struct conn *c);
 
 /* Queue b (takes a new reference; the caller keeps its own).  Shared output: if the
  * queue is over its high water mark the buffer is dropped, counted, and false is

@@ -11,11 +11,12 @@
  *     (refused, or names / a size received), or negotiate_ms after the start,
  *     whichever comes first.  Data typed meanwhile is kept (TELNET_PENDING_MAX
  *     bytes; beyond that it is dropped) and delivered right after the start.
- *  2. Choosing the character set (telnet_charset_for_ttypes).  If the terminal
- *     types do not tell, we ask once, in pure ASCII, showing the same box in UTF-8
- *     and in CP437: '1' picks UTF-8, '2' picks CP437, Enter or ask_ms of silence
- *     picks CP437.  Other keys are ignored.  Line terminators that arrive together
- *     with the answer (a line-mode client sends "1\r\n") are swallowed.
+ *  2. Choosing the character set (term_charset_for_types, term/termtype.h).  If
+ *     the terminal types do not tell, we ask once, in pure ASCII, showing the
+ *     same box in UTF-8 and in CP437: '1' picks UTF-8, '2' picks CP437, Enter or
+ *     ask_ms of silence picks CP437.  Other keys are ignored.  Line terminators
+ *     that arrive together with the answer (a line-mode client sends "1\r\n") are
+ *     swallowed.
  *  3. Started: cbs->start runs once, then the known window size (cbs->resize) and
  *     the kept input (cbs->input).  From then on data goes to cbs->input, converted
  *     to UTF-8 when the charset is CP437 (bytes >= 0x80 through the CP437 table;
@@ -96,20 +97,5 @@ bool telnet_proto_charset_told(const struct telnet_proto *p);
 /* Whether the client agreed to let us echo (DO ECHO) / to BINARY each way. */
 bool telnet_proto_server_echo(const struct telnet_proto *p);
 bool telnet_proto_binary(const struct telnet_proto *p);
-
-/* The charset policy, pure: names[0..n) are the terminal types in the order the
- * client gave them (any case).
- *  - An MTTS bit field ("MTTS 137") decides first: bit 4 (UTF-8) set -> UTF-8,
- *    else CP437 (a terminal without UTF-8 keeps its columns with one-byte glyphs).
- *  - Otherwise the first name that tells:
- *    CP437, BBS clients: ansi, ansi-*, ansi.sys, pc-ansi, pcansi, scoansi, syncterm,
- *      netrunner, cp437, ibmpc, ibm-pc, qodem, ftelnet, mtelnet;
- *    UTF-8, modern terminals: xterm*, rxvt*, screen*, tmux*, linux, putty*,
- *      alacritty, kitty, wezterm, foot*, st, st-*, konsole*, gnome*, vte*, iterm*,
- *      eterm*, mintty, mlterm*, contour, ghostty, cygwin, utf8, utf-8.
- *    vt100/vt102/vt220/vt320, dumb, unknown and anything else do not tell (a real
- *    VT shows neither; emulators that say "vt100" are of every kind).
- *  - Nothing tells: CHARSET_UNKNOWN (ask the caller). */
-enum charset telnet_charset_for_ttypes(const char *const *names, size_t n);
 
 #endif

@@ -3,7 +3,7 @@
  * protocol itself (options, TTYPE, NAWS, the charset question, untrusted input) is
  * telnet/proto.h; the wire framing of output is telnet/frame.h.
  *
- * Character set policy (details in telnet/proto.h, telnet_charset_for_ttypes):
+ * Character set policy (details in term/termtype.h):
  * the terminal type decides where it tells -- CP437 for BBS clients (ANSI,
  * ANSI-BBS, SyncTERM, NetRunner, PC-ANSI, SCOANSI, an MTTS field without UTF-8),
  * UTF-8 for modern terminals (xterm*, rxvt*, screen*, tmux*, linux, PuTTY, kitty,

@@ -34,6 +34,8 @@ class CarrierServer:
         self.dir = None
         self.proc = None
         self.http_port = None
+        self.https_port = None     # with https in the config
+        self.ssh_port = None       # with ssh in the config
         self.returncode = None
         self._out = []
         self._lock = threading.Lock()
@@ -62,9 +64,15 @@ class CarrierServer:
                 self._out.append(line)
             if os.environ.get("CARRIER_TEST_VERBOSE"):
                 print(line, end="", flush=True)
-            m = re.search(r"http listening on 127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"\bhttp listening on 127\.0\.0\.1:(\d+)", line)
             if m:
                 self.http_port = int(m.group(1))
+            m = re.search(r"https listening on 127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.https_port = int(m.group(1))
+            m = re.search(r"ssh listening on 127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.ssh_port = int(m.group(1))
             if re.search(r"carrier \S+ ready", line):
                 self._ready.set()
         self._ready.set()   # exited: start() notices the missing port
@@ -110,6 +118,10 @@ class CarrierServer:
     @property
     def ws_url(self):
         return "ws://127.0.0.1:%d/ws" % self.http_port
+
+    @property
+    def wss_url(self):
+        return "wss://127.0.0.1:%d/ws" % self.https_port
 
     def output(self):
         with self._lock:

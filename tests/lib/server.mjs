@@ -20,7 +20,11 @@ export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
  * @param {string} [opts.config]  TOML text written to a temporary carrier.toml
  * @param {string[]} [opts.args]  extra arguments (e.g. ['--http', '127.0.0.1:PORT'])
  * @param {string} [opts.dir]     reuse this data directory (restart tests)
- * @returns {Promise<{httpPort:number, telnetPort:number, url:string, wsUrl:string,
+ * With https or ssh in the config ("127.0.0.1:0"), httpsPort/httpsUrl/wssUrl and
+ * sshPort are where they listen (else 0).
+ *
+ * @returns {Promise<{httpPort:number, telnetPort:number, httpsPort:number, sshPort:number,
+ *   url:string, wsUrl:string, httpsUrl:string, wssUrl:string,
  *   dir:string, proc:import('node:child_process').ChildProcess, output:()=>string,
  *   waitLog:(re:RegExp, timeout?:number)=>Promise<RegExpExecArray>,
  *   stop:(opts?:{keepDir?:boolean, signal?:string})=>Promise<{code:number|null, signal:string|null, output:string}>}>}
@@ -58,10 +62,14 @@ export async function startServer(opts = {}) {
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`server exited (${code ?? signal}):\n${out}`)); });
   });
   void ready;
-  const http = /http listening on [^\s]*:(\d+)/.exec(out);
+  const http = /\bhttp listening on [^\s]*:(\d+)/.exec(out);
   const telnet = /telnet listening on [^\s]*:(\d+)/.exec(out);
+  const https = /https listening on [^\s]*:(\d+)/.exec(out);
+  const ssh = /ssh listening on [^\s]*:(\d+)/.exec(out);
   const httpPort = Number(http[1]);
   const telnetPort = telnet ? Number(telnet[1]) : 0;
+  const httpsPort = https ? Number(https[1]) : 0;
+  const sshPort = ssh ? Number(ssh[1]) : 0;
 
   let stopped = null;
   async function stop({ keepDir = false, signal = 'SIGTERM' } = {}) {
@@ -79,9 +87,11 @@ export async function startServer(opts = {}) {
   }
 
   return {
-    httpPort, telnetPort, dir, proc,
+    httpPort, telnetPort, httpsPort, sshPort, dir, proc,
     url: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
+    httpsUrl: `https://127.0.0.1:${httpsPort}`,
+    wssUrl: `wss://127.0.0.1:${httpsPort}/ws`,
     output: () => out,
     /** Wait until the server's output (from offset `from`) matches re. */
     waitLog: (re, timeout = T, from = 0) =>

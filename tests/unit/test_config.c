@@ -109,6 +109,18 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->out_high_water, b->out_high_water);
 	assert_int_equal(a->out_low_water, b->out_low_water);
 	assert_int_equal(a->out_hard_limit, b->out_hard_limit);
+	assert_string_equal(a->https.host, b->https.host);
+	assert_int_equal(a->https.port, b->https.port);
+	assert_string_equal(a->tls_cert, b->tls_cert);
+	assert_string_equal(a->tls_key, b->tls_key);
+	assert_int_equal(a->redirect_http, b->redirect_http);
+	assert_string_equal(a->ssh.host, b->ssh.host);
+	assert_int_equal(a->ssh.port, b->ssh.port);
+	assert_string_equal(a->ssh_host_keys, b->ssh_host_keys);
+	assert_int_equal(a->ssh_login, b->ssh_login);
+	assert_int_equal(a->tls_handshake_timeout_s, b->tls_handshake_timeout_s);
+	assert_int_equal(a->ssh_login_timeout_s, b->ssh_login_timeout_s);
+	assert_int_equal(a->handshakes_per_address, b->handshakes_per_address);
 
 	assert_int_equal(a->n_menus, b->n_menus);
 	for (size_t m = 0; m < a->n_menus; m++) {
@@ -223,6 +235,13 @@ static void test_every_setting_values(void **state)
 		"web_root = \"site\"\n"
 		"art_dir = \"/srv/art\"\n"
 		"allowed_origins = [\"https://a.example\", \"https://b.example\"]\n"
+		"https = \"443\"\n"
+		"tls_cert = \"tls/fullchain.pem\"\n"
+		"tls_key = \"/etc/ssl/private/bbs.key\"\n"
+		"redirect_http = true\n"
+		"ssh = \"127.0.0.2:2222\"\n"
+		"ssh_host_keys = \"keys\"\n"
+		"ssh_login = true\n"
 		"[bbs]\n"
 		"name = \"The Château\"\n"
 		"tagline = \"\"\n"
@@ -256,7 +275,10 @@ static void test_every_setting_values(void **state)
 		"[limits]\n"
 		"high_water = 2048\n"
 		"low_water = 0\n"
-		"hard_limit = 2048\n";
+		"hard_limit = 2048\n"
+		"tls_handshake_timeout = 3\n"
+		"ssh_login_timeout = 20\n"
+		"handshakes_per_address = 2\n";
 	int rc = config_load_text(&cfg, text, strlen(text), "/etc/carrier/carrier.toml", &diag);
 	if (rc != 0)
 		fail_msg("%s", diag.errors[0]);
@@ -301,6 +323,18 @@ static void test_every_setting_values(void **state)
 	assert_int_equal(cfg.out_high_water, 2048);
 	assert_int_equal(cfg.out_low_water, 0);
 	assert_int_equal(cfg.out_hard_limit, 2048);
+	assert_string_equal(cfg.https.host, "0.0.0.0");
+	assert_int_equal(cfg.https.port, 443);
+	assert_string_equal(cfg.tls_cert, "/etc/carrier/tls/fullchain.pem");   /* the file's dir */
+	assert_string_equal(cfg.tls_key, "/etc/ssl/private/bbs.key");
+	assert_true(cfg.redirect_http);
+	assert_string_equal(cfg.ssh.host, "127.0.0.2");
+	assert_int_equal(cfg.ssh.port, 2222);
+	assert_string_equal(cfg.ssh_host_keys, "keys");                       /* working dir */
+	assert_true(cfg.ssh_login);
+	assert_int_equal(cfg.tls_handshake_timeout_s, 3);
+	assert_int_equal(cfg.ssh_login_timeout_s, 20);
+	assert_int_equal(cfg.handshakes_per_address, 2);
 	/* no [menu]: the built-in menus stay */
 	assert_non_null(config_menu_find(&cfg, "main"));
 	assert_false(cfg.menus_owned);
@@ -481,6 +515,33 @@ static void test_error_type(void **state)
 	expect_error("[server]\ntelnet = true\n",
 		     "carrier.toml:2:1: \"telnet\" must be \"[ADDR:]PORT\" with a port from 0 to "
 		     "65535, e.g. \"0.0.0.0:2323\", or false");
+	expect_error("[server]\nhttps = 443\n",
+		     "carrier.toml:2:1: \"https\" must be \"[ADDR:]PORT\" with a port from 0 to "
+		     "65535, e.g. \"0.0.0.0:443\", or false");
+	expect_error("[server]\nssh = \"x:y\"\n",
+		     "carrier.toml:2:1: \"ssh\" must be \"[ADDR:]PORT\" with a port from 0 to "
+		     "65535, e.g. \"0.0.0.0:2222\", or false");
+	expect_error("[server]\nredirect_http = \"yes\"\n",
+		     "carrier.toml:2:1: \"redirect_http\" must be true or false");
+	expect_error("[server]\nssh_login = 1\n",
+		     "carrier.toml:2:1: \"ssh_login\" must be true or false");
+	expect_error("[server]\ntls_cert = \"\"\n",
+		     "carrier.toml:2:1: \"tls_cert\" must be a non-empty path");
+}
+
+/* What https and redirect_http need of the other keys. */
+static void test_error_tls_needs(void **state)
+{
+	expect_error("[server]\nhttps = \"443\"\ntls_cert = \"c.pem\"\n",
+		     "carrier.toml:2:1: \"https\" needs \"tls_cert\" and \"tls_key\" (PEM files) "
+		     "in [server]");
+	expect_error("[server]\nredirect_http = true\n",
+		     "carrier.toml:2:1: \"redirect_http\" needs \"https\"");
+	expect_error("[server]\nhttps = false\nredirect_http = true\n",
+		     "carrier.toml:3:1: \"redirect_http\" needs \"https\"");
+	expect_error("[limits]\nhandshakes_per_address = 0\n",
+		     "carrier.toml:2:1: \"handshakes_per_address\" must be an integer from 1 to "
+		     "100000");
 }
 
 static void test_error_range(void **state)
@@ -767,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_error_syntax_message),
 		cmocka_unit_test(test_error_type),
 		cmocka_unit_test(test_error_range),
+		cmocka_unit_test(test_error_tls_needs),
 		cmocka_unit_test(test_error_unknown_command),
 		cmocka_unit_test(test_error_missing_submenu),
 		cmocka_unit_test(test_error_duplicate_hotkey),

@@ -1,6 +1,7 @@
 /* Connections over real loopback sockets: the output queue's policy (shared output
  * dropped and counted past the high water mark, reported once drained under the low
- * mark; own output past the hard limit closes), close semantics, buffer sharing. */
+ * mark; own output past the hard limit closes), close semantics, buffer sharing,
+ * and a layer below the transport (a toy cipher standing in for TLS). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,11 +29,23 @@ struct fixture {
 	int closes, destroys, drains;
 	uint64_t drained;
 	size_t received;
+	uint8_t got[65536];         /* the first bytes the client read */
+	/* the transport's input, and the layer's doings */
+	uint8_t input[256];
+	size_t ninput;
+	size_t layer_budget;        /* bytes the layer may take before it stalls */
+	int finishes, layer_destroys;
+	bool busy;
 };
 
 static struct fixture *current;
 
-static void t_on_read(struct conn *c, const uint8_t *data, size_t len) { (void)c; (void)data; (void)len; }
+static void t_on_read(struct conn *c, const uint8_t *data, size_t len)
+{
+	(void)c;
+	for (size_t i = 0; i < len && current->ninput < sizeof(current->input); i++)
+		current->input[current->ninput++] = data[i];
+}
 
 static struct buf *t_frame(const uint8_t *term, size_t len)
 {
@@ -125,8 +138,12 @@ static ssize_t client_read(struct fixture *f, bool *eof)
 {
 	char buf[65536];
 	ssize_t total = 0, n;
-	while ((n = read(f->client, buf, sizeof(buf))) > 0)
+	while ((n = read(f->client, buf, sizeof(buf))) > 0) {
+		size_t at = f->received + (size_t)total;
+		if (at < sizeof(f->got))
+			memcpy(f->got + at, buf, (size_t)n < sizeof(f->got) - at ? (size_t)n : sizeof(f->got) - at);
 		total += n;
+	}
 	if (n == 0 && eof)
 		*eof = true;
 	f->received += (size_t)total;
@@ -324,6 +341,171 @@ static void test_peer_reset_closes_once(void **state)
 	assert_int_equal(f->destroys, 1);
 }
 
+/* ---- a layer below the transport ---- */
+
+/* A toy cipher: every byte XOR 0x20 each way, and a one-byte record header ('R')
+ * in front of each write, so the test sees where the layer cut the stream. */
+static void l_on_read(struct conn *c, const uint8_t *data, size_t len)
+{
+	uint8_t plain[64];
+	size_t n = len < sizeof(plain) ? len : sizeof(plain);
+	for (size_t i = 0; i < n; i++)
+		plain[i] = data[i] ^ 0x20;
+	conn_receive(c, plain, n);
+}
+
+static size_t l_write(struct conn *c, const uv_buf_t *iov, unsigned n)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += iov[i].len;
+	if (total > current->layer_budget)
+		total = current->layer_budget;
+	if (total == 0)
+		return 0;
+	current->layer_budget -= total;
+	struct buf *b = buf_new(total + 1);
+	b->data[0] = 'R';
+	size_t o = 1;
+	for (unsigned i = 0; i < n && o < total + 1; i++)
+		for (size_t j = 0; j < iov[i].len && o < total + 1; j++)
+			b->data[o++] = (uint8_t)iov[i].base[j] ^ 0x20;
+	conn_send_wire(c, b);
+	buf_unref(b);
+	return total;
+}
+
+static void l_finish(struct conn *c)
+{
+	current->finishes++;
+	struct buf *b = buf_from("BYE", 3);
+	conn_send_wire(c, b);
+	buf_unref(b);
+}
+
+static bool l_busy(const struct conn *c)
+{
+	(void)c;
+	return current->busy;
+}
+
+static void l_destroy(struct conn *c)
+{
+	(void)c;
+	current->layer_destroys++;
+}
+
+static const struct conn_layer toy_layer = {
+	.name = "toy",
+	.on_read = l_on_read,
+	.write = l_write,
+	.finish = l_finish,
+	.busy = l_busy,
+	.destroy = l_destroy,
+};
+
+static void read_until(struct fixture *f, size_t want)
+{
+	for (int i = 0; i < 1000 && f->received < want; i++) {
+		run_a_little(f);
+		client_read(f, NULL);
+	}
+}
+
+/* What the socket reads goes through the layer to the transport; what the
+ * transport queues goes through the layer to the socket, each flush one record. */
+static void test_layer_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	f->layer_budget = SIZE_MAX;
+	conn_set_layer(f->conn, &toy_layer, NULL);
+	assert_int_equal(write(f->client, "HI\x01", 3), 3);
+	for (int i = 0; i < 1000 && f->ninput < 3; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_memory_equal(f->input, "hi!", 3);
+
+	struct buf *b = buf_from("abc", 3);
+	assert_true(conn_send_shared(f->conn, b));
+	conn_write_term(f->conn, "de", 2);
+	assert_int_equal(conn_queued_bytes(f->conn), 5);   /* counted as on a bare socket */
+	read_until(f, 6);
+	assert_int_equal(f->received, 6);
+	assert_memory_equal(f->got, "RABCDE", 6);          /* one record for the flush */
+	assert_int_equal(b->refs, 1);                      /* the queue let go of it */
+	buf_unref(b);
+}
+
+/* A layer that takes nothing holds the output back (still counted against the
+ * water marks) until it says it is ready again. */
+static void test_layer_stalls_and_resumes(void **state)
+{
+	struct fixture *f = *state;
+	f->layer_budget = 2;
+	conn_set_layer(f->conn, &toy_layer, NULL);
+	conn_write_term(f->conn, "hello", 5);
+	read_until(f, 3);
+	assert_int_equal(f->received, 3);
+	assert_memory_equal(f->got, "RHE", 3);
+	assert_int_equal(conn_queued_bytes(f->conn), 3);
+	run_a_little(f);
+	client_read(f, NULL);
+	assert_int_equal(f->received, 3);                  /* nothing more: it stalled */
+	f->layer_budget = 100;
+	conn_layer_ready(f->conn);
+	read_until(f, 7);
+	assert_memory_equal(f->got + 3, "RLLO", 4);
+	assert_int_equal(conn_queued_bytes(f->conn), 0);
+}
+
+/* A polite close: everything queued, then the layer's last word once, then the
+ * close; a busy layer holds the close until it is ready. */
+static void test_layer_finish_then_close(void **state)
+{
+	struct fixture *f = *state;
+	f->layer_budget = SIZE_MAX;
+	f->busy = true;
+	struct conn *c = f->conn;    /* on_close forgets f->conn */
+	conn_set_layer(c, &toy_layer, NULL);
+	conn_write_term(c, "bye", 3);
+	conn_close_after_flush(c);
+	assert_int_equal(f->closes, 1);
+	read_until(f, 7);
+	assert_memory_equal(f->got, "RBYEBYE", 7);
+	assert_int_equal(f->finishes, 1);
+	run_a_little(f);
+	assert_int_equal(f->destroys, 0);                  /* busy: not closed yet */
+	f->busy = false;
+	conn_layer_ready(c);
+	bool eof = false;
+	for (int i = 0; i < 1000 && !eof; i++) {
+		run_a_little(f);
+		client_read(f, &eof);
+	}
+	assert_true(eof);
+	assert_int_equal(f->finishes, 1);
+	assert_int_equal(f->destroys, 1);
+	assert_int_equal(f->layer_destroys, 1);
+}
+
+/* A layer whose output nobody reads is held to the hard limit too. */
+static void test_layer_wire_past_hard_limit_closes(void **state)
+{
+	struct fixture *f = *state;
+	conn_set_layer(f->conn, &toy_layer, NULL);
+	uint8_t payload[65536];
+	memset(payload, 'w', sizeof(payload));
+	struct buf *b = buf_from(payload, sizeof(payload));
+	for (int i = 0; i < 64 && f->conn != NULL; i++) {
+		conn_send_wire(f->conn, b);
+		run_a_little(f);
+	}
+	assert_null(f->conn);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->layer_destroys, 1);
+	assert_int_equal(b->refs, 1);
+	buf_unref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +517,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_reset_closes_once, setup, teardown),
 		cmocka_unit_test(test_pace_due),
 		cmocka_unit_test_setup_teardown(test_paced_flush_gathers_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_stalls_and_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_finish_then_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_wire_past_hard_limit_closes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Static files: path normalisation, content types, ETags, and serving from a
- * temporary web root with symlinks pointing in and out of it. */
+ * temporary web root with symlinks pointing in and out of it; the redirect of
+ * plain HTTP to https and the extra header (HSTS) a site may add. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "http/request.h"
+#include "http/response.h"
 #include "http/static.h"
 
 /* ---- pure parts ---- */
@@ -454,6 +456,57 @@ static void test_new_bad_root(void **state)
 	http_static_free(s);
 }
 
+static void test_https_location(void **state)
+{
+	(void)state;
+	char out[128];
+	assert_int_equal(http_https_location("bbs.example.org", 443, "/", NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "https://bbs.example.org/");
+	assert_int_equal(http_https_location("bbs.example.org:8080", 8443, "/a/b", "x=1&y", out,
+	                                     sizeof(out)), 0);
+	assert_string_equal(out, "https://bbs.example.org:8443/a/b?x=1&y");
+	assert_int_equal(http_https_location("127.0.0.1:80", 443, "/p", "", out, sizeof(out)), 0);
+	assert_string_equal(out, "https://127.0.0.1/p?");
+	assert_int_equal(http_https_location("[::1]:8080", 4443, "/", NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "https://[::1]:4443/");
+	/* Nothing but a host name or address (and a port) is echoed back. */
+	static const char *const bad[] = {
+		NULL, "", ":80", "evil\"<x>", "a b", "a/b", "x:", "x:80a", "x:123456", "[::1",
+		"[]", "[::g]", "[::1]x", "a\r\nSet-Cookie: x", "user@host", "h:1:2",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (http_https_location(bad[i], 443, "/", NULL, out, sizeof(out)) != 400)
+			fail_msg("accepted Host %s", bad[i] ? bad[i] : "(none)");
+	char path[200];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(http_https_location("x", 443, path, NULL, out, sizeof(out)), 414);
+}
+
+static void test_redirect_response(void **state)
+{
+	(void)state;
+	struct buf *b = http_response_redirect("https://x:8443/a?b", false, true);
+	const char *t = (const char *)b->data;
+	assert_memory_equal(t, "HTTP/1.1 301 Moved Permanently\r\n", 32);
+	assert_non_null(strstr(t, "\r\nLocation: https://x:8443/a?b\r\n"));
+	assert_non_null(strstr(t, "\r\nConnection: keep-alive\r\n"));
+	buf_unref(b);
+}
+
+static void test_serve_extra_header(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	char v[128];
+	http_static_set_header(f->st, "Strict-Transport-Security", "max-age=31536000");
+	serve(f, HTTP_GET, "/", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Strict-Transport-Security", v, sizeof(v)));
+	assert_string_equal(v, "max-age=31536000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +520,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_etag_304, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_bad_root, setup, teardown),
+		cmocka_unit_test(test_https_location),
+		cmocka_unit_test(test_redirect_response),
+		cmocka_unit_test_setup_teardown(test_serve_extra_header, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "telnet/proto.h"
 #include "telnet/transport.h"
 #include "term/keys.h"
+#include "term/termtype.h"
 #include "util/sbuf.h"
 
 #define IAC "\xff"
@@ -264,16 +265,16 @@ static void test_charset_policy(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *names[1] = { cases[i].name };
-		if (telnet_charset_for_ttypes(names, 1) != cases[i].cs)
+		if (term_charset_for_types(names, 1) != cases[i].cs)
 			fail_msg("%s: got %d, want %d", cases[i].name,
-			         telnet_charset_for_ttypes(names, 1), cases[i].cs);
+			         term_charset_for_types(names, 1), cases[i].cs);
 	}
 	/* The first name that tells wins; an MTTS field outranks every name. */
 	const char *a[] = { "vt100", "ansi", "xterm" };
-	assert_int_equal(telnet_charset_for_ttypes(a, 3), CHARSET_CP437);
+	assert_int_equal(term_charset_for_types(a, 3), CHARSET_CP437);
 	const char *b[] = { "ansi", "MTTS 4" };
-	assert_int_equal(telnet_charset_for_ttypes(b, 2), CHARSET_UTF8);
-	assert_int_equal(telnet_charset_for_ttypes(NULL, 0), CHARSET_UNKNOWN);
+	assert_int_equal(term_charset_for_types(b, 2), CHARSET_UTF8);
+	assert_int_equal(term_charset_for_types(NULL, 0), CHARSET_UNKNOWN);
 }
 
 /* ---- the charset question ---- */
