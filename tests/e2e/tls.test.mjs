@@ -21,7 +21,7 @@ import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { RawSocket } from '../lib/raw.mjs';
 import { makeCert, tempDir, rmDir, tlsConfig } from '../lib/tls.mjs';
 import { enterChat, sync, SIZE } from '../lib/chat.mjs';
-import { T } from '../lib/wait.mjs';
+import { T, poll } from '../lib/wait.mjs';
 
 const run = promisify(execFile);
 
@@ -188,6 +188,12 @@ test('too many handshakes in flight from one address: the rest are refused at on
   s.destroy();
   one.destroy();
   for (const r of idle) r.sock.destroy();
+  // Their places are freed as the server sees them close, which may be after the
+  // next test's first connection: wait until a handshake is let in again.
+  await poll(async () => {
+    const ok = await tlsConnect({ ca: certA.pem }).then((c) => { c.destroy(); return true; }, () => false);
+    return ok || undefined;
+  }, { what: 'the handshake places freed' });
 });
 
 test('SIGHUP: a new client gets the new certificate, the old connection stays', async () => {
