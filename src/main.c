@@ -53,9 +53,9 @@ static void raise_nofile(void)
 	rlim_t before = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		log_warn("cannot raise the open-file limit: %s", strerror(errno));
+		log_warn("event=nofile_failed error=%s", LOG_Q(strerror(errno)));
 	else if (rl.rlim_cur != before)
-		log_info("open-file limit raised from %llu to %llu", (unsigned long long)before,
+		log_info("event=nofile_raised from=%llu to=%llu", (unsigned long long)before,
 		         (unsigned long long)rl.rlim_cur);
 }
 
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (config_path != NULL)
-		log_info("settings from %s", config_path);
+		log_info("event=settings path=%s", LOG_Q(config_path));
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
@@ -205,11 +205,11 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	log_info("carrier %s ready", CARRIER_VERSION);
+	log_info("event=ready version=%s", CARRIER_VERSION);
 	uv_run(loop, UV_RUN_DEFAULT);
 	server_free(srv);               /* it borrowed cfg's menus */
 	config_free(&cfg);
 	uv_loop_close(loop);
-	log_info("stopped");
+	log_info("event=stopped");
 	return 0;
 }

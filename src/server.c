@@ -69,13 +69,13 @@ static bool load_tls(struct server *srv)
 	struct tls_context *ctx = tls_context_new(srv->cfg.tls_cert, srv->cfg.tls_key, err,
 	                                          sizeof(err), warn, sizeof(warn));
 	if (ctx == NULL) {
-		log_error("%s", err);
+		log_error("event=tls_failed error=%s", LOG_Q(err));
 		return false;
 	}
 	if (warn[0] != '\0')
-		log_warn("%s", warn);
+		log_warn("event=tls_warning warning=%s", LOG_Q(warn));
 	tls_context_describe(ctx, what, sizeof(what));
-	log_info("tls: certificate %s", what);
+	log_info("event=tls_certificate certificate=%s", LOG_Q(what));
 	tls_context_free(srv->tls);
 	srv->tls = ctx;
 	return true;
@@ -86,10 +86,10 @@ int server_reload_tls(struct server *srv)
 	if (srv->tls == NULL)
 		return 0;
 	if (!load_tls(srv)) {
-		log_warn("tls: keeping the certificate loaded before");
+		log_warn("event=tls_reload_failed kept=previous");
 		return -1;
 	}
-	log_info("tls: new connections get the certificate just loaded");
+	log_info("event=tls_reloaded for=new_connections");
 	return 0;
 }
 
@@ -106,11 +106,11 @@ static bool load_ssh(struct server *srv)
 	}
 	srv->ssh_host = ssh_host_new(dir, err, sizeof(err));
 	if (srv->ssh_host == NULL) {
-		log_error("%s", err);
+		log_error("event=ssh_host_failed error=%s", LOG_Q(err));
 		return false;
 	}
 	for (size_t i = 0; ssh_host_fingerprint(srv->ssh_host, i) != NULL; i++)
-		log_info("ssh: host key %s", ssh_host_fingerprint(srv->ssh_host, i));
+		log_info("event=ssh_host_key key=%s", LOG_Q(ssh_host_fingerprint(srv->ssh_host, i)));
 	return true;
 }
 
@@ -202,7 +202,7 @@ static void http_connection_cb(uv_stream_t *listener, int status)
 {
 	struct server *srv = listener->data;
 	if (status < 0) {
-		log_warn("http listener: %s", uv_strerror(status));
+		log_warn("event=accept_failed listener=http error=%s", LOG_Q(uv_strerror(status)));
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
@@ -214,14 +214,14 @@ static void ssh_connection_cb(uv_stream_t *listener, int status)
 {
 	struct server *srv = listener->data;
 	if (status < 0) {
-		log_warn("ssh listener: %s", uv_strerror(status));
+		log_warn("event=accept_failed listener=ssh error=%s", LOG_Q(uv_strerror(status)));
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, ssh_transport());
 	if (c == NULL)
 		return;
 	if (!inflight_take(srv->inflight, conn_peer(c))) {
-		log_info("conn %llu (%s): refused: %u logins in flight from there already",
+		log_info("event=refused conn=%llu peer=%s reason=logins_in_flight limit=%u",
 		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
 		conn_close(c);
 		return;
@@ -233,14 +233,14 @@ static void https_connection_cb(uv_stream_t *listener, int status)
 {
 	struct server *srv = listener->data;
 	if (status < 0) {
-		log_warn("https listener: %s", uv_strerror(status));
+		log_warn("event=accept_failed listener=https error=%s", LOG_Q(uv_strerror(status)));
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
 	if (c == NULL)
 		return;
 	if (!inflight_take(srv->inflight, conn_peer(c))) {
-		log_info("conn %llu (%s): refused: %u handshakes in flight from there already",
+		log_info("event=refused conn=%llu peer=%s reason=handshakes_in_flight limit=%u",
 		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
 		conn_close(c);
 		return;
@@ -254,7 +254,7 @@ static void telnet_connection_cb(uv_stream_t *listener, int status)
 {
 	struct server *srv = listener->data;
 	if (status < 0) {
-		log_warn("telnet listener: %s", uv_strerror(status));
+		log_warn("event=accept_failed listener=telnet error=%s", LOG_Q(uv_strerror(status)));
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(CHARSET_UTF8));
@@ -272,7 +272,7 @@ static void sighup_cb(uv_signal_t *sig, int signum)
 static void signal_cb(uv_signal_t *sig, int signum)
 {
 	struct server *srv = sig->data;
-	log_info("%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	log_info("event=stopping signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
 	server_stop(srv);
 }
 
@@ -284,7 +284,8 @@ static int bind_listener(struct server *srv, uv_tcp_t *tcp, struct listen_addr *
 	if (err != 0)
 		err = uv_ip6_addr(addr->host, addr->port, (struct sockaddr_in6 *)&ss);
 	if (err != 0) {
-		log_error("%s: bad listen address %s", what, addr->host);
+		log_error("event=listen_failed listener=%s host=%s error=bad_address", what,
+		          LOG_Q(addr->host));
 		return err;
 	}
 	uv_tcp_init(srv->loop, tcp);
@@ -293,15 +294,18 @@ static int bind_listener(struct server *srv, uv_tcp_t *tcp, struct listen_addr *
 	if (err == 0)
 		err = uv_listen((uv_stream_t *)tcp, 511, cb);
 	if (err != 0) {
-		log_error("%s: cannot listen on %s:%d: %s", what, addr->host, addr->port, uv_strerror(err));
+		log_error("event=listen_failed listener=%s host=%s port=%d error=%s", what, LOG_Q(addr->host),
+		          addr->port, LOG_Q(uv_strerror(err)));
 		uv_close((uv_handle_t *)tcp, NULL);
 		return err;
 	}
 	int len = sizeof(ss);
 	uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len);
-	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-	                                              : ((struct sockaddr_in *)&ss)->sin_port);
-	log_info("%s listening on %s:%d", what, addr->host, *bound_port);
+	bool v6 = ss.ss_family == AF_INET6;
+	*bound_port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                       : ((struct sockaddr_in *)&ss)->sin_port);
+	log_info("event=listen listener=%s addr=%s%s%s:%d", what, v6 ? "[" : "", addr->host,
+	         v6 ? "]" : "", *bound_port);
 	return 0;
 }
 
@@ -311,12 +315,12 @@ int server_start(struct server *srv)
 	 * database that one is running. */
 	char path[PATH_MAX], why[PATH_MAX + 128];
 	if (!config_control_path(&srv->cfg, path, sizeof(path))) {
-		log_error("control_socket: the path is too long for a Unix socket");
+		log_error("event=control_socket_failed error=path_too_long");
 		return -1;
 	}
 	srv->ctl = ctl_server_new(srv->loop, srv->bbs, path, why, sizeof(why));
 	if (srv->ctl == NULL) {
-		log_error("%s", why);
+		log_error("event=control_socket_failed error=%s", LOG_Q(why));
 		return -1;
 	}
 	int err = bind_listener(srv, &srv->http_listener, &srv->cfg.http, http_connection_cb,

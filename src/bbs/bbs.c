@@ -113,12 +113,12 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	bbs->loop = loop;
 	bbs->cfg = cfg;
 	if (password_init() != 0) {
-		log_error("libsodium failed to initialise");
+		log_error("event=sodium_failed");
 		goto fail;
 	}
 	bbs->store = store_open(cfg->db_path, err, sizeof(err));
 	if (bbs->store == NULL) {
-		log_error("database %s: %s", cfg->db_path, err);
+		log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
 		goto fail;
 	}
 	if (strcmp(cfg->db_path, ":memory:") != 0) {
@@ -130,13 +130,13 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	}
 	int64_t purged = store_token_purge(bbs->store, (int64_t)time(NULL));
 	if (purged > 0)
-		log_info("purged %lld expired session tokens", (long long)purged);
+		log_info("event=tokens_purged count=%lld", (long long)purged);
 	for (int i = 0; i < ART_COUNT; i++) {
 		char path[PATH_MAX + 32];
 		snprintf(path, sizeof(path), "%s/%s", cfg->art_dir, art_files[i]);
 		bbs->art[i] = art_load_utf8(path);
 		if (bbs->art[i] == NULL)
-			log_warn("no art at %s", path);
+			log_warn("event=art_missing path=%s", LOG_Q(path));
 	}
 	bbs->n_nodes = cfg->max_nodes;
 	bbs->nodes = xcalloc(bbs->n_nodes, sizeof(*bbs->nodes));
@@ -144,12 +144,12 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	open_rooms(bbs);
 	int rc = actions_load(cfg->actions_path, &bbs->actions, err, sizeof(err));
 	if (rc > 0) {
-		log_warn("%s: no actions (/actions lists none)", err);
+		log_warn("event=actions_none error=%s", LOG_Q(err));
 	} else if (rc < 0) {
-		log_error("%s", err);
+		log_error("event=actions_failed error=%s", LOG_Q(err));
 		goto fail;
 	}
-	log_info("database %s open; %u nodes", cfg->db_path, bbs->n_nodes);
+	log_info("event=db_open path=%s nodes=%u", LOG_Q(cfg->db_path), bbs->n_nodes);
 	return bbs;
 fail:
 	bbs_free(bbs);

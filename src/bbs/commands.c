@@ -38,6 +38,7 @@ static size_t pause_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_pause = {
+	.activity = SESSION_MENU,
 	.name = "Main Menu",
 	.input = pause_input,
 	.timeout = SESSION_TIMEOUT_IDLE,
@@ -167,6 +168,7 @@ static size_t lookup_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 static const struct session_state state_lookup = {
+	.activity = SESSION_MENU,
 	.name = "User Lookup",
 	.enter = lookup_enter,
 	.input = lookup_input,
@@ -189,7 +191,8 @@ void bbs_logoff(struct session *s)
 	conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
 	screen_goodbye(session_out(s), art ? art->data : NULL, art ? art->len : 0, u->handle,
 	               minutes, u->calls, bbs_config(session_bbs(s))->bbs_name);
-	log_info("node %u: %s logged off after %u min", session_node(s), u->handle, minutes);
+	log_info("event=logoff node=%u handle=%s minutes=%u", session_node(s), LOG_Q(u->handle),
+	         minutes);
 	session_hangup(s, 1000, "goodbye");
 }
 

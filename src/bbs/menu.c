@@ -172,6 +172,7 @@ static void menu_leave(struct session *s)
 }
 
 const struct session_state state_menu = {
+	.activity = SESSION_MENU,
 	.name = "Main Menu",
 	.enter = menu_enter,
 	.input = menu_input,

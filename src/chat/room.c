@@ -486,8 +486,8 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 	r->members[r->n_members++] = m;
 	if (m->layout == CHAT_LAYOUT_SPLIT)
 		r->n_split++;
-	log_info("chat: %s joined %s (%zu in the room)", m->sink->handle, r->set.name,
-	         r->n_members);
+	log_info("event=chat_join handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
+	         LOG_Q(r->set.name), r->n_members);
 	join_or_leave(r, CHAT_JOIN, m->sink->handle);
 	return CHAT_JOINED;
 }
@@ -503,8 +503,8 @@ static void remove_member(struct chat_room *r, struct chat_member *m)
 		r->n_split--;
 	m->room = NULL;
 	m->typing = false;
-	log_info("chat: %s left %s (%zu in the room)", m->sink->handle, r->set.name,
-	         r->n_members);
+	log_info("event=chat_leave handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
+	         LOG_Q(r->set.name), r->n_members);
 }
 
 /* A room a caller made goes when it empties: true if r was freed. */

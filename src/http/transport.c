@@ -38,7 +38,8 @@ struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_te
 	site->cfg = cfg;
 	site->files = http_static_new(cfg->web_root);
 	if (site->files == NULL)
-		log_warn("web root %s: %s; the page will not be served", cfg->web_root, strerror(errno));
+		log_warn("event=web_root_missing path=%s error=%s", LOG_Q(cfg->web_root),
+		         LOG_Q(strerror(errno)));
 	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
 		site->origins[site->n_origins++] = cfg->allowed_origins[i];
 	site->ws.max_message = cfg->ws_max_message;
@@ -119,8 +120,8 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		char accept[WS_ACCEPT_LEN + 1];
 		int status = ws_handshake_check(req, site->origins, site->n_origins, accept);
 		if (status != 0) {
-			log_info("conn %llu (%s): refused websocket upgrade: %d",
-			         (unsigned long long)conn_id(c), conn_peer(c), status);
+			log_info("event=ws_refused conn=%llu peer=%s status=%d", (unsigned long long)conn_id(c),
+			         conn_peer(c), status);
 			http_error(c, status, head);
 			return false;
 		}
@@ -192,7 +193,8 @@ static void http_on_tick(struct conn *c, uint64_t now)
 	uint64_t limit = (st->partial || !st->served) ? cfg->http_header_timeout_s
 	                                              : cfg->http_idle_timeout_s;
 	if (now - st->since_ms >= limit * 1000) {
-		log_debug("conn %llu (%s): http timeout", (unsigned long long)conn_id(c), conn_peer(c));
+		log_debug("event=http_timeout conn=%llu peer=%s", (unsigned long long)conn_id(c),
+		          conn_peer(c));
 		conn_close(c);
 	}
 }

@@ -76,7 +76,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	struct conn *c = (struct conn *)s;
 	if (nread < 0) {
 		if (nread != UV_EOF && nread != UV_ECONNRESET)
-			log_debug("conn %llu: read: %s", (unsigned long long)c->id, uv_strerror((int)nread));
+			log_debug("event=read_error conn=%llu error=%s", (unsigned long long)c->id,
+			          LOG_Q(uv_strerror((int)nread)));
 		conn_close(c);
 		return;
 	}
@@ -102,7 +103,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 	c->last_read_ms = uv_now(listener->loop);
 	int err = uv_accept(listener, (uv_stream_t *)&c->tcp);
 	if (err != 0) {
-		log_warn("accept: %s", uv_strerror(err));
+		log_warn("event=accept_failed error=%s", LOG_Q(uv_strerror(err)));
 		uv_close((uv_handle_t *)&c->tcp, conn_free_cb);
 		return NULL;
 	}
@@ -135,7 +136,8 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 
 	err = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 	if (err != 0) {
-		log_warn("conn %llu: read_start: %s", (unsigned long long)c->id, uv_strerror(err));
+		log_warn("event=read_start_failed conn=%llu error=%s", (unsigned long long)c->id,
+		         LOG_Q(uv_strerror(err)));
 		conn_close(c);
 		return NULL;
 	}
@@ -267,8 +269,8 @@ void conn_send(struct conn *c, struct buf *b)
 		return;
 	enqueue(c, b);
 	if (c->out.queued > c->set->limits.hard_limit) {
-		log_warn("conn %llu (%s): output queue over %zu bytes, closing",
-		         (unsigned long long)c->id, c->peer, c->set->limits.hard_limit);
+		log_warn("event=output_limit conn=%llu peer=%s limit=%zu", (unsigned long long)c->id,
+		         c->peer, c->set->limits.hard_limit);
 		conn_close(c);
 	}
 }
@@ -280,7 +282,7 @@ void conn_send_wire(struct conn *c, struct buf *b)
 	q_push(&c->wire, b);
 	mark_pending(c);
 	if (c->wire.queued > c->set->limits.hard_limit) {
-		log_warn("conn %llu (%s): %s output over %zu bytes, closing",
+		log_warn("event=output_limit conn=%llu peer=%s layer=%s limit=%zu",
 		         (unsigned long long)c->id, c->peer, c->layer ? c->layer->name : "wire",
 		         c->set->limits.hard_limit);
 		conn_close(c);
@@ -429,7 +431,8 @@ static void write_cb(uv_write_t *req, int status)
 	c->wq = NULL;
 	if (status < 0) {
 		if (status != UV_ECANCELED)
-			log_debug("conn %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
+			log_debug("event=write_error conn=%llu error=%s", (unsigned long long)c->id,
+			          LOG_Q(uv_strerror(status)));
 		conn_close(c);
 		return;
 	}

@@ -122,7 +122,7 @@ const char *store_errmsg(const struct store *st)
 
 int store_fail(struct store *st, const char *what)
 {
-	log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+	log_error("event=db_error what=%s error=%s", LOG_Q(what), LOG_Q(sqlite3_errmsg(st->db)));
 	return STORE_ERROR;
 }
 
@@ -301,7 +301,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)i + 1);
 		if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
 			goto rollback;
-		log_info("store: %s: schema version %lld", path, (long long)i + 1);
+		log_info("event=db_schema path=%s version=%lld", LOG_Q(path), (long long)i + 1);
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto rollback;
@@ -380,8 +380,8 @@ int store_checkpoint_path(const char *path, int *pages)
 			                               &done);
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-		log_warn("store: checkpoint of %s: %s", path,
-		         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(path),
+		         LOG_Q(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 		sqlite3_close(db);
 		return STORE_ERROR;
 	}
@@ -402,7 +402,7 @@ void store_close(struct store *st)
 	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	                                   NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->db));
+		log_warn("event=checkpoint_failed error=%s", LOG_Q(sqlite3_errmsg(st->db)));
 	rc = sqlite3_close(st->db);
 	assert(rc == SQLITE_OK);    /* every statement is finalized above */
 	(void)rc;

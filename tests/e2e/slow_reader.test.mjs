@@ -47,7 +47,7 @@ test('a reader that never reads is closed at the hard limit; others stay prompt;
     let rssMax = rss0;
     let latMax = 0;
     let probes = 0;
-    const QUEUE_OVER = /output queue over \d+ bytes, closing/;
+    const QUEUE_OVER = / event=output_limit conn=\d+ /;
     const closedLog = () => QUEUE_OVER.test(srv.output());
     while (sent < MAX_INPUT && !closedLog() && !slow.raw.ended) {
       const ok = await slow.send(f);

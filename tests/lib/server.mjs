@@ -56,16 +56,16 @@ export async function startServer(opts = {}) {
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
     const check = () => {
-      if (/carrier \S+ ready/.test(out)) { clearTimeout(timer); resolve(true); }
+      if (/ event=ready /.test(out)) { clearTimeout(timer); resolve(true); }
     };
     proc.stderr.on('data', check);
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`server exited (${code ?? signal}):\n${out}`)); });
   });
   void ready;
-  const http = /\bhttp listening on [^\s]*:(\d+)/.exec(out);
-  const telnet = /telnet listening on [^\s]*:(\d+)/.exec(out);
-  const https = /https listening on [^\s]*:(\d+)/.exec(out);
-  const ssh = /ssh listening on [^\s]*:(\d+)/.exec(out);
+  const http = / event=listen listener=http addr=\S*:(\d+)/.exec(out);
+  const telnet = / event=listen listener=telnet addr=\S*:(\d+)/.exec(out);
+  const https = / event=listen listener=https addr=\S*:(\d+)/.exec(out);
+  const ssh = / event=listen listener=ssh addr=\S*:(\d+)/.exec(out);
   const httpPort = Number(http[1]);
   const telnetPort = telnet ? Number(telnet[1]) : 0;
   const httpsPort = https ? Number(https[1]) : 0;
