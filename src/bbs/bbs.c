@@ -25,6 +25,7 @@ struct bbs {
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	bool checkpointing;
+	struct bbs_stats stats;
 };
 
 #define CHECKPOINT_INTERVAL_MS 5000
@@ -174,6 +175,7 @@ struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
 uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
 struct chat_registry *bbs_chat(struct bbs *bbs) { return bbs->chat; }
 const struct actions *bbs_actions(const struct bbs *bbs) { return &bbs->actions; }
+struct bbs_stats *bbs_stats(struct bbs *bbs) { return &bbs->stats; }
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
 unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
 

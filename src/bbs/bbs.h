@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "bbs/stats.h"
 #include "config/config.h"
 #include "util/buf.h"
 
@@ -29,6 +30,8 @@ struct chat_registry *bbs_chat(struct bbs *bbs);
 /* The actions (socials) callers may use in the chat, loaded at start. */
 struct actions;
 const struct actions *bbs_actions(const struct bbs *bbs);
+/* What the BBS counts (bbs/stats.h): bumped by the states, read by the metrics. */
+struct bbs_stats *bbs_stats(struct bbs *bbs);
 struct password_limits;
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out);
 

@@ -199,17 +199,26 @@ static void password_enter(struct session *s)
 static bool login_outcome(struct bbs *bbs, const char *handle, int ok, struct store_user *u)
 {
 	struct store *st = bbs_store(bbs);
-	if (store_user_get(st, handle, u) != STORE_OK)
+	struct bbs_stats *stats = bbs_stats(bbs);
+	if (store_user_get(st, handle, u) != STORE_OK) {
+		stats->logins_failed++;
 		return false;
+	}
 	if (ok && u->locked_until <= (int64_t)time(NULL))
 		return true;
+	if (u->locked_until > (int64_t)time(NULL))
+		stats->logins_locked++;
+	else
+		stats->logins_failed++;
 	if (ok == 0) {
 		const struct config *cfg = bbs_config(bbs);
 		if (store_user_record_failure(st, u->id, (int64_t)time(NULL),
 		                              (int)cfg->max_login_failures,
-		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED)
+		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED) {
+			stats->lockouts++;
 			log_warn("event=lockout handle=%s failures=%u minutes=%u", LOG_Q(u->handle),
 			         cfg->max_login_failures, cfg->lockout_minutes);
+		}
 	}
 	return false;
 }

@@ -205,6 +205,7 @@ static void hashed(void *ud, int ok, const char *hash)
 		session_flush(s);
 		return;
 	}
+	bbs_stats(bbs)->registrations++;
 	log_info("event=register node=%u handle=%s level=%d", session_node(s), LOG_Q(f->handle),
 	         level);
 	struct session_user su = { .id = id, .level = level, .calls = 0, .location = f->location };

@@ -337,11 +337,13 @@ void session_open(struct bbs *bbs, struct conn *c)
 	conn_set_handler(c, &session_handler, s);
 	s->node = bbs_node_take(bbs, s);
 	if (s->node == 0) {
+		bbs_stats(bbs)->line_busy++;
 		log_info("event=line_busy conn=%llu peer=%s nodes=%u", (unsigned long long)conn_id(c),
 		         conn_peer(c), bbs_node_count(bbs));
 		session_set_state(s, &state_line_busy);
 		return;
 	}
+	bbs_stats(bbs)->calls++;
 	log_info("event=connect conn=%llu node=%u peer=%s", (unsigned long long)conn_id(c), s->node,
 	         conn_peer(c));
 	session_set_state(s, &state_login);
@@ -393,6 +395,9 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	};
 	a->member = chat_member_new(bbs_chat(s->bbs), &a->sink);
 	bbs_chat_login(s, st);
+	bbs_stats(s->bbs)->logins_ok++;
+	if (resumed)
+		bbs_stats(s->bbs)->logins_resumed++;
 	log_info("event=login conn=%llu node=%u handle=%s resumed=%d",
 	         (unsigned long long)conn_id(s->conn), s->node, LOG_Q(u->handle), resumed);
 
@@ -509,6 +514,7 @@ static void on_tick(struct conn *c, uint64_t now)
 		sbuf_printf(out, "*** No input for %u seconds: disconnecting. ***", limit_s);
 		ansi_reset(out);
 		sbuf_puts(out, "\r\n");
+		bbs_stats(s->bbs)->timeouts++;
 		log_info("event=timeout node=%u activity=%s seconds=%u", s->node,
 		         session_activity_name(s->state->activity), limit_s);
 		session_hangup(s, 1000, "timed out");

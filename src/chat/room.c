@@ -48,6 +48,8 @@ struct unsaved {
 
 struct chat_room {
 	struct chat_room_settings set;   /* set.topic is the current topic */
+	struct chat_stats *stats;        /* where it counts: own_stats or its registry's */
+	struct chat_stats own_stats;
 	struct flood_cfg flood_cfg;
 	struct store *store;             /* borrowed, or NULL */
 	struct chat_registry *reg;       /* the registry it is in, or NULL */
@@ -113,6 +115,14 @@ const char *chat_room_owner(const struct chat_room *r) { return r->set.owner; }
 bool chat_room_private(const struct chat_room *r) { return r->private_; }
 const struct flood_cfg *chat_room_flood(const struct chat_room *r) { return &r->flood_cfg; }
 void chat_room_set_registry(struct chat_room *r, struct chat_registry *reg) { r->reg = reg; }
+size_t chat_room_capacity(const struct chat_room *r) { return r->set.capacity; }
+struct chat_stats *chat_room_stats(struct chat_room *r) { return r->stats; }
+const struct chat_stats *chat_room_own_stats(const struct chat_room *r) { return &r->own_stats; }
+
+void chat_room_count_into(struct chat_room *r, struct chat_stats *stats)
+{
+	r->stats = stats != NULL ? stats : &r->own_stats;
+}
 
 /* ---- history ---- */
 
@@ -216,14 +226,25 @@ void chat_frame_release(struct chat_frame *f)
 			buf_unref(f->cache[l][v]);
 }
 
-void chat_frame_send(struct chat_member *m, struct chat_frame *f)
+/* Queue f for m in its layout, counted as a delivery of kind (CHAT_KIND_COUNT: not
+ * a chat line, not counted), or as missed. */
+bool chat_frame_send(struct chat_member *m, struct chat_frame *f, enum chat_kind kind)
 {
 	struct chat_sink *sink = m->sink;
+	struct chat_stats *stats = m->room->stats;
 	enum chat_layout layout = (enum chat_layout)m->layout;
 	if (f->term[layout] == NULL)
-		return;
-	if (sink->ops->send_shared(sink, f, layout) && m->typing && layout == CHAT_LAYOUT_LINE)
+		return false;
+	if (!sink->ops->send_shared(sink, f, layout)) {
+		if (kind < CHAT_KIND_COUNT)
+			stats->missed++;
+		return false;
+	}
+	if (kind < CHAT_KIND_COUNT)
+		stats->delivered[kind]++;
+	if (m->typing && layout == CHAT_LAYOUT_LINE)
 		sink->ops->redraw_input(sink);
+	return true;
 }
 
 /* Is m one of the handles a coalesced JOIN/LEAVE names (or its only `from`)? */
@@ -269,7 +290,7 @@ static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
 		chat_render(&line, &mine, CHAT_VIEW_RECIPIENT);
 		struct chat_frame f;
 		chat_frame_wrap(&wrapped, line.data, line.len, &f);
-		chat_frame_send(m, &f);
+		chat_frame_send(m, &f, ev->kind);
 		chat_frame_release(&f);
 	}
 	sbuf_free(&line);
@@ -290,7 +311,7 @@ static void status_changed(struct chat_room *r)
 	                        .len[CHAT_LAYOUT_SPLIT] = sb.len };
 	for (size_t i = 0; i < r->n_members; i++)
 		if (r->members[i]->layout == CHAT_LAYOUT_SPLIT)
-			chat_frame_send(r->members[i], &f);
+			chat_frame_send(r->members[i], &f, CHAT_KIND_COUNT);   /* uncounted */
 	chat_frame_release(&f);
 	sbuf_free(&sb);
 }
@@ -325,6 +346,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	}
 	ev->seq = r->next_seq++;
 	ev->ts_ms = chat_wall_ms();
+	r->stats->events[ev->kind]++;
 	sbuf_reset(&r->scratch);
 	chat_render(&r->scratch, ev, CHAT_VIEW_RECIPIENT);
 	if (stored_kind(ev->kind)) {
@@ -342,7 +364,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 			continue;
 		if (ignorable && chat_member_refuses(m, ev->from))
 			continue;
-		chat_frame_send(m, &f);
+		chat_frame_send(m, &f, ev->kind);
 	}
 	chat_frame_release(&f);
 	sbuf_free(&wrapped);
@@ -356,14 +378,16 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	}
 }
 
-void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len)
+bool chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len,
+                           enum chat_kind kind)
 {
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
 	chat_frame_wrap(&wrapped, term, len, &f);
-	chat_frame_send(m, &f);
+	bool sent = chat_frame_send(m, &f, kind);
 	chat_frame_release(&f);
 	sbuf_free(&wrapped);
+	return sent;
 }
 
 /* ---- joins and leaves, coalesced ---- */
@@ -472,8 +496,11 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 {
 	assert(m->room == NULL);
 	enum chat_join_result ok = chat_room_admits(r, m);
-	if (ok != CHAT_JOINED)
+	if (ok != CHAT_JOINED) {
+		if (ok == CHAT_ROOM_FULL)
+			r->stats->full++;
 		return ok;
+	}
 	if (r->n_members == r->cap_members) {
 		r->cap_members = r->cap_members ? r->cap_members * 2 : 16;
 		r->members = xrealloc(r->members, r->cap_members * sizeof(*r->members));
@@ -486,6 +513,7 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 	r->members[r->n_members++] = m;
 	if (m->layout == CHAT_LAYOUT_SPLIT)
 		r->n_split++;
+	r->stats->joins++;
 	log_info("event=chat_join handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
 	         LOG_Q(r->set.name), r->n_members);
 	join_or_leave(r, CHAT_JOIN, m->sink->handle);
@@ -503,6 +531,7 @@ static void remove_member(struct chat_room *r, struct chat_member *m)
 		r->n_split--;
 	m->room = NULL;
 	m->typing = false;
+	r->stats->leaves++;
 	log_info("event=chat_leave handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
 	         LOG_Q(r->set.name), r->n_members);
 }
@@ -618,6 +647,7 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 {
 	struct chat_room *r = xcalloc(1, sizeof(*r));
 	r->set = *set;
+	r->stats = &r->own_stats;
 	r->store = st;
 	r->flood_cfg = (struct flood_cfg){ set->flood_rate, set->flood_burst, 5000 };
 	r->ring_cap = set->history > set->scrollback ? set->history : set->scrollback;

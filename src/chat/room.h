@@ -68,6 +68,11 @@ const struct chat_room_settings *chat_room_settings(const struct chat_room *r);
 const char *chat_room_topic(const struct chat_room *r);       /* "" if none */
 const char *chat_room_owner(const struct chat_room *r);       /* "" if declared */
 bool chat_room_private(const struct chat_room *r);
+size_t chat_room_capacity(const struct chat_room *r);
+/* What a room counted while in no registry (chat/stats.h); a room in a registry
+ * counts into the registry's (chat_registry_stats). */
+struct chat_stats;
+const struct chat_stats *chat_room_own_stats(const struct chat_room *r);
 
 enum chat_join_result {
 	CHAT_JOINED,

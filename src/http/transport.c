@@ -14,6 +14,7 @@
 
 struct http_site {
 	const struct config *cfg;
+	struct http_stats stats;
 	struct http_static *files;
 	const char *origins[CONFIG_MAX_ORIGINS];
 	size_t n_origins;
@@ -66,6 +67,11 @@ void http_site_set_https_port(struct http_site *site, int port)
 		http_static_set_header(site->files, "Strict-Transport-Security", HSTS);
 }
 
+const struct http_stats *http_site_stats(const struct http_site *site)
+{
+	return &site->stats;
+}
+
 void http_site_free(struct http_site *site)
 {
 	if (site == NULL)
@@ -98,6 +104,7 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 	struct http_site *site = st->site;
 	bool head = req->method == HTTP_HEAD;
 
+	site->stats.requests++;
 	if (!st->tls && site->https_port != 0) {
 		/* This board speaks HTTPS: plain requests go there; a WebSocket
 		 * cannot follow a redirect, so it is refused outright. */
@@ -120,6 +127,10 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		char accept[WS_ACCEPT_LEN + 1];
 		int status = ws_handshake_check(req, site->origins, site->n_origins, accept);
 		if (status != 0) {
+			if (status == 403)
+				site->stats.refused_origin++;
+			else
+				site->stats.refused_handshake++;
 			log_info("event=ws_refused conn=%llu peer=%s status=%d", (unsigned long long)conn_id(c),
 			         conn_peer(c), status);
 			http_error(c, status, head);
@@ -132,6 +143,7 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		}
 		conn_send(c, b);
 		buf_unref(b);
+		site->stats.upgrades++;
 		/* From here on the connection is a WebSocket: drop the HTTP state. */
 		http_reader_free(st->reader);
 		free(st);
@@ -169,6 +181,10 @@ static void http_on_read(struct conn *c, const uint8_t *data, size_t len)
 		if (r == HTTP_MORE)
 			return;
 		if (r < 0) {
+			if (-r == 413 || -r == 414 || -r == 431)
+				st->site->stats.refused_limits++;
+			else
+				st->site->stats.bad_requests++;
 			http_error(c, -r, false);
 			return;
 		}

@@ -83,6 +83,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread == 0 || c->closing)
 		return;
+	c->set->stats.bytes_read += (uint64_t)nread;
 	c->last_read_ms = uv_now(s->loop);
 	if (c->layer != NULL && c->layer->on_read != NULL)
 		c->layer->on_read(c, (const uint8_t *)b->base, (size_t)nread);
@@ -94,6 +95,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	if (uv_tcp_init(listener->loop, &c->tcp) != 0) {
+		set->stats.accept_failed++;
 		free(c);
 		return NULL;
 	}
@@ -103,6 +105,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 	c->last_read_ms = uv_now(listener->loop);
 	int err = uv_accept(listener, (uv_stream_t *)&c->tcp);
 	if (err != 0) {
+		set->stats.accept_failed++;
 		log_warn("event=accept_failed error=%s", LOG_Q(uv_strerror(err)));
 		uv_close((uv_handle_t *)&c->tcp, conn_free_cb);
 		return NULL;
@@ -132,6 +135,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 		set->head->prev = c;
 	set->head = c;
 	set->count++;
+	set->stats.accepted++;
 	c->linked = true;
 
 	err = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
@@ -256,6 +260,7 @@ bool conn_send_shared(struct conn *c, struct buf *b)
 	if (c->dropping || c->out.queued + b->len > c->set->limits.high_water) {
 		c->dropping = true;
 		c->dropped++;
+		c->set->stats.shared_dropped++;
 		return false;
 	}
 	enqueue(c, b);
@@ -269,6 +274,7 @@ void conn_send(struct conn *c, struct buf *b)
 		return;
 	enqueue(c, b);
 	if (c->out.queued > c->set->limits.hard_limit) {
+		c->set->stats.output_limit++;
 		log_warn("event=output_limit conn=%llu peer=%s limit=%zu", (unsigned long long)c->id,
 		         c->peer, c->set->limits.hard_limit);
 		conn_close(c);
@@ -282,6 +288,7 @@ void conn_send_wire(struct conn *c, struct buf *b)
 	q_push(&c->wire, b);
 	mark_pending(c);
 	if (c->wire.queued > c->set->limits.hard_limit) {
+		c->set->stats.output_limit++;
 		log_warn("event=output_limit conn=%llu peer=%s layer=%s limit=%zu",
 		         (unsigned long long)c->id, c->peer, c->layer ? c->layer->name : "wire",
 		         c->set->limits.hard_limit);
@@ -442,6 +449,7 @@ static void write_cb(uv_write_t *req, int status)
 		struct buf *b = q->ring[(q->head + i) % q->cap];
 		n += b->len - (i == 0 ? q->head_off : 0);
 	}
+	c->set->stats.bytes_written += n;
 	consume(q, n);
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		flush(c);
@@ -459,7 +467,9 @@ static bool write_queue(struct conn *c, struct outq *q)
 			break;
 		}
 		int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
+		c->set->stats.writes++;
 		if (w > 0) {
+			c->set->stats.bytes_written += (uint64_t)w;
 			consume(q, (size_t)w);
 			continue;
 		}
@@ -473,6 +483,7 @@ static bool write_queue(struct conn *c, struct outq *q)
 		c->wreq->data = c;
 		c->wq = q;
 		c->wreq_nbufs = n;
+		c->set->stats.writes++;
 		int err = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, write_cb);
 		if (err != 0) {
 			free(c->wreq);
@@ -591,6 +602,7 @@ static void conn_free_cb(uv_handle_t *h)
 		if (c->next)
 			c->next->prev = c->prev;
 		c->set->count--;
+		c->set->stats.closed++;
 		unlink_pending(c);
 	}
 	if (c->transport && c->transport->destroy)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "net/stats.h"
 #include "util/buf.h"
 #include "util/charset.h"
 
@@ -147,6 +148,7 @@ struct conn_set {
 	uint64_t next_id;
 	struct conn_limits limits;
 	struct conn_pace pace;
+	struct net_stats stats;     /* what the set counts (net/stats.h) */
 	struct server *server;      /* borrowed, for handlers that need it */
 };
 

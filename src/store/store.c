@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store/internal.h"
 #include "util/log.h"
@@ -120,8 +121,24 @@ const char *store_errmsg(const struct store *st)
 	return sqlite3_errmsg(st->db);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const struct store_stats *store_stats(const struct store *st)
+{
+	return &st->stats;
+}
+
 int store_fail(struct store *st, const char *what)
 {
+	int code = sqlite3_errcode(st->db) & 0xff;
+	st->stats.errors++;
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		st->stats.busy++;
 	log_error("event=db_error what=%s error=%s", LOG_Q(what), LOG_Q(sqlite3_errmsg(st->db)));
 	return STORE_ERROR;
 }
@@ -137,13 +154,20 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id, const char *sql)
 			return NULL;
 		}
 	}
+	st->taken_ns[id] = mono_ns();
 	return st->stmt[id];
 }
 
-void store_done(sqlite3_stmt *s)
+void store_done(struct store *st, sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	for (int i = 0; i < SQ_COUNT; i++) {
+		if (st->stmt[i] == s) {
+			hist_add(&st->stats.statement, mono_ns() - st->taken_ns[i]);
+			break;
+		}
+	}
 }
 
 int store_bind_text(sqlite3_stmt *s, int idx, const char *text)
@@ -164,7 +188,7 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what)
 		ret = STORE_NOT_FOUND;    /* the row it refers to does not exist */
 	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = store_fail(st, what);
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 

@@ -69,6 +69,10 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 /* The last SQLite error message (for logs). */
 const char *store_errmsg(const struct store *st);
+/* What the store counted: statement times, errors (store/stats.h).  Borrowed,
+ * live. */
+struct store_stats;
+const struct store_stats *store_stats(const struct store *st);
 /* The schema version this build writes, and the one the open database has. */
 int store_schema_version(void);
 int store_user_version(struct store *st);
