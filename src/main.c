@@ -19,10 +19,6 @@
 #include "server.h"
 #include "util/log.h"
 
-#ifndef CARRIER_VERSION
-#define CARRIER_VERSION "0.1.0"
-#endif
-
 static void usage(FILE *out)
 {
 	fprintf(out,

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bbs/bbs.h"
 #include "bbs/session.h"
@@ -12,12 +13,18 @@
 #include "net/inflight.h"
 #include "net/tls.h"
 #include "ssh/transport.h"
+#include "metrics/collect.h"
+#include "metrics/listener.h"
 #include "telnet/transport.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SWEEP_INTERVAL_MS 1000
 #define SHUTDOWN_GRACE_MS 2000
+#define LAG_INTERVAL_MS 500          /* the loop-lag timer: how often it measures */
+
+/* Listeners, as the metrics name them (struct server_stats' accepted[]). */
+enum { L_HTTP, L_TELNET, L_METRICS, L_HTTPS, L_SSH };
 
 struct server {
 	uv_loop_t *loop;
@@ -44,6 +51,14 @@ struct server {
 	int ssh_port;
 	struct ssh_host *ssh_host;
 	struct ssh_settings ssh;
+	uv_tcp_t metrics_listener;
+	bool metrics_open;
+	int metrics_port;
+	struct metrics_site *metrics;
+	struct server_stats stats;
+	uint64_t start_ms;               /* wall clock, for the uptime */
+	uv_timer_t lag_timer;
+	uint64_t lag_due_ns;             /* when the lag timer should fire (uv_hrtime) */
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
@@ -158,7 +173,51 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 		server_free(srv);
 		return NULL;
 	}
+	srv->stats.listener[L_HTTP] = "http";
+	srv->stats.listener[L_TELNET] = "telnet";
+	srv->stats.listener[L_METRICS] = "metrics";
+	srv->stats.listener[L_HTTPS] = "https";
+	srv->stats.listener[L_SSH] = "ssh";
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srv->start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	return srv;
+}
+
+/* The metrics page, from everything the server holds (metrics/collect.c). */
+static void metrics_page(void *ud, struct sbuf *out)
+{
+	struct server *srv = ud;
+	struct metrics_sources src = {
+		.version = CARRIER_VERSION,
+		.start_ms = srv->start_ms,
+		.server = &srv->stats,
+		.conns = &srv->conns,
+		.site = srv->site,
+		.bbs = srv->bbs,
+	};
+	srv->stats.scrapes++;
+	metrics_collect(&src, out);
+}
+
+static void lag_cb(uv_timer_t *t);
+
+/* The loop's lag: a timer asks to run every LAG_INTERVAL_MS; how late it actually
+ * runs is how long the loop was busy (or blocked) past that moment.  libuv keeps
+ * time in whole milliseconds, so a loop with nothing to do still shows up to a
+ * millisecond or so. */
+static void lag_arm(struct server *srv)
+{
+	srv->lag_due_ns = (uv_now(srv->loop) + LAG_INTERVAL_MS) * 1000000u;
+	uv_timer_start(&srv->lag_timer, lag_cb, LAG_INTERVAL_MS, 0);
+}
+
+static void lag_cb(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	uint64_t now = uv_hrtime();
+	hist_add(&srv->stats.loop_lag, now > srv->lag_due_ns ? now - srv->lag_due_ns : 0);
+	lag_arm(srv);
 }
 
 /* Output is flushed at the end of each loop pass, paced (see struct conn_pace): while
@@ -206,8 +265,10 @@ static void http_connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
-	if (c != NULL)
+	if (c != NULL) {
+		srv->stats.accepted[L_HTTP]++;
 		http_transport_attach(c, srv->site, false);
+	}
 }
 
 static void ssh_connection_cb(uv_stream_t *listener, int status)
@@ -220,7 +281,9 @@ static void ssh_connection_cb(uv_stream_t *listener, int status)
 	struct conn *c = conn_accept(&srv->conns, listener, ssh_transport());
 	if (c == NULL)
 		return;
+	srv->stats.accepted[L_SSH]++;
 	if (!inflight_take(srv->inflight, conn_peer(c))) {
+		srv->stats.refused_in_flight++;
 		log_info("event=refused conn=%llu peer=%s reason=logins_in_flight limit=%u",
 		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
 		conn_close(c);
@@ -239,7 +302,9 @@ static void https_connection_cb(uv_stream_t *listener, int status)
 	struct conn *c = conn_accept(&srv->conns, listener, http_transport());
 	if (c == NULL)
 		return;
+	srv->stats.accepted[L_HTTPS]++;
 	if (!inflight_take(srv->inflight, conn_peer(c))) {
+		srv->stats.refused_in_flight++;
 		log_info("event=refused conn=%llu peer=%s reason=handshakes_in_flight limit=%u",
 		         (unsigned long long)conn_id(c), conn_peer(c), srv->cfg.handshakes_per_address);
 		conn_close(c);
@@ -258,8 +323,24 @@ static void telnet_connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	struct conn *c = conn_accept(&srv->conns, listener, telnet_transport(CHARSET_UTF8));
-	if (c != NULL)
+	if (c != NULL) {
+		srv->stats.accepted[L_TELNET]++;
 		telnet_transport_attach(c, &srv->telnet, terminal_open, srv);
+	}
+}
+
+static void metrics_connection_cb(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	if (status < 0) {
+		log_warn("event=accept_failed listener=metrics error=%s", LOG_Q(uv_strerror(status)));
+		return;
+	}
+	struct conn *c = conn_accept(&srv->conns, listener, metrics_transport());
+	if (c != NULL) {
+		srv->stats.accepted[L_METRICS]++;
+		metrics_transport_attach(c, srv->metrics);
+	}
 }
 
 /* SIGHUP: what can be re-read without dropping anyone is re-read. */
@@ -371,7 +452,18 @@ int server_start(struct server *srv)
 			return err;
 		srv->ssh_open = true;
 	}
+	if (srv->cfg.metrics.port >= 0) {
+		srv->metrics = metrics_site_new(metrics_page, srv);
+		err = bind_listener(srv, &srv->metrics_listener, &srv->cfg.metrics,
+		                    metrics_connection_cb, "metrics", &srv->metrics_port);
+		if (err != 0)
+			return err;
+		srv->metrics_open = true;
+	}
 
+	uv_timer_init(srv->loop, &srv->lag_timer);
+	srv->lag_timer.data = srv;
+	lag_arm(srv);
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
 	uv_timer_start(&srv->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
@@ -450,6 +542,10 @@ void server_stop(struct server *srv)
 		uv_close((uv_handle_t *)&srv->ssh_listener, NULL);
 		srv->ssh_open = false;
 	}
+	if (srv->metrics_open) {
+		uv_close((uv_handle_t *)&srv->metrics_listener, NULL);
+		srv->metrics_open = false;
+	}
 	conn_foreach(&srv->conns, shutdown_conn, NULL);
 	srv->stop_deadline_ms = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(srv->loop, &srv->shutdown_timer);
@@ -463,6 +559,7 @@ void server_free(struct server *srv)
 		return;
 	ctl_server_free(srv->ctl);
 	http_site_free(srv->site);
+	metrics_site_free(srv->metrics);
 	bbs_free(srv->bbs);
 	tls_context_free(srv->tls);
 	ssh_host_free(srv->ssh_host);

@@ -8,6 +8,10 @@
 #include "config/config.h"
 #include "net/conn.h"
 
+#ifndef CARRIER_VERSION
+#define CARRIER_VERSION "0.1.0"
+#endif
+
 struct server;
 
 /* Create a server for cfg (copied).  NULL, with the reason logged, on failure. */

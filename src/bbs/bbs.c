@@ -178,6 +178,7 @@ const struct actions *bbs_actions(const struct bbs *bbs) { return &bbs->actions;
 struct bbs_stats *bbs_stats(struct bbs *bbs) { return &bbs->stats; }
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
 unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
+unsigned bbs_node_slots(const struct bbs *bbs) { return bbs->n_nodes; }
 
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out)
 {

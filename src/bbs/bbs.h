@@ -57,5 +57,9 @@ void bbs_node_release(struct bbs *bbs, unsigned node);
 /* The session on node n (1-based), or NULL. */
 struct session *bbs_node_session(const struct bbs *bbs, unsigned node);
 unsigned bbs_node_count(const struct bbs *bbs);     /* = max_nodes */
+/* Nodes that may hold a caller: max_nodes, or more for a while after a reload
+ * lowered it (callers on the nodes above it stay until they leave).  Walk
+ * 1..bbs_node_slots to see everyone online. */
+unsigned bbs_node_slots(const struct bbs *bbs);
 
 #endif

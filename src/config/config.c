@@ -75,6 +75,8 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->http.port = 8080;
 	snprintf(cfg->telnet.host, sizeof(cfg->telnet.host), "0.0.0.0");
 	cfg->telnet.port = 2323;
+	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
+	cfg->metrics.port = -1;
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "data/carrier.db");
 	snprintf(cfg->web_root, sizeof(cfg->web_root), "%s/web", share_dir);
 	snprintf(cfg->art_dir, sizeof(cfg->art_dir), "%s/art", share_dir);
@@ -366,6 +368,7 @@ struct key_spec {
 static const struct key_spec server_keys[] = {
 	LISTEN("http", http, 0),
 	LISTEN("telnet", telnet, 1),
+	LISTEN("metrics", metrics, 1),
 	PATH("database", db_path),
 	PATH_HERE("web_root", web_root),
 	PATH_HERE("art_dir", art_dir),
@@ -546,7 +549,8 @@ static void load_rooms(struct loader *ld, const struct key_spec *spec, void *bas
 static const char *listen_example(const char *key)
 {
 	return strcmp(key, "http") == 0 ? "0.0.0.0:8080" : strcmp(key, "https") == 0 ? "0.0.0.0:443"
-	     : strcmp(key, "ssh") == 0 ? "0.0.0.0:2222" : "0.0.0.0:2323";
+	     : strcmp(key, "ssh") == 0 ? "0.0.0.0:2222" : strcmp(key, "metrics") == 0 ? "127.0.0.1:9100"
+	     : "0.0.0.0:2323";
 }
 
 /* v into spec's field of base (a struct config or config_menu_item), or an error. */

@@ -83,6 +83,7 @@ struct config {
 	/* [server] */
 	struct listen_addr http;
 	struct listen_addr telnet;
+	struct listen_addr metrics;       /* Prometheus' /metrics; port -1: off */
 	char db_path[PATH_MAX];
 	char web_root[PATH_MAX];
 	char art_dir[PATH_MAX];

@@ -232,6 +232,7 @@ static int on_headers_complete(http_parser *p)
 
 	struct http_request *q = &r->req;
 	q->method = p->method;
+	q->head = p->method == HTTP_HEAD;
 	q->host = value(r, H_HOST);
 	q->origin = value(r, H_ORIGIN);
 	q->upgrade = value(r, H_UPGRADE);

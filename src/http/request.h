@@ -35,6 +35,7 @@
  * whitespace trimmed; absent headers are NULL. */
 struct http_request {
 	int method;                 /* HTTP_GET or HTTP_HEAD (enum http_method) */
+	bool head;                  /* method == HTTP_HEAD, for modules without http_parser.h */
 	const char *path;           /* raw, still percent-encoded, starts with '/';
 	                             * the query and fragment are cut off */
 	const char *query;          /* raw text after '?', NULL if there is no '?' */

@@ -18,15 +18,33 @@ static const char *const chat_kinds[CHAT_KIND_COUNT] = {
 
 void metrics_put_label(struct sbuf *out, const char *value)
 {
-	for (const char *p = value ? value : ""; *p != '\0'; p++) {
-		if (*p == '\\')
+	const uint8_t *p = (const uint8_t *)(value ? value : "");
+	while (*p != '\0') {
+		if (*p == '\\') {
 			sbuf_puts(out, "\\\\");
-		else if (*p == '"')
+		} else if (*p == '"') {
 			sbuf_puts(out, "\\\"");
-		else if (*p == '\n')
+		} else if (*p == '\n') {
 			sbuf_puts(out, "\\n");
-		else
-			sbuf_putc(out, (uint8_t)*p);
+		} else if (*p < 0x80) {
+			sbuf_putc(out, *p);
+		} else {
+			/* A whole UTF-8 sequence as is; a broken one becomes U+FFFD. */
+			uint32_t state = UTF8_ACCEPT, cp;
+			size_t n = 0;
+			do
+				state = utf8_step(&state, &cp, p[n++]);
+			while (state != UTF8_ACCEPT && state != UTF8_REJECT && p[n] != '\0');
+			if (state == UTF8_ACCEPT) {
+				sbuf_append(out, p, n);
+			} else {
+				sbuf_puts(out, "\xef\xbf\xbd");
+				n = n > 1 ? n - 1 : 1;    /* resume at the byte that broke it */
+			}
+			p += n;
+			continue;
+		}
+		p++;
 	}
 }
 
@@ -194,13 +212,16 @@ static void refused(struct sbuf *out, const struct metrics_input *in)
 	family(out, name, "counter",
 	       "Callers refused, by reason: line_busy (every node in use), origin (a "
 	       "WebSocket from a page not allowed), handshake (a bad upgrade), limits (a "
-	       "request over a size limit).");
+	       "request over a size limit, or too many TLS handshakes or SSH logins under way "
+	       "from one address).");
 	if (in->bbs)
 		sample_l(out, name, "reason", "line_busy", NULL, NULL, in->bbs->line_busy);
 	if (in->http) {
+		uint64_t in_flight = in->server ? in->server->refused_in_flight : 0;
 		sample_l(out, name, "reason", "origin", NULL, NULL, in->http->refused_origin);
 		sample_l(out, name, "reason", "handshake", NULL, NULL, in->http->refused_handshake);
-		sample_l(out, name, "reason", "limits", NULL, NULL, in->http->refused_limits);
+		sample_l(out, name, "reason", "limits", NULL, NULL,
+		         in->http->refused_limits + in_flight);
 	}
 }
 

@@ -33,6 +33,7 @@ struct server_stats {
 	uint64_t accepted[METRICS_LISTENERS_MAX];   /* connections, by listener */
 	const char *listener[METRICS_LISTENERS_MAX];   /* their names; NULL: unused */
 	uint64_t scrapes;              /* metrics pages served */
+	uint64_t refused_in_flight;    /* TLS handshakes / SSH logins over the per-address cap */
 };
 
 /* A gauge's sample with up to two label values (b may be NULL). */
@@ -73,7 +74,8 @@ struct metrics_input {
 /* The whole page, appended to out. */
 void metrics_render(struct sbuf *out, const struct metrics_input *in);
 
-/* A label value as the format wants it, appended: \\ \" and \n escaped. */
+/* A label value as the format wants it, appended: \\ \" and \n escaped, bytes
+ * that are not UTF-8 replaced by U+FFFD. */
 void metrics_put_label(struct sbuf *out, const char *value);
 /* ns as seconds in plain decimal ("0.00001", "2.5", "1"), appended. */
 void metrics_put_seconds(struct sbuf *out, uint64_t ns);

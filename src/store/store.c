@@ -111,6 +111,11 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+const char *store_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
 int store_schema_version(void)
 {
 	return N_MIGRATIONS;

@@ -73,6 +73,8 @@ const char *store_errmsg(const struct store *st);
  * live. */
 struct store_stats;
 const struct store_stats *store_stats(const struct store *st);
+/* The SQLite library's version ("3.40.1"). */
+const char *store_sqlite_version(void);
 /* The schema version this build writes, and the one the open database has. */
 int store_schema_version(void);
 int store_user_version(struct store *st);

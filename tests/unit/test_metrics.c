@@ -73,10 +73,10 @@ static void world_init(struct world *w)
 	w->chat.missed = 2;
 	hist_add(&w->store.statement, 20000);
 	hist_add(&w->store.statement, 1500000000);
-	w->conns[0] = (struct metrics_row){ "ws", NULL, 3 };
+	w->conns[0] = (struct metrics_row){ "websocket", NULL, 3 };
 	w->conns[1] = (struct metrics_row){ "telnet", NULL, 1 };
-	w->callers[0] = (struct metrics_row){ "ws", "chat", 2 };
-	w->callers[1] = (struct metrics_row){ "ws", "menu", 1 };
+	w->callers[0] = (struct metrics_row){ "websocket", "chat", 2 };
+	w->callers[1] = (struct metrics_row){ "websocket", "menu", 1 };
 	w->callers[2] = (struct metrics_row){ "telnet", "login", 1 };
 	w->rooms[0] = (struct metrics_row){ "Teleconference", NULL, 2 };
 	w->rooms[1] = (struct metrics_row){ "a\"b\\c\nd", NULL, 0 };
@@ -114,8 +114,8 @@ static void test_page_holds_the_counters(void **state)
 	ASSERT_LINE(text, "carrier_connections_refused_total{reason=\"limits\"} 1");
 	ASSERT_LINE(text, "carrier_connections_accepted_total{listener=\"http\"} 41");
 	ASSERT_LINE(text, "carrier_connections_accepted_total{listener=\"telnet\"} 7");
-	ASSERT_LINE(text, "carrier_connections{transport=\"ws\"} 3");
-	ASSERT_LINE(text, "carrier_callers{transport=\"ws\",activity=\"chat\"} 2");
+	ASSERT_LINE(text, "carrier_connections{transport=\"websocket\"} 3");
+	ASSERT_LINE(text, "carrier_callers{transport=\"websocket\",activity=\"chat\"} 2");
 	ASSERT_LINE(text, "carrier_callers{transport=\"telnet\",activity=\"login\"} 1");
 	ASSERT_LINE(text, "carrier_logins_total{result=\"ok\"} 10");
 	ASSERT_LINE(text, "carrier_logins_total{result=\"failed\"} 2");
@@ -188,6 +188,18 @@ static void test_seconds(void **state)
 	sbuf_free(&sb);
 }
 
+static void test_labels(void **state)
+{
+	(void)state;
+	struct sbuf sb = SBUF_INIT;
+	metrics_put_label(&sb, "Caf\xc3\xa9 \"x\"\\\n");
+	metrics_put_label(&sb, "|\xff|\xc3(|\xe2\x82");
+	sbuf_putc(&sb, '\0');
+	assert_string_equal((char *)sb.data, "Caf\xc3\xa9 \\\"x\\\"\\\\\\n"
+	                    "|\xef\xbf\xbd|\xef\xbf\xbd(|\xef\xbf\xbd\xef\xbf\xbd");
+	sbuf_free(&sb);
+}
+
 static void test_checker_refuses(void **state)
 {
 	(void)state;
@@ -216,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_histograms),
 		cmocka_unit_test(test_modules_left_out),
 		cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_checker_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
