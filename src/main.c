@@ -29,6 +29,7 @@ static void usage(FILE *out)
 	        "       carrier [--config FILE] [--db PATH] audit [--since WHEN] [--handle H]\n"
 	        "       carrier [--config FILE] [--db PATH] ctl who|stats|kick|mute|unmute|ban|unban|\n"
 	        "               broadcast ...   (the running server, over its control socket)\n"
+	        "       carrier [--config FILE] check-config [FILE]\n"
 	        "\n"
 	        "  --config FILE         settings (TOML); default: ./carrier.toml if present\n"
 	        "  --http [ADDR:]PORT    web and WebSocket listener (default 0.0.0.0:8080)\n"
@@ -70,6 +71,26 @@ static void print_diag(const char *path, const struct config_diag *diag)
 		        diag->n_warnings - CONFIG_DIAG_MAX);
 }
 
+/* carrier check-config [FILE]: parse and validate (FILE, else --config, else
+ * ./carrier.toml), print every error and warning, exit 1 on any error. */
+static int check_config(const char *path, const char *share)
+{
+	struct config cfg;
+	struct config_diag diag;
+	if (path == NULL)
+		path = "carrier.toml";
+	config_defaults(&cfg, share);
+	int rc = config_load(&cfg, path, &diag);
+	print_diag(path, &diag);
+	config_free(&cfg);
+	if (rc != 0) {
+		fprintf(stderr, "%s: %zu error%s\n", path, diag.n_errors, diag.n_errors == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: ok%s\n", path, diag.n_warnings ? " (with warnings)" : "");
+	return 0;
+}
+
 /* Where web/ and art/ live: beside the executable. */
 static void share_dir(char *out, size_t len)
 {
@@ -97,18 +118,18 @@ int main(int argc, char **argv)
 	};
 	char share[PATH_MAX];
 	struct config cfg;
-	const char *config_path = NULL, *http = NULL, *telnet = NULL, *db = NULL;
-	const char *https = NULL, *ssh = NULL;
+	const char *config_path = NULL;
+	struct config_overrides over = { NULL, NULL, NULL, NULL, NULL };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+c:H:T:S:X:d:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
-		case 'H': http = optarg; break;
-		case 'T': telnet = optarg; break;
-		case 'S': https = optarg; break;
-		case 'X': ssh = optarg; break;
-		case 'd': db = optarg; break;
+		case 'H': over.http = optarg; break;
+		case 'T': over.telnet = optarg; break;
+		case 'S': over.https = optarg; break;
+		case 'X': over.ssh = optarg; break;
+		case 'd': over.db = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("carrier %s\n", CARRIER_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -117,7 +138,15 @@ int main(int argc, char **argv)
 	const char *sub = optind < argc ? argv[optind] : NULL;
 	bool user_cmd = sub && (strcmp(sub, "user") == 0 || strcmp(sub, "audit") == 0 ||
 	                        strcmp(sub, "ctl") == 0);
-	if (optind < argc && !user_cmd) {
+	if (sub != NULL && strcmp(sub, "check-config") == 0) {
+		if (argc - optind > 2) {
+			usage(stderr);
+			return 2;
+		}
+		share_dir(share, sizeof(share));
+		return check_config(argc - optind > 1 ? argv[optind + 1] : config_path, share);
+	}
+	if (sub != NULL && !user_cmd) {
 		fprintf(stderr, "carrier: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -140,33 +169,40 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (http && !config_parse_listen(http, &cfg.http)) {
-		fprintf(stderr, "carrier: --http: expected [ADDR:]PORT, got '%s'\n", http);
+	struct listen_addr probe = cfg.http;
+	if (over.http && !config_parse_listen(over.http, &probe)) {
+		fprintf(stderr, "carrier: --http: expected [ADDR:]PORT, got '%s'\n", over.http);
 		config_free(&cfg);
 		return 2;
 	}
-	if (telnet && !config_parse_listen(telnet, &cfg.telnet)) {
-		fprintf(stderr, "carrier: --telnet: expected [ADDR:]PORT, got '%s'\n", telnet);
+	probe = cfg.telnet;
+	if (over.telnet && !config_parse_listen(over.telnet, &probe)) {
+		fprintf(stderr, "carrier: --telnet: expected [ADDR:]PORT, got '%s'\n", over.telnet);
 		config_free(&cfg);
 		return 2;
 	}
-	if (https && !config_parse_listen(https, &cfg.https)) {
-		fprintf(stderr, "carrier: --https: expected [ADDR:]PORT, got '%s'\n", https);
+	probe = cfg.https;
+	if (over.https && !config_parse_listen(over.https, &probe)) {
+		fprintf(stderr, "carrier: --https: expected [ADDR:]PORT, got '%s'\n", over.https);
 		config_free(&cfg);
 		return 2;
 	}
-	if (https && (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
+	if (over.https && (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
 		fprintf(stderr, "carrier: --https needs tls_cert and tls_key in [server]\n");
 		config_free(&cfg);
 		return 2;
 	}
-	if (ssh && !config_parse_listen(ssh, &cfg.ssh)) {
-		fprintf(stderr, "carrier: --ssh: expected [ADDR:]PORT, got '%s'\n", ssh);
+	probe = cfg.ssh;
+	if (over.ssh && !config_parse_listen(over.ssh, &probe)) {
+		fprintf(stderr, "carrier: --ssh: expected [ADDR:]PORT, got '%s'\n", over.ssh);
 		config_free(&cfg);
 		return 2;
 	}
-	if (db)
-		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
+	if (!config_apply_overrides(&cfg, &over)) {
+		fprintf(stderr, "carrier: --db: too long a path\n");
+		config_free(&cfg);
+		return 2;
+	}
 	if (user_cmd) {
 		struct password_limits lim = { cfg.password_ops, cfg.password_mem };
 		char path[PATH_MAX];
@@ -186,6 +222,7 @@ int main(int argc, char **argv)
 	}
 	if (config_path != NULL)
 		log_info("event=settings path=%s", LOG_Q(config_path));
+	log_set_level((enum log_level)cfg.log_level);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
@@ -196,15 +233,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	/* The server owns the settings now (and reloads them from the same place). */
+	server_set_source(srv, config_path, share, &over);
 	if (server_start(srv) != 0) {
 		server_free(srv);
-		config_free(&cfg);
 		return 1;
 	}
 	log_info("event=ready version=%s", CARRIER_VERSION);
 	uv_run(loop, UV_RUN_DEFAULT);
-	server_free(srv);               /* it borrowed cfg's menus */
-	config_free(&cfg);
+	server_free(srv);
 	uv_loop_close(loop);
 	log_info("event=stopped");
 	return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bbs/actions.h"
 #include "bbs/bbs.h"
 #include "bbs/session.h"
 #include "ctl/server.h"
@@ -65,6 +66,10 @@ struct server {
 	uv_prepare_t flush_prepare;
 	uv_timer_t hold_timer;           /* a held flush (struct conn_pace) */
 	uv_signal_t sigint, sigterm, sighup;
+	/* Where the settings come from, for a reload (server_set_source). */
+	char config_path[PATH_MAX];      /* "" if none */
+	char share_dir[PATH_MAX];
+	struct config_overrides overrides;
 	bool stopping;
 	uint64_t stop_deadline_ms;
 };
@@ -149,11 +154,11 @@ static void handshake_over(void *ud, struct conn *c)
 	inflight_release(srv->inflight, conn_peer(c));
 }
 
-struct server *server_new(uv_loop_t *loop, const struct config *cfg)
+struct server *server_new(uv_loop_t *loop, struct config *cfg)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	srv->loop = loop;
-	srv->cfg = *cfg;
+	srv->cfg = *cfg;                  /* moved: the menus are the server's now */
 	struct conn_limits limits = {
 		.high_water = cfg->out_high_water,
 		.low_water = cfg->out_low_water,
@@ -164,9 +169,12 @@ struct server *server_new(uv_loop_t *loop, const struct config *cfg)
 	srv->conns.pace.hold_ns = (uint64_t)cfg->flush_hold_us * 1000;
 	srv->bbs = bbs_new(loop, &srv->cfg);
 	if (srv->bbs == NULL) {
-		free(srv);
+		free(srv);                    /* cfg is still the caller's */
 		return NULL;
 	}
+	/* From here on the server owns the config: the caller's copy must not be
+	 * freed (config_free on it is harmless: it points at the built-in menus). */
+	cfg->menus_owned = false;
 	srv->site = http_site_new(&srv->cfg, terminal_open, srv);
 	srv->inflight = inflight_new(cfg->handshakes_per_address);
 	if ((cfg->https.port >= 0 && !load_tls(srv)) || (cfg->ssh.port >= 0 && !load_ssh(srv))) {
@@ -343,11 +351,112 @@ static void metrics_connection_cb(uv_stream_t *listener, int status)
 	}
 }
 
-/* SIGHUP: what can be re-read without dropping anyone is re-read. */
+void server_set_source(struct server *srv, const char *config_path, const char *share_dir,
+                       const struct config_overrides *o)
+{
+	snprintf(srv->config_path, sizeof(srv->config_path), "%s", config_path ? config_path : "");
+	snprintf(srv->share_dir, sizeof(srv->share_dir), "%s", share_dir);
+	srv->overrides = *o;
+}
+
+static void log_restart(void *ud, const char *section, const char *key)
+{
+	(void)ud;
+	log_warn("event=needs_restart setting=%s.%s", section, key);
+}
+
+static void log_change(void *ud, const char *section, const char *key)
+{
+	(void)ud;
+	log_info("event=setting_changed setting=%s.%s", section, key);
+}
+
+/* carrier.toml again: a file with any error changes nothing (each error logged as
+ * file:line:col); settings that cannot change while running are reported and kept;
+ * the rest take effect for what callers do next. */
+static int reload_config(struct server *srv)
+{
+	struct config next;
+	struct config_diag diag;
+	const char *path = srv->config_path;
+
+	config_defaults(&next, srv->share_dir);
+	if (path[0] != '\0') {
+		int rc = config_load(&next, path, &diag);
+		for (size_t i = 0; i < diag.n_errors && i < CONFIG_DIAG_MAX; i++)
+			log_error("event=config_error error=%s", LOG_Q(diag.errors[i]));
+		for (size_t i = 0; i < diag.n_warnings && i < CONFIG_DIAG_MAX; i++)
+			log_warn("event=config_warning warning=%s", LOG_Q(diag.warnings[i]));
+		if (rc != 0) {
+			srv->stats.reloads_failed++;
+			srv->stats.last_reload_failed = true;
+			log_error("event=reload_failed path=%s errors=%zu kept=running", LOG_Q(path),
+			          diag.n_errors);
+			return -1;
+		}
+	}
+	/* What the settings name that is read from elsewhere (the actions file) is read
+	 * now too: a mistake there refuses the reload like one in the file. */
+	struct actions actions;
+	char err[CONFIG_DIAG_LEN];
+	if (bbs_read_actions(&next, &actions, err, sizeof(err)) != 0) {
+		log_error("event=config_error error=%s", LOG_Q(err));
+		config_free(&next);
+		srv->stats.reloads_failed++;
+		srv->stats.last_reload_failed = true;
+		log_error("event=reload_failed path=%s errors=1 kept=running", LOG_Q(path));
+		return -1;
+	}
+	if (!config_apply_overrides(&next, &srv->overrides)) {
+		actions_free(&actions);
+		config_free(&next);
+		srv->stats.reloads_failed++;
+		srv->stats.last_reload_failed = true;
+		log_error("event=reload_failed path=%s error=bad_override kept=running", LOG_Q(path));
+		return -1;
+	}
+	size_t kept = config_keep_restart(&next, &srv->cfg, log_restart, NULL);
+	size_t changed = config_changes(&next, &srv->cfg, log_change, NULL);
+	bool menus = !config_menus_equal(&next, &srv->cfg);
+
+	struct config old = srv->cfg;
+	srv->cfg = next;                  /* in place: bbs, site and sessions borrow it */
+	srv->conns.limits.high_water = srv->cfg.out_high_water;
+	srv->conns.limits.low_water = srv->cfg.out_low_water;
+	srv->conns.limits.hard_limit = srv->cfg.out_hard_limit;
+	srv->conns.pace.hold_ns = (uint64_t)srv->cfg.flush_hold_us * 1000;
+	srv->telnet.nop_interval_ms = (uint64_t)srv->cfg.ws_ping_interval_s * 1000;
+	srv->tls_settings.handshake_timeout_ms = (uint64_t)srv->cfg.tls_handshake_timeout_s * 1000;
+	srv->ssh.login_timeout_ms = (uint64_t)srv->cfg.ssh_login_timeout_s * 1000;
+	srv->ssh.keepalive_ms = (uint64_t)srv->cfg.ws_ping_interval_s * 1000;
+	srv->ssh.keepalive_timeout_ms = (uint64_t)srv->cfg.ws_ping_timeout_s * 1000;
+	http_site_reload(srv->site);
+	bbs_reload(srv->bbs, &old, &actions);   /* sessions leave the old menus here */
+	config_free(&old);
+
+	srv->stats.reloads_ok++;
+	srv->stats.last_reload_failed = false;
+	log_info("event=reload path=%s changed=%zu menus=%s needs_restart=%zu",
+	         LOG_Q(path[0] ? path : "(none)"), changed, menus ? "changed" : "same", kept);
+	log_set_level((enum log_level)srv->cfg.log_level);     /* last: the above is seen */
+	return 0;
+}
+
+int server_reload(struct server *srv)
+{
+	/* The settings first: whatever else is read from files at start is read
+	 * again after them, here, in this order: the TLS certificate, from the paths
+	 * the settings name (the running ones if the file was refused). */
+	int rc = reload_config(srv);
+	server_reload_tls(srv);
+	return rc;
+}
+
 static void sighup_cb(uv_signal_t *sig, int signum)
 {
 	(void)signum;
-	server_reload_tls(sig->data);
+	log_info("event=reloading signal=SIGHUP");
+	server_reload(sig->data);
 }
 
 static void signal_cb(uv_signal_t *sig, int signum)
@@ -564,5 +673,6 @@ void server_free(struct server *srv)
 	tls_context_free(srv->tls);
 	ssh_host_free(srv->ssh_host);
 	inflight_free(srv->inflight);
+	config_free(&srv->cfg);
 	free(srv);
 }

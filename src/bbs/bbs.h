@@ -22,6 +22,17 @@ struct chat_registry;
 struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg);
 /* Close the database (flushed).  NULL is a no-op. */
 void bbs_free(struct bbs *bbs);
+/* Read the actions file cfg names (before a reload takes cfg): 0 (a missing file
+ * is an empty set, logged), or -1 with "path:line:col: reason" in err. */
+struct actions;
+int bbs_read_actions(const struct config *cfg, struct actions *out, char *err, size_t errlen);
+/* The config bbs borrows has just changed in place (a reload); old is what it was,
+ * still whole (its menus not freed yet); actions were read from the new one (taken
+ * over: *actions is left empty).  The art is read again, the node table follows
+ * max_nodes, the declared rooms take their new settings (new ones open, the
+ * default stays the default), caller rooms follow [chat], and every session is
+ * moved to the new menus (session_config_changed) before old goes. */
+void bbs_reload(struct bbs *bbs, const struct config *old, struct actions *actions);
 
 const struct config *bbs_config(const struct bbs *bbs);
 struct store *bbs_store(struct bbs *bbs);

@@ -193,6 +193,23 @@ void menu_enter_main(struct session *s)
 	session_set_state(s, &state_menu);
 }
 
+void menu_reloaded(struct session *s, bool changed)
+{
+	if (session_menu_nav(s)->depth == 0) {
+		const struct config_menu *main_menu =
+			config_menu_find(bbs_config(session_bbs(s)), "main");
+		if (main_menu == NULL)
+			return;           /* config validation guarantees a main menu */
+		push(s, main_menu);
+	}
+	session_set_doing(s, current(s)->title);
+	if (!changed)
+		return;
+	session_set_notice(s, "The menus have been changed. Here they are again.");
+	draw(s);
+	session_flush(s);
+}
+
 void menu_return(struct session *s)
 {
 	if (session_menu_nav(s)->depth == 0)

@@ -88,6 +88,24 @@ struct chat_member *session_member(const struct session *s) { return s->acct ? s
 void session_set_job(struct session *s, struct password_job *job) { s->job = job; }
 struct password_job **session_job_slot(struct session *s) { return &s->job; }
 
+void session_config_changed(struct session *s, const struct config *old, bool menus_changed)
+{
+	if (s->acct == NULL)
+		return;
+	const struct config *cfg = bbs_config(s->bbs);
+	struct session_menu_nav *nav = &s->acct->menu;
+	uint8_t depth = 0;
+	for (uint8_t i = 0; i < nav->depth; i++) {
+		const struct config_menu *m = config_menu_find(cfg, old->menus[nav->stack[i]].name);
+		if (m == NULL)
+			break;                   /* gone: the caller goes back to its parent */
+		nav->stack[depth++] = (uint32_t)(m - cfg->menus);
+	}
+	nav->depth = depth;
+	if (s->state == &state_menu)
+		menu_reloaded(s, menus_changed);
+}
+
 const char *session_activity_name(unsigned activity)
 {
 	static const char *const names[SESSION_ACTIVITY_COUNT] = {

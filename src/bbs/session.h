@@ -161,4 +161,11 @@ struct session_menu_nav {
 };
 struct session_menu_nav *session_menu_nav(struct session *s);
 
+/* The settings were reloaded (bbs_reload): old is the config before, the bbs's
+ * the one now.  The menu stack is moved to the new menus by name (cut where a
+ * menu is gone; a caller at a menu that is gone is taken to "main"); a caller
+ * sitting at a menu is shown the new one if menus_changed.  Nothing is left
+ * pointing into old. */
+void session_config_changed(struct session *s, const struct config *old, bool menus_changed);
+
 #endif

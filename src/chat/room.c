@@ -605,6 +605,51 @@ size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size
 
 /* ---- invitations ---- */
 
+static void resize_history(struct chat_room *r, size_t cap)
+{
+	struct past *ring = xcalloc(cap ? cap : 1, sizeof(*ring));
+	size_t keep = r->ring_len < cap ? r->ring_len : cap;
+	for (size_t i = 0; i < r->ring_len; i++) {
+		struct past *p = &r->ring[(r->ring_head + i) % r->ring_cap];
+		if (i < r->ring_len - keep)
+			buf_unref(p->term);              /* the oldest go */
+		else
+			ring[i - (r->ring_len - keep)] = *p;
+	}
+	free(r->ring);
+	r->ring = ring;
+	r->ring_cap = cap;
+	r->ring_head = 0;
+	r->ring_len = keep;
+}
+
+void chat_room_configure(struct chat_room *r, const struct chat_room_settings *set)
+{
+	/* What the room is, not how it is run, stays: its store key, topic (callers
+	 * change it), owner. */
+	struct chat_room_settings was = r->set;
+	if (r->coalesce != NULL && set->coalesce_ms != r->set.coalesce_ms) {
+		/* What the old window collected is announced now, under the old name. */
+		if (chat_coalesce_pending(r->coalesce, NULL))
+			coalesce_cb(&r->coalesce_timer);
+		uv_timer_stop(&r->coalesce_timer);
+		chat_coalesce_free(r->coalesce);
+		r->coalesce = NULL;
+	}
+	if (r->coalesce == NULL && set->coalesce_ms > 0)
+		r->coalesce = chat_coalesce_new(set->coalesce_ms, COALESCE_NAMES_MAX);
+	r->set = *set;
+	memcpy(r->set.store_key, was.store_key, sizeof(was.store_key));
+	memcpy(r->set.topic, was.topic, sizeof(was.topic));
+	memcpy(r->set.owner, was.owner, sizeof(was.owner));
+	r->set.made_by_caller = was.made_by_caller;
+	r->flood_cfg = (struct flood_cfg){ set->flood_rate, set->flood_burst, 5000 };
+	size_t cap = set->history > set->scrollback ? set->history : set->scrollback;
+	if (cap != r->ring_cap)
+		resize_history(r, cap);
+	status_changed(r);
+}
+
 void chat_room_set_private(struct chat_room *r, bool private_)
 {
 	r->private_ = private_;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <http_parser.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http/handshake.h"
@@ -16,6 +17,7 @@ struct http_site {
 	const struct config *cfg;
 	struct http_stats stats;
 	struct http_static *files;
+	char root[PATH_MAX];               /* what files serves */
 	const char *origins[CONFIG_MAX_ORIGINS];
 	size_t n_origins;
 	struct ws_settings ws;
@@ -33,6 +35,35 @@ struct http_state {
 	bool tls;                 /* over TLS */
 };
 
+/* What the site keeps of its config (the rest it reads there when it needs it). */
+static void take_settings(struct http_site *site)
+{
+	const struct config *cfg = site->cfg;
+	site->n_origins = 0;
+	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
+		site->origins[site->n_origins++] = cfg->allowed_origins[i];
+	site->ws.max_message = cfg->ws_max_message;
+	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
+	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+}
+
+void http_site_reload(struct http_site *site)
+{
+	const struct config *cfg = site->cfg;
+	take_settings(site);
+	if (strcmp(site->root, cfg->web_root) == 0 && site->files != NULL)
+		return;
+	struct http_static *files = http_static_new(cfg->web_root);
+	if (files == NULL) {
+		log_warn("event=web_root_missing path=%s error=%s kept=%s", LOG_Q(cfg->web_root),
+		         LOG_Q(strerror(errno)), LOG_Q(site->files ? site->root : "none"));
+		return;
+	}
+	http_static_free(site->files);
+	site->files = files;
+	snprintf(site->root, sizeof(site->root), "%s", cfg->web_root);
+}
+
 struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud)
 {
 	struct http_site *site = xcalloc(1, sizeof(*site));
@@ -41,11 +72,8 @@ struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_te
 	if (site->files == NULL)
 		log_warn("event=web_root_missing path=%s error=%s", LOG_Q(cfg->web_root),
 		         LOG_Q(strerror(errno)));
-	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
-		site->origins[site->n_origins++] = cfg->allowed_origins[i];
-	site->ws.max_message = cfg->ws_max_message;
-	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
-	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+	snprintf(site->root, sizeof(site->root), "%s", cfg->web_root);
+	take_settings(site);
 	site->on_terminal = on_terminal;
 	site->ud = ud;
 	/* Initialise OpenSSL's digests now, not during the first caller's handshake. */

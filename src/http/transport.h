@@ -22,6 +22,10 @@ void http_site_free(struct http_site *site);   /* NULL is a no-op */
  * WebSocket upgrade over plain HTTP with 403), and the files served over TLS
  * carry Strict-Transport-Security. */
 void http_site_set_https_port(struct http_site *site, int port);
+/* The config it borrows has changed in place (a reload): allowed origins and
+ * WebSocket settings (for connections from now on), and the web root, served from
+ * the new directory if it can be opened (else the old one is kept, and logged). */
+void http_site_reload(struct http_site *site);
 /* What the site counted (borrowed, live). */
 const struct http_stats *http_site_stats(const struct http_site *site);
 
