@@ -193,6 +193,11 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 		goto fail;
 	}
 	if (strcmp(cfg->db_path, ":memory:") != 0) {
+		/* Ours while we run: `carrier restore` refuses until we stop. */
+		if (store_claim(bbs->store, cfg->db_path, err, sizeof(err)) != STORE_OK) {
+			log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
+			goto fail;
+		}
 		store_manual_checkpoints(bbs->store);
 		uv_timer_init(loop, &bbs->checkpoint_timer);
 		bbs->checkpoint_timer.data = bbs;

@@ -62,6 +62,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQ_COUNT];
 	uint64_t taken_ns[SQ_COUNT];     /* when each statement was taken (store_stmt) */
+	int claim_fd;                    /* store_claim's lock, or -1 */
 	struct store_stats stats;
 };
 

@@ -4,8 +4,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 #include "util/log.h"
@@ -348,6 +351,7 @@ fail:
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
+	st->claim_fd = -1;
 	char *msg = NULL;
 	bool memory = strcmp(path, ":memory:") == 0;
 	int rc;
@@ -435,5 +439,9 @@ void store_close(struct store *st)
 	rc = sqlite3_close(st->db);
 	assert(rc == SQLITE_OK);    /* every statement is finalized above */
 	(void)rc;
+	/* Only now: closing another descriptor of the file while SQLite still held
+	 * its (POSIX) locks on it would drop them. */
+	if (st->claim_fd >= 0)
+		close(st->claim_fd);
 	free(st);
 }
