@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("event=ready version=%s", CARRIER_VERSION);
+	server_notify_ready(srv);
 	uv_run(loop, UV_RUN_DEFAULT);
 	server_free(srv);
 	uv_loop_close(loop);

@@ -16,6 +16,7 @@
 #include "ssh/transport.h"
 #include "metrics/collect.h"
 #include "metrics/listener.h"
+#include "ops/notify.h"
 #include "telnet/transport.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -60,6 +61,7 @@ struct server {
 	uint64_t start_ms;               /* wall clock, for the uptime */
 	uv_timer_t lag_timer;
 	uint64_t lag_due_ns;             /* when the lag timer should fire (uv_hrtime) */
+	uv_timer_t watchdog_timer;       /* systemd's watchdog, pinged from the loop */
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
 	uv_check_t flush_check;
@@ -444,12 +446,37 @@ static int reload_config(struct server *srv)
 
 int server_reload(struct server *srv)
 {
+	ops_notify_reloading();
 	/* The settings first: whatever else is read from files at start is read
 	 * again after them, here, in this order: the TLS certificate, from the paths
 	 * the settings name (the running ones if the file was refused). */
 	int rc = reload_config(srv);
 	server_reload_tls(srv);
+	ops_notify_ready(rc == 0 ? "serving; settings reloaded"
+	                         : "serving; the reloaded settings were refused (see the log)");
 	return rc;
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+	(void)t;
+	ops_watchdog_ping();
+}
+
+void server_notify_ready(struct server *srv)
+{
+	char status[256];
+	int n = snprintf(status, sizeof(status), "serving: http port %d", srv->http_port);
+	if (srv->https_open && n > 0 && (size_t)n < sizeof(status))
+		n += snprintf(status + n, sizeof(status) - (size_t)n, ", https port %d", srv->https_port);
+	if (srv->telnet_open && n > 0 && (size_t)n < sizeof(status))
+		n += snprintf(status + n, sizeof(status) - (size_t)n, ", telnet port %d",
+		              srv->telnet_port);
+	if (srv->ssh_open && n > 0 && (size_t)n < sizeof(status))
+		n += snprintf(status + n, sizeof(status) - (size_t)n, ", ssh port %d", srv->ssh_port);
+	if (srv->metrics_open && n > 0 && (size_t)n < sizeof(status))
+		snprintf(status + n, sizeof(status) - (size_t)n, ", metrics on");
+	ops_notify_ready(status);
 }
 
 static void sighup_cb(uv_signal_t *sig, int signum)
@@ -573,6 +600,15 @@ int server_start(struct server *srv)
 	uv_timer_init(srv->loop, &srv->lag_timer);
 	srv->lag_timer.data = srv;
 	lag_arm(srv);
+	/* systemd's watchdog (WatchdogSec=): pinged from the loop, twice an interval. */
+	uint64_t wd_usec = ops_watchdog_usec();
+	if (wd_usec > 0) {
+		uint64_t ms = wd_usec / 2000 ? wd_usec / 2000 : 1;
+		uv_timer_init(srv->loop, &srv->watchdog_timer);
+		srv->watchdog_timer.data = srv;
+		uv_timer_start(&srv->watchdog_timer, watchdog_cb, ms, ms);
+		log_info("event=watchdog interval_ms=%llu", (unsigned long long)(wd_usec / 1000));
+	}
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
 	uv_timer_start(&srv->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
@@ -634,6 +670,7 @@ void server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	ops_notify_stopping();
 	if (srv->http_open) {
 		uv_close((uv_handle_t *)&srv->http_listener, NULL);
 		srv->http_open = false;

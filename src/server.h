@@ -29,6 +29,9 @@ void server_set_source(struct server *srv, const char *config_path, const char *
 int server_reload(struct server *srv);
 /* Bind the listeners and install signal handlers.  0, or a libuv error code. */
 int server_start(struct server *srv);
+/* The listeners are open (server_start returned 0): tell systemd (READY=1); a no-op
+ * without systemd. */
+void server_notify_ready(struct server *srv);
 /* Polite shutdown: callers are told, sockets closed, then the loop ends. */
 void server_stop(struct server *srv);
 /* Re-read [server] tls_cert and tls_key into a new context for new connections
