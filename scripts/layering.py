@@ -55,7 +55,7 @@ PURE = [
     "ws/codec", "http/request", "http/response", "http/handshake",
     "telnet/proto", "telnet/frame", "chat/command", "chat/render", "chat/sanitize",
     "chat/flood", "chat/event", "config/toml", "term/", "ctl/proto", "metrics/page",
-    "util/hist",
+    "util/hist", "http/forwarded", "util/netaddr",
 ]
 STATS = "stats"     # a module's counters: <module>/stats.h, pure
 PURE_MAY = {"util", "term"}

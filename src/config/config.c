@@ -17,6 +17,7 @@
 
 #include "config/toml.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 #include "util/xalloc.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -352,6 +353,7 @@ enum kind {
 	K_INT,           /* an integer from min to max */
 	K_RATE,          /* a number > 0 and <= max */
 	K_STRINGS,       /* an array of non-empty strings (count field at aux) */
+	K_NETS,          /* K_STRINGS of addresses or prefixes (util/netaddr.h) */
 	K_PW_OPS,        /* a libsodium preset name or an integer from min to max */
 	K_PW_MEM,
 	K_HOTKEY,        /* one printable ASCII character, not a space, unique in the menu */
@@ -389,6 +391,9 @@ struct key_spec {
 #define STRINGS(k, m, count) \
 	{ k, K_STRINGS, FIELD(m), 0, 0, offsetof(struct config, count), \
 	  sizeof(((struct config *)NULL)->m[0]), 0 }
+#define NETS(k, m, count) \
+	{ k, K_NETS, FIELD(m), 0, 0, offsetof(struct config, count), \
+	  sizeof(((struct config *)NULL)->m[0]), 0 }
 #define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0, 0 }
 #define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, 0 }
 #define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, 0 }
@@ -415,6 +420,7 @@ static const struct key_spec server_keys[] = {
 	PATH_RESTART("ssh_host_keys", ssh_host_keys),
 	BOOL_RESTART("ssh_login", ssh_login),
 	LOG_LEVEL("log_level", log_level),
+	NETS("trusted_proxies", trusted_proxies, n_trusted_proxies),
 };
 
 static const struct key_spec bbs_keys[] = {
@@ -572,6 +578,13 @@ static void set_strings(struct loader *ld, const struct key_spec *spec, char *ba
 			      "without control characters", spec->key, spec->elem - 1);
 			return;
 		}
+		struct net_prefix p;
+		if (spec->kind == K_NETS && !net_prefix_parse(s, len, &p)) {
+			ERROR(ld, e, "\"%s\" in \"%s\" is not an address or a prefix such as "
+			      "\"127.0.0.1\", \"::1\" or \"10.0.0.0/8\" (host bits zero)",
+			      show(s, len).s, spec->key);
+			return;
+		}
 		memcpy(field + i * spec->elem, s, len + 1);
 	}
 	size_t *count = (size_t *)(void *)(base + spec->aux);
@@ -659,6 +672,7 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 		return;
 	}
 	case K_STRINGS:
+	case K_NETS:
 		set_strings(ld, spec, base, v, field);
 		return;
 	case K_PW_OPS:
@@ -1219,7 +1233,8 @@ static bool field_equal(const struct key_spec *spec, const char *a, const char *
 	case K_PATH_HERE:
 	case K_TEXT:
 		return strncmp(a, b, spec->size) == 0;
-	case K_STRINGS: {
+	case K_STRINGS:
+	case K_NETS: {
 		size_t n = *(const size_t *)(const void *)((const char *)ca + spec->aux);
 		if (n != *(const size_t *)(const void *)((const char *)cb + spec->aux))
 			return false;
@@ -1267,7 +1282,8 @@ static size_t walk_changes(struct config *a, const struct config *b, bool keep,
 				fn(ud, sections[s].name, spec->key);
 			if (keep) {
 				memcpy(fa, fb, spec->size);
-				if (spec->kind == K_STRINGS || spec->kind == K_ROOMS)
+				if (spec->kind == K_STRINGS || spec->kind == K_NETS ||
+				    spec->kind == K_ROOMS)
 					memcpy((char *)a + spec->aux, (const char *)b + spec->aux,
 					       sizeof(size_t));
 			}

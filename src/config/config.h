@@ -34,6 +34,7 @@
 #define LEVEL_MAX 255
 
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_MAX_PROXIES 16
 #define CONFIG_MAX_SYSOPS 16
 #define CONFIG_NAME_MAX 32     /* menu, command and handle names, with the NUL */
 #define CONFIG_TEXT_MAX 64     /* menu titles and item names, with the NUL */
@@ -98,6 +99,10 @@ struct config {
 	char ssh_host_keys[PATH_MAX];     /* host keys' directory; "": the database's */
 	bool ssh_login;                   /* the SSH user and password log in to the BBS */
 	int log_level;                    /* enum log_level (util/log.h) */
+	/* Reverse proxies whose X-Forwarded-For / X-Real-IP name the real client:
+	 * addresses or prefixes ("127.0.0.1", "10.0.0.0/8"), each net_prefix_parse-able. */
+	char trusted_proxies[CONFIG_MAX_PROXIES][64];
+	size_t n_trusted_proxies;
 
 	/* [bbs] */
 	char bbs_name[64];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/forwarded.h"
 #include "http/handshake.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -20,6 +21,8 @@ struct http_site {
 	char root[PATH_MAX];               /* what files serves */
 	const char *origins[CONFIG_MAX_ORIGINS];
 	size_t n_origins;
+	struct net_prefix proxies[CONFIG_MAX_PROXIES];   /* [server] trusted_proxies */
+	size_t n_proxies;
 	struct ws_settings ws;
 	http_terminal_fn on_terminal;
 	void *ud;
@@ -45,6 +48,28 @@ static void take_settings(struct http_site *site)
 	site->ws.max_message = cfg->ws_max_message;
 	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
 	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+	site->n_proxies = 0;
+	for (size_t i = 0; i < cfg->n_trusted_proxies && i < CONFIG_MAX_PROXIES; i++) {
+		const char *p = cfg->trusted_proxies[i];
+		if (net_prefix_parse(p, strlen(p), &site->proxies[site->n_proxies]))
+			site->n_proxies++;        /* config validation parsed it already */
+	}
+}
+
+/* A request through a trusted reverse proxy: the client it names becomes the
+ * connection's peer (for the logs, and whatever judges callers by address). */
+static void take_client(struct conn *c, struct http_site *site, const struct http_request *req)
+{
+	struct net_prefix client;
+	if (!http_forwarded_client(conn_peer_addr(c), req->forwarded_for, req->real_ip,
+	                           site->proxies, site->n_proxies, &client))
+		return;
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "%s", conn_peer(c));
+	conn_set_client(c, &client);
+	site->stats.forwarded++;
+	log_debug("event=forwarded conn=%llu peer=%s proxy=%s", (unsigned long long)conn_id(c),
+	          conn_peer(c), proxy);
 }
 
 void http_site_reload(struct http_site *site)
@@ -133,6 +158,7 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 	bool head = req->method == HTTP_HEAD;
 
 	site->stats.requests++;
+	take_client(c, site, req);
 	if (!st->tls && site->https_port != 0) {
 		/* This board speaks HTTPS: plain requests go there; a WebSocket
 		 * cannot follow a redirect, so it is refused outright. */

@@ -48,7 +48,8 @@ struct conn {
 	bool flush_then_close;
 	bool finished;                 /* the layer's finish ran */
 	bool linked;                   /* on set->head */
-	char peer[48];
+	char peer[64];                 /* "ip:port", "[ip6]:port", or a proxy's client */
+	struct net_prefix peer_addr;   /* the peer's address (or the proxy's client) */
 };
 
 static void conn_free_cb(uv_handle_t *h);
@@ -116,7 +117,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 	int len = sizeof(ss);
 	snprintf(c->peer, sizeof(c->peer), "?");
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		char ip[40] = "?";
+		char ip[NETADDR_TEXT_MAX] = "?";
 		int port = 0;
 		if (ss.ss_family == AF_INET) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -127,7 +128,12 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 			uv_ip6_name(sin6, ip, sizeof(ip));
 			port = ntohs(sin6->sin6_port);
 		}
-		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+		net_addr_parse(ip, strlen(ip), &c->peer_addr);
+		/* an IPv4 peer on a dual-stack socket reads as IPv4 */
+		bool v6 = c->peer_addr.v6;
+		if (ss.ss_family == AF_INET6 && !v6)
+			net_addr_format(&c->peer_addr, ip);
+		snprintf(c->peer, sizeof(c->peer), "%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", port);
 	}
 
 	c->next = set->head;
@@ -182,6 +188,13 @@ uint64_t conn_id(const struct conn *c) { return c->id; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 const char *conn_transport_name(const struct conn *c) { return c->transport->name; }
 const char *conn_layer_name(const struct conn *c) { return c->layer ? c->layer->name : NULL; }
+const struct net_prefix *conn_peer_addr(const struct conn *c) { return &c->peer_addr; }
+
+void conn_set_client(struct conn *c, const struct net_prefix *client)
+{
+	c->peer_addr = *client;
+	net_addr_format(client, c->peer);
+}
 bool conn_closing(const struct conn *c) { return c->closing; }
 uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
 size_t conn_queued_bytes(const struct conn *c) { return c->out.queued; }

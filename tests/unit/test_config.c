@@ -835,6 +835,12 @@ static void test_ops_settings(void **state)
 	expect_error("[server]\nmetrics = \"nowhere\"\n",
 		     "carrier.toml:2:1: \"metrics\" must be \"[ADDR:]PORT\" with a port from 0 to "
 		     "65535, e.g. \"127.0.0.1:9100\", or false");
+	load_ok(&cfg, "[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\"]\n");
+	assert_int_equal(cfg.n_trusted_proxies, 3);
+	assert_string_equal(cfg.trusted_proxies[2], "10.0.0.0/8");
+	expect_error("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.1.0.0/8\"]\n",
+		     "carrier.toml:2:33: \"10.1.0.0/8\" in \"trusted_proxies\" is not an address or a "
+		     "prefix such as \"127.0.0.1\", \"::1\" or \"10.0.0.0/8\" (host bits zero)");
 	expect_error("[server]\nlog_level = \"loud\"\n",
 		     "carrier.toml:2:1: \"log_level\" must be \"debug\", \"info\", \"warn\" or "
 		     "\"error\"");
