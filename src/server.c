@@ -23,7 +23,6 @@
 
 #define SWEEP_INTERVAL_MS 1000
 #define SHUTDOWN_GRACE_MS 2000
-#define LAG_INTERVAL_MS 500          /* the loop-lag timer: how often it measures */
 
 /* Listeners, as the metrics name them (struct server_stats' accepted[]). */
 enum { L_HTTP, L_TELNET, L_METRICS, L_HTTPS, L_SSH };
@@ -59,8 +58,7 @@ struct server {
 	struct metrics_site *metrics;
 	struct server_stats stats;
 	uint64_t start_ms;               /* wall clock, for the uptime */
-	uv_timer_t lag_timer;
-	uint64_t lag_due_ns;             /* when the lag timer should fire (uv_hrtime) */
+	uint64_t sweep_due_ns;           /* when the sweep timer should fire next (loop lag) */
 	uv_timer_t watchdog_timer;       /* systemd's watchdog, pinged from the loop */
 	uv_timer_t sweep_timer;
 	uv_timer_t shutdown_timer;
@@ -210,24 +208,20 @@ static void metrics_page(void *ud, struct sbuf *out)
 	metrics_collect(&src, out);
 }
 
-static void lag_cb(uv_timer_t *t);
-
-/* The loop's lag: a timer asks to run every LAG_INTERVAL_MS; how late it actually
- * runs is how long the loop was busy (or blocked) past that moment.  libuv keeps
- * time in whole milliseconds, so a loop with nothing to do still shows up to a
- * millisecond or so. */
-static void lag_arm(struct server *srv)
+/* The loop's lag, measured on the sweep timer (no wake-up of its own): how late it
+ * runs against libuv's own deadline for it is how long the loop was busy (or
+ * blocked) past that moment.  libuv keeps time in whole milliseconds, so a loop
+ * with nothing to do still shows up to a millisecond or so. */
+static void lag_note_due(struct server *srv)
 {
-	srv->lag_due_ns = (uv_now(srv->loop) + LAG_INTERVAL_MS) * 1000000u;
-	uv_timer_start(&srv->lag_timer, lag_cb, LAG_INTERVAL_MS, 0);
+	srv->sweep_due_ns = (uv_now(srv->loop) + uv_timer_get_due_in(&srv->sweep_timer)) * 1000000u;
 }
 
-static void lag_cb(uv_timer_t *t)
+static void lag_measure(struct server *srv)
 {
-	struct server *srv = t->data;
 	uint64_t now = uv_hrtime();
-	hist_add(&srv->stats.loop_lag, now > srv->lag_due_ns ? now - srv->lag_due_ns : 0);
-	lag_arm(srv);
+	if (srv->sweep_due_ns != 0)
+		hist_add(&srv->stats.loop_lag, now > srv->sweep_due_ns ? now - srv->sweep_due_ns : 0);
 }
 
 /* Output is flushed at the end of each loop pass, paced (see struct conn_pace): while
@@ -264,6 +258,8 @@ static void flush_prepare_cb(uv_prepare_t *h)
 static void sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
+	lag_measure(srv);
+	lag_note_due(srv);             /* libuv has re-armed it already */
 	conn_sweep(&srv->conns, uv_now(srv->loop));
 }
 
@@ -597,9 +593,6 @@ int server_start(struct server *srv)
 		srv->metrics_open = true;
 	}
 
-	uv_timer_init(srv->loop, &srv->lag_timer);
-	srv->lag_timer.data = srv;
-	lag_arm(srv);
 	/* systemd's watchdog (WatchdogSec=): pinged from the loop, twice an interval. */
 	uint64_t wd_usec = ops_watchdog_usec();
 	if (wd_usec > 0) {
@@ -612,6 +605,7 @@ int server_start(struct server *srv)
 	uv_timer_init(srv->loop, &srv->sweep_timer);
 	srv->sweep_timer.data = srv;
 	uv_timer_start(&srv->sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+	lag_note_due(srv);
 	uv_timer_init(srv->loop, &srv->hold_timer);
 	srv->hold_timer.data = srv;
 	uv_check_init(srv->loop, &srv->flush_check);

@@ -10,6 +10,7 @@ import { TelnetCaller } from '../lib/telnet.mjs';
 import { newCaller, enterChat } from '../lib/chat.mjs';
 import { httpRaw } from '../lib/raw.mjs';
 import { scrape, fetchText, waitMetric, parseMetrics } from '../lib/metrics.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 const CONFIG = `[server]\nmetrics = "127.0.0.1:0"\n[bbs]\n${FAST}`;
 
@@ -153,9 +154,23 @@ test('counters move with callers: logins, activities, a delivery per line per me
     assert.equal(m.get('carrier_logins_total', { result: 'ok' }), 3);
     assert.equal(m.get('carrier_logins_total', { result: 'locked' }), 0);
 
-    // The loop-lag timer runs every half second.
+    // The loop lag is measured on the sweep timer, once a second.
     m = await waitMetric(port, 'carrier_loop_lag_seconds_count', undefined, (v) => v >= 1);
     assert.ok(m.get('carrier_uptime_seconds') > 0);
+  });
+});
+
+test('a loop held up shows as loop lag', async () => {
+  await withServer(CONFIG, async (srv) => {
+    await waitMetric(srv.metricsPort, 'carrier_loop_lag_seconds_count', undefined, (v) => v >= 1);
+    const before = (await scrape(srv.metricsPort)).get('carrier_loop_lag_max_seconds');
+    assert.ok(before < 0.5, `lag ${before} s on an idle server`);
+    // Stopped for 1.5 s: the once-a-second sweep runs at least half a second late.
+    srv.proc.kill('SIGSTOP');
+    await sleep(1500);                 // what is under test: time passing, the loop held
+    srv.proc.kill('SIGCONT');
+    const m = await waitMetric(srv.metricsPort, 'carrier_loop_lag_max_seconds', undefined, (v) => v >= 0.5);
+    assert.ok(m.get('carrier_loop_lag_seconds_bucket', { le: '0.1' }) < m.get('carrier_loop_lag_seconds_count'));
   });
 });
 
