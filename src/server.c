@@ -442,6 +442,8 @@ static int reload_config(struct server *srv)
 
 int server_reload(struct server *srv)
 {
+	if (srv->stopping)
+		return 0;                     /* going down: nothing to reload for */
 	ops_notify_reloading();
 	/* The settings first: whatever else is read from files at start is read
 	 * again after them, here, in this order: the TLS certificate, from the paths

@@ -16,7 +16,7 @@
 
 struct session *bbs_find_user(struct bbs *bbs, int64_t user_id, const struct session *except)
 {
-	for (unsigned n = 1; n <= bbs_node_count(bbs); n++) {
+	for (unsigned n = 1; n <= bbs_node_slots(bbs); n++) {
 		struct session *o = bbs_node_session(bbs, n);
 		if (o && o != except && session_user(o)->id == user_id &&
 		    session_conn(o) && !conn_closing(session_conn(o)))
@@ -60,7 +60,7 @@ static void cmd_who(struct session *s)
 	size_t n = 0;
 	uint64_t now = session_now(s);
 	bool sysop = session_user(s)->level >= LEVEL_SYSOP;
-	for (unsigned node = 1; node <= bbs_node_count(bbs) && n < WHO_MAX; node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs) && n < WHO_MAX; node++) {
 		struct session *o = bbs_node_session(bbs, node);
 		if (o == NULL)
 			continue;

@@ -462,6 +462,37 @@ static void test_reload_menus(void **state)
 	hang_up(c);
 }
 
+/* max_nodes lowered under callers: they stay (and are listed), newcomers hear the
+ * line is busy; raised again, newcomers get nodes again. */
+static void reload_max_nodes(struct fx *f, unsigned n)
+{
+	struct config old = f->cfg;
+	struct actions none = { NULL, 0 };
+	f->cfg.max_nodes = n;
+	bbs_reload(f->bbs, &old, &none);
+}
+
+static void test_reload_nodes(void **state)
+{
+	struct fx *f = *state;
+	struct caller *a = registered(f, "Ada"), *b = registered(f, "Bea");
+	reload_max_nodes(f, 1);
+	struct caller *c = dial(f);
+	wait_for(f, c, "All lines are busy");
+	wait_closed(f, c);
+	hang_up(c);
+	type(a, "W");
+	wait_for(f, a, "Bea");                /* on node 2, above the new limit */
+	type(a, " ");
+	wait_for(f, a, "Command");
+	reload_max_nodes(f, 40);
+	struct caller *d = registered(f, "Dee");
+	wait_for(f, d, "Welcome aboard, Dee!");
+	hang_up(a);
+	hang_up(b);
+	hang_up(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_to_menu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_room_full, setup_small_room, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_menus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_nodes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
