@@ -2,7 +2,8 @@
 // a caller sees on coming back to it (and at once if sitting at one), while a chat
 // in progress goes on untouched; a broken file changes nothing and its error is
 // logged as file:line:col; settings that cannot change live (listeners, database)
-// are reported and kept, the others apply to what callers do next.
+// are reported and kept, the others apply to what callers do next; declared rooms
+// open (or stay, taken out) and the actions file is read again with the settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { scrape } from '../lib/metrics.mjs';
 
 /** A carrier.toml: [server] metrics on, [bbs] with `name`, then menus. */
 function config({ name = 'Carrier BBS', title = 'Main Menu', extra = '', chat = '', server = '',
-  metrics = '127.0.0.1:0' } = {}) {
+  metrics = '127.0.0.1:0', rooms = '' } = {}) {
   return `[server]
 metrics = "${metrics}"
 ${server}
@@ -24,7 +25,7 @@ name = "${name}"
 
 [chat]
 ${chat}
-
+${rooms}
 [menu_titles]
 main = "${title}"
 
@@ -192,5 +193,53 @@ test('listeners and the database need a restart: reported and kept; the rest app
     callers.push(late);
     await late.register('Eve');
     assert.doesNotMatch(srv.output().slice(from), / INFO event=login /);
+  });
+});
+
+test('rooms and actions: a new [[chat.room]] opens, new actions work, a broken actions file refuses it all', async () => {
+  const acts = (verb) => `[[action]]\nverb = "${verb}"\nalone = "${verb}s."\naimed = "${verb}s at {target}."\n`;
+  const base = { chat: 'actions = "acts.toml"' };
+  await withServer(config(base), async (srv, callers) => {
+    writeFileSync(join(srv.dir, 'acts.toml'), acts('wave'));
+    await srv.reload();                           // the actions file now exists
+    const [ann, bob] = await Promise.all(['Ann', 'Bob'].map((h) => newCaller(srv, h)));
+    callers.push(ann, bob);
+    await enterChat(ann);
+    await enterChat(bob);
+    await ann.waitText(0, 'Bob has joined the chat');
+    let fa = ann.raw.length;
+    bob.say('/wave');
+    await ann.waitText(fa, '* Bob waves.');
+
+    // New rooms and new actions, at once.
+    writeFileSync(join(srv.dir, 'acts.toml'), acts('bow'));
+    await srv.reload(config({ ...base, rooms: '[[chat.room]]\nname = "Lobby"\n[[chat.room]]\nname = "Back"\ntopic = "the back room"\n' }));
+    assert.match(srv.lastReloadLog(), / event=room_opened room=Back/);
+    fa = ann.raw.length;
+    bob.say('/bow');
+    await ann.waitText(fa, '* Bob bows.');
+    const fb = bob.raw.length;
+    bob.say('/list');
+    await bob.waitText(fb, /Lobby\s+2 here/);
+    await bob.waitText(fb, /Back\s+0 here\s+the back room/);
+    bob.say('/join Back');
+    await ann.waitText(fa, 'Bob has left the chat');
+    const m = await scrape(srv.metricsPort);
+    assert.equal(m.get('carrier_chat_members', { room: 'Back' }), 1);
+    assert.equal(m.get('carrier_chat_members', { room: 'Lobby' }), 1);
+
+    // A mistake in the actions file: the whole reload is refused, file:line:col.
+    writeFileSync(join(srv.dir, 'acts.toml'), '[[action]]\nverb = 7\n');
+    await srv.reload(config({ ...base, title: 'Never Seen' }), / event=reload_failed /);
+    assert.match(srv.lastReloadLog(), /event=config_error error="?\S*acts\.toml:2:\d+: /);
+    fa = ann.raw.length;
+    bob.say('/join Lobby');
+    await ann.waitText(fa, 'Bob has joined the chat');
+    bob.say('/bow');
+    await ann.waitText(fa, '* Bob bows.');        // the running actions stay
+    // Taken out of the file, a room stays until a restart.
+    writeFileSync(join(srv.dir, 'acts.toml'), acts('bow'));
+    await srv.reload(config({ ...base, rooms: '[[chat.room]]\nname = "Lobby"\n' }));
+    assert.match(srv.lastReloadLog(), / WARN event=needs_restart setting=chat\.room room=Back/);
   });
 });
