@@ -29,7 +29,7 @@ static void usage(FILE *out)
 	        "       carrier [--config FILE] [--db PATH] user add|list|passwd|level|delete ...\n"
 	        "       carrier [--config FILE] [--db PATH] audit [--since WHEN] [--handle H]\n"
 	        "       carrier [--config FILE] [--db PATH] ctl who|stats|kick|mute|unmute|ban|unban|\n"
-	        "               broadcast ...   (the running server, over its control socket)\n"
+	        "               broadcast|reload ...   (the running server, over its control socket)\n"
 	        "       carrier [--config FILE] check-config [FILE]\n"
 	        "       carrier [--config FILE] [--db PATH] backup FILE | restore FILE\n"
 	        "\n"

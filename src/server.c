@@ -357,10 +357,24 @@ void server_set_source(struct server *srv, const char *config_path, const char *
 	srv->overrides = *o;
 }
 
+/* A setting kept for a restart: logged, and told to whoever asked (ud: an sbuf for
+ * `carrier ctl reload`, or NULL). */
 static void log_restart(void *ud, const char *section, const char *key)
 {
-	(void)ud;
+	struct sbuf *report = ud;
 	log_warn("event=needs_restart setting=%s.%s", section, key);
+	if (report != NULL)
+		sbuf_printf(report, "%s.%s needs a restart: the running value is kept\n", section,
+		            key);
+}
+
+/* A reload refused: the reasons for whoever asked, one a line, no final line end. */
+static void refused(struct server *srv, struct sbuf *report, const char *const *why, size_t n)
+{
+	srv->stats.reloads_failed++;
+	srv->stats.last_reload_failed = true;
+	for (size_t i = 0; report != NULL && i < n; i++)
+		sbuf_printf(report, "%s%s", i ? "\n" : "", why[i]);
 }
 
 static void log_change(void *ud, const char *section, const char *key)
@@ -372,7 +386,7 @@ static void log_change(void *ud, const char *section, const char *key)
 /* carrier.toml again: a file with any error changes nothing (each error logged as
  * file:line:col); settings that cannot change while running are reported and kept;
  * the rest take effect for what callers do next. */
-static int reload_config(struct server *srv)
+static int reload_config(struct server *srv, struct sbuf *report)
 {
 	struct config next;
 	struct config_diag diag;
@@ -386,8 +400,11 @@ static int reload_config(struct server *srv)
 		for (size_t i = 0; i < diag.n_warnings && i < CONFIG_DIAG_MAX; i++)
 			log_warn("event=config_warning warning=%s", LOG_Q(diag.warnings[i]));
 		if (rc != 0) {
-			srv->stats.reloads_failed++;
-			srv->stats.last_reload_failed = true;
+			const char *why[CONFIG_DIAG_MAX];
+			size_t n = diag.n_errors < CONFIG_DIAG_MAX ? diag.n_errors : CONFIG_DIAG_MAX;
+			for (size_t i = 0; i < n; i++)
+				why[i] = diag.errors[i];
+			refused(srv, report, why, n);
 			log_error("event=reload_failed path=%s errors=%zu kept=running", LOG_Q(path),
 			          diag.n_errors);
 			return -1;
@@ -400,20 +417,20 @@ static int reload_config(struct server *srv)
 	if (bbs_read_actions(&next, &actions, err, sizeof(err)) != 0) {
 		log_error("event=config_error error=%s", LOG_Q(err));
 		config_free(&next);
-		srv->stats.reloads_failed++;
-		srv->stats.last_reload_failed = true;
+		const char *why[] = { err };
+		refused(srv, report, why, 1);
 		log_error("event=reload_failed path=%s errors=1 kept=running", LOG_Q(path));
 		return -1;
 	}
 	if (!config_apply_overrides(&next, &srv->overrides)) {
 		actions_free(&actions);
 		config_free(&next);
-		srv->stats.reloads_failed++;
-		srv->stats.last_reload_failed = true;
+		const char *why[] = { "a command-line setting no longer applies" };
+		refused(srv, report, why, 1);
 		log_error("event=reload_failed path=%s error=bad_override kept=running", LOG_Q(path));
 		return -1;
 	}
-	size_t kept = config_keep_restart(&next, &srv->cfg, log_restart, NULL);
+	size_t kept = config_keep_restart(&next, &srv->cfg, log_restart, report);
 	size_t changed = config_changes(&next, &srv->cfg, log_change, NULL);
 	bool menus = !config_menus_equal(&next, &srv->cfg);
 
@@ -440,7 +457,7 @@ static int reload_config(struct server *srv)
 	return 0;
 }
 
-int server_reload(struct server *srv)
+int server_reload(struct server *srv, struct sbuf *report)
 {
 	if (srv->stopping)
 		return 0;                     /* going down: nothing to reload for */
@@ -448,8 +465,11 @@ int server_reload(struct server *srv)
 	/* The settings first: whatever else is read from files at start is read
 	 * again after them, here, in this order: the TLS certificate, from the paths
 	 * the settings name (the running ones if the file was refused). */
-	int rc = reload_config(srv);
-	server_reload_tls(srv);
+	int rc = reload_config(srv, report);
+	if (server_reload_tls(srv) != 0 && report != NULL)
+		sbuf_printf(report, "%sthe TLS certificate could not be loaded again: the one "
+		            "loaded before stays (see the log)%s", rc == 0 ? "" : "\n",
+		            rc == 0 ? "\n" : "");
 	ops_notify_ready(rc == 0 ? "serving; settings reloaded"
 	                         : "serving; the reloaded settings were refused (see the log)");
 	return rc;
@@ -477,11 +497,18 @@ void server_notify_ready(struct server *srv)
 	ops_notify_ready(status);
 }
 
+/* `carrier ctl reload`: the same as SIGHUP, with what happened told back. */
+static int ctl_reload(void *ud, struct sbuf *why)
+{
+	log_info("event=reloading by=ctl");
+	return server_reload(ud, why);
+}
+
 static void sighup_cb(uv_signal_t *sig, int signum)
 {
 	(void)signum;
 	log_info("event=reloading signal=SIGHUP");
-	server_reload(sig->data);
+	server_reload(sig->data, NULL);
 }
 
 static void signal_cb(uv_signal_t *sig, int signum)
@@ -534,6 +561,8 @@ int server_start(struct server *srv)
 		return -1;
 	}
 	srv->ctl = ctl_server_new(srv->loop, srv->bbs, path, why, sizeof(why));
+	if (srv->ctl != NULL)
+		ctl_server_on_reload(srv->ctl, ctl_reload, srv);
 	if (srv->ctl == NULL) {
 		log_error("event=control_socket_failed error=%s", LOG_Q(why));
 		return -1;

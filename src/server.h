@@ -23,10 +23,13 @@ struct server *server_new(uv_loop_t *loop, struct config *cfg);
  * must outlive the server). */
 void server_set_source(struct server *srv, const char *config_path, const char *share_dir,
                        const struct config_overrides *o);
-/* Read the settings again (SIGHUP comes here): a file with an error changes
- * nothing, settings that cannot change live are reported and kept, the rest apply
- * to what callers do next.  0, or -1 if the file was refused (all of it logged). */
-int server_reload(struct server *srv);
+/* Read the settings again (SIGHUP and `carrier ctl reload` come here): a file with
+ * an error changes nothing, settings that cannot change live are reported and kept,
+ * the rest apply to what callers do next.  0, or -1 if the file was refused; all
+ * of it is logged, and if report is not NULL told there too (the errors as
+ * FILE:LINE:COL, one a line; the settings kept for a restart). */
+struct sbuf;
+int server_reload(struct server *srv, struct sbuf *report);
 /* Bind the listeners and install signal handlers.  0, or a libuv error code. */
 int server_start(struct server *srv);
 /* The listeners are open (server_start returned 0): tell systemd (READY=1); a no-op

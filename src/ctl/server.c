@@ -38,6 +38,8 @@ struct ctl_server {
 	bool listening, closed;
 	struct ctl_client *clients;
 	unsigned n_clients;
+	ctl_reload_fn reload;            /* the server's, for "reload" */
+	void *reload_ud;
 	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 };
 
@@ -124,6 +126,16 @@ static void run(struct ctl_client *c, size_t len)
 	if (!ctl_parse(c->line, len, &req, err, sizeof(err))) {
 		sbuf_puts(&body, err);
 		ok = false;
+	} else if (req.verb == CTL_RELOAD) {
+		/* The server's business, not the BBS's: its hook. */
+		if (c->cs->reload == NULL) {
+			sbuf_puts(&body, "this server cannot reload");
+			ok = false;
+		} else {
+			ok = c->cs->reload(c->cs->reload_ud, &body) == 0;
+			if (ok)
+				sbuf_puts(&body, "settings reloaded\n");
+		}
 	} else {
 		ok = ctl_execute(c->cs->bbs, &req, c->actor, &body);
 	}
@@ -239,6 +251,12 @@ static bool answering(const char *path)
 	bool up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return up;
+}
+
+void ctl_server_on_reload(struct ctl_server *cs, ctl_reload_fn fn, void *ud)
+{
+	cs->reload = fn;
+	cs->reload_ud = ud;
 }
 
 struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *path,

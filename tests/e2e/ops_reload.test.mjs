@@ -6,9 +6,10 @@
 // open (or stay, taken out) and the actions file is read again with the settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, FAST } from '../lib/server.mjs';
+import { startServer, FAST, carrierBin } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { newCaller, enterChat } from '../lib/chat.mjs';
 import { scrape } from '../lib/metrics.mjs';
@@ -241,5 +242,39 @@ test('rooms and actions: a new [[chat.room]] opens, new actions work, a broken a
     writeFileSync(join(srv.dir, 'acts.toml'), acts('bow'));
     await srv.reload(config({ ...base, rooms: '[[chat.room]]\nname = "Lobby"\n' }));
     assert.match(srv.lastReloadLog(), / WARN event=needs_restart setting=chat\.room room=Back/);
+  });
+});
+
+/** carrier ctl ARGS against the server whose database is in dir. */
+function ctl(dir, args) {
+  return new Promise((resolve) => {
+    execFile(carrierBin, ['--db', join(dir, 'carrier.db'), 'ctl', ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? err.code : 0, stdout, stderr }));
+  });
+}
+
+test('carrier ctl reload: the same reload, what happened told back', async () => {
+  await withServer(config({ name: 'First Name' }), async (srv, callers, path) => {
+    writeFileSync(path, config({ name: 'Second Name', metrics: '127.0.0.1:1' }));
+    let from = srv.output().length;
+    let r = await ctl(srv.dir, ['reload']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'server.metrics needs a restart: the running value is kept\nsettings reloaded\n');
+    await srv.waitLog(/ event=reload path=/, undefined, from);
+    const c = await Caller.connect(srv.wsUrl);
+    callers.push(c);
+    await c.waitFor('Second Name');
+    // A broken file: refused, the error told as file:line:col, the running settings kept.
+    writeFileSync(path, config({ name: 'Third Name' }).replace('[bbs]\n', '[bbs]\nmax_nodes = 0\n'));
+    from = srv.output().length;
+    r = await ctl(srv.dir, ['reload']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^carrier ctl: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:1: "max_nodes" must be an integer`));
+    await srv.waitLog(/ event=reload_failed /, undefined, from);
+    const d = await Caller.connect(srv.wsUrl);
+    callers.push(d);
+    await d.waitFor('Second Name');
+    r = await ctl(srv.dir, ['help']);
+    assert.match(r.stdout, /^reload$/m);
   });
 });
