@@ -6,6 +6,7 @@
 #   make bench-chat4 / bench-chat5 / bench-chat3 / bench-chat6   one issue's figures
 #   make bench-tls      encrypted access: idle wss and ssh callers (memory, server CPU per arrival),
 #                       wss handshakes per second, the fan-out over wss against ws (bench/chat.py tls)
+#   make bench-ops      the metrics page, histograms, statement timing, loop lag; a live scrape
 #   make bench-quick    fan-out vs ngircd and the Node ws peer, 5 runs each interleaved (~90 s); last
 #                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
 #   CARRIER_BASELINE=PATH make bench-quick   the same with another Carrier binary beside it
@@ -24,8 +25,8 @@ BENCH_DIR := build/bench
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
-.PHONY: bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 bench-chat6 \
-	bench-tls
+.PHONY: bench-ops bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 \
+	bench-chat6 bench-tls
 BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
@@ -68,6 +69,20 @@ bench-tls: bench-tools
 	python3 bench/idle.py --transport wss $(BENCH_TLS_IDLE_ARGS)
 	/usr/bin/python3 bench/idle.py --transport ssh $(BENCH_SSH_IDLE_ARGS)   # Debian's paramiko
 	python3 bench/chat.py tls
+
+# What running for real costs on the loop: the metrics page, histograms, the clock
+# reads around statements, the loop-lag tick; then a live scrape with idle callers.
+$(BENCH_DIR)/ops_bench: bench/ops_bench.c build/libcarrier.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< build/libcarrier.a $(LDLIBS)
+
+BENCH_OPS_ARGS ?=
+bench-ops:
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier build/libcarrier.a
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= $(BENCH_DIR)/ops_bench
+	$(BENCH_DIR)/ops_bench 1 2
+	$(BENCH_DIR)/ops_bench 64 4
+	node bench/scrape.mjs $(BENCH_OPS_ARGS)
 
 bench: bench-idle bench-chat
 

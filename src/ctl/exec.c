@@ -14,7 +14,7 @@ static void who(struct bbs *bbs, struct sbuf *out)
 	unsigned n = 0;
 	sbuf_printf(out, "%4s  %-20s %-24s %-8s %s\n", "node", "handle", "doing", "on",
 	            "address via idle");
-	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs); node++) {
 		struct session *s = bbs_node_session(bbs, node);
 		if (s == NULL)
 			continue;
@@ -35,7 +35,7 @@ static void stats(struct bbs *bbs, struct sbuf *out)
 {
 	unsigned callers = 0, logged_in = 0;
 	size_t queued = 0;
-	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs); node++) {
 		struct session *s = bbs_node_session(bbs, node);
 		if (s == NULL)
 			continue;
