@@ -561,8 +561,10 @@ int server_start(struct server *srv)
 		return -1;
 	}
 	srv->ctl = ctl_server_new(srv->loop, srv->bbs, path, why, sizeof(why));
-	if (srv->ctl != NULL)
+	if (srv->ctl != NULL) {
 		ctl_server_on_reload(srv->ctl, ctl_reload, srv);
+		ctl_server_set_net_stats(srv->ctl, &srv->conns.stats);
+	}
 	if (srv->ctl == NULL) {
 		log_error("event=control_socket_failed error=%s", LOG_Q(why));
 		return -1;

@@ -39,6 +39,7 @@ struct ctl_server {
 	struct ctl_client *clients;
 	unsigned n_clients;
 	ctl_reload_fn reload;            /* the server's, for "reload" */
+	const struct net_stats *net;     /* the connections' counters, for "stats" */
 	void *reload_ud;
 	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 };
@@ -137,7 +138,7 @@ static void run(struct ctl_client *c, size_t len)
 				sbuf_puts(&body, "settings reloaded\n");
 		}
 	} else {
-		ok = ctl_execute(c->cs->bbs, &req, c->actor, &body);
+		ok = ctl_execute(c->cs->bbs, &req, c->actor, c->cs->net, &body);
 	}
 	char verb[32];
 	snprintf(verb, sizeof(verb), "%.*s", (int)(strchr(c->line, ' ') ?
@@ -251,6 +252,11 @@ static bool answering(const char *path)
 	bool up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return up;
+}
+
+void ctl_server_set_net_stats(struct ctl_server *cs, const struct net_stats *net)
+{
+	cs->net = net;
 }
 
 void ctl_server_on_reload(struct ctl_server *cs, ctl_reload_fn fn, void *ud)

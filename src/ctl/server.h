@@ -35,6 +35,9 @@ struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *
 struct sbuf;
 typedef int (*ctl_reload_fn)(void *ud, struct sbuf *why);
 void ctl_server_on_reload(struct ctl_server *cs, ctl_reload_fn fn, void *ud);
+/* The connections' counters `stats` reports (borrowed; NULL: not shown). */
+struct net_stats;
+void ctl_server_set_net_stats(struct ctl_server *cs, const struct net_stats *net);
 /* Stop listening and close every client (the loop must run for their handles to
  * close).  Idempotent. */
 void ctl_server_close(struct ctl_server *cs);
