@@ -51,18 +51,6 @@ static int fail(sqlite3 *db, const char *path, const char *what, char *err, size
 	return STORE_ERROR;
 }
 
-static int64_t one_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 /* Is db a Carrier database this build can open, whole? */
 static int check(sqlite3 *db, const char *path, struct store_copy_info *info, char *err,
                  size_t errlen)
@@ -82,8 +70,8 @@ static int check(sqlite3 *db, const char *path, struct store_copy_info *info, ch
 	sqlite3_finalize(s);
 	if (!ok)
 		return STORE_ERROR;
-	int64_t version = one_int(db, "PRAGMA user_version");
-	int64_t users = one_int(db, "SELECT count(*) FROM users");
+	int64_t version = store_query_int(db, "PRAGMA user_version");
+	int64_t users = store_query_int(db, "SELECT count(*) FROM users");
 	if (version < 1 || users < 0) {
 		snprintf(err, errlen, "%s: not a Carrier database", path);
 		return STORE_ERROR;

@@ -74,6 +74,9 @@ void store_done(struct store *st, sqlite3_stmt *s);
 /* Log the connection's current error, naming what failed; returns STORE_ERROR. */
 int store_fail(struct store *st, const char *what);
 
+/* The single integer a pragma or query on db returns (its first column of its first
+ * row); -1 on error or no row.  For one-off statements, not the cache. */
+int64_t store_query_int(sqlite3 *db, const char *sql);
 /* Bind a string that may be NULL (binds NULL). */
 int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
 /* Run a statement that returns no rows (one step), then store_done it.

@@ -257,8 +257,7 @@ out:
 	return ret;
 }
 
-/* The single integer a pragma or query returns; -1 on error. */
-static int64_t query_int(sqlite3 *db, const char *sql)
+int64_t store_query_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s;
 	int64_t v = -1;
@@ -273,7 +272,7 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 
 int store_user_version(struct store *st)
 {
-	return (int)query_int(st->db, "PRAGMA user_version");
+	return (int)store_query_int(st->db, "PRAGMA user_version");
 }
 
 static int set_wal(sqlite3 *db, const char *path, char *err, size_t errlen)
@@ -306,7 +305,7 @@ fail:
 static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	char *msg = NULL;
-	int64_t v = query_int(db, "PRAGMA user_version");
+	int64_t v = store_query_int(db, "PRAGMA user_version");
 
 	if (v < 0) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
@@ -322,7 +321,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
 	/* Another process may have migrated between the read and the lock. */
-	v = query_int(db, "PRAGMA user_version");
+	v = store_query_int(db, "PRAGMA user_version");
 	if (v < 0 || v > N_MIGRATIONS)
 		goto rollback;
 	for (int64_t i = v; i < N_MIGRATIONS; i++) {
@@ -379,7 +378,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if (query_int(st->db, "PRAGMA foreign_keys") != 1) {
+	if (store_query_int(st->db, "PRAGMA foreign_keys") != 1) {
 		snprintf(err, errlen, "%s: this SQLite does not enforce foreign keys", path);
 		goto fail;
 	}
