@@ -690,62 +690,50 @@ static const char *split_duration(const char *rest, bool forever, int64_t *secon
 	return rest;
 }
 
-static void cmd_kick(void *ctx, const struct chat_args *a)
+/* The moderation commands: each is bbs/moderate.h's, as this caller, answered in
+ * one line.  Mute and ban take an optional duration before the reason. */
+static void moderate(void *ctx, int cmd, const struct chat_args *a)
 {
 	struct say *c = ctx;
+	struct bbs *bbs = session_bbs(c->s);
 	struct mod_actor who = actor_of(c);
-	char text[MOD_ANSWER_MAX];
-	mod_kick(session_bbs(c->s), &who, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, text);
-	answer(c, text);
-}
-
-static void cmd_mute(void *ctx, const struct chat_args *a)
-{
-	struct say *c = ctx;
-	struct mod_actor who = actor_of(c);
+	const char *handle = a->argv[0];
+	const char *rest = a->argc > 1 ? a->argv[1] : NULL;
 	char text[MOD_ANSWER_MAX];
 	int64_t seconds;
-	const char *reason = split_duration(a->argc > 1 ? a->argv[1] : NULL, false, &seconds);
-	mod_mute(session_bbs(c->s), &who, a->argv[0], seconds, reason, text);
+	switch (cmd) {
+	case CHAT_CMD_KICK:
+		mod_kick(bbs, &who, handle, rest, text);
+		break;
+	case CHAT_CMD_MUTE:
+		rest = split_duration(rest, false, &seconds);
+		mod_mute(bbs, &who, handle, seconds, rest, text);
+		break;
+	case CHAT_CMD_UNMUTE:
+		mod_unmute(bbs, &who, handle, text);
+		break;
+	case CHAT_CMD_BAN:
+		rest = split_duration(rest, true, &seconds);
+		mod_ban(bbs, &who, handle, seconds, rest, text);
+		break;
+	case CHAT_CMD_UNBAN:
+		mod_unban(bbs, &who, handle, text);
+		break;
+	default:                      /* CHAT_CMD_BROADCAST: the whole text */
+		mod_broadcast(bbs, &who, a->argv[0], text);
+		break;
+	}
 	answer(c, text);
 }
 
-static void cmd_unmute(void *ctx, const struct chat_args *a)
-{
-	struct say *c = ctx;
-	struct mod_actor who = actor_of(c);
-	char text[MOD_ANSWER_MAX];
-	mod_unmute(session_bbs(c->s), &who, a->argv[0], text);
-	answer(c, text);
-}
-
-static void cmd_ban(void *ctx, const struct chat_args *a)
-{
-	struct say *c = ctx;
-	struct mod_actor who = actor_of(c);
-	char text[MOD_ANSWER_MAX];
-	int64_t seconds;
-	const char *reason = split_duration(a->argc > 1 ? a->argv[1] : NULL, true, &seconds);
-	mod_ban(session_bbs(c->s), &who, a->argv[0], seconds, reason, text);
-	answer(c, text);
-}
-
-static void cmd_unban(void *ctx, const struct chat_args *a)
-{
-	struct say *c = ctx;
-	struct mod_actor who = actor_of(c);
-	char text[MOD_ANSWER_MAX];
-	mod_unban(session_bbs(c->s), &who, a->argv[0], text);
-	answer(c, text);
-}
-
+static void cmd_kick(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_KICK, a); }
+static void cmd_mute(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_MUTE, a); }
+static void cmd_unmute(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_UNMUTE, a); }
+static void cmd_ban(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_BAN, a); }
+static void cmd_unban(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_UNBAN, a); }
 static void cmd_broadcast(void *ctx, const struct chat_args *a)
 {
-	struct say *c = ctx;
-	struct mod_actor who = actor_of(c);
-	char text[MOD_ANSWER_MAX];
-	mod_broadcast(session_bbs(c->s), &who, a->argv[0], text);
-	answer(c, text);
+	moderate(ctx, CHAT_CMD_BROADCAST, a);
 }
 
 static void cmd_quit(void *ctx, const struct chat_args *a)
