@@ -65,7 +65,10 @@ function lineCounter(c) {
 }
 
 test('a caller that stops reading misses lines, is told how many, and slows nobody', { timeout: 180000 * SLOW }, async (t) => {
-  const srv = await startServer({ config: CONFIG });
+  // Under ASan, freed memory waits in a quarantine (256 MB by default) before it is
+  // reused: a small one keeps the RSS bound below meaningful there too.
+  const env = SLOW > 1 ? { ASAN_OPTIONS: `${process.env.ASAN_OPTIONS || ''}:quarantine_size_mb=16` } : undefined;
+  const srv = await startServer({ config: CONFIG, env });
   const callers = [];
   let rssTimer;
   try {
@@ -99,7 +102,12 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
         for (let j = i; j < i + CHUNK; j++) s += `${tag}-${String(j).padStart(4, '0')} ${PAD}\r`;
         c.type(s);
         sentAt = Date.now();
-        await sleep(25);                // the pace of the flood (what the test is about)
+        // The pace of the flood (what the test is about).  Under the sanitizers
+        // the server and these readers run several times slower: at full pace on a
+        // loaded machine a reader that does read fell behind too and rightly missed
+        // lines (9,921 of 10,000 once).  A third of the pace still sends Sloth far
+        // more than its socket buffers and its queue can hold.
+        await sleep(25 * SLOW);
       }
     }));
 
@@ -119,9 +127,9 @@ test('a caller that stops reading misses lines, is told how many, and slows nobo
     rssMax = Math.max(rssMax, rssKiB(srv.proc.pid));
     t.diagnostic(`sent in ${sentAt - t0} ms; last line at the readers ${doneAt - sentAt} ms after the last send; RSS ${rss0} -> max ${rssMax} KiB`);
     assert.ok(doneAt - sentAt < 3000 * SLOW, `the readers got the last line ${doneAt - sentAt} ms after it was sent`);
-    // Under ASan, freed memory sits in its quarantine (256 MB by default): the
-    // bound there only catches a runaway.
-    const rssBound = (SLOW > 1 ? 320 : 50) * 1024;
+    // Under ASan (its quarantine set to 16 MB above) the allocator keeps more
+    // around: 28 MB of growth was measured there, against 50 MB allowed here.
+    const rssBound = (SLOW > 1 ? 100 : 50) * 1024;
     assert.ok(rssMax - rss0 < rssBound, `server RSS grew by ${rssMax - rss0} KiB`);
     void rc;
 

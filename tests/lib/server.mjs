@@ -43,7 +43,8 @@ export async function startServer(opts = {}) {
   if (!extra.includes('--telnet')) args.push('--telnet', '127.0.0.1:0');
   args.push(...extra);
 
-  const proc = spawn(carrierBin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const proc = spawn(carrierBin, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const log = new Waitable();
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
