@@ -31,6 +31,9 @@ struct chat_registry {
 	struct sbuf scratch;             /* private lines are rendered here */
 	struct mute *mutes;
 	size_t n_mutes;
+	const struct chat_bus_ops *bus;  /* NULL: one server alone */
+	void *bus_ud;
+	unsigned seq_id;
 };
 
 struct chat_registry *chat_registry_new(void)
@@ -70,6 +73,8 @@ bool chat_registry_add(struct chat_registry *reg, struct chat_room *r)
 	}
 	reg->rooms[reg->n_rooms++] = r;
 	chat_room_set_registry(r, reg);
+	if (reg->bus != NULL)
+		reg->bus->room_opened(reg->bus_ud, chat_room_name(r));
 	return true;
 }
 
@@ -129,6 +134,8 @@ void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r)
 			break;
 		}
 	}
+	if (reg->bus != NULL)
+		reg->bus->room_closed(reg->bus_ud, chat_room_name(r));
 	chat_room_free(r);
 }
 
@@ -266,6 +273,36 @@ int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const
 	return 0;
 }
 
+/* ---- the bus ---- */
+
+void chat_registry_set_bus(struct chat_registry *reg, const struct chat_bus_ops *ops, void *ud,
+                           unsigned seq_id)
+{
+	reg->bus = ops;
+	reg->bus_ud = ud;
+	reg->seq_id = seq_id & 0xfff;
+	if (ops != NULL)
+		for (size_t i = 0; i < reg->n_rooms; i++)
+			ops->room_opened(ud, chat_room_name(reg->rooms[i]));
+}
+
+unsigned chat_registry_seq_id(const struct chat_registry *reg) { return reg->seq_id; }
+
+bool chat_registry_has(const struct chat_registry *reg, const char *handle)
+{
+	return chat_registry_find(reg, handle) != NULL;
+}
+
+void chat_registry_tell_all(struct chat_registry *reg, const char *text)
+{
+	struct sbuf sb = SBUF_INIT;
+	chat_render_notice(&sb, text);
+	for (size_t b = 0; b < reg->n_buckets; b++)
+		for (struct chat_member *m = reg->buckets[b]; m != NULL; m = m->next)
+			m->sink->ops->tell(m->sink, sb.data, sb.len);
+	sbuf_free(&sb);
+}
+
 /* ---- the seam ---- */
 
 static void tell(struct chat_member *m, const struct sbuf *sb)
@@ -289,7 +326,11 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 	struct chat_member *to = chat_registry_find(reg, ev->to);
 	struct chat_member *from = chat_registry_find(reg, ev->from);
 	struct sbuf *sb = &reg->scratch;
-	ev->ts_ms = chat_wall_ms();
+	if (ev->origin == NULL || ev->ts_ms == 0)
+		ev->ts_ms = chat_wall_ms();
+	/* From another server: its sender had the receipt there. */
+	if (ev->origin != NULL)
+		from = NULL;
 	if (to != NULL && !chat_member_refuses(to, ev->from)) {
 		sbuf_reset(sb);
 		chat_render(sb, ev, recipient_view(to, ev->kind));
@@ -325,7 +366,8 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 	struct sbuf *sb = &reg->scratch;
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
-	ev->ts_ms = chat_wall_ms();
+	if (ev->origin == NULL || ev->ts_ms == 0)
+		ev->ts_ms = chat_wall_ms();
 	sbuf_reset(sb);
 	chat_render(sb, ev, CHAT_VIEW_RECIPIENT);
 	chat_frame_wrap(&wrapped, sb->data, sb->len, &f);
@@ -343,15 +385,30 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 {
+	/* Events that happen here go to the other servers after they are delivered
+	 * here (stamped); events from the bus stop here. */
+	bool publish = ev->origin == NULL && reg->bus != NULL;
 	if (ev->kind == CHAT_BROADCAST) {
 		deliver_everywhere(reg, ev);
+		if (publish)
+			reg->bus->publish(reg->bus_ud, ev);
 		return;
 	}
 	if (ev->kind == CHAT_DM || ev->kind == CHAT_PAGE || ev->kind == CHAT_INVITE) {
 		deliver_private(reg, ev);
+		if (publish && ev->to != NULL && chat_registry_find(reg, ev->to) == NULL)
+			reg->bus->publish(reg->bus_ud, ev);
 		return;
 	}
 	struct chat_room *r = ev->room ? chat_registry_room(reg, ev->room) : NULL;
-	if (r != NULL)
-		chat_room_deliver(r, ev);
+	if (r == NULL)
+		return;
+	/* A kick may empty a caller's room, which then goes: keep its name. */
+	char room[64];
+	snprintf(room, sizeof(room), "%s", chat_room_name(r));
+	chat_room_deliver(r, ev);
+	if (publish) {
+		ev->room = room;
+		reg->bus->publish(reg->bus_ud, ev);
+	}
 }
