@@ -14,6 +14,7 @@
 #include "chat/registry.h"
 #include "chat/render.h"
 #include "chat/sanitize.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "util/duration.h"
 #include "util/log.h"
@@ -169,9 +170,18 @@ bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	struct reason rs;
 	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "kick", answer))
 		return false;
-	if (t.member == NULL)
-		return say(answer, "%s is not online.", t.handle);
-	struct chat_room *room = chat_member_room(t.member);
+	struct chat_room *room = NULL;
+	if (t.member != NULL) {
+		room = chat_member_room(t.member);
+	} else {
+		/* On another server: its room is here too (declared, or one of the
+		 * same name), and the kick reaches it through the room's channel. */
+		const struct cluster_line *l = cluster_find(bbs_cluster(bbs), t.handle, NULL);
+		if (l == NULL)
+			return say(answer, "%s is not online.", t.handle);
+		if (l->room[0] != '\0')
+			room = chat_registry_room(bbs_chat(bbs), l->room);
+	}
 	if (room == NULL)
 		return say(answer, "%s is not in a chat room.", t.handle);
 	if (reach(bbs, a, t.level, room) == SCOPE_NONE) {
@@ -285,6 +295,8 @@ bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int
 		screen_notice(o, notice);
 		session_hangup(s, 1008, "banned");
 	}
+	/* ... and on another server of the cluster, by that server. */
+	cluster_hangup(bbs_cluster(bbs), t.handle, notice);
 	mod_audit(st, a->audit, "ban", t.handle, detail, reason);
 	log_info("moderation: %s banned %s %s", a->audit, t.handle, detail);
 	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", t.handle,

@@ -288,6 +288,14 @@ void chat_registry_set_bus(struct chat_registry *reg, const struct chat_bus_ops 
 
 unsigned chat_registry_seq_id(const struct chat_registry *reg) { return reg->seq_id; }
 
+size_t chat_registry_remote_members(const struct chat_registry *reg, const char *room,
+                                    const char **names, size_t max)
+{
+	if (reg->bus == NULL)
+		return 0;
+	return reg->bus->remote_members(reg->bus_ud, room, names, max);
+}
+
 bool chat_registry_has(const struct chat_registry *reg, const char *handle)
 {
 	return chat_registry_find(reg, handle) != NULL;

@@ -81,6 +81,9 @@ struct chat_bus_ops {
 	/* A room is here now (declared, or made by a caller), or has gone. */
 	void (*room_opened)(void *ud, const char *name);
 	void (*room_closed)(void *ud, const char *name);
+	/* The room's members on the other servers: how many, and the handles of up
+	 * to max of them in names (borrowed until the next event from the bus). */
+	size_t (*remote_members)(void *ud, const char *room, const char **names, size_t max);
 };
 /* ops (static) and ud borrowed; room_opened is called at once for every room
  * there is.  seq_id (1..4095, 0 for none) keeps the rooms' sequence numbers unique
@@ -89,6 +92,9 @@ struct chat_bus_ops {
 void chat_registry_set_bus(struct chat_registry *reg, const struct chat_bus_ops *ops, void *ud,
                            unsigned seq_id);
 unsigned chat_registry_seq_id(const struct chat_registry *reg);
+/* The bus's remote_members (0 without a bus). */
+size_t chat_registry_remote_members(const struct chat_registry *reg, const char *room,
+                                    const char **names, size_t max);
 /* Tell every member listed here one line of its own (a notice: "the other servers
  * cannot be reached"), wherever it is in the BBS. */
 void chat_registry_tell_all(struct chat_registry *reg, const char *text);

@@ -569,6 +569,12 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 	for (size_t i = 0; i < r->n_members && n < CHAT_RENDER_WELCOME_NAMES_MAX + 1; i++)
 		if (r->members[i] != me)
 			names[n++] = r->members[i]->sink->handle;
+	/* ... and on the other servers of a cluster. */
+	if (r->reg != NULL && n < CHAT_RENDER_WELCOME_NAMES_MAX + 1) {
+		size_t room_for = CHAT_RENDER_WELCOME_NAMES_MAX + 1 - n;
+		size_t remote = chat_registry_remote_members(r->reg, r->set.name, names + n, room_for);
+		n += remote < room_for ? remote : room_for;
+	}
 	chat_render_welcome(out, r->set.name, r->set.topic, names, n);
 	/* The last lines said, oldest first. */
 	size_t show = r->set.scrollback < r->ring_len ? r->set.scrollback : r->ring_len;
@@ -580,7 +586,8 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 
 void chat_room_status(const struct chat_room *r, unsigned cols, struct sbuf *out)
 {
-	chat_render_status(out, r->set.name, r->set.topic, r->n_members, r->private_, cols);
+	size_t remote = r->reg != NULL ? chat_registry_remote_members(r->reg, r->set.name, NULL, 0) : 0;
+	chat_render_status(out, r->set.name, r->set.topic, r->n_members + remote, r->private_, cols);
 }
 
 size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size_t max)

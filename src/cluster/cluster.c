@@ -66,7 +66,7 @@ struct cluster {
 	size_t n_rooms;
 
 	struct sbuf out;                 /* a message being encoded */
-	struct sbuf chan;                /* its channel */
+	char chan[CLUSTER_NODE_MAX + CLUSTER_ROOM_MAX + 16];   /* a channel's name */
 	struct cluster_msg *in;          /* a message being decoded */
 	struct cluster_stats stats;
 };
@@ -118,16 +118,14 @@ static const char *room_channel(struct cluster *cl, const char *room)
 {
 	char low[CLUSTER_ROOM_MAX];
 	lower_into(low, sizeof(low), room);
-	sbuf_reset(&cl->chan);
-	sbuf_printf(&cl->chan, PREFIX "room:%s", low);
-	return (const char *)cl->chan.data;
+	snprintf(cl->chan, sizeof(cl->chan), PREFIX "room:%s", low);
+	return cl->chan;
 }
 
 static const char *node_channel(struct cluster *cl, const char *node)
 {
-	sbuf_reset(&cl->chan);
-	sbuf_printf(&cl->chan, PREFIX "node:%s", node);
-	return (const char *)cl->chan.data;
+	snprintf(cl->chan, sizeof(cl->chan), PREFIX "node:%s", node);
+	return cl->chan;
 }
 
 /* ---- the mirror of the other servers ---- */
@@ -553,7 +551,29 @@ static void bus_room_closed(void *ud, const char *name)
 	}
 }
 
-static const struct chat_bus_ops bus_ops = { bus_publish, bus_room_opened, bus_room_closed };
+static size_t bus_remote_members(void *ud, const char *room, const char **names, size_t max)
+{
+	struct cluster *cl = ud;
+	size_t n = 0;
+	if (cl->state != BUS_UP)
+		return 0;
+	for (size_t i = 0; i < cl->n_peers; i++) {
+		const struct peer *p = &cl->peers[i];
+		for (size_t j = 0; j < p->n_lines; j++) {
+			const struct cluster_line *l = &p->lines[j];
+			if (l->handle[0] == '\0' || strcasecmp(l->room, room) != 0)
+				continue;
+			if (n < max)
+				names[n] = l->handle;
+			n++;
+		}
+	}
+	return n;
+}
+
+static const struct chat_bus_ops bus_ops = {
+	bus_publish, bus_room_opened, bus_room_closed, bus_remote_members,
+};
 
 /* ---- the connections ---- */
 
@@ -916,7 +936,6 @@ void cluster_free(struct cluster *cl)
 	free(cl->mine);
 	free(cl->in);
 	sbuf_free(&cl->out);
-	sbuf_free(&cl->chan);
 	free(cl);
 }
 

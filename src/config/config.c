@@ -125,6 +125,7 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->tls_handshake_timeout_s = 10;
 	cfg->ssh_login_timeout_s = 60;
 	cfg->handshakes_per_address = 10;
+	cfg->cluster_lost_after_s = 10;
 
 	cfg->menus = builtin_menus;
 	cfg->n_menus = sizeof(builtin_menus) / sizeof(builtin_menus[0]);
@@ -450,6 +451,13 @@ static const struct key_spec limits_keys[] = {
 	UINT("handshakes_per_address", handshakes_per_address, 1, 100000),
 };
 
+static const struct key_spec cluster_keys[] = {
+	TEXT("redis", cluster_redis, 1),
+	TEXT("node", cluster_node, 1),
+	TEXT("password", cluster_password, 0),
+	UINT("lost_after", cluster_lost_after_s, 3, 3600),
+};
+
 struct section_spec {
 	const char *name;
 	const struct key_spec *keys;
@@ -465,6 +473,7 @@ static const struct section_spec sections[] = {
 	SECTION("websocket", websocket_keys),
 	SECTION("http", http_keys),
 	SECTION("limits", limits_keys),
+	SECTION("cluster", cluster_keys),
 };
 
 static const struct {
@@ -790,6 +799,25 @@ static void check_tls(struct loader *ld, const struct toml_value *server)
 		ERROR(ld, lookup(server, "redirect_http"), "\"redirect_http\" needs \"https\"");
 }
 
+/* A node's name goes into Redis keys and channels: letters, digits, . _ - : */
+static void check_cluster(struct loader *ld, const struct toml_value *cluster)
+{
+	const struct config *c = ld->cfg;
+	for (const char *p = c->cluster_node; *p != '\0'; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-' || ch == ':')) {
+			ERROR(ld, lookup(cluster, "node"), "\"node\" may hold only letters, digits, "
+			      "'.', '_', '-' and ':'");
+			break;
+		}
+	}
+	if (c->cluster_redis[0] == '\0' &&
+	    (c->cluster_node[0] != '\0' || c->cluster_password[0] != '\0'))
+		ERROR(ld, lookup(cluster, c->cluster_node[0] ? "node" : "password"),
+		      "[cluster] needs \"redis\" (\"HOST:PORT\" or a Unix socket path)");
+}
+
 static void check_limits(struct loader *ld, const struct toml_value *limits)
 {
 	const struct config *c = ld->cfg;
@@ -1092,6 +1120,7 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 	}
 	check_limits(&ld, toml_table_get(root, "limits"));
 	check_tls(&ld, toml_table_get(root, "server"));
+	check_cluster(&ld, toml_table_get(root, "cluster"));
 
 	if (menu != NULL) {
 		load_menus(&ld, menu, &set);

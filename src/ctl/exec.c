@@ -7,7 +7,24 @@
 #include "bbs/session.h"
 #include "bbs/states.h"
 #include "chat/registry.h"
+#include "cluster/cluster.h"
 #include "net/conn.h"
+
+/* A line held by another server of the cluster. */
+struct far_who {
+	struct sbuf *out;
+	unsigned n;
+};
+
+static void far_who_line(void *ud, const char *node, const struct cluster_line *l)
+{
+	struct far_who *fw = ud;
+	char where[CLUSTER_FIELD_MAX + CLUSTER_NODE_MAX + 8];
+	snprintf(where, sizeof(where), "%s on %s", l->detail, node);
+	sbuf_printf(fw->out, "%4u  %-20s %-24s %-8s %s\n", l->line,
+	            l->handle[0] ? l->handle : "(logging in)", l->doing, "-", where);
+	fw->n++;
+}
 
 static void who(struct bbs *bbs, struct sbuf *out)
 {
@@ -28,6 +45,9 @@ static void who(struct bbs *bbs, struct sbuf *out)
 		            on_text, session_describe(s, where, sizeof(where)));
 		n++;
 	}
+	struct far_who fw = { out, 0 };
+	cluster_each(bbs_cluster(bbs), far_who_line, &fw);
+	n += fw.n;
 	sbuf_printf(out, "%u of %u nodes in use\n", n, bbs_node_count(bbs));
 }
 
@@ -55,6 +75,22 @@ static void stats(struct bbs *bbs, struct sbuf *out)
 	sbuf_printf(out, "rooms %zu\n", chat_registry_count(reg));
 	sbuf_printf(out, "in_rooms %zu\n", in_rooms);
 	sbuf_printf(out, "queued_bytes %zu\n", queued);
+	struct cluster *cl = bbs_cluster(bbs);
+	if (cl != NULL) {
+		struct cluster_stats st;
+		cluster_get_stats(cl, &st);
+		uint64_t dropped = st.misplaced;
+		for (int e = 0; e < CLUSTER_WIRE_ERRORS; e++)
+			dropped += st.dropped[e];
+		sbuf_printf(out, "cluster_node %s\n", cluster_node(cl));
+		sbuf_printf(out, "cluster_connected %d\n", cluster_connected(cl));
+		sbuf_printf(out, "cluster_remote_lines %zu\n", cluster_remote_lines(cl));
+		sbuf_printf(out, "cluster_published %llu\n", (unsigned long long)st.published);
+		sbuf_printf(out, "cluster_received %llu\n", (unsigned long long)st.received);
+		sbuf_printf(out, "cluster_dropped %llu\n", (unsigned long long)dropped);
+		sbuf_printf(out, "cluster_lost_nodes %llu\n", (unsigned long long)st.lost_nodes);
+		sbuf_printf(out, "cluster_reconnects %llu\n", (unsigned long long)st.connects);
+	}
 }
 
 bool ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *actor,

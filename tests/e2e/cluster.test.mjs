@@ -1,0 +1,334 @@
+// Several servers, one BBS (issue 12), end to end: three carrier nodes (A, B, C) on
+// one real redis-server of the test's own, sharing one data directory.  Callers
+// over WebSocket and telnet, screens through libvterm:
+//   - register on A, log in on C; handle already online on another node
+//   - a room with callers on every node: each line once, in order, everywhere
+//   - a DM between nodes seen by its two ends only (bytes of every other caller)
+//   - /who, /where and Who's Online show every node; node numbers unique
+//   - garbage published on the channels: dropped and counted, nothing reaches a
+//     terminal, the nodes go on
+//   - Redis killed during a conversation: local chat goes on, callers told once,
+//     the rooms join up again when it is back
+//   - kill -9 of node B: its callers "lost carrier" on A and C within the bound,
+//     their node numbers free
+//   - AUTH: a node with the password joins, a wrong one does not
+//
+// The database is SQLite shared by the three processes (one machine); PostgreSQL
+// is not part of this branch (see docs/CLUSTER.md).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { Caller, PASSWORD } from '../lib/caller.mjs';
+import { TelnetCaller } from '../lib/telnet.mjs';
+import { SIZE, enterChat } from '../lib/chat.mjs';
+import { count, plain } from '../lib/screen.mjs';
+import { haveRedis, startRedis, startNodes, startNode } from '../lib/cluster.mjs';
+import { SLOW, T } from '../lib/wait.mjs';
+
+const LOST_AFTER = 4;               // seconds, [cluster] lost_after in these nodes
+const present = await haveRedis();
+const skip = present ? false : 'redis-server is not installed (scripts/deps.sh check installs it)';
+
+let redis;
+let nodes;
+const open = [];
+
+before(async () => {
+  if (!present) return;
+  redis = await startRedis();
+  nodes = await startNodes(redis, ['a', 'b', 'c'], { lostAfter: LOST_AFTER });
+  // Every node has heard every other (a heartbeat a second).
+  for (const n of ['a', 'b', 'c'])
+    for (const m of ['a', 'b', 'c'])
+      if (n !== m) await nodes[n].waitLog(new RegExp(`cluster_peer_seen node=node-${n} peer=node-${m}`));
+});
+
+after(async () => {
+  for (const c of open) { try { c.terminate ? c.terminate() : c.destroy(); } catch { /* gone */ } }
+  if (nodes) {
+    const res = await nodes.stopAll();
+    for (const [name, r] of Object.entries(res)) {
+      if (name === 'b') continue;        // killed with -9 in a test
+      assert.equal(r.code, 0, `node ${name} exit ${r.code ?? r.signal}:\n${r.output.slice(-3000)}`);
+      assert.doesNotMatch(r.output, /AddressSanitizer|runtime error/);
+    }
+  }
+  if (redis) await redis.stop();
+});
+
+async function ws(node, size = SIZE) {
+  const c = await Caller.connect(nodes[node].wsUrl, size);
+  open.push(c);
+  return c;
+}
+
+async function telnet(node) {
+  const c = await TelnetCaller.connect(nodes[node].telnetPort, { cols: SIZE.cols, rows: SIZE.rows });
+  open.push(c);
+  return c;
+}
+
+async function registered(kind, node, handle) {
+  const c = kind === 'ws' ? await ws(node) : await telnet(node);
+  await c.register(handle, PASSWORD);
+  c.handle = handle;
+  return c;
+}
+
+/** Say a line in c and wait until every one of all has it. */
+async function said(c, all, word) {
+  const froms = all.map((x) => x.raw.length);
+  c.say(word);
+  await Promise.all(all.map((x, i) => x.waitText(froms[i], `: ${word}`)));
+}
+
+let alice, bob, carol, dave, erin;
+
+test('register on node A, log in on node C', { skip }, async () => {
+  const a = await registered('ws', 'a', 'Alice');
+  await a.close();
+  alice = await ws('c');
+  await alice.login('Alice', PASSWORD);
+  alice.handle = 'Alice';
+  assert.match(await alice.text(), /Welcome, Alice! This is call number 2\./);
+});
+
+test('a room across three nodes, WebSocket and telnet: each line once, in order, everywhere', { skip }, async () => {
+  bob = await registered('telnet', 'b', 'Bob');
+  carol = await registered('ws', 'a', 'Carol');
+  dave = await registered('telnet', 'a', 'Dave');
+  const room = [alice, bob, carol, dave];
+  for (const [i, c] of room.entries()) {
+    const before_ = room.slice(0, i);
+    const froms = before_.map((x) => x.raw.length);
+    await enterChat(c);
+    await Promise.all(before_.map((x, j) => x.waitText(froms[j], `${c.handle} has joined the chat`)));
+  }
+  // The newcomer sees who is here, wherever they are.
+  assert.match(plain(dave.raw), /Here now: .*Alice/);
+  assert.match(plain(dave.raw), /Here now: .*Bob/);
+
+  const froms = room.map((c) => c.raw.length);
+  const lines = [];
+  for (let k = 1; k <= 5; k++) {
+    for (const c of room) {
+      const word = `${c.handle.toLowerCase()}-line-${k}`;
+      lines.push([c.handle, word]);
+      c.say(word);
+    }
+  }
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], `: dave-line-5`)));
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], `: alice-line-5`)));
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], `: bob-line-5`)));
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], `: carol-line-5`)));
+  for (const [i, c] of room.entries()) {
+    const got = plain(c.raw.subarray(froms[i]));
+    for (const [who, word] of lines) {
+      assert.equal(count(got, `${who}: ${word}`), 1, `${c.handle} got "${who}: ${word}" once:\n${got}`);
+    }
+    // Each speaker's lines in the order said.
+    for (const who of ['Alice', 'Bob', 'Carol', 'Dave']) {
+      const at = [1, 2, 3, 4, 5].map((k) => got.indexOf(`${who}: ${who.toLowerCase()}-line-${k}`));
+      assert.deepEqual([...at].sort((x, y) => x - y), at, `${c.handle}: ${who}'s lines out of order`);
+    }
+  }
+});
+
+test('a DM between nodes is seen by its two ends only', { skip }, async () => {
+  const room = [alice, bob, carol, dave];
+  const secret = 'secret-across-nodes-77';
+  const fb = bob.raw.length, fa = alice.raw.length;
+  alice.say(`/msg Bob ${secret}`);         // Alice on C, Bob on B
+  await bob.waitText(fb, `*Alice* (private): ${secret}`);
+  await alice.waitText(fa, `-> Bob (private): ${secret}`);
+  await said(bob, room, 'after-the-dm');
+  assert.equal(carol.raw.indexOf(secret), -1, 'a caller on node A received the DM');
+  assert.equal(dave.raw.indexOf(secret), -1, 'a telnet caller on node A received the DM');
+  // /r answers across nodes too.
+  const fa2 = alice.raw.length;
+  bob.say('/r got it');
+  await alice.waitText(fa2, '*Bob* (private): got it');
+  // A page reaches a caller at the menu on another node.
+  erin = await registered('ws', 'b', 'Erin');
+  const fe = erin.raw.length;
+  carol.say('/page Erin come chat');
+  await erin.waitText(fe, 'Page from Carol: come chat');
+});
+
+test('/who, /where and Who\'s Online show every node', { skip }, async () => {
+  const f = carol.raw.length;
+  carol.say('/who');
+  await carol.waitText(f, 'Dave');
+  const who = plain(carol.raw.subarray(f));
+  for (const h of ['Alice', 'Bob', 'Carol', 'Dave']) assert.match(who, new RegExp(h), who);
+  const f2 = carol.raw.length;
+  carol.say('/where Bob');
+  await carol.waitText(f2, 'Bob is in Teleconference.');
+  const f3 = carol.raw.length;
+  carol.say('/where Erin');
+  await carol.waitText(f3, 'Erin is online, not in a chat room.');
+
+  erin.type('W');
+  const text = await erin.waitFor('Press any key');
+  const rows = text.split('\n').filter((r) => /^ +\d+ +\S/.test(r));
+  const nodeOf = {};
+  for (const h of ['Alice', 'Bob', 'Carol', 'Dave', 'Erin']) {
+    const row = rows.find((r) => new RegExp(`^ +\\d+ +${h} `).test(r));
+    assert.ok(row, `${h} missing from Who's Online:\n${text}`);
+    nodeOf[h] = Number(/^ +(\d+)/.exec(row)[1]);
+  }
+  assert.equal(new Set(Object.values(nodeOf)).size, 5, `node numbers not unique: ${JSON.stringify(nodeOf)}`);
+  assert.match(text, / 5 of 32 nodes in use\./);
+  erin.type(' ');
+  await erin.waitFor('Command');
+});
+
+test('handle already online on another node: asked, and the other node hangs up', { skip }, async () => {
+  const f = await registered('ws', 'a', 'Frank');
+  const again = await ws('c');
+  await again.waitFor('Enter your handle');
+  again.say('Frank');
+  await again.waitFor('Password');
+  again.say(PASSWORD);
+  await again.waitFor('You are already online on node');
+  again.type('Y');
+  await again.waitFor('Command');
+  await f.waitFor('You logged in on another node');
+  await f.waitClosed();
+});
+
+/** A raw RESP PUBLISH of any bytes, through a socket of our own. */
+function publishRaw(channel, payload) {
+  const ch = Buffer.from(channel);
+  const msg = Buffer.concat([
+    Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${ch.length}\r\n`), ch,
+    Buffer.from(`\r\n$${payload.length}\r\n`), payload, Buffer.from('\r\n'),
+  ]);
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port: redis.port, host: '127.0.0.1' }, () => s.write(msg));
+    let got = '';
+    s.on('data', (d) => { got += d; if (got.includes('\r\n')) { s.end(); resolve(got); } });
+    s.on('error', reject);
+  });
+}
+
+test('garbage on the channels is dropped and counted; nothing of it reaches a terminal', { skip }, async () => {
+  const room = [alice, bob, carol, dave];
+  const mark = 'GARBAGE-MARK';
+  const evil = `\x1b[2J\x1b]0;pwned\x07${mark}`;
+  const ev = (fields) => Buffer.from(`carrier/1 event\n${fields}`);
+  const bad = [
+    ['carrier:room:teleconference', ev(`o=node-x\nk=public\nr=Teleconference\nf=Mallory\nx=${evil}`)],
+    ['carrier:room:teleconference', ev(`o=node-x\nk=public\nr=Teleconference\nf=Mal\x1blory\nx=${mark}`)],
+    ['carrier:room:teleconference', ev(`o=node-x\nk=nonsense\nr=Teleconference\nf=M\nx=${mark}`)],
+    ['carrier:room:teleconference', ev(`o=node-x\nk=public\nk=public\nr=Teleconference\nf=M\nx=${mark}`)],
+    ['carrier:room:teleconference', Buffer.from(`carrier/1 event\no=node-x\nk=public\nr=Teleconference\nf=M\nx=${mark}${'x'.repeat(9000)}`)],
+    ['carrier:room:teleconference', Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b])],
+    ['carrier:room:teleconference', Buffer.from(`carrier/1 event\no=node-x\nk=public\nr=Teleconference\nf=M\nx=${mark}\xc0\xaf`, 'latin1')],
+    ['carrier:room:teleconference', ev(`o=node-x\nk=dm\nf=Mallory\nt=Carol\nx=${mark}`)],   // misplaced
+    ['carrier:room:teleconference', ev(`o=node-x\nk=public\nr=Elsewhere\nf=M\nx=${mark}`)],  // wrong room
+    ['carrier:all', Buffer.from(`carrier/1 up\no=node-x\ni=0\nh=${mark}`)],
+    ['carrier:all', Buffer.from('carrier/2 beat\no=node-x\ne=1')],
+    ['carrier:all', Buffer.from(`carrier/1 up\no=bad node\ni=3\nh=${mark}`)],
+    ['carrier:node:node-a', Buffer.from(`carrier/1 hangup\no=node-x\nh=Car,ol\nx=${mark}`)],
+    ['carrier:node:node-a', ev(`o=node-x\nk=broadcast\nf=M\nx=${mark}`)],   // misplaced
+  ];
+  for (const [ch, payload] of bad) await publishRaw(ch, payload);
+  // Something well formed after the garbage: the nodes go on, and it is shown
+  // with its control characters taken out by the renderer.
+  await publishRaw('carrier:room:teleconference',
+    ev('o=node-x\nk=public\nr=Teleconference\nf=Visitor\nx=well formed from outside'));
+  await Promise.all(room.map((c) => c.waitFor('Visitor: well formed from outside')));
+  await said(alice, room, 'after-the-garbage');
+  for (const c of room) {
+    assert.equal(c.raw.indexOf(mark), -1, `${c.handle} received garbage from the bus`);
+    assert.equal(c.raw.indexOf('pwned'), -1);
+  }
+  for (const n of ['a', 'b', 'c']) await nodes[n].waitLog(/event=cluster_dropped node=node-\w channel=carrier:room:teleconference reason=invalid/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:room:teleconference reason=oversized/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:room:teleconference reason=malformed/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:room:teleconference reason=unknown/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:room:teleconference reason=misplaced/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:node:node-a reason=misplaced/);
+  await nodes.a.waitLog(/event=cluster_dropped node=node-a channel=carrier:all reason=/);
+  // Carol (the hangup's target) is still here.
+  await said(carol, room, 'carol-still-here');
+});
+
+test('Redis killed mid-conversation: local chat goes on, callers told once, the rooms join up again', { skip }, async () => {
+  const room = [alice, bob, carol, dave];
+  const froms = room.map((c) => c.raw.length);
+  const logs = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, nodes[n].output().length]));
+  await redis.kill();
+  const down = 'The other servers cannot be reached';
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], down)));
+  // Carol and Dave share node A: they still hear each other.
+  await said(carol, [carol, dave], 'local-while-down');
+  await said(carol, [carol, dave], 'local-while-down-2');
+  await redis.start();
+  const up = 'The other servers can be reached again';
+  await Promise.all(room.map((c, i) => c.waitText(froms[i], up, 20000 * SLOW)));
+  for (const [i, c] of room.entries()) {
+    assert.equal(count(plain(c.raw.subarray(froms[i])), down), 1, `${c.handle} told more than once`);
+  }
+  // Presence is back (after each node's heartbeat) and the room spans the nodes again.
+  for (const n of ['a', 'b', 'c'])
+    for (const m of ['a', 'b', 'c'])
+      if (n !== m) await nodes[n].waitLog(new RegExp(`cluster_peer_seen node=node-${n} peer=node-${m}`), 20000 * SLOW, logs[n]);
+  await said(carol, room, 'whole-again');
+  // What was said on A while the bus was away stayed on A.
+  assert.equal(alice.raw.indexOf('local-while-down'), -1);
+  assert.equal(bob.raw.indexOf('local-while-down'), -1);
+});
+
+test('kill -9 of node B: its callers lost carrier on A and C within the bound, node numbers free', { skip }, async () => {
+  const f = [alice, carol].map((c) => c.raw.length);
+  const t0 = Date.now();
+  nodes.b.proc.kill('SIGKILL');
+  await Promise.all([alice, carol].map((c, i) => c.waitText(f[i], 'Bob lost carrier.', (LOST_AFTER + 3) * 1000 * SLOW)));
+  const took = Date.now() - t0;
+  assert.ok(took <= (LOST_AFTER + 2) * 1000 * SLOW, `took ${took} ms`);
+  // Who's Online on C: Bob and Erin (both on B) are gone.
+  const g = await registered('ws', 'c', 'Gina');
+  g.type('W');
+  const text = await g.waitFor('Press any key');
+  assert.doesNotMatch(text, / Bob /);
+  assert.doesNotMatch(text, / Erin /);
+  assert.match(text, / Alice /);
+  assert.match(text, / Dave /);
+  // B comes back with the same name: it joins again.
+  nodes.b = await startNode(redis, nodes.dir, 'b', { lostAfter: LOST_AFTER });
+  await nodes.a.waitLog(/cluster_peer_seen node=node-a peer=node-b/);
+  const h = await registered('ws', 'b', 'Hugo');
+  await enterChat(h);
+  await said(h, [alice, carol, dave, h], 'hugo-on-the-new-b');
+});
+
+test('AUTH: a node with the password joins the bus, one with a wrong password does not', { skip }, async () => {
+  const r = await startRedis({ password: 'bus-secret' });
+  try {
+    const good = await startNodes(r, ['p'], { password: 'bus-secret' });
+    await good.p.waitLog(/event=cluster_up node=node-p/);
+    const res = await good.stopAll();
+    assert.equal(res.p.code, 0);
+    const { startServer } = await import('../lib/server.mjs');
+    const { nodeConfig } = await import('../lib/cluster.mjs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'carrier-cluster-'));
+    const bad = await startServer({ config: nodeConfig(r, dir, 'q', { password: 'wrong' }), dir });
+    await bad.waitLog(/event=cluster_auth_failed node=node-q/);
+    // Alone, it still serves its own callers.
+    const c = await Caller.connect(bad.wsUrl, SIZE);
+    await c.register('Quinn', PASSWORD);
+    await c.close();
+    const out = await bad.stop({ keepDir: true });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(out.code, 0, out.output.slice(-2000));
+  } finally {
+    await r.stop();
+  }
+});
+
+void T;
