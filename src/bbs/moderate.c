@@ -235,6 +235,9 @@ bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, in
 	snprintf(text, sizeof(text), "You have been muted by %s for %s%s%s%s", a->name, how_long,
 	         room ? " in " : "", room ? room : "", because(reason, why, sizeof(why)));
 	tell_target(t.member, text);
+	/* Mutes are held where the caller speaks: every server hears of it. */
+	cluster_mute(bbs_cluster(bbs), t.handle, room, now + seconds * 1000,
+	             t.member == NULL ? text : "");
 	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
 	         room ? room : "");
 	mod_audit(bbs_store(bbs), a->audit, "mute", t.handle, detail, reason);
@@ -254,9 +257,12 @@ bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
 	if (reach(bbs, a, t.level, own) == SCOPE_NONE)
 		return say(answer, "You cannot unmute %s.", t.handle);
-	if (!chat_registry_unmute(bbs_chat(bbs), t.handle))
+	bool here = chat_registry_unmute(bbs_chat(bbs), t.handle);
+	bool far = cluster_find(bbs_cluster(bbs), t.handle, NULL) != NULL;
+	if (!here && !far)
 		return say(answer, "%s is not muted.", t.handle);
 	tell_target(t.member, "You may speak again.");
+	cluster_mute(bbs_cluster(bbs), t.handle, NULL, 0, t.member == NULL ? "You may speak again." : "");
 	mod_audit(bbs_store(bbs), a->audit, "unmute", t.handle, "", "");
 	log_info("moderation: %s unmuted %s", a->audit, t.handle);
 	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);

@@ -312,6 +312,24 @@ static void on_message(struct cluster *cl, const char *channel, const uint8_t *d
 		announce_gone(cl, p, false);
 		peer_forget(cl, p);
 		return;
+	case CLUSTER_MSG_MUTE: {
+		if (!on_all)
+			break;
+		int64_t now = chat_wall_ms();
+		if (m->until_ms == 0)
+			chat_registry_unmute(cl->reg, m->handle);
+		else
+			chat_registry_mute(cl->reg, m->handle, m->room, m->until_ms, now);
+		struct chat_member *who = chat_registry_find(cl->reg, m->handle);
+		if (who != NULL && m->reason[0] != '\0') {
+			struct sbuf sb = SBUF_INIT;
+			chat_render_notice(&sb, m->reason);
+			struct chat_sink *sink = chat_member_sink(who);
+			sink->ops->tell(sink, sb.data, sb.len);
+			sbuf_free(&sb);
+		}
+		return;
+	}
 	case CLUSTER_MSG_HANGUP:
 		if (!on_node)
 			break;
@@ -1042,6 +1060,13 @@ void cluster_each(const struct cluster *cl, cluster_line_cb cb, void *ud)
 	for (size_t i = 0; i < cl->n_peers; i++)
 		for (size_t j = 0; j < cl->peers[i].n_lines; j++)
 			cb(ud, cl->peers[i].name, &cl->peers[i].lines[j]);
+}
+
+void cluster_mute(struct cluster *cl, const char *handle, const char *room, int64_t until_ms,
+                  const char *text)
+{
+	if (bus_up(cl) && cluster_wire_mute(&cl->out, cl->set.node, handle, room, until_ms, text))
+		publish_to(cl, CH_ALL, &cl->out);
 }
 
 bool cluster_hangup(struct cluster *cl, const char *handle, const char *reason)

@@ -109,6 +109,12 @@ const struct cluster_line *cluster_find(const struct cluster *cl, const char *ha
 typedef void (*cluster_line_cb)(void *ud, const char *node, const struct cluster_line *l);
 void cluster_each(const struct cluster *cl, cluster_line_cb cb, void *ud);
 
+/* Tell every other server: handle is muted until until_ms (wall clock) in room
+ * (NULL: everywhere), or no longer (until_ms 0); text is told to the caller by
+ * the server it is on ("" for nothing). */
+void cluster_mute(struct cluster *cl, const char *handle, const char *room, int64_t until_ms,
+                  const char *text);
+
 /* Ask the server holding handle to hang it up, telling it reason; false if no
  * other server holds it (or the bus is down). */
 bool cluster_hangup(struct cluster *cl, const char *handle, const char *reason);

@@ -9,6 +9,7 @@
 static const char *const type_names[CLUSTER_MSG_TYPES] = {
 	[CLUSTER_MSG_EVENT] = "event", [CLUSTER_MSG_BEAT] = "beat", [CLUSTER_MSG_UP] = "up",
 	[CLUSTER_MSG_DOWN] = "down",   [CLUSTER_MSG_BYE] = "bye",   [CLUSTER_MSG_HANGUP] = "hangup",
+	[CLUSTER_MSG_MUTE] = "mute",
 };
 
 static const char *const kind_names[CHAT_KIND_COUNT] = {
@@ -338,6 +339,17 @@ enum cluster_wire_error cluster_wire_decode(const uint8_t *data, size_t len,
 		out->handle = v[K_HANDLE];
 		out->reason = v[K_TEXT] ? v[K_TEXT] : "";
 		return CLUSTER_WIRE_OK;
+	case CLUSTER_MSG_MUTE:
+		if (v[K_HANDLE] == NULL || !name_ok(v[K_HANDLE], CLUSTER_HANDLE_MAX) ||
+		    v[K_UNTIL] == NULL || !parse_u64(v[K_UNTIL], NUM_MAX, &n) ||
+		    (v[K_ROOM] != NULL && !room_ok(v[K_ROOM])) ||
+		    (v[K_TEXT] != NULL && !safe_text(v[K_TEXT], CLUSTER_FIELD_MAX * 4)))
+			return CLUSTER_WIRE_INVALID;
+		out->handle = v[K_HANDLE];
+		out->until_ms = (int64_t)n;
+		out->room = v[K_ROOM];
+		out->reason = v[K_TEXT] ? v[K_TEXT] : "";
+		return CLUSTER_WIRE_OK;
 	default:
 		return CLUSTER_WIRE_UNKNOWN;
 	}
@@ -474,5 +486,21 @@ bool cluster_wire_hangup(struct sbuf *sb, const char *origin, const char *handle
 	head(sb, CLUSTER_MSG_HANGUP, origin);
 	field(sb, K_HANDLE, handle);
 	field(sb, K_TEXT, reason);
+	return fits(sb);
+}
+
+bool cluster_wire_mute(struct sbuf *sb, const char *origin, const char *handle, const char *room,
+                       int64_t until_ms, const char *text)
+{
+	if (!cluster_node_name_ok(origin) || !name_ok(handle, CLUSTER_HANDLE_MAX) || until_ms < 0 ||
+	    (room != NULL && !room_ok(room)) || !safe_text(text, CLUSTER_FIELD_MAX * 4))
+		return false;
+	head(sb, CLUSTER_MSG_MUTE, origin);
+	field(sb, K_HANDLE, handle);
+	if (room != NULL)
+		field(sb, K_ROOM, room);
+	field_num(sb, K_UNTIL, (uint64_t)until_ms);
+	if (text[0] != '\0')
+		field(sb, K_TEXT, text);
 	return fits(sb);
 }

@@ -21,6 +21,8 @@
  *   bye     the sender is shutting down (its callers are gone, not lost)
  *   hangup  to the node holding handle h: hang that caller up, telling it x
  *           (another login with the same handle, a ban)
+ *   mute    to every node: handle h may not speak until u (wall ms; 0: unmuted),
+ *           in room r or everywhere; x is what the caller is told where it is
  *
  * The decoder trusts nothing: a message over CLUSTER_MSG_MAX bytes, without the
  * magic, of an unknown type, with a field repeated, missing, out of range, too
@@ -54,6 +56,7 @@ enum cluster_msg_type {
 	CLUSTER_MSG_DOWN,
 	CLUSTER_MSG_BYE,
 	CLUSTER_MSG_HANGUP,
+	CLUSTER_MSG_MUTE,
 	CLUSTER_MSG_TYPES
 };
 
@@ -78,8 +81,10 @@ struct cluster_msg {
 	struct cluster_line line;          /* UP (line.line alone for DOWN) */
 	int64_t epoch;                     /* BEAT */
 	unsigned callers;                  /* BEAT */
-	const char *handle;                /* HANGUP */
-	const char *reason;                /* HANGUP */
+	const char *handle;                /* HANGUP, MUTE */
+	const char *reason;                /* HANGUP, MUTE: what the caller is told */
+	const char *room;                  /* MUTE: NULL for everywhere */
+	int64_t until_ms;                  /* MUTE: 0 lifts it */
 	const char *names[CLUSTER_NAMES_MAX];
 	char store[CLUSTER_MSG_MAX + 16];
 };
@@ -110,6 +115,9 @@ bool cluster_wire_down(struct sbuf *sb, const char *origin, unsigned line);
 bool cluster_wire_bye(struct sbuf *sb, const char *origin);
 bool cluster_wire_hangup(struct sbuf *sb, const char *origin, const char *handle,
                          const char *reason);
+/* room NULL: everywhere; until_ms 0: the mute is lifted; text "" for none. */
+bool cluster_wire_mute(struct sbuf *sb, const char *origin, const char *handle, const char *room,
+                       int64_t until_ms, const char *text);
 
 /* Is s usable as a node's name (1..63 of letters, digits, '.', '_', '-', ':')? */
 bool cluster_node_name_ok(const char *s);

@@ -26,6 +26,7 @@ import { haveRedis, startRedis, startNodes, startNode } from '../lib/cluster.mjs
 import { SLOW, T } from '../lib/wait.mjs';
 
 const LOST_AFTER = 4;               // seconds, [cluster] lost_after in these nodes
+const BBS = 'sysop_handles = ["Warden"]\n';
 const present = await haveRedis();
 const skip = present ? false : 'redis-server is not installed (scripts/deps.sh check installs it)';
 
@@ -36,7 +37,7 @@ const open = [];
 before(async () => {
   if (!present) return;
   redis = await startRedis();
-  nodes = await startNodes(redis, ['a', 'b', 'c'], { lostAfter: LOST_AFTER });
+  nodes = await startNodes(redis, ['a', 'b', 'c'], { lostAfter: LOST_AFTER, bbs: BBS });
   // Every node has heard every other (a heartbeat a second).
   for (const n of ['a', 'b', 'c'])
     for (const m of ['a', 'b', 'c'])
@@ -197,6 +198,47 @@ test('handle already online on another node: asked, and the other node hangs up'
   await f.waitClosed();
 });
 
+test('moderation across nodes: a mute, a kick and a ban reach a caller on another node', { skip }, async () => {
+  const sysop = await registered('ws', 'a', 'Warden');
+  const ivan = await registered('telnet', 'b', 'Ivan');
+  await enterChat(sysop);
+  await enterChat(ivan);
+  await sysop.waitFor('Ivan has joined the chat');
+  let f = ivan.raw.length;
+  sysop.say('/mute Ivan 5 noisy');
+  await ivan.waitText(f, 'You have been muted by Warden');
+  await sysop.waitFor('Ivan is muted for');
+  f = ivan.raw.length;
+  const fc = carol.raw.length;
+  ivan.say('muted-words-99');
+  await ivan.waitText(f, 'You are muted:');
+  sysop.say('/unmute Ivan');
+  await ivan.waitText(f, 'You may speak again.');
+  await said(ivan, [ivan, sysop, carol], 'unmuted-words');
+  assert.equal(carol.raw.subarray(fc).indexOf('muted-words-99'), -1, 'a muted line crossed nodes');
+  f = ivan.raw.length;
+  sysop.say('/kick Ivan out you go');
+  await ivan.waitText(f, 'Warden kicked you out of Teleconference');
+  await carol.waitText(fc, 'Ivan was kicked by Warden');
+  // Kept out on his own node too.
+  f = ivan.raw.length;
+  ivan.type('C');
+  await ivan.waitText(f, 'You were kicked out of Teleconference: you may come back in');
+  f = ivan.raw.length;
+  sysop.say('/ban Ivan 1h enough');
+  await ivan.waitText(f, 'banned');
+  await ivan.waitClosed();
+  const back = await telnet('c');
+  await back.waitFor('Enter your handle');
+  back.say('Ivan');
+  await back.waitFor('Password');
+  back.say(PASSWORD);
+  await back.waitFor('banned');
+  await back.waitClosed();
+  sysop.say('/quit');
+  await sysop.close();
+});
+
 /** A raw RESP PUBLISH of any bytes, through a socket of our own. */
 function publishRaw(channel, payload) {
   const ch = Buffer.from(channel);
@@ -297,7 +339,7 @@ test('kill -9 of node B: its callers lost carrier on A and C within the bound, n
   assert.match(text, / Alice /);
   assert.match(text, / Dave /);
   // B comes back with the same name: it joins again.
-  nodes.b = await startNode(redis, nodes.dir, 'b', { lostAfter: LOST_AFTER });
+  nodes.b = await startNode(redis, nodes.dir, 'b', { lostAfter: LOST_AFTER, bbs: BBS });
   await nodes.a.waitLog(/cluster_peer_seen node=node-a peer=node-b/);
   const h = await registered('ws', 'b', 'Hugo');
   await enterChat(h);

@@ -95,11 +95,11 @@ export async function startRedis({ password = '' } = {}) {
  * node N is called node-N.  extra: TOML added to every node's config.
  * Returns { a: srv, b: srv, ..., dir, stopAll() }.
  */
-export async function startNodes(redis, names, { extra = '', lostAfter = 4, password = '' } = {}) {
+export async function startNodes(redis, names, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'carrier-cluster-'));
   const nodes = { dir };
   for (const name of names) {
-    nodes[name] = await startNode(redis, dir, name, { extra, lostAfter, password });
+    nodes[name] = await startNode(redis, dir, name, opts);
   }
   nodes.stopAll = async () => {
     const results = {};
@@ -112,9 +112,9 @@ export async function startNodes(redis, names, { extra = '', lostAfter = 4, pass
   return nodes;
 }
 
-export function nodeConfig(redis, dir, name, { extra = '', lostAfter = 4, password = '' } = {}) {
+export function nodeConfig(redis, dir, name, { extra = '', bbs = '', lostAfter = 4, password = '' } = {}) {
   return `[bbs]
-${FAST}
+${FAST}${bbs}
 [chat]
 flood_rate = 1000
 flood_burst = 1000

@@ -544,6 +544,33 @@ static void test_error_tls_needs(void **state)
 		     "100000");
 }
 
+/* [cluster]: nothing without redis; the node's name is checked; the bounds. */
+static void test_cluster(void **state)
+{
+	struct config cfg;
+	(void)state;
+	config_defaults(&cfg, SHARE);
+	assert_string_equal(cfg.cluster_redis, "");
+	assert_int_equal(cfg.cluster_lost_after_s, 10);
+	load_ok(&cfg, "[cluster]\nredis = \"127.0.0.1:6379\"\nnode = \"bbs1.example:8080\"\n"
+	        "password = \"s3cret\"\nlost_after = 30\n");
+	assert_string_equal(cfg.cluster_redis, "127.0.0.1:6379");
+	assert_string_equal(cfg.cluster_node, "bbs1.example:8080");
+	assert_string_equal(cfg.cluster_password, "s3cret");
+	assert_int_equal(cfg.cluster_lost_after_s, 30);
+	load_ok(&cfg, "[cluster]\nredis = \"/run/redis/redis.sock\"\n");
+	assert_string_equal(cfg.cluster_redis, "/run/redis/redis.sock");
+	expect_error("[cluster]\nredis = \"r:6379\"\nnode = \"bbs one\"\n",
+		     "carrier.toml:3:1: \"node\" may hold only letters, digits, '.', '_', '-' and ':'");
+	expect_error("[cluster]\nnode = \"bbs1\"\n",
+		     "carrier.toml:2:1: [cluster] needs \"redis\" (\"HOST:PORT\" or a Unix socket path)");
+	expect_error("[cluster]\nredis = \"r:6379\"\nlost_after = 2\n",
+		     "carrier.toml:3:1: \"lost_after\" must be an integer from 3 to 3600");
+	expect_error("[cluster]\nredis = \"\"\n",
+		     "carrier.toml:2:1: \"redis\" must be a string of 1 to 255 bytes without "
+		     "control characters");
+}
+
 static void test_error_range(void **state)
 {
 	expect_error("[bbs]\nmax_nodes = 0\n",
@@ -824,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_menu_model),
 		cmocka_unit_test(test_titles_only),
 		cmocka_unit_test(test_shipped_file),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_syntax_message),
 		cmocka_unit_test(test_error_type),
