@@ -342,6 +342,24 @@ static void on_message(struct cluster *cl, const char *channel, const uint8_t *d
 	misplaced(cl, channel);
 }
 
+/* Both connections are there and the subscription to carrier:all confirmed: the
+ * bus is up.  Tell the callers if they heard it was down; share our lines. */
+static void maybe_up(struct cluster *cl)
+{
+	if (!cl->pub_connected || !cl->subscribed || cl->state == BUS_UP || cl->stopping)
+		return;
+	cl->state = BUS_UP;
+	cl->backoff_ms = 0;
+	cl->stats.connects++;
+	log_info("event=cluster_up node=%s redis=%s", cl->set.node, cl->set.redis);
+	if (cl->told_down) {
+		chat_registry_tell_all(cl->reg,
+		        "The other servers can be reached again: the rooms are whole.");
+		cl->told_down = false;
+	}
+	publish_presence(cl);
+}
+
 /* Every reply on the subscribed connection: confirmations and messages. */
 static void on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -366,18 +384,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
 	} else if (strcmp(kind, "subscribe") == 0 && strcmp(channel, CH_ALL) == 0 &&
 	           !cl->subscribed) {
 		cl->subscribed = true;
-		if (cl->pub_connected && cl->state != BUS_UP) {
-			cl->state = BUS_UP;
-			cl->backoff_ms = 0;
-			cl->stats.connects++;
-			log_info("event=cluster_up node=%s redis=%s", cl->set.node, cl->set.redis);
-			if (cl->told_down) {
-				chat_registry_tell_all(cl->reg,
-				        "The other servers can be reached again: the rooms are whole.");
-				cl->told_down = false;
-			}
-			publish_presence(cl);
-		}
+		maybe_up(cl);
 	}
 }
 
@@ -637,8 +644,10 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		closing_done(cl);
 		return;
 	}
-	if (ac == cl->pub)
+	if (ac == cl->pub) {
 		cl->pub_connected = true;
+		maybe_up(cl);
+	}
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
