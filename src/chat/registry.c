@@ -411,12 +411,16 @@ void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 	struct chat_room *r = ev->room ? chat_registry_room(reg, ev->room) : NULL;
 	if (r == NULL)
 		return;
-	/* A kick may empty a caller's room, which then goes: keep its name. */
-	char room[64];
-	snprintf(room, sizeof(room), "%s", chat_room_name(r));
-	chat_room_deliver(r, ev);
-	if (publish) {
-		ev->room = room;
+	/* Published first, stamped: the other servers start their fan-out while this
+	 * one writes to its own members.  (A coalesced JOIN/LEAVE with nothing in it
+	 * is not sent at all.) */
+	bool presence = ev->kind == CHAT_JOIN || ev->kind == CHAT_LEAVE;
+	if (publish && !(presence && ev->from == NULL && ev->n_names + ev->n_more == 0)) {
+		const char *room = ev->room;
+		ev->room = chat_room_name(r);
+		chat_room_stamp(r, ev);
 		reg->bus->publish(reg->bus_ud, ev);
+		ev->room = room;
 	}
+	chat_room_deliver(r, ev);
 }

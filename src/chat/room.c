@@ -317,6 +317,12 @@ static uint64_t stamp(struct chat_room *r, int64_t ts_ms)
 	return s;
 }
 
+void chat_room_stamp(struct chat_room *r, struct chat_event *ev)
+{
+	ev->ts_ms = chat_wall_ms();
+	ev->seq = stamp(r, ev->ts_ms);
+}
+
 void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 {
 	bool presence = ev->kind == CHAT_JOIN || ev->kind == CHAT_LEAVE;
@@ -338,12 +344,10 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 		if (kicked != NULL)
 			remove_member(r, kicked);
 	}
-	/* An event from another server keeps its origin's stamp (and the origin
-	 * keeps it in the store). */
-	if (ev->origin == NULL || ev->seq == 0 || ev->ts_ms == 0) {
-		ev->ts_ms = chat_wall_ms();
-		ev->seq = stamp(r, ev->ts_ms);
-	}
+	/* An event stamped already (from another server: its origin keeps it in the
+	 * store; or stamped to be published first) keeps its stamp. */
+	if (ev->seq == 0 || ev->ts_ms == 0)
+		chat_room_stamp(r, ev);
 	sbuf_reset(&r->scratch);
 	chat_render(&r->scratch, ev, CHAT_VIEW_RECIPIENT);
 	if (stored_kind(ev->kind)) {

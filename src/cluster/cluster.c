@@ -533,6 +533,11 @@ static void bus_publish(void *ud, const struct chat_event *ev)
 	} else if (ev->room != NULL) {
 		publish_to(cl, room_channel(cl, ev->room), &cl->out);
 	}
+	/* Out now, not at the loop's next poll: the other servers' fan-out starts
+	 * while this one writes to its own members (a write the socket cannot take
+	 * whole is finished by the poll, as usual). */
+	if (cl->pub != NULL)
+		redisAsyncHandleWrite(cl->pub);
 }
 
 static void subscribe(struct cluster *cl, const char *verb, const char *channel)
