@@ -268,8 +268,9 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
 static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
 {
 	(void)session;
-	(void)channel;
 	struct ssh_conn *sc = userdata;
+	if (channel != sc->channel)
+		return;                       /* one given up on and replaced */
 	/* The caller's input ended: hang up (before the shell, a channel being
 	 * given up on: its close follows). */
 	if (sc->conn != NULL && !conn_closing(sc->conn) && sc->phase == PH_STARTED)
@@ -279,9 +280,8 @@ static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
 static void on_close(ssh_session session, ssh_channel channel, void *userdata)
 {
 	(void)session;
-	(void)channel;
 	struct ssh_conn *sc = userdata;
-	if (sc->conn == NULL)
+	if (sc->conn == NULL || channel != sc->channel)
 		return;
 	if (sc->phase == PH_STARTED)
 		conn_close(sc->conn);         /* the caller hung up */
@@ -304,7 +304,10 @@ static void forget_channel(struct ssh_conn *sc)
 static void channel_open(struct ssh_conn *sc, ssh_message msg)
 {
 	int type = ssh_message_subtype(msg);
-	if (sc->channel_closed)
+	/* Before the shell, a new session replaces one the client gave up on (its
+	 * close may come after the new open: clients do not wait for our reply). */
+	if (sc->channel_closed ||
+	    (sc->channel != NULL && sc->phase < PH_STARTED && type == SSH_CHANNEL_SESSION))
 		forget_channel(sc);
 	if (sc->phase < PH_AUTHED || sc->channel != NULL || type != SSH_CHANNEL_SESSION) {
 		LOG(log_info, sc, "refused a channel (%s)",

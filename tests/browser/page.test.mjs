@@ -127,9 +127,16 @@ test('BEL rings the bell: an 800 Hz tone and a flash', async () => {
 		};
 	});
 	const before = await page.evaluate(() => ({ rings: window.carrier.bell.rings, tones: window.carrier.bell.tones }));
+	// The flash lasts FLASH_MS: a poll on a loaded machine can miss it, so the page
+	// records that the class came (a MutationObserver set up before the BEL).
+	await page.evaluate(() => {
+		window.flashed = false;
+		const el = document.getElementById('term');
+		new MutationObserver(() => { if (el.classList.contains('bell')) window.flashed = true; })
+			.observe(el, { attributes: true, attributeFilter: ['class'] });
+	});
 	await page.evaluate(() => window.carrier.term.write('\x07'));
-	await until(() => page.evaluate(() => document.getElementById('term').classList.contains('bell')),
-		'the bell class');
+	await until(() => page.evaluate(() => window.flashed), 'the bell class');
 	const after = await page.evaluate(() => ({
 		rings: window.carrier.bell.rings,
 		tones: window.carrier.bell.tones,
