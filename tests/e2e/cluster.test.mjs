@@ -23,7 +23,8 @@ import { TelnetCaller } from '../lib/telnet.mjs';
 import { SIZE, enterChat } from '../lib/chat.mjs';
 import { count, plain } from '../lib/screen.mjs';
 import { haveRedis, startRedis, startNodes, startNode } from '../lib/cluster.mjs';
-import { SLOW, T } from '../lib/wait.mjs';
+import { SLOW, T, poll } from '../lib/wait.mjs';
+import { join } from 'node:path';
 
 const LOST_AFTER = 4;               // seconds, [cluster] lost_after in these nodes
 const BBS = 'sysop_handles = ["Warden"]\n';
@@ -239,6 +240,17 @@ test('moderation across nodes: a mute, a kick and a ban reach a caller on anothe
   await sysop.close();
 });
 
+/** `stats` on a node's control socket. */
+function ctlStats(path) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ path }, () => s.write('stats\n'));
+    let got = '';
+    s.on('data', (d) => { got += d; });
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
 /** A raw RESP PUBLISH of any bytes, through a socket of our own. */
 function publishRaw(channel, payload) {
   const ch = Buffer.from(channel);
@@ -344,6 +356,38 @@ test('kill -9 of node B: its callers lost carrier on A and C within the bound, n
   const h = await registered('ws', 'b', 'Hugo');
   await enterChat(h);
   await said(h, [alice, carol, dave, h], 'hugo-on-the-new-b');
+});
+
+test('max_nodes counts every node; a dead node\'s lines are free again', { skip }, async () => {
+  const r = await startRedis();
+  const two = await startNodes(r, ['m', 'n'], { lostAfter: 3, bbs: 'max_nodes = 2\n' });
+  try {
+    await two.m.waitLog(/event=cluster_peer_seen node=node-m peer=node-n/);
+    await two.n.waitLog(/event=cluster_peer_seen node=node-n peer=node-m/);
+    const c1 = await Caller.connect(two.m.wsUrl, SIZE);
+    open.push(c1);
+    await c1.waitFor('You are on node 1 of 2.');
+    // Node n has heard of line 1 (its control line says so) before the next caller.
+    await poll(async () => /cluster_remote_lines 1\n/.test(await ctlStats(join(two.dir, 'node-n.ctl'))),
+      { what: 'node n counting node m\'s line' });
+    const c2 = await Caller.connect(two.n.wsUrl, SIZE);
+    open.push(c2);
+    await c2.waitFor('You are on node 2 of 2.');
+    // Both lines taken, one on each node: a third caller on either is turned away.
+    const c3 = await Caller.connect(two.m.wsUrl, SIZE);
+    open.push(c3);
+    await c3.waitFor('All lines are busy');
+    // Node n dies: after lost_after its line is free on m.
+    two.n.proc.kill('SIGKILL');
+    await two.m.waitLog(/event=cluster_peer_lost node=node-m peer=node-n/, (3 + 3) * 1000 * SLOW);
+    const c4 = await Caller.connect(two.m.wsUrl, SIZE);
+    open.push(c4);
+    await c4.waitFor('You are on node 2 of 2.');
+  } finally {
+    const res = await two.stopAll();
+    assert.equal(res.m.code, 0, res.m.output.slice(-2000));
+    await r.stop();
+  }
 });
 
 test('AUTH: a node with the password joins the bus, one with a wrong password does not', { skip }, async () => {
