@@ -393,8 +393,8 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 {
-	/* Events that happen here go to the other servers after they are delivered
-	 * here (stamped); events from the bus stop here. */
+	/* Events that happen here go to the other servers too (a room's before its
+	 * fan-out here, the others after); events from the bus stop here. */
 	bool publish = ev->origin == NULL && reg->bus != NULL;
 	if (ev->kind == CHAT_BROADCAST) {
 		deliver_everywhere(reg, ev);
