@@ -9,6 +9,7 @@
 #   make bench-cluster  several servers, one BBS (issue 12): one room of 1,000 over 1, 2 and 3
 #                       Carrier nodes on one Redis, beside two linked ngIRCd servers and two
 #                       Socket.IO servers on Redis (bench/cluster.py; about 12 minutes)
+#   make bench-ops      the metrics page, histograms, statement timing, loop lag; a live scrape
 #   make bench-quick    fan-out vs ngircd and the Node ws peer, 5 runs each interleaved (~90 s); last
 #                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
 #   CARRIER_BASELINE=PATH make bench-quick   the same with another Carrier binary beside it
@@ -27,8 +28,8 @@ BENCH_DIR := build/bench
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
-.PHONY: bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 bench-chat6 \
-	bench-tls bench-cluster
+.PHONY: bench-ops bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 \
+	bench-chat6 bench-tls bench-cluster
 BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
@@ -77,6 +78,20 @@ BENCH_CLUSTER_ARGS ?=
 bench-cluster: bench-tools bench-peers
 	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
 	python3 bench/cluster.py $(BENCH_CLUSTER_ARGS)
+
+# What running for real costs on the loop: the metrics page, histograms, the clock
+# reads around statements, the loop-lag tick; then a live scrape with idle callers.
+$(BENCH_DIR)/ops_bench: bench/ops_bench.c build/libcarrier.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< build/libcarrier.a $(LDLIBS)
+
+BENCH_OPS_ARGS ?=
+bench-ops:
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier build/libcarrier.a
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= $(BENCH_DIR)/ops_bench
+	$(BENCH_DIR)/ops_bench 1 2
+	$(BENCH_DIR)/ops_bench 64 4
+	node bench/scrape.mjs $(BENCH_OPS_ARGS)
 
 bench: bench-idle bench-chat
 

@@ -137,13 +137,18 @@ class Server:
             text = open(self.out_path).read()
             if kind.startswith("carrier"):
                 for line in text.splitlines():
-                    if " http listening on 127.0.0.1:" in line and kind != "carrier-tls":
+                    # "event=listen listener=http addr=...", or an older binary's
+                    # "http listening on ..." (a CARRIER_BASELINE)
+                    if ((" http listening on 127.0.0.1:" in line or
+                         " listener=http addr=127.0.0.1:" in line) and kind != "carrier-tls"):
                         self.port = int(line.rsplit(":", 1)[1])
-                    if "https listening on 127.0.0.1:" in line and kind == "carrier-tls":
+                    if (("https listening on 127.0.0.1:" in line or
+                         " listener=https addr=127.0.0.1:" in line) and kind == "carrier-tls"):
                         self.port = int(line.rsplit(":", 1)[1])
-                    if "telnet listening on 127.0.0.1:" in line:
+                    if ("telnet listening on 127.0.0.1:" in line or
+                            "listener=telnet addr=127.0.0.1:" in line):
                         self.tport = int(line.rsplit(":", 1)[1])
-                if self.port and self.tport and " ready" in text:
+                if self.port and self.tport and (" ready" in text or "event=ready" in text):
                     self.pid = self.proc.pid
                     break
             else:

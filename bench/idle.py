@@ -133,16 +133,17 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
                                      env=env, preexec_fn=pin(cpu))
         self.port = None
-        want = {"ws": " http listening on 127.0.0.1:", "wss": "https listening on 127.0.0.1:",
-                "ssh": "ssh listening on 127.0.0.1:"}[args.transport]
+        # "event=listen listener=NAME addr=...", or an older binary's "NAME listening on"
+        name = {"ws": "http", "wss": "https", "ssh": "ssh"}[args.transport]
+        want = (f" {name} listening on 127.0.0.1:", f" listener={name} addr=127.0.0.1:")
         deadline = time.time() + 30
         while time.time() < deadline:
             with open(self.err_path) as f:
                 text = f.read()
             for line in text.splitlines():
-                if want in line:
+                if want[0] in line or want[1] in line:
                     self.port = int(line.rsplit(":", 1)[1])
-            if self.port and " ready" in text:
+            if self.port and (" ready" in text or "event=ready" in text):
                 break
             if self.proc.poll() is not None:
                 self.stop()

@@ -29,8 +29,10 @@ printf '[bbs]\nmax_nodes = %d\nlogin_timeout = 3600\npassword_ops = "min"\npassw
 cp "$db" "$d/c.db"
 taskset -c 0 "$bin" --config "$d/c.toml" --http 127.0.0.1:0 --telnet 127.0.0.1:0 --db "$d/c.db" > "$d/out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q " ready" "$d/out" && break; sleep 0.1; done
-port=$(grep -o "http listening on 127.0.0.1:[0-9]*" "$d/out" | grep -o "[0-9]*$")
+# "event=ready" and "listener=http addr=...", or an older binary's " ready" and
+# "http listening on ..."
+for _ in $(seq 100); do grep -Eq " ready|event=ready" "$d/out" && break; sleep 0.1; done
+port=$(grep -Eo "(http listening on|listener=http addr=)127.0.0.1:[0-9]*" "$d/out" | grep -o "[0-9]*$")
 taskset -c 1 build/bench/chatload -p "$port" -n "$n" -m 10 -r "$rate" -d 6 --warmup 1 -q > "$d/gen" 2>&1 &
 gen=$!
 sleep 5      # the callers join (a few seconds), then talk for 7 s: count 3 s of it

@@ -106,6 +106,8 @@ static void check_request(const struct http_request *q, uint64_t *h)
 	mix_str(h, q->ws_key);
 	mix_str(h, q->ws_version);
 	mix_str(h, q->if_none_match);
+	mix_str(h, q->forwarded_for);
+	mix_str(h, q->real_ip);
 	mix(h, &q->keep_alive, sizeof(q->keep_alive));
 
 	check_normalized(q->path);

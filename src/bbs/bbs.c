@@ -3,11 +3,13 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "bbs/actions.h"
 #include "bbs/password.h"
 #include "bbs/screens.h"
+#include "bbs/session.h"
 #include "bbs/states.h"
 #include "chat/registry.h"
 #include "cluster/cluster.h"
@@ -23,12 +25,14 @@ struct bbs {
 	struct chat_registry *chat;
 	struct actions actions;
 	struct buf *art[ART_COUNT];
-	struct session **nodes;          /* max_nodes slots */
-	unsigned n_nodes;
+	struct session **nodes;          /* n_slots slots */
+	unsigned n_nodes;                /* max_nodes: new callers get one of 1..n_nodes */
+	unsigned n_slots;                /* >= n_nodes: more after a reload lowered it */
 	struct cluster *cluster;         /* borrowed; NULL: this server alone */
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	bool checkpointing;
+	struct bbs_stats stats;
 };
 
 #define CHECKPOINT_INTERVAL_MS 5000
@@ -64,6 +68,18 @@ static void checkpoint_cb(uv_timer_t *t)
 		bbs->checkpointing = true;
 }
 
+static void load_art(struct bbs *bbs)
+{
+	for (int i = 0; i < ART_COUNT; i++) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof(path), "%s/%s", bbs->cfg->art_dir, art_files[i]);
+		buf_unref(bbs->art[i]);
+		bbs->art[i] = art_load_utf8(path);
+		if (bbs->art[i] == NULL)
+			log_warn("event=art_missing path=%s", LOG_Q(path));
+	}
+}
+
 /* The room settings [chat] gives every room. */
 static struct chat_room_settings room_defaults(const struct config *cfg)
 {
@@ -78,36 +94,91 @@ static struct chat_room_settings room_defaults(const struct config *cfg)
 	};
 }
 
-/* The rooms of [[chat.room]] (the first the default), or one room called [chat]
- * room_name.  The default room's scrollback and topic are kept under the key "",
- * whatever it is called; the others' under their names in lower case. */
-static void open_rooms(struct bbs *bbs)
+/* The declared rooms: those of [[chat.room]] (the first the default), or one room
+ * called [chat] room_name. */
+static size_t n_declared(const struct config *cfg)
 {
-	const struct config *cfg = bbs->cfg;
+	return cfg->n_chat_rooms > 0 ? cfg->n_chat_rooms : 1;
+}
+
+/* The i-th declared room's settings.  The default room's scrollback and topic are
+ * kept under the key "", whatever it is called; the others' under their names in
+ * lower case. */
+static struct chat_room_settings declared(const struct config *cfg, size_t i)
+{
 	struct chat_room_settings set = room_defaults(cfg);
 	if (cfg->n_chat_rooms == 0) {
 		snprintf(set.name, sizeof(set.name), "%s", cfg->chat_room_name);
+		return set;
+	}
+	const struct config_room *cr = &cfg->chat_rooms[i];
+	snprintf(set.name, sizeof(set.name), "%s", cr->name);
+	snprintf(set.topic, sizeof(set.topic), "%s", cr->topic);
+	if (i > 0)
+		for (size_t k = 0; cr->name[k] != '\0' && k + 1 < sizeof(set.store_key); k++)
+			set.store_key[k] = (char)tolower((unsigned char)cr->name[k]);
+	if (cr->capacity > 0)
+		set.capacity = cr->capacity;
+	set.min_rank = (unsigned)cr->min_level;
+	set.listed = cr->listed;
+	return set;
+}
+
+/* What a room a caller makes starts from; capacity 0 when callers may not. */
+static void caller_rooms(struct bbs *bbs)
+{
+	const struct config *cfg = bbs->cfg;
+	struct chat_room_settings set = room_defaults(cfg);
+	set.capacity = cfg->chat_caller_rooms ? cfg->chat_caller_room_capacity : 0;
+	chat_registry_set_caller_rooms(bbs->chat, &set, bbs->loop);
+}
+
+static void open_rooms(struct bbs *bbs)
+{
+	for (size_t i = 0; i < n_declared(bbs->cfg); i++) {
+		struct chat_room_settings set = declared(bbs->cfg, i);
 		chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store));
 	}
-	for (size_t i = 0; i < cfg->n_chat_rooms; i++) {
-		const struct config_room *cr = &cfg->chat_rooms[i];
-		set = room_defaults(cfg);
-		snprintf(set.name, sizeof(set.name), "%s", cr->name);
-		snprintf(set.topic, sizeof(set.topic), "%s", cr->topic);
-		if (i > 0)
-			for (size_t k = 0; cr->name[k] != '\0' && k + 1 < sizeof(set.store_key); k++)
-				set.store_key[k] = (char)tolower((unsigned char)cr->name[k]);
-		if (cr->capacity > 0)
-			set.capacity = cr->capacity;
-		set.min_rank = (unsigned)cr->min_level;
-		set.listed = cr->listed;
-		chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store));
+	if (bbs->cfg->chat_caller_rooms)
+		caller_rooms(bbs);
+}
+
+/* The declared rooms again (a reload): the first stays the default (its name may
+ * change), the others are found by name and take their new settings in place; a
+ * room new to the file opens; a room gone from the file stays until a restart (its
+ * callers are not thrown out), and is reported. */
+static void reload_rooms(struct bbs *bbs, const struct config *old)
+{
+	const struct config *cfg = bbs->cfg;
+	struct chat_room *def = chat_registry_default(bbs->chat);
+	for (size_t i = 0; i < n_declared(cfg); i++) {
+		struct chat_room_settings set = declared(cfg, i);
+		struct chat_room *r = i == 0 ? def : chat_registry_room(bbs->chat, set.name);
+		if (r == def && i > 0) {
+			log_warn("event=room_not_opened room=%s reason=default_room_name",
+			         LOG_Q(set.name));
+			continue;
+		}
+		if (r != NULL && chat_room_settings(r)->made_by_caller) {
+			log_warn("event=room_not_opened room=%s reason=caller_room_by_that_name",
+			         LOG_Q(set.name));
+			continue;
+		}
+		if (r != NULL) {
+			chat_room_configure(r, &set);
+		} else if (chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store))) {
+			log_info("event=room_opened room=%s", LOG_Q(set.name));
+		}
 	}
-	if (cfg->chat_caller_rooms) {
-		set = room_defaults(cfg);
-		set.capacity = cfg->chat_caller_room_capacity;
-		chat_registry_set_caller_rooms(bbs->chat, &set, bbs->loop);
+	for (size_t i = 1; i < n_declared(old); i++) {
+		struct chat_room_settings was = declared(old, i);
+		bool kept = false;
+		for (size_t j = 1; j < n_declared(cfg) && !kept; j++)
+			kept = strcasecmp(declared(cfg, j).name, was.name) == 0;
+		if (!kept && chat_registry_room(bbs->chat, was.name) != NULL)
+			log_warn("event=needs_restart setting=chat.room room=%s", LOG_Q(was.name));
 	}
+	caller_rooms(bbs);
 }
 
 struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
@@ -117,15 +188,20 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	bbs->loop = loop;
 	bbs->cfg = cfg;
 	if (password_init() != 0) {
-		log_error("libsodium failed to initialise");
+		log_error("event=sodium_failed");
 		goto fail;
 	}
 	bbs->store = store_open(cfg->db_path, err, sizeof(err));
 	if (bbs->store == NULL) {
-		log_error("database %s: %s", cfg->db_path, err);
+		log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
 		goto fail;
 	}
 	if (strcmp(cfg->db_path, ":memory:") != 0) {
+		/* Ours while we run: `carrier restore` refuses until we stop. */
+		if (store_claim(bbs->store, cfg->db_path, err, sizeof(err)) != STORE_OK) {
+			log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
+			goto fail;
+		}
 		store_manual_checkpoints(bbs->store);
 		uv_timer_init(loop, &bbs->checkpoint_timer);
 		bbs->checkpoint_timer.data = bbs;
@@ -134,26 +210,17 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 	}
 	int64_t purged = store_token_purge(bbs->store, (int64_t)time(NULL));
 	if (purged > 0)
-		log_info("purged %lld expired session tokens", (long long)purged);
-	for (int i = 0; i < ART_COUNT; i++) {
-		char path[PATH_MAX + 32];
-		snprintf(path, sizeof(path), "%s/%s", cfg->art_dir, art_files[i]);
-		bbs->art[i] = art_load_utf8(path);
-		if (bbs->art[i] == NULL)
-			log_warn("no art at %s", path);
-	}
-	bbs->n_nodes = cfg->max_nodes;
-	bbs->nodes = xcalloc(bbs->n_nodes, sizeof(*bbs->nodes));
+		log_info("event=tokens_purged count=%lld", (long long)purged);
+	load_art(bbs);
+	bbs->n_nodes = bbs->n_slots = cfg->max_nodes;
+	bbs->nodes = xcalloc(bbs->n_slots, sizeof(*bbs->nodes));
 	bbs->chat = chat_registry_new();
 	open_rooms(bbs);
-	int rc = actions_load(cfg->actions_path, &bbs->actions, err, sizeof(err));
-	if (rc > 0) {
-		log_warn("%s: no actions (/actions lists none)", err);
-	} else if (rc < 0) {
-		log_error("%s", err);
+	if (bbs_read_actions(cfg, &bbs->actions, err, sizeof(err)) != 0) {
+		log_error("event=actions_failed error=%s", LOG_Q(err));
 		goto fail;
 	}
-	log_info("database %s open; %u nodes", cfg->db_path, bbs->n_nodes);
+	log_info("event=db_open path=%s nodes=%u", LOG_Q(cfg->db_path), bbs->n_nodes);
 	return bbs;
 fail:
 	bbs_free(bbs);
@@ -178,8 +245,44 @@ struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
 uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
 struct chat_registry *bbs_chat(struct bbs *bbs) { return bbs->chat; }
 const struct actions *bbs_actions(const struct bbs *bbs) { return &bbs->actions; }
+struct bbs_stats *bbs_stats(struct bbs *bbs) { return &bbs->stats; }
 const struct buf *bbs_art(const struct bbs *bbs, enum bbs_art which) { return bbs->art[which]; }
 unsigned bbs_node_count(const struct bbs *bbs) { return bbs->n_nodes; }
+unsigned bbs_node_slots(const struct bbs *bbs) { return bbs->n_slots; }
+
+int bbs_read_actions(const struct config *cfg, struct actions *out, char *err, size_t errlen)
+{
+	int rc = actions_load(cfg->actions_path, out, err, errlen);
+	if (rc > 0)
+		log_warn("event=actions_none error=%s", LOG_Q(err));
+	return rc < 0 ? -1 : 0;
+}
+
+void bbs_reload(struct bbs *bbs, const struct config *old, struct actions *actions)
+{
+	const struct config *cfg = bbs->cfg;
+	load_art(bbs);
+	/* More nodes: more slots.  Fewer: callers above the new limit stay until they
+	 * leave; nobody new gets those nodes. */
+	if (cfg->max_nodes > bbs->n_slots) {
+		bbs->nodes = xrealloc(bbs->nodes, cfg->max_nodes * sizeof(*bbs->nodes));
+		memset(bbs->nodes + bbs->n_slots, 0,
+		       (cfg->max_nodes - bbs->n_slots) * sizeof(*bbs->nodes));
+		bbs->n_slots = cfg->max_nodes;
+	}
+	bbs->n_nodes = cfg->max_nodes;
+	reload_rooms(bbs, old);
+	/* The actions file, read before the settings were taken (bbs_read_actions). */
+	actions_free(&bbs->actions);
+	bbs->actions = *actions;
+	*actions = (struct actions){ NULL, 0 };
+	/* Sessions hold indices into the menus: move them to the new ones while the
+	 * old are still here. */
+	bool menus_changed = !config_menus_equal(old, cfg);
+	for (unsigned n = 1; n <= bbs->n_slots; n++)
+		if (bbs->nodes[n - 1] != NULL)
+			session_config_changed(bbs->nodes[n - 1], old, menus_changed);
+}
 
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out)
 {
@@ -198,8 +301,8 @@ void bbs_hangup_handle(struct bbs *bbs, const char *handle, const char *reason)
 	struct session *o = bbs_find_user(bbs, u.id, NULL);
 	if (o == NULL)
 		return;
-	log_info("event=cluster_hangup node=%u handle=%s reason=\"%s\"", session_node(o), u.handle,
-	         reason);
+	log_info("event=cluster_hangup node=%u handle=%s reason=%s", session_node(o),
+	         LOG_Q(u.handle), LOG_Q(reason));
 	struct sbuf *out = session_out(o);
 	sbuf_puts(out, "\r\n");
 	screen_notice(out, reason[0] != '\0' ? reason : "Disconnected by another server.");
@@ -208,14 +311,16 @@ void bbs_hangup_handle(struct bbs *bbs, const char *handle, const char *reason)
 
 unsigned bbs_node_take(struct bbs *bbs, struct session *s)
 {
+	/* max_nodes counts every server's lines (callers above a lowered limit
+	 * included, here and there). */
 	if (bbs->cluster != NULL) {
 		size_t used = cluster_remote_lines(bbs->cluster);
-		for (unsigned i = 0; i < bbs->n_nodes; i++)
+		for (unsigned i = 0; i < bbs->n_slots; i++)
 			used += bbs->nodes[i] != NULL;
 		if (used >= bbs->n_nodes)
 			return 0;
 	}
-	for (unsigned i = 0; i < bbs->n_nodes; i++) {
+	for (unsigned i = 0; i < bbs->n_nodes && i < bbs->n_slots; i++) {
 		if (bbs->nodes[i] == NULL && !cluster_line_taken(bbs->cluster, i + 1)) {
 			bbs->nodes[i] = s;
 			return i + 1;
@@ -226,13 +331,13 @@ unsigned bbs_node_take(struct bbs *bbs, struct session *s)
 
 void bbs_node_release(struct bbs *bbs, unsigned node)
 {
-	if (node >= 1 && node <= bbs->n_nodes)
+	if (node >= 1 && node <= bbs->n_slots)
 		bbs->nodes[node - 1] = NULL;
 }
 
 struct session *bbs_node_session(const struct bbs *bbs, unsigned node)
 {
-	if (node < 1 || node > bbs->n_nodes)
+	if (node < 1 || node > bbs->n_slots)
 		return NULL;
 	return bbs->nodes[node - 1];
 }

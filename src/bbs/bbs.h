@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "bbs/stats.h"
 #include "config/config.h"
 #include "util/buf.h"
 
@@ -21,6 +22,17 @@ struct chat_registry;
 struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg);
 /* Close the database (flushed).  NULL is a no-op. */
 void bbs_free(struct bbs *bbs);
+/* Read the actions file cfg names (before a reload takes cfg): 0 (a missing file
+ * is an empty set, logged), or -1 with "path:line:col: reason" in err. */
+struct actions;
+int bbs_read_actions(const struct config *cfg, struct actions *out, char *err, size_t errlen);
+/* The config bbs borrows has just changed in place (a reload); old is what it was,
+ * still whole (its menus not freed yet); actions were read from the new one (taken
+ * over: *actions is left empty).  The art is read again, the node table follows
+ * max_nodes, the declared rooms take their new settings (new ones open, the
+ * default stays the default), caller rooms follow [chat], and every session is
+ * moved to the new menus (session_config_changed) before old goes. */
+void bbs_reload(struct bbs *bbs, const struct config *old, struct actions *actions);
 
 const struct config *bbs_config(const struct bbs *bbs);
 struct store *bbs_store(struct bbs *bbs);
@@ -29,6 +41,8 @@ struct chat_registry *bbs_chat(struct bbs *bbs);
 /* The actions (socials) callers may use in the chat, loaded at start. */
 struct actions;
 const struct actions *bbs_actions(const struct bbs *bbs);
+/* What the BBS counts (bbs/stats.h): bumped by the states, read by the metrics. */
+struct bbs_stats *bbs_stats(struct bbs *bbs);
 struct password_limits;
 void bbs_password_limits(const struct bbs *bbs, struct password_limits *out);
 
@@ -66,5 +80,9 @@ void bbs_node_release(struct bbs *bbs, unsigned node);
 /* The session on node n (1-based), or NULL. */
 struct session *bbs_node_session(const struct bbs *bbs, unsigned node);
 unsigned bbs_node_count(const struct bbs *bbs);     /* = max_nodes */
+/* Nodes that may hold a caller: max_nodes, or more for a while after a reload
+ * lowered it (callers on the nodes above it stay until they leave).  Walk
+ * 1..bbs_node_slots to see everyone online. */
+unsigned bbs_node_slots(const struct bbs *bbs);
 
 #endif

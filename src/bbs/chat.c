@@ -167,7 +167,7 @@ static void leave_telegram(struct say *c, int64_t to_id, const char *to, const c
 	switch (rc) {
 	case STORE_OK:
 		notice(c, "Telegram left for %s: they will see it next call.", to);
-		log_info("chat: %s left a telegram for %s", me(c), to);
+		log_info("event=telegram from=%s to=%s", LOG_Q(me(c)), LOG_Q(to));
 		break;
 	case STORE_TELEGRAMS_FULL:
 		notice(c, "%s has %u telegrams waiting already: no more until they read them.",
@@ -420,7 +420,7 @@ static void cmd_join(void *ctx, const struct chat_args *a)
 			notice(c, "A room called %s cannot be opened now.", name);
 			return;
 		}
-		log_info("chat: %s opened room %s", me(c), name);
+		log_info("event=room_open handle=%s room=%s", LOG_Q(me(c)), LOG_Q(name));
 	}
 	enter_room(c, to);
 }
@@ -1054,6 +1054,7 @@ static void chat_resize(struct session *s)
 }
 
 const struct session_state state_chat = {
+	.activity = SESSION_CHAT,
 	.name = "In Chat",
 	.input = chat_input,
 	.leave = chat_leave,

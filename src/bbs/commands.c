@@ -18,7 +18,7 @@
 
 struct session *bbs_find_user(struct bbs *bbs, int64_t user_id, const struct session *except)
 {
-	for (unsigned n = 1; n <= bbs_node_count(bbs); n++) {
+	for (unsigned n = 1; n <= bbs_node_slots(bbs); n++) {
 		struct session *o = bbs_node_session(bbs, n);
 		if (o && o != except && session_user(o)->id == user_id &&
 		    session_conn(o) && !conn_closing(session_conn(o)))
@@ -40,6 +40,7 @@ static size_t pause_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_pause = {
+	.activity = SESSION_MENU,
 	.name = "Main Menu",
 	.input = pause_input,
 	.timeout = SESSION_TIMEOUT_IDLE,
@@ -97,7 +98,7 @@ static void cmd_who(struct session *s)
 	size_t n = 0;
 	uint64_t now = session_now(s);
 	bool sysop = session_user(s)->level >= LEVEL_SYSOP;
-	for (unsigned node = 1; node <= bbs_node_count(bbs) && n < WHO_MAX; node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs) && n < WHO_MAX; node++) {
 		struct session *o = bbs_node_session(bbs, node);
 		if (o == NULL)
 			continue;
@@ -209,6 +210,7 @@ static size_t lookup_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 static const struct session_state state_lookup = {
+	.activity = SESSION_MENU,
 	.name = "User Lookup",
 	.enter = lookup_enter,
 	.input = lookup_input,
@@ -231,7 +233,8 @@ void bbs_logoff(struct session *s)
 	conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
 	screen_goodbye(session_out(s), art ? art->data : NULL, art ? art->len : 0, u->handle,
 	               minutes, u->calls, bbs_config(session_bbs(s))->bbs_name);
-	log_info("node %u: %s logged off after %u min", session_node(s), u->handle, minutes);
+	log_info("event=logoff node=%u handle=%s minutes=%u", session_node(s), LOG_Q(u->handle),
+	         minutes);
 	session_hangup(s, 1000, "goodbye");
 }
 

@@ -56,7 +56,8 @@ static bool refused_banned(struct session *s, const struct store_user *u)
 	mod_ban_notice(u->banned_until, u->ban_reason, text, sizeof(text));
 	sbuf_puts(session_out(s), "\r\n");
 	screen_notice(session_out(s), text);
-	log_info("node %u: %s refused: banned", session_node(s), u->handle);
+	log_info("event=login_refused node=%u handle=%s reason=banned", session_node(s),
+	         LOG_Q(u->handle));
 	session_hangup(s, 1008, "banned");
 	return true;
 }
@@ -182,6 +183,7 @@ static void login_control(struct session *s, const char *json, size_t len)
 }
 
 const struct session_state state_login = {
+	.activity = SESSION_LOGIN,
 	.name = "Logging In",
 	.enter = login_enter,
 	.input = login_input,
@@ -202,16 +204,26 @@ static void password_enter(struct session *s)
 static bool login_outcome(struct bbs *bbs, const char *handle, int ok, struct store_user *u)
 {
 	struct store *st = bbs_store(bbs);
-	if (store_user_get(st, handle, u) != STORE_OK)
+	struct bbs_stats *stats = bbs_stats(bbs);
+	if (store_user_get(st, handle, u) != STORE_OK) {
+		stats->logins_failed++;
 		return false;
+	}
 	if (ok && u->locked_until <= (int64_t)time(NULL))
 		return true;
+	if (u->locked_until > (int64_t)time(NULL))
+		stats->logins_locked++;
+	else
+		stats->logins_failed++;
 	if (ok == 0) {
 		const struct config *cfg = bbs_config(bbs);
 		if (store_user_record_failure(st, u->id, (int64_t)time(NULL),
 		                              (int)cfg->max_login_failures,
-		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED)
-			log_warn("%s locked out after %u failures", u->handle, cfg->max_login_failures);
+		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED) {
+			stats->lockouts++;
+			log_warn("event=lockout handle=%s failures=%u minutes=%u", LOG_Q(u->handle),
+			         cfg->max_login_failures, cfg->lockout_minutes);
+		}
 	}
 	return false;
 }
@@ -313,6 +325,7 @@ static size_t password_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_password = {
+	.activity = SESSION_LOGIN,
 	.name = "Logging In",
 	.enter = password_enter,
 	.input = password_input,
@@ -320,6 +333,7 @@ const struct session_state state_password = {
 };
 
 const struct session_state state_checking = {
+	.activity = SESSION_LOGIN,
 	.name = "Logging In",
 	.input = session_wait_input,
 	.timeout = SESSION_TIMEOUT_LOGIN,
@@ -334,7 +348,7 @@ static void login_failed(struct session *s)
 	sbuf_puts(out, "Login incorrect.");
 	ansi_reset(out);
 	sbuf_puts(out, "\r\n");
-	log_info("node %u: failed login as \"%s\"", session_node(s), f->handle);
+	log_info("event=login_failed node=%u handle=%s", session_node(s), LOG_Q(f->handle));
 	if (f->failures >= LOGIN_TRIES_PER_CALL) {
 		screen_notice(out, "Too many failed attempts. Goodbye.");
 		session_hangup(s, 1000, "login failed");
@@ -353,6 +367,7 @@ static void delay_tick(struct session *s, uint64_t now)
 }
 
 const struct session_state state_login_delay = {
+	.activity = SESSION_LOGIN,
 	.name = "Logging In",
 	.input = session_wait_input,
 	.tick = delay_tick,
@@ -444,6 +459,7 @@ static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_already_online = {
+	.activity = SESSION_LOGIN,
 	.name = "Logging In",
 	.enter = online_enter,
 	.input = online_input,
@@ -466,6 +482,7 @@ static void busy_enter(struct session *s)
 }
 
 const struct session_state state_line_busy = {
+	.activity = SESSION_LINE_BUSY,
 	.name = "Line Busy",
 	.enter = busy_enter,
 	.input = session_wait_input,

@@ -172,6 +172,7 @@ static void menu_leave(struct session *s)
 }
 
 const struct session_state state_menu = {
+	.activity = SESSION_MENU,
 	.name = "Main Menu",
 	.enter = menu_enter,
 	.input = menu_input,
@@ -190,6 +191,23 @@ void menu_enter_main(struct session *s)
 	}
 	push(s, main_menu);
 	session_set_state(s, &state_menu);
+}
+
+void menu_reloaded(struct session *s, bool changed)
+{
+	if (session_menu_nav(s)->depth == 0) {
+		const struct config_menu *main_menu =
+			config_menu_find(bbs_config(session_bbs(s)), "main");
+		if (main_menu == NULL)
+			return;           /* config validation guarantees a main menu */
+		push(s, main_menu);
+	}
+	session_set_doing(s, current(s)->title);
+	if (!changed)
+		return;
+	session_set_notice(s, "The menus have been changed. Here they are again.");
+	draw(s);
+	session_flush(s);
 }
 
 void menu_return(struct session *s)

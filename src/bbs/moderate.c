@@ -48,8 +48,8 @@ void mod_audit(struct store *st, const char *actor, const char *action, const ch
 {
 	if (store_audit_add(st, (int64_t)time(NULL), actor, action, target, detail, reason) !=
 	    STORE_OK)
-		log_error("audit: could not record %s of %s by %s: %s", action, target, actor,
-		          store_errmsg(st));
+		log_error("event=audit_failed action=%s target=%s actor=%s error=%s", LOG_Q(action),
+		          LOG_Q(target), LOG_Q(actor), LOG_Q(store_errmsg(st)));
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -201,8 +201,8 @@ bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	chat_deliver(bbs_chat(bbs), &ev);     /* the room hears; t leaves it (evicted) */
 	snprintf(detail, sizeof(detail), "%s, %s", room_name, how_long);
 	mod_audit(bbs_store(bbs), a->audit, "kick", t.handle, detail, reason);
-	log_info("moderation: %s kicked %s out of %s for %s", a->audit, t.handle, room_name,
-	         how_long);
+	log_info("event=kick actor=%s handle=%s room=%s for=%s", LOG_Q(a->audit), LOG_Q(t.handle),
+	         LOG_Q(room_name), LOG_Q(how_long));
 	snprintf(answer, MOD_ANSWER_MAX, "%s was kicked out of %s for %s.", t.handle, room_name,
 	         how_long);
 	return true;
@@ -241,8 +241,8 @@ bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, in
 	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
 	         room ? room : "");
 	mod_audit(bbs_store(bbs), a->audit, "mute", t.handle, detail, reason);
-	log_info("moderation: %s muted %s for %s%s%s", a->audit, t.handle, how_long,
-	         room ? " in " : "", room ? room : "");
+	log_info("event=mute actor=%s handle=%s for=%s room=%s", LOG_Q(a->audit), LOG_Q(t.handle),
+	         LOG_Q(how_long), LOG_Q(room ? room : ""));
 	snprintf(answer, MOD_ANSWER_MAX, "%s is muted for %s%s%s.", t.handle, how_long,
 	         room ? " in " : "", room ? room : "");
 	return true;
@@ -264,7 +264,7 @@ bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	tell_target(t.member, "You may speak again.");
 	cluster_mute(bbs_cluster(bbs), t.handle, NULL, 0, t.member == NULL ? "You may speak again." : "");
 	mod_audit(bbs_store(bbs), a->audit, "unmute", t.handle, "", "");
-	log_info("moderation: %s unmuted %s", a->audit, t.handle);
+	log_info("event=unmute actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(t.handle));
 	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);
 	return true;
 }
@@ -304,7 +304,8 @@ bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int
 	/* ... and on another server of the cluster, by that server. */
 	cluster_hangup(bbs_cluster(bbs), t.handle, notice);
 	mod_audit(st, a->audit, "ban", t.handle, detail, reason);
-	log_info("moderation: %s banned %s %s", a->audit, t.handle, detail);
+	log_info("event=ban actor=%s handle=%s detail=%s", LOG_Q(a->audit), LOG_Q(t.handle),
+	         LOG_Q(detail));
 	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", t.handle,
 	         seconds > 0 ? "for " : "", detail);
 	return true;
@@ -324,7 +325,7 @@ bool mod_unban(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	if (store_user_set_ban(st, u.id, 0, NULL) != STORE_OK)
 		return say(answer, "The ban could not be lifted.");
 	mod_audit(st, a->audit, "unban", u.handle, "", "");
-	log_info("moderation: %s lifted the ban on %s", a->audit, u.handle);
+	log_info("event=unban actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(u.handle));
 	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", u.handle);
 	return true;
 }
@@ -342,7 +343,7 @@ bool mod_broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text_
 	chat_deliver(reg, &ev);
 	size_t n = chat_registry_member_count(reg);
 	mod_audit(bbs_store(bbs), a->audit, "broadcast", "", text, "");
-	log_info("moderation: %s broadcast to %zu callers", a->audit, n);
+	log_info("event=broadcast actor=%s callers=%zu", LOG_Q(a->audit), n);
 	snprintf(answer, MOD_ANSWER_MAX, "Broadcast to %zu caller%s.", n, n == 1 ? "" : "s");
 	return true;
 }

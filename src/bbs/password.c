@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bbs/password.h"
+#include "bbs/stats.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -99,6 +100,14 @@ bool password_needs_rehash(const char *hash, struct password_limits lim)
 
 /* ---- on the thread pool ------------------------------------------------------------ */
 
+/* Jobs are queued and finished on the loop thread only. */
+static struct password_stats stats;
+
+const struct password_stats *password_stats(void)
+{
+	return &stats;
+}
+
 enum job_kind { JOB_HASH, JOB_VERIFY };
 
 struct password_job {
@@ -159,6 +168,7 @@ static void job_after(uv_work_t *req, int status)
 {
 	struct password_job *job = req->data;
 
+	stats.jobs_pending--;
 	if (status == 0 && !job->cancelled) {
 		if (job->kind == JOB_HASH)
 			job->hash_cb(job->ud, job->ok, job->ok ? job->hash : NULL);
@@ -192,6 +202,8 @@ static int job_queue(uv_loop_t *loop, struct password_job *job, struct password_
 		job_free(job);
 		return rc;
 	}
+	stats.jobs++;
+	stats.jobs_pending++;
 	if (out != NULL)
 		*out = job;
 	return 0;

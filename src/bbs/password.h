@@ -75,6 +75,9 @@ int password_verify_async(uv_loop_t *loop, const char *hash, const char *pw,
  * dropped if it has not started) and frees itself.  Call only before the callback
  * has run. */
 void password_job_cancel(struct password_job *job);
+/* Jobs queued, and not finished yet (bbs/stats.h).  Borrowed, live. */
+struct password_stats;
+const struct password_stats *password_stats(void);
 
 /* ---- session tokens -------------------------------------------------------------- */
 

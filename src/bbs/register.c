@@ -89,6 +89,7 @@ static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_register = {
+	.activity = SESSION_REGISTER,
 	.name = "Registering",
 	.enter = handle_enter,
 	.input = handle_input,
@@ -121,6 +122,7 @@ static size_t password_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_reg_password = {
+	.activity = SESSION_REGISTER,
 	.name = "Registering",
 	.enter = password_enter,
 	.input = password_input,
@@ -150,6 +152,7 @@ static size_t confirm_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_reg_confirm = {
+	.activity = SESSION_REGISTER,
 	.name = "Registering",
 	.enter = confirm_enter,
 	.input = confirm_input,
@@ -202,7 +205,9 @@ static void hashed(void *ud, int ok, const char *hash)
 		session_flush(s);
 		return;
 	}
-	log_info("node %u: new caller %s (level %d)", session_node(s), f->handle, level);
+	bbs_stats(bbs)->registrations++;
+	log_info("event=register node=%u handle=%s level=%d", session_node(s), LOG_Q(f->handle),
+	         level);
 	struct session_user su = { .id = id, .level = level, .calls = 0, .location = f->location };
 	snprintf(su.handle, sizeof(su.handle), "%s", f->handle);
 	char hello[96];
@@ -244,6 +249,7 @@ static size_t location_input(struct session *s, const uint8_t *data, size_t len)
 }
 
 const struct session_state state_reg_location = {
+	.activity = SESSION_REGISTER,
 	.name = "Registering",
 	.enter = location_enter,
 	.input = location_input,
@@ -251,6 +257,7 @@ const struct session_state state_reg_location = {
 };
 
 const struct session_state state_reg_saving = {
+	.activity = SESSION_REGISTER,
 	.name = "Registering",
 	.input = session_wait_input,
 	.timeout = SESSION_TIMEOUT_LOGIN,

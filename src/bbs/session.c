@@ -115,6 +115,33 @@ struct chat_member *session_member(const struct session *s) { return s->acct ? s
 void session_set_job(struct session *s, struct password_job *job) { s->job = job; }
 struct password_job **session_job_slot(struct session *s) { return &s->job; }
 
+void session_config_changed(struct session *s, const struct config *old, bool menus_changed)
+{
+	if (s->acct == NULL)
+		return;
+	const struct config *cfg = bbs_config(s->bbs);
+	struct session_menu_nav *nav = &s->acct->menu;
+	uint8_t depth = 0;
+	for (uint8_t i = 0; i < nav->depth; i++) {
+		const struct config_menu *m = config_menu_find(cfg, old->menus[nav->stack[i]].name);
+		if (m == NULL)
+			break;                   /* gone: the caller goes back to its parent */
+		nav->stack[depth++] = (uint32_t)(m - cfg->menus);
+	}
+	nav->depth = depth;
+	if (s->state == &state_menu)
+		menu_reloaded(s, menus_changed);
+}
+
+const char *session_activity_name(unsigned activity)
+{
+	static const char *const names[SESSION_ACTIVITY_COUNT] = {
+		[SESSION_LOGIN] = "login", [SESSION_REGISTER] = "register",
+		[SESSION_MENU] = "menu", [SESSION_CHAT] = "chat", [SESSION_LINE_BUSY] = "line_busy",
+	};
+	return activity < SESSION_ACTIVITY_COUNT ? names[activity] : "other";
+}
+
 struct session_menu_nav *session_menu_nav(struct session *s)
 {
 	assert(s->acct != NULL);
@@ -357,12 +384,15 @@ void session_open(struct bbs *bbs, struct conn *c)
 	conn_set_handler(c, &session_handler, s);
 	s->node = bbs_node_take(bbs, s);
 	if (s->node == 0) {
-		log_info("conn %llu (%s): all %u lines busy", (unsigned long long)conn_id(c),
+		bbs_stats(bbs)->line_busy++;
+		log_info("event=line_busy conn=%llu peer=%s nodes=%u", (unsigned long long)conn_id(c),
 		         conn_peer(c), bbs_node_count(bbs));
 		session_set_state(s, &state_line_busy);
 		return;
 	}
-	log_info("conn %llu (%s): node %u", (unsigned long long)conn_id(c), conn_peer(c), s->node);
+	bbs_stats(bbs)->calls++;
+	log_info("event=connect conn=%llu node=%u peer=%s", (unsigned long long)conn_id(c), s->node,
+	         conn_peer(c));
 	session_set_state(s, &state_login);
 	session_flush(s);
 }
@@ -412,7 +442,11 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	};
 	a->member = chat_member_new(bbs_chat(s->bbs), &a->sink);
 	bbs_chat_login(s, st);
-	log_info("node %u: %s logged in%s", s->node, u->handle, resumed ? " (resumed)" : "");
+	bbs_stats(s->bbs)->logins_ok++;
+	if (resumed)
+		bbs_stats(s->bbs)->logins_resumed++;
+	log_info("event=login conn=%llu node=%u handle=%s resumed=%d",
+	         (unsigned long long)conn_id(s->conn), s->node, LOG_Q(u->handle), resumed);
 
 	remember_charset(s, st);
 
@@ -527,7 +561,9 @@ static void on_tick(struct conn *c, uint64_t now)
 		sbuf_printf(out, "*** No input for %u seconds: disconnecting. ***", limit_s);
 		ansi_reset(out);
 		sbuf_puts(out, "\r\n");
-		log_info("node %u: timed out at %s", s->node, s->state->name);
+		bbs_stats(s->bbs)->timeouts++;
+		log_info("event=timeout node=%u activity=%s seconds=%u", s->node,
+		         session_activity_name(s->state->activity), limit_s);
 		session_hangup(s, 1000, "timed out");
 	}
 }
@@ -546,7 +582,7 @@ static void on_close(struct conn *c)
 	if (s->acct != NULL) {
 		chat_member_free(s->acct->member);
 		s->acct->member = NULL;
-		log_info("node %u: %s hung up", s->node, s->acct->user.handle);
+		log_info("event=hangup node=%u handle=%s", s->node, LOG_Q(s->acct->user.handle));
 	}
 	if (s->node) {
 		cluster_line_drop(bbs_cluster(s->bbs), s->node);

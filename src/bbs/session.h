@@ -37,7 +37,21 @@ struct session_state {
 	/* Idle limit for this state: 1 = the login timeout, 2 = the menu idle
 	 * timeout, 0 = none (the chat room has no idle kick). */
 	uint8_t timeout;
+	/* What the caller is doing, coarsely (enum session_activity): logs and
+	 * metrics count callers by it. */
+	uint8_t activity;
 };
+
+enum session_activity {
+	SESSION_LOGIN,           /* connected, not logged in yet */
+	SESSION_REGISTER,        /* a new caller making an account */
+	SESSION_MENU,            /* the menus and what they run (who, lookup...) */
+	SESSION_CHAT,            /* in a chat room */
+	SESSION_LINE_BUSY,       /* being told every line is busy */
+	SESSION_ACTIVITY_COUNT
+};
+/* "login", "register", "menu", "chat", "line_busy". */
+const char *session_activity_name(unsigned activity);
 
 enum { SESSION_TIMEOUT_NONE, SESSION_TIMEOUT_LOGIN, SESSION_TIMEOUT_IDLE };
 
@@ -150,5 +164,12 @@ struct session_menu_nav {
 	uint8_t depth;
 };
 struct session_menu_nav *session_menu_nav(struct session *s);
+
+/* The settings were reloaded (bbs_reload): old is the config before, the bbs's
+ * the one now.  The menu stack is moved to the new menus by name (cut where a
+ * menu is gone; a caller at a menu that is gone is taken to "main"); a caller
+ * sitting at a menu is shown the new one if menus_changed.  Nothing is left
+ * pointing into old. */
+void session_config_changed(struct session *s, const struct config *old, bool menus_changed);
 
 #endif

@@ -42,6 +42,10 @@ void bbs_telegrams_announce(struct session *s, char *notice, size_t cap);
 /* Go to the main menu (after login), or back to the current menu. */
 void menu_enter_main(struct session *s);
 void menu_return(struct session *s);
+/* The menus were reloaded while the caller sat at one (its stack already moved to
+ * the new ones): what it is doing names the new menu, and if they changed the
+ * caller is shown the new one at once. */
+void menu_reloaded(struct session *s, bool changed);
 /* Run the named menu command; false if no such command exists. */
 bool bbs_command_run(struct session *s, const char *name);
 /* True if the BBS implements the command (config validation's counterpart). */

@@ -10,6 +10,7 @@
 #include "chat/flood.h"
 #include "chat/member.h"
 #include "chat/room.h"
+#include "chat/stats.h"
 
 struct chat_member {
 	struct chat_sink *sink;          /* borrowed from the BBS side */
@@ -38,14 +39,17 @@ void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r);
 
 /* One line for many members (room.c): term (complete lines) wrapped for each layout
  * into sb (reset), f pointing at it; chat_frame_send queues it for a member in a
- * room in its layout (redrawing a half-typed line); chat_frame_release drops the
- * framed buffers the sinks cached in f. */
+ * room in its layout (redrawing a half-typed line), counted in the room's stats as
+ * a delivery of kind or as missed (CHAT_KIND_COUNT: not a chat line, uncounted),
+ * and says which; chat_frame_release drops the framed buffers the sinks cached in f. */
 void chat_frame_wrap(struct sbuf *sb, const uint8_t *term, size_t len, struct chat_frame *f);
-void chat_frame_send(struct chat_member *m, struct chat_frame *f);
+bool chat_frame_send(struct chat_member *m, struct chat_frame *f, enum chat_kind kind);
 void chat_frame_release(struct chat_frame *f);
 /* A line (terminal bytes, complete lines) for one member in a room, through the
- * shared path in its layout, so that a congested member counts it as missed. */
-void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len);
+ * shared path in its layout, so that a congested member counts it as missed.
+ * False if it was missed (counted in the room's stats). */
+bool chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len,
+                           enum chat_kind kind);
 /* The room's flood settings. */
 const struct flood_cfg *chat_room_flood(const struct chat_room *r);
 /* The room's registry (set when it is added), or NULL. */
@@ -64,5 +68,8 @@ static inline bool chat_member_refuses(const struct chat_member *m, const char *
 {
 	return m->n_ignores > 0 && from != NULL && chat_member_ignores(m, from);
 }
+/* Where the room counts (its registry's stats once added to one, else its own). */
+struct chat_stats *chat_room_stats(struct chat_room *r);
+void chat_room_count_into(struct chat_room *r, struct chat_stats *stats);
 
 #endif

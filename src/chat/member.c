@@ -116,7 +116,12 @@ const char *chat_member_reply_to(const struct chat_member *m)
 
 bool chat_member_allow(struct chat_member *m, int64_t now_ms)
 {
-	return m->room != NULL && flood_allow(&m->flood, chat_room_flood(m->room), now_ms);
+	if (m->room == NULL)
+		return false;
+	if (flood_allow(&m->flood, chat_room_flood(m->room), now_ms))
+		return true;
+	chat_room_stats(m->room)->flood_refused++;
+	return false;
 }
 
 bool chat_member_flood_notice(struct chat_member *m, int64_t now_ms, uint64_t *dropped)

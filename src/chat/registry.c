@@ -28,6 +28,7 @@ struct chat_registry {
 	struct chat_member **buckets;    /* the directory: chains by folded handle */
 	size_t n_buckets;                /* a power of two, or 0 */
 	size_t n_members;
+	struct chat_stats stats;         /* every room's and the private lines' */
 	struct sbuf scratch;             /* private lines are rendered here */
 	struct mute *mutes;
 	size_t n_mutes;
@@ -73,10 +74,14 @@ bool chat_registry_add(struct chat_registry *reg, struct chat_room *r)
 	}
 	reg->rooms[reg->n_rooms++] = r;
 	chat_room_set_registry(r, reg);
+	chat_room_count_into(r, &reg->stats);
 	if (reg->bus != NULL)
 		reg->bus->room_opened(reg->bus_ud, chat_room_name(r));
 	return true;
 }
+
+const struct chat_stats *chat_registry_stats(const struct chat_registry *reg) { return &reg->stats; }
+size_t chat_registry_n_members(const struct chat_registry *reg) { return reg->n_members; }
 
 struct chat_room *chat_registry_room(const struct chat_registry *reg, const char *name)
 {
@@ -336,16 +341,19 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 	struct sbuf *sb = &reg->scratch;
 	if (ev->origin == NULL || ev->ts_ms == 0)
 		ev->ts_ms = chat_wall_ms();
+	reg->stats.events[ev->kind]++;
 	/* From another server: its sender had the receipt there. */
 	if (ev->origin != NULL)
 		from = NULL;
 	if (to != NULL && !chat_member_refuses(to, ev->from)) {
 		sbuf_reset(sb);
 		chat_render(sb, ev, recipient_view(to, ev->kind));
-		if (to->room != NULL)
-			chat_member_send_line(to, sb->data, sb->len);
-		else
+		if (to->room != NULL) {
+			chat_member_send_line(to, sb->data, sb->len, ev->kind);   /* counts */
+		} else {
 			tell(to, sb);
+			reg->stats.delivered[ev->kind]++;
+		}
 		if (ev->kind == CHAT_DM && ev->from != NULL &&
 		    (to->reply_to == NULL || strcmp(to->reply_to, ev->from) != 0)) {
 			free(to->reply_to);
@@ -356,6 +364,7 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 		sbuf_reset(sb);
 		chat_render(sb, ev, CHAT_VIEW_SENDER);
 		tell(from, sb);
+		reg->stats.delivered[ev->kind]++;
 		/* Away: the sender hears it once (an ignoring recipient's away is its own
 		 * business). */
 		if (to != NULL && ev->kind == CHAT_DM && !chat_member_refuses(to, ev->from) &&
@@ -376,15 +385,18 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 	struct chat_frame f;
 	if (ev->origin == NULL || ev->ts_ms == 0)
 		ev->ts_ms = chat_wall_ms();
+	reg->stats.events[ev->kind]++;
 	sbuf_reset(sb);
 	chat_render(sb, ev, CHAT_VIEW_RECIPIENT);
 	chat_frame_wrap(&wrapped, sb->data, sb->len, &f);
 	for (size_t b = 0; b < reg->n_buckets; b++) {
 		for (struct chat_member *m = reg->buckets[b]; m != NULL; m = m->next) {
-			if (m->room != NULL)
-				chat_frame_send(m, &f);
-			else
+			if (m->room != NULL) {
+				chat_frame_send(m, &f, ev->kind);
+			} else {
 				tell(m, sb);
+				reg->stats.delivered[ev->kind]++;
+			}
 		}
 	}
 	chat_frame_release(&f);

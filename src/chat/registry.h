@@ -47,6 +47,12 @@ void chat_registry_set_caller_rooms(struct chat_registry *reg, const struct chat
  * member leaves. */
 struct chat_room *chat_registry_make_room(struct chat_registry *reg, const char *name,
                                           const char *owner);
+/* Members listed in the directory (every logged-in caller). */
+size_t chat_registry_n_members(const struct chat_registry *reg);
+/* What the engine counted: every room's events and deliveries, and the private
+ * lines' (chat/stats.h).  Borrowed, live. */
+struct chat_stats;
+const struct chat_stats *chat_registry_stats(const struct chat_registry *reg);
 
 /* How many members the directory lists (callers logged in here). */
 size_t chat_registry_member_count(const struct chat_registry *reg);

@@ -48,6 +48,8 @@ struct unsaved {
 
 struct chat_room {
 	struct chat_room_settings set;   /* set.topic is the current topic */
+	struct chat_stats *stats;        /* where it counts: own_stats or its registry's */
+	struct chat_stats own_stats;
 	struct flood_cfg flood_cfg;
 	struct store *store;             /* borrowed, or NULL */
 	struct chat_registry *reg;       /* the registry it is in, or NULL */
@@ -113,6 +115,14 @@ const char *chat_room_owner(const struct chat_room *r) { return r->set.owner; }
 bool chat_room_private(const struct chat_room *r) { return r->private_; }
 const struct flood_cfg *chat_room_flood(const struct chat_room *r) { return &r->flood_cfg; }
 void chat_room_set_registry(struct chat_room *r, struct chat_registry *reg) { r->reg = reg; }
+size_t chat_room_capacity(const struct chat_room *r) { return r->set.capacity; }
+struct chat_stats *chat_room_stats(struct chat_room *r) { return r->stats; }
+const struct chat_stats *chat_room_own_stats(const struct chat_room *r) { return &r->own_stats; }
+
+void chat_room_count_into(struct chat_room *r, struct chat_stats *stats)
+{
+	r->stats = stats != NULL ? stats : &r->own_stats;
+}
 
 /* ---- history ---- */
 
@@ -216,14 +226,25 @@ void chat_frame_release(struct chat_frame *f)
 			buf_unref(f->cache[l][v]);
 }
 
-void chat_frame_send(struct chat_member *m, struct chat_frame *f)
+/* Queue f for m in its layout, counted as a delivery of kind (CHAT_KIND_COUNT: not
+ * a chat line, not counted), or as missed. */
+bool chat_frame_send(struct chat_member *m, struct chat_frame *f, enum chat_kind kind)
 {
 	struct chat_sink *sink = m->sink;
+	struct chat_stats *stats = m->room->stats;
 	enum chat_layout layout = (enum chat_layout)m->layout;
 	if (f->term[layout] == NULL)
-		return;
-	if (sink->ops->send_shared(sink, f, layout) && m->typing && layout == CHAT_LAYOUT_LINE)
+		return false;
+	if (!sink->ops->send_shared(sink, f, layout)) {
+		if (kind < CHAT_KIND_COUNT)
+			stats->missed++;
+		return false;
+	}
+	if (kind < CHAT_KIND_COUNT)
+		stats->delivered[kind]++;
+	if (m->typing && layout == CHAT_LAYOUT_LINE)
 		sink->ops->redraw_input(sink);
+	return true;
 }
 
 /* Is m one of the handles a coalesced JOIN/LEAVE names (or its only `from`)? */
@@ -269,7 +290,7 @@ static void announce_to_named(struct chat_room *r, const struct chat_event *ev)
 		chat_render(&line, &mine, CHAT_VIEW_RECIPIENT);
 		struct chat_frame f;
 		chat_frame_wrap(&wrapped, line.data, line.len, &f);
-		chat_frame_send(m, &f);
+		chat_frame_send(m, &f, ev->kind);
 		chat_frame_release(&f);
 	}
 	sbuf_free(&line);
@@ -290,7 +311,7 @@ static void status_changed(struct chat_room *r)
 	                        .len[CHAT_LAYOUT_SPLIT] = sb.len };
 	for (size_t i = 0; i < r->n_members; i++)
 		if (r->members[i]->layout == CHAT_LAYOUT_SPLIT)
-			chat_frame_send(r->members[i], &f);
+			chat_frame_send(r->members[i], &f, CHAT_KIND_COUNT);   /* uncounted */
 	chat_frame_release(&f);
 	sbuf_free(&sb);
 }
@@ -348,6 +369,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	 * store; or stamped to be published first) keeps its stamp. */
 	if (ev->seq == 0 || ev->ts_ms == 0)
 		chat_room_stamp(r, ev);
+	r->stats->events[ev->kind]++;
 	sbuf_reset(&r->scratch);
 	chat_render(&r->scratch, ev, CHAT_VIEW_RECIPIENT);
 	if (stored_kind(ev->kind)) {
@@ -366,7 +388,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 			continue;
 		if (ignorable && chat_member_refuses(m, ev->from))
 			continue;
-		chat_frame_send(m, &f);
+		chat_frame_send(m, &f, ev->kind);
 	}
 	chat_frame_release(&f);
 	sbuf_free(&wrapped);
@@ -380,14 +402,16 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	}
 }
 
-void chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len)
+bool chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t len,
+                           enum chat_kind kind)
 {
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
 	chat_frame_wrap(&wrapped, term, len, &f);
-	chat_frame_send(m, &f);
+	bool sent = chat_frame_send(m, &f, kind);
 	chat_frame_release(&f);
 	sbuf_free(&wrapped);
+	return sent;
 }
 
 /* ---- joins and leaves, coalesced ---- */
@@ -496,8 +520,11 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 {
 	assert(m->room == NULL);
 	enum chat_join_result ok = chat_room_admits(r, m);
-	if (ok != CHAT_JOINED)
+	if (ok != CHAT_JOINED) {
+		if (ok == CHAT_ROOM_FULL)
+			r->stats->full++;
 		return ok;
+	}
 	if (r->n_members == r->cap_members) {
 		r->cap_members = r->cap_members ? r->cap_members * 2 : 16;
 		r->members = xrealloc(r->members, r->cap_members * sizeof(*r->members));
@@ -510,8 +537,9 @@ enum chat_join_result chat_room_join(struct chat_room *r, struct chat_member *m,
 	r->members[r->n_members++] = m;
 	if (m->layout == CHAT_LAYOUT_SPLIT)
 		r->n_split++;
-	log_info("chat: %s joined %s (%zu in the room)", m->sink->handle, r->set.name,
-	         r->n_members);
+	r->stats->joins++;
+	log_info("event=chat_join handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
+	         LOG_Q(r->set.name), r->n_members);
 	join_or_leave(r, CHAT_JOIN, m->sink->handle);
 	return CHAT_JOINED;
 }
@@ -527,8 +555,9 @@ static void remove_member(struct chat_room *r, struct chat_member *m)
 		r->n_split--;
 	m->room = NULL;
 	m->typing = false;
-	log_info("chat: %s left %s (%zu in the room)", m->sink->handle, r->set.name,
-	         r->n_members);
+	r->stats->leaves++;
+	log_info("event=chat_leave handle=%s room=%s members=%zu", LOG_Q(m->sink->handle),
+	         LOG_Q(r->set.name), r->n_members);
 }
 
 /* A room a caller made goes when it empties: true if r was freed. */
@@ -607,6 +636,51 @@ size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size
 
 /* ---- invitations ---- */
 
+static void resize_history(struct chat_room *r, size_t cap)
+{
+	struct past *ring = xcalloc(cap ? cap : 1, sizeof(*ring));
+	size_t keep = r->ring_len < cap ? r->ring_len : cap;
+	for (size_t i = 0; i < r->ring_len; i++) {
+		struct past *p = &r->ring[(r->ring_head + i) % r->ring_cap];
+		if (i < r->ring_len - keep)
+			buf_unref(p->term);              /* the oldest go */
+		else
+			ring[i - (r->ring_len - keep)] = *p;
+	}
+	free(r->ring);
+	r->ring = ring;
+	r->ring_cap = cap;
+	r->ring_head = 0;
+	r->ring_len = keep;
+}
+
+void chat_room_configure(struct chat_room *r, const struct chat_room_settings *set)
+{
+	/* What the room is, not how it is run, stays: its store key, topic (callers
+	 * change it), owner. */
+	struct chat_room_settings was = r->set;
+	if (r->coalesce != NULL && set->coalesce_ms != r->set.coalesce_ms) {
+		/* What the old window collected is announced now, under the old name. */
+		if (chat_coalesce_pending(r->coalesce, NULL))
+			coalesce_cb(&r->coalesce_timer);
+		uv_timer_stop(&r->coalesce_timer);
+		chat_coalesce_free(r->coalesce);
+		r->coalesce = NULL;
+	}
+	if (r->coalesce == NULL && set->coalesce_ms > 0)
+		r->coalesce = chat_coalesce_new(set->coalesce_ms, COALESCE_NAMES_MAX);
+	r->set = *set;
+	memcpy(r->set.store_key, was.store_key, sizeof(was.store_key));
+	memcpy(r->set.topic, was.topic, sizeof(was.topic));
+	memcpy(r->set.owner, was.owner, sizeof(was.owner));
+	r->set.made_by_caller = was.made_by_caller;
+	r->flood_cfg = (struct flood_cfg){ set->flood_rate, set->flood_burst, 5000 };
+	size_t cap = set->history > set->scrollback ? set->history : set->scrollback;
+	if (cap != r->ring_cap)
+		resize_history(r, cap);
+	status_changed(r);
+}
+
 void chat_room_set_private(struct chat_room *r, bool private_)
 {
 	r->private_ = private_;
@@ -649,6 +723,7 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 {
 	struct chat_room *r = xcalloc(1, sizeof(*r));
 	r->set = *set;
+	r->stats = &r->own_stats;
 	r->store = st;
 	r->flood_cfg = (struct flood_cfg){ set->flood_rate, set->flood_burst, 5000 };
 	r->ring_cap = set->history > set->scrollback ? set->history : set->scrollback;

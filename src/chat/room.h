@@ -57,6 +57,14 @@ bool chat_room_name_ok(const char *name);
  * (borrowed; NULL: no persistence), its timers on loop.  Never NULL. */
 struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
                                 struct store *st);
+/* New settings for a live room (a reload): name, who may enter (min_rank), whether
+ * /list shows it, scrollback, capacity, history, flood and coalescing take effect
+ * at once for what happens next; members stay (a lower capacity or a higher
+ * min_rank turns away newcomers only), the history keeps its newest lines, the
+ * members' flood buckets keep their tokens (capped by the new burst), and joins
+ * and leaves collected under the old window are announced first.  What the room
+ * is stays: its store key, its current topic, its owner.  set is copied. */
+void chat_room_configure(struct chat_room *r, const struct chat_room_settings *set);
 /* Saves unsaved scrollback, drops the members (they are not told: the server is
  * going, or the room is empty), closes the timers; the memory goes when their close
  * callbacks have run (at once if the loop already closed them).  NULL is a no-op. */
@@ -68,6 +76,11 @@ const struct chat_room_settings *chat_room_settings(const struct chat_room *r);
 const char *chat_room_topic(const struct chat_room *r);       /* "" if none */
 const char *chat_room_owner(const struct chat_room *r);       /* "" if declared */
 bool chat_room_private(const struct chat_room *r);
+size_t chat_room_capacity(const struct chat_room *r);
+/* What a room counted while in no registry (chat/stats.h); a room in a registry
+ * counts into the registry's (chat_registry_stats). */
+struct chat_stats;
+const struct chat_stats *chat_room_own_stats(const struct chat_room *r);
 
 enum chat_join_result {
 	CHAT_JOINED,

@@ -153,7 +153,7 @@ static struct peer *peer_get(struct cluster *cl, const char *name)
 	p = &cl->peers[cl->n_peers++];
 	*p = (struct peer){ .heard_ms = now_ms(cl) };
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	log_info("event=cluster_peer_seen node=%s peer=%s", cl->set.node, p->name);
+	log_info("event=cluster_peer_seen node=%s peer=%s", LOG_Q(cl->set.node), LOG_Q(p->name));
 	return p;
 }
 
@@ -223,7 +223,7 @@ static void check_peers(struct cluster *cl)
 		if (now_ms(cl) - p->heard_ms < limit)
 			continue;
 		log_warn("event=cluster_peer_lost node=%s peer=%s lines=%zu silent_ms=%llu",
-		         cl->set.node, p->name, p->n_lines,
+		         LOG_Q(cl->set.node), LOG_Q(p->name), p->n_lines,
 		         (unsigned long long)(now_ms(cl) - p->heard_ms));
 		cl->stats.lost_nodes++;
 		announce_gone(cl, p, true);
@@ -241,7 +241,8 @@ static void drop(struct cluster *cl, const char *channel, enum cluster_wire_erro
 	/* Logged, but not a line per message of a flood. */
 	if (n <= 10 || (n & (n - 1)) == 0)
 		log_warn("event=cluster_dropped node=%s channel=%s reason=%s count=%llu",
-		         cl->set.node, channel, cluster_wire_error_name(e), (unsigned long long)n);
+		         LOG_Q(cl->set.node), LOG_Q(channel), cluster_wire_error_name(e),
+		         (unsigned long long)n);
 }
 
 static void misplaced(struct cluster *cl, const char *channel)
@@ -249,7 +250,7 @@ static void misplaced(struct cluster *cl, const char *channel)
 	uint64_t n = ++cl->stats.misplaced;
 	if (n <= 10 || (n & (n - 1)) == 0)
 		log_warn("event=cluster_dropped node=%s channel=%s reason=misplaced count=%llu",
-		         cl->set.node, channel, (unsigned long long)n);
+		         LOG_Q(cl->set.node), LOG_Q(channel), (unsigned long long)n);
 }
 
 static bool private_kind(enum chat_kind k)
@@ -307,8 +308,8 @@ static void on_message(struct cluster *cl, const char *channel, const uint8_t *d
 	case CLUSTER_MSG_BYE:
 		if (!on_all)
 			break;
-		log_info("event=cluster_peer_bye node=%s peer=%s lines=%zu", cl->set.node, p->name,
-		         p->n_lines);
+		log_info("event=cluster_peer_bye node=%s peer=%s lines=%zu", LOG_Q(cl->set.node),
+		         LOG_Q(p->name), p->n_lines);
 		announce_gone(cl, p, false);
 		peer_forget(cl, p);
 		return;
@@ -351,7 +352,7 @@ static void maybe_up(struct cluster *cl)
 	cl->state = BUS_UP;
 	cl->backoff_ms = 0;
 	cl->stats.connects++;
-	log_info("event=cluster_up node=%s redis=%s", cl->set.node, cl->set.redis);
+	log_info("event=cluster_up node=%s redis=%s", LOG_Q(cl->set.node), LOG_Q(cl->set.redis));
 	if (cl->told_down) {
 		chat_registry_tell_all(cl->reg,
 		        "The other servers can be reached again: the rooms are whole.");
@@ -517,7 +518,7 @@ static void bus_publish(void *ud, const struct chat_event *ev)
 	if (!bus_up(cl))
 		return;
 	if (!cluster_wire_event(&cl->out, cl->set.node, ev)) {
-		log_warn("event=cluster_unencodable node=%s kind=%s", cl->set.node,
+		log_warn("event=cluster_unencodable node=%s kind=%s", LOG_Q(cl->set.node),
 		         cluster_kind_name(ev->kind) ? cluster_kind_name(ev->kind) : "?");
 		return;
 	}
@@ -677,7 +678,8 @@ static void on_auth(redisAsyncContext *ac, void *r, void *privdata)
 	struct cluster *cl = ac->data;
 	(void)privdata;
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && cl != NULL && !cl->stopping) {
-		log_error("event=cluster_auth_failed node=%s reason=\"%s\"", cl->set.node, reply->str);
+		log_error("event=cluster_auth_failed node=%s reason=%s", LOG_Q(cl->set.node),
+		          LOG_Q(reply->str));
 		redisAsyncDisconnect(ac);
 	}
 }
@@ -689,7 +691,8 @@ static redisAsyncContext *open_context(struct cluster *cl)
 	if (ac == NULL)
 		return NULL;
 	if (ac->err != 0) {
-		log_warn("event=cluster_connect_failed node=%s reason=%s", cl->set.node, ac->errstr);
+		log_warn("event=cluster_connect_failed node=%s reason=%s", LOG_Q(cl->set.node),
+		         LOG_Q(ac->errstr));
 		redisAsyncFree(ac);
 		return NULL;
 	}
@@ -791,8 +794,8 @@ static void bus_down(struct cluster *cl, const char *why)
 	if (was_up)
 		cl->stats.disconnects++;
 	if (was_up || cl->backoff_ms == 0 || cl->backoff_ms == BACKOFF_MAX_MS)
-		log_warn("event=cluster_down node=%s redis=%s reason=\"%s\" retry_ms=%u",
-		         cl->set.node, cl->set.redis, why,
+		log_warn("event=cluster_down node=%s redis=%s reason=%s retry_ms=%u",
+		         LOG_Q(cl->set.node), LOG_Q(cl->set.redis), LOG_Q(why),
 		         cl->backoff_ms == 0 ? BACKOFF_MIN_MS : cl->backoff_ms);
 	for (size_t i = 0; i < cl->n_peers; i++)
 		free(cl->peers[i].lines);
@@ -879,7 +882,8 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_settings *set,
 	if (cl->set.lost_after_s < 3)
 		cl->set.lost_after_s = 3;
 	if (!cluster_node_name_ok(cl->set.node) || !parse_redis(cl)) {
-		log_error("event=cluster_bad_settings node=%s redis=%s", cl->set.node, cl->set.redis);
+		log_error("event=cluster_bad_settings node=%s redis=%s", LOG_Q(cl->set.node),
+		          LOG_Q(cl->set.redis));
 		free(cl);
 		return NULL;
 	}
@@ -892,8 +896,8 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_settings *set,
 	cl->open_handles = 2;
 	uv_timer_start(&cl->beat_timer, beat_cb, BEAT_MS, BEAT_MS);
 	chat_registry_set_bus(reg, &bus_ops, cl, seq_id_of(cl->set.node));
-	log_info("event=cluster_start node=%s redis=%s lost_after_s=%u", cl->set.node,
-	         cl->set.redis, cl->set.lost_after_s);
+	log_info("event=cluster_start node=%s redis=%s lost_after_s=%u", LOG_Q(cl->set.node),
+	         LOG_Q(cl->set.redis), cl->set.lost_after_s);
 	bus_connect(cl);
 	return cl;
 }
@@ -925,7 +929,7 @@ void cluster_stop(struct cluster *cl)
 		if (cluster_wire_bye(&cl->out, cl->set.node))
 			publish_to(cl, CH_ALL, &cl->out);
 	}
-	log_info("event=cluster_stop node=%s", cl->set.node);
+	log_info("event=cluster_stop node=%s", LOG_Q(cl->set.node));
 	cl->stopping = true;
 	chat_registry_set_bus(cl->reg, NULL, NULL, 0);
 	cl->reg = NULL;
@@ -956,7 +960,8 @@ void cluster_free(struct cluster *cl)
 	if (cl->open_handles > 0) {
 		/* Timers still closing: the loop was not run to the end.  Leave the
 		 * memory to them rather than free it under their callbacks. */
-		log_warn("event=cluster_free_early node=%s handles=%u", cl->set.node, cl->open_handles);
+		log_warn("event=cluster_free_early node=%s handles=%u", LOG_Q(cl->set.node),
+		         cl->open_handles);
 		return;
 	}
 	for (size_t i = 0; i < cl->n_rooms; i++)

@@ -16,6 +16,8 @@
 #include <strings.h>
 
 #include "config/toml.h"
+#include "util/log.h"
+#include "util/netaddr.h"
 #include "util/xalloc.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -75,6 +77,9 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->http.port = 8080;
 	snprintf(cfg->telnet.host, sizeof(cfg->telnet.host), "0.0.0.0");
 	cfg->telnet.port = 2323;
+	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
+	cfg->metrics.port = -1;
+	cfg->log_level = LOG_INFO;
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "data/carrier.db");
 	snprintf(cfg->web_root, sizeof(cfg->web_root), "%s/web", share_dir);
 	snprintf(cfg->art_dir, sizeof(cfg->art_dir), "%s/art", share_dir);
@@ -172,6 +177,26 @@ bool config_control_path(const struct config *cfg, char *out, size_t cap)
 			             cfg->db_path);
 	}
 	return n > 0 && (size_t)n < max;
+}
+
+bool config_menus_equal(const struct config *a, const struct config *b)
+{
+	if (a->n_menus != b->n_menus)
+		return false;
+	for (size_t m = 0; m < a->n_menus; m++) {
+		const struct config_menu *x = &a->menus[m], *y = &b->menus[m];
+		if (strcmp(x->name, y->name) != 0 || strcmp(x->title, y->title) != 0 ||
+		    x->n_items != y->n_items)
+			return false;
+		for (size_t i = 0; i < x->n_items; i++) {
+			const struct config_menu_item *p = &x->items[i], *q = &y->items[i];
+			if (p->hotkey != q->hotkey || p->type != q->type || p->order != q->order ||
+			    p->min_level != q->min_level || strcmp(p->name, q->name) != 0 ||
+			    strcmp(p->command, q->command) != 0 || strcmp(p->submenu, q->submenu) != 0)
+				return false;
+		}
+	}
+	return true;
 }
 
 bool config_parse_listen(const char *text, struct listen_addr *addr)
@@ -329,6 +354,7 @@ enum kind {
 	K_INT,           /* an integer from min to max */
 	K_RATE,          /* a number > 0 and <= max */
 	K_STRINGS,       /* an array of non-empty strings (count field at aux) */
+	K_NETS,          /* K_STRINGS of addresses or prefixes (util/netaddr.h) */
 	K_PW_OPS,        /* a libsodium preset name or an integer from min to max */
 	K_PW_MEM,
 	K_HOTKEY,        /* one printable ASCII character, not a space, unique in the menu */
@@ -337,7 +363,11 @@ enum kind {
 	K_MENU_NAME,     /* a name menu_name_ok accepts */
 	K_ROOM_NAME,     /* a room's name: 1 to 20 letters, digits, "_" or "-" */
 	K_ROOMS,         /* [[chat.room]]: an array of room tables (count at aux) */
+	K_LOG_LEVEL,     /* "debug", "info", "warn" or "error" (an int: enum log_level) */
 };
+
+/* key_spec.flags */
+#define F_RESTART 1      /* cannot change while running: a reload keeps the old value */
 
 struct key_spec {
 	const char *key;
@@ -346,20 +376,30 @@ struct key_spec {
 	long long min, max;
 	size_t aux;                 /* K_STRINGS: offset of the count; element size below */
 	size_t elem;
+	unsigned flags;             /* F_RESTART */
 };
 
 #define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)NULL)->m)
-#define LISTEN(k, m, off_ok) { k, K_LISTEN, FIELD(m), off_ok, 0, 0, 0 }
-#define PATH(k, m) { k, K_PATH, FIELD(m), 0, 0, 0, 0 }
-#define PATH_HERE(k, m) { k, K_PATH_HERE, FIELD(m), 0, 0, 0, 0 }
-#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0 }
-#define TEXT(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0 }
-#define UINT(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0 }
-#define RATE(k, m, hi) { k, K_RATE, FIELD(m), 0, hi, 0, 0 }
+/* A listener is bound once, at start: every listener's address needs a restart. */
+#define LISTEN(k, m, off_ok) { k, K_LISTEN, FIELD(m), off_ok, 0, 0, 0, F_RESTART }
+#define PATH(k, m) { k, K_PATH, FIELD(m), 0, 0, 0, 0, 0 }
+#define PATH_RESTART(k, m) { k, K_PATH, FIELD(m), 0, 0, 0, 0, F_RESTART }
+#define LOG_LEVEL(k, m) { k, K_LOG_LEVEL, FIELD(m), 0, 0, 0, 0, 0 }
+#define PATH_HERE(k, m) { k, K_PATH_HERE, FIELD(m), 0, 0, 0, 0, 0 }
+#define TEXT(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0, 0 }
+#define TEXT_RESTART(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0, F_RESTART }
+#define UINT(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0, 0 }
+#define RATE(k, m, hi) { k, K_RATE, FIELD(m), 0, hi, 0, 0, 0 }
 #define STRINGS(k, m, count) \
 	{ k, K_STRINGS, FIELD(m), 0, 0, offsetof(struct config, count), \
-	  sizeof(((struct config *)NULL)->m[0]) }
-#define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0 }
+	  sizeof(((struct config *)NULL)->m[0]), 0 }
+#define NETS(k, m, count) \
+	{ k, K_NETS, FIELD(m), 0, 0, offsetof(struct config, count), \
+	  sizeof(((struct config *)NULL)->m[0]), 0 }
+#define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0, 0 }
+#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, 0 }
+#define BOOL_RESTART(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, F_RESTART }
+#define UINT_RESTART(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0, F_RESTART }
 
 #define MIB (1024LL * 1024)
 #define GIB (1024LL * MIB)
@@ -367,18 +407,21 @@ struct key_spec {
 static const struct key_spec server_keys[] = {
 	LISTEN("http", http, 0),
 	LISTEN("telnet", telnet, 1),
-	PATH("database", db_path),
+	LISTEN("metrics", metrics, 1),
+	PATH_RESTART("database", db_path),
 	PATH_HERE("web_root", web_root),
 	PATH_HERE("art_dir", art_dir),
 	STRINGS("allowed_origins", allowed_origins, n_allowed_origins),
-	PATH("control_socket", control_socket),
+	PATH_RESTART("control_socket", control_socket),
 	LISTEN("https", https, 1),
 	PATH_HERE("tls_cert", tls_cert),
 	PATH_HERE("tls_key", tls_key),
-	BOOL("redirect_http", redirect_http),
+	BOOL_RESTART("redirect_http", redirect_http),
 	LISTEN("ssh", ssh, 1),
-	PATH("ssh_host_keys", ssh_host_keys),
-	BOOL("ssh_login", ssh_login),
+	PATH_RESTART("ssh_host_keys", ssh_host_keys),
+	BOOL_RESTART("ssh_login", ssh_login),
+	LOG_LEVEL("log_level", log_level),
+	NETS("trusted_proxies", trusted_proxies, n_trusted_proxies),
 };
 
 static const struct key_spec bbs_keys[] = {
@@ -415,12 +458,12 @@ static const struct key_spec chat_keys[] = {
 	UINT("kick_seconds", kick_s, 1, 7 * 86400),
 	UINT("mute_seconds", mute_s, 1, 7 * 86400),
 	{ "room", K_ROOMS, FIELD(chat_rooms), 0, 0, offsetof(struct config, n_chat_rooms),
-	  sizeof(((struct config *)NULL)->chat_rooms[0]) },
+	  sizeof(((struct config *)NULL)->chat_rooms[0]), 0 },
 };
 
 #define ROOM_KEY(k, kind, m, lo, hi) \
 	{ k, kind, offsetof(struct config_room, m), \
-	  sizeof(((struct config_room *)NULL)->m), lo, hi, 0, 0 }
+	  sizeof(((struct config_room *)NULL)->m), lo, hi, 0, 0, 0 }
 
 static const struct key_spec room_keys[] = {
 	ROOM_KEY("name", K_ROOM_NAME, name, 0, 0),
@@ -448,14 +491,16 @@ static const struct key_spec limits_keys[] = {
 	UINT("flush_hold_us", flush_hold_us, 0, 10000),
 	UINT("tls_handshake_timeout", tls_handshake_timeout_s, 1, 3600),
 	UINT("ssh_login_timeout", ssh_login_timeout_s, 1, 3600),
-	UINT("handshakes_per_address", handshakes_per_address, 1, 100000),
+	UINT_RESTART("handshakes_per_address", handshakes_per_address, 1, 100000),
 };
 
+/* The server joins the bus once, at start, under its name: all of [cluster]
+ * needs a restart. */
 static const struct key_spec cluster_keys[] = {
-	TEXT("redis", cluster_redis, 1),
-	TEXT("node", cluster_node, 1),
-	TEXT("password", cluster_password, 0),
-	UINT("lost_after", cluster_lost_after_s, 3, 3600),
+	TEXT_RESTART("redis", cluster_redis, 1),
+	TEXT_RESTART("node", cluster_node, 1),
+	TEXT_RESTART("password", cluster_password, 0),
+	UINT_RESTART("lost_after", cluster_lost_after_s, 3, 3600),
 };
 
 struct section_spec {
@@ -544,6 +589,13 @@ static void set_strings(struct loader *ld, const struct key_spec *spec, char *ba
 			      "without control characters", spec->key, spec->elem - 1);
 			return;
 		}
+		struct net_prefix p;
+		if (spec->kind == K_NETS && !net_prefix_parse(s, len, &p)) {
+			ERROR(ld, e, "\"%s\" in \"%s\" is not an address or a prefix such as "
+			      "\"127.0.0.1\", \"::1\" or \"10.0.0.0/8\" (host bits zero)",
+			      show(s, len).s, spec->key);
+			return;
+		}
 		memcpy(field + i * spec->elem, s, len + 1);
 	}
 	size_t *count = (size_t *)(void *)(base + spec->aux);
@@ -555,7 +607,8 @@ static void load_rooms(struct loader *ld, const struct key_spec *spec, void *bas
 static const char *listen_example(const char *key)
 {
 	return strcmp(key, "http") == 0 ? "0.0.0.0:8080" : strcmp(key, "https") == 0 ? "0.0.0.0:443"
-	     : strcmp(key, "ssh") == 0 ? "0.0.0.0:2222" : "0.0.0.0:2323";
+	     : strcmp(key, "ssh") == 0 ? "0.0.0.0:2222" : strcmp(key, "metrics") == 0 ? "127.0.0.1:9100"
+	     : "0.0.0.0:2323";
 }
 
 /* v into spec's field of base (a struct config or config_menu_item), or an error. */
@@ -630,6 +683,7 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 		return;
 	}
 	case K_STRINGS:
+	case K_NETS:
 		set_strings(ld, spec, base, v, field);
 		return;
 	case K_PW_OPS:
@@ -705,6 +759,18 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 	case K_ROOMS:
 		load_rooms(ld, spec, base, v, field);
 		return;
+	case K_LOG_LEVEL: {
+		enum log_level level;
+		if (s == NULL || strlen(s) != len || !log_level_parse(s, &level)) {
+			ERROR(ld, v, "\"%s\" must be \"debug\", \"info\", \"warn\" or \"error\"",
+			      spec->key);
+			return;
+		}
+		assert(spec->size == sizeof(int));
+		int x = (int)level;
+		memcpy(field, &x, sizeof(x));
+		return;
+	}
 	case K_MENU_NAME:
 		if (s == NULL || !menu_name_ok(s, len)) {
 			ERROR(ld, v, "\"%s\" must name a menu: 1 to %zu letters, digits, \"_\" "
@@ -883,7 +949,7 @@ static long menu_set_find(const struct menu_set *set, const char *name)
 
 #define ITEM_KEY(k, kind, m, lo, hi) \
 	{ k, kind, offsetof(struct config_menu_item, m), \
-	  sizeof(((struct config_menu_item *)NULL)->m), lo, hi, 0, 0 }
+	  sizeof(((struct config_menu_item *)NULL)->m), lo, hi, 0, 0, 0 }
 
 static const struct key_spec item_keys[] = {
 	ITEM_KEY("hotkey", K_HOTKEY, hotkey, 0, 0),
@@ -1182,4 +1248,107 @@ out:
 	if (f != NULL)
 		fclose(f);
 	return rc;
+}
+
+/* ---- reloading ---- */
+
+static bool field_equal(const struct key_spec *spec, const char *a, const char *b,
+                        const struct config *ca, const struct config *cb)
+{
+	switch (spec->kind) {
+	case K_LISTEN: {
+		const struct listen_addr *x = (const void *)a, *y = (const void *)b;
+		return x->port == y->port && strcmp(x->host, y->host) == 0;
+	}
+	case K_PATH:
+	case K_PATH_HERE:
+	case K_TEXT:
+		return strncmp(a, b, spec->size) == 0;
+	case K_STRINGS:
+	case K_NETS: {
+		size_t n = *(const size_t *)(const void *)((const char *)ca + spec->aux);
+		if (n != *(const size_t *)(const void *)((const char *)cb + spec->aux))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(a + i * spec->elem, b + i * spec->elem, spec->elem) != 0)
+				return false;
+		return true;
+	}
+	case K_ROOMS: {
+		size_t n = *(const size_t *)(const void *)((const char *)ca + spec->aux);
+		if (n != *(const size_t *)(const void *)((const char *)cb + spec->aux))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			const struct config_room *x = &ca->chat_rooms[i], *y = &cb->chat_rooms[i];
+			if (strcmp(x->name, y->name) != 0 || strcmp(x->topic, y->topic) != 0 ||
+			    x->capacity != y->capacity || x->min_level != y->min_level ||
+			    x->listed != y->listed)
+				return false;
+		}
+		return true;
+	}
+	default:
+		return memcmp(a, b, spec->size) == 0;
+	}
+}
+
+/* Each setting of the plain tables that differs between a and b, through fn;
+ * with keep (F_RESTART rows only), a's value is put back from b.  Returns how many. */
+static size_t walk_changes(struct config *a, const struct config *b, bool keep,
+                           void (*fn)(void *ud, const char *section, const char *key),
+                           void *ud)
+{
+	size_t n = 0;
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		for (size_t k = 0; k < sections[s].n_keys; k++) {
+			const struct key_spec *spec = &sections[s].keys[k];
+			if (keep && !(spec->flags & F_RESTART))
+				continue;
+			char *fa = (char *)a + spec->off;
+			const char *fb = (const char *)b + spec->off;
+			if (field_equal(spec, fa, fb, a, b))
+				continue;
+			n++;
+			if (fn != NULL)
+				fn(ud, sections[s].name, spec->key);
+			if (keep) {
+				memcpy(fa, fb, spec->size);
+				if (spec->kind == K_STRINGS || spec->kind == K_NETS ||
+				    spec->kind == K_ROOMS)
+					memcpy((char *)a + spec->aux, (const char *)b + spec->aux,
+					       sizeof(size_t));
+			}
+		}
+	}
+	return n;
+}
+
+size_t config_keep_restart(struct config *next, const struct config *running,
+                           config_setting_fn fn, void *ud)
+{
+	return walk_changes(next, running, true, fn, ud);
+}
+
+size_t config_changes(const struct config *a, const struct config *b, config_setting_fn fn,
+                      void *ud)
+{
+	return walk_changes((struct config *)a, b, false, fn, ud);
+}
+
+bool config_apply_overrides(struct config *cfg, const struct config_overrides *o)
+{
+	if (o->http != NULL && !config_parse_listen(o->http, &cfg->http))
+		return false;
+	if (o->telnet != NULL && !config_parse_listen(o->telnet, &cfg->telnet))
+		return false;
+	if (o->https != NULL && !config_parse_listen(o->https, &cfg->https))
+		return false;
+	if (o->ssh != NULL && !config_parse_listen(o->ssh, &cfg->ssh))
+		return false;
+	if (o->db != NULL) {
+		int n = snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", o->db);
+		if (n < 0 || (size_t)n >= sizeof(cfg->db_path))
+			return false;
+	}
+	return true;
 }

@@ -34,6 +34,7 @@
 #define LEVEL_MAX 255
 
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_MAX_PROXIES 16
 #define CONFIG_MAX_SYSOPS 16
 #define CONFIG_NAME_MAX 32     /* menu, command and handle names, with the NUL */
 #define CONFIG_TEXT_MAX 64     /* menu titles and item names, with the NUL */
@@ -83,6 +84,7 @@ struct config {
 	/* [server] */
 	struct listen_addr http;
 	struct listen_addr telnet;
+	struct listen_addr metrics;       /* Prometheus' /metrics; port -1: off */
 	char db_path[PATH_MAX];
 	char web_root[PATH_MAX];
 	char art_dir[PATH_MAX];
@@ -96,6 +98,11 @@ struct config {
 	struct listen_addr ssh;           /* SSH terminal callers; port -1: off */
 	char ssh_host_keys[PATH_MAX];     /* host keys' directory; "": the database's */
 	bool ssh_login;                   /* the SSH user and password log in to the BBS */
+	int log_level;                    /* enum log_level (util/log.h) */
+	/* Reverse proxies whose X-Forwarded-For / X-Real-IP name the real client:
+	 * addresses or prefixes ("127.0.0.1", "10.0.0.0/8"), each net_prefix_parse-able. */
+	char trusted_proxies[CONFIG_MAX_PROXIES][64];
+	size_t n_trusted_proxies;
 
 	/* [bbs] */
 	char bbs_name[64];
@@ -207,6 +214,9 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
  * config that was never loaded, and twice. */
 void config_free(struct config *cfg);
 
+/* True if a and b have the same menus: names, titles and items, in order. */
+bool config_menus_equal(const struct config *a, const struct config *b);
+
 /* The menu with this name, or NULL.  Borrowed from cfg. */
 const struct config_menu *config_menu_find(const struct config *cfg, const char *name);
 
@@ -217,5 +227,33 @@ bool config_control_path(const struct config *cfg, char *out, size_t cap);
 /* Parse "[ADDR:]PORT" into addr (keeping addr's host when none is given).
  * False on a malformed value. */
 bool config_parse_listen(const char *text, struct listen_addr *addr);
+
+/* What the command line says (--http, --telnet, --db, --https, --ssh; NULL: not
+ * given), laid over
+ * the file's settings at start and again at every reload.  False if a value is
+ * malformed (then cfg may be half changed). */
+struct config_overrides {
+	const char *http;
+	const char *telnet;
+	const char *db;
+	const char *https;
+	const char *ssh;
+};
+bool config_apply_overrides(struct config *cfg, const struct config_overrides *o);
+
+/* ---- reloading ----
+ *
+ * A reload reads the file into a fresh config (defaults, file, overrides), then
+ * asks which settings cannot change while the server runs: every listener's
+ * address, the database, [cluster] (marked in the tables of config.c).  Those are put
+ * back to the running values and reported, one call of fn per setting:
+ * section ("server") and key ("http"), static strings.  Returns how many. */
+typedef void (*config_setting_fn)(void *ud, const char *section, const char *key);
+size_t config_keep_restart(struct config *next, const struct config *running,
+                           config_setting_fn fn, void *ud);
+/* Every plain setting (not the menus: config_menus_equal) that differs between a
+ * and b, through fn (may be NULL).  Returns how many. */
+size_t config_changes(const struct config *a, const struct config *b, config_setting_fn fn,
+                      void *ud);
 
 #endif

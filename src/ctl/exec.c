@@ -1,5 +1,6 @@
 #include "ctl/exec.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "bbs/session.h"
 #include "bbs/states.h"
 #include "chat/registry.h"
+#include "chat/stats.h"
 #include "cluster/cluster.h"
 #include "net/conn.h"
 
@@ -31,7 +33,7 @@ static void who(struct bbs *bbs, struct sbuf *out)
 	unsigned n = 0;
 	sbuf_printf(out, "%4s  %-20s %-24s %-8s %s\n", "node", "handle", "doing", "on",
 	            "address via idle");
-	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs); node++) {
 		struct session *s = bbs_node_session(bbs, node);
 		if (s == NULL)
 			continue;
@@ -51,11 +53,11 @@ static void who(struct bbs *bbs, struct sbuf *out)
 	sbuf_printf(out, "%u of %u nodes in use\n", n, bbs_node_count(bbs));
 }
 
-static void stats(struct bbs *bbs, struct sbuf *out)
+static void stats(struct bbs *bbs, const struct net_stats *net, struct sbuf *out)
 {
 	unsigned callers = 0, logged_in = 0;
 	size_t queued = 0;
-	for (unsigned node = 1; node <= bbs_node_count(bbs); node++) {
+	for (unsigned node = 1; node <= bbs_node_slots(bbs); node++) {
 		struct session *s = bbs_node_session(bbs, node);
 		if (s == NULL)
 			continue;
@@ -75,6 +77,20 @@ static void stats(struct bbs *bbs, struct sbuf *out)
 	sbuf_printf(out, "rooms %zu\n", chat_registry_count(reg));
 	sbuf_printf(out, "in_rooms %zu\n", in_rooms);
 	sbuf_printf(out, "queued_bytes %zu\n", queued);
+	/* Since the start: lines handed to members, shared lines a congested member
+	 * did not get, lines refused as a flood; output dropped or hung up on. */
+	const struct chat_stats *cs = chat_registry_stats(reg);
+	uint64_t delivered = 0;
+	for (size_t k = 0; k < CHAT_KIND_COUNT; k++)
+		delivered += cs->delivered[k];
+	sbuf_printf(out, "deliveries %" PRIu64 "\n", delivered);
+	sbuf_printf(out, "missed %" PRIu64 "\n", cs->missed);
+	sbuf_printf(out, "flood_refused %" PRIu64 "\n", cs->flood_refused);
+	if (net != NULL) {
+		sbuf_printf(out, "shared_dropped %" PRIu64 "\n", net->shared_dropped);
+		sbuf_printf(out, "output_limit_closed %" PRIu64 "\n", net->output_limit);
+	}
+	/* With [cluster]: this server on the bus, and the lines the others hold. */
 	struct cluster *cl = bbs_cluster(bbs);
 	if (cl != NULL) {
 		struct cluster_stats st;
@@ -85,16 +101,16 @@ static void stats(struct bbs *bbs, struct sbuf *out)
 		sbuf_printf(out, "cluster_node %s\n", cluster_node(cl));
 		sbuf_printf(out, "cluster_connected %d\n", cluster_connected(cl));
 		sbuf_printf(out, "cluster_remote_lines %zu\n", cluster_remote_lines(cl));
-		sbuf_printf(out, "cluster_published %llu\n", (unsigned long long)st.published);
-		sbuf_printf(out, "cluster_received %llu\n", (unsigned long long)st.received);
-		sbuf_printf(out, "cluster_dropped %llu\n", (unsigned long long)dropped);
-		sbuf_printf(out, "cluster_lost_nodes %llu\n", (unsigned long long)st.lost_nodes);
-		sbuf_printf(out, "cluster_reconnects %llu\n", (unsigned long long)st.connects);
+		sbuf_printf(out, "cluster_published %" PRIu64 "\n", st.published);
+		sbuf_printf(out, "cluster_received %" PRIu64 "\n", st.received);
+		sbuf_printf(out, "cluster_dropped %" PRIu64 "\n", dropped);
+		sbuf_printf(out, "cluster_lost_nodes %" PRIu64 "\n", st.lost_nodes);
+		sbuf_printf(out, "cluster_reconnects %" PRIu64 "\n", st.connects);
 	}
 }
 
 bool ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *actor,
-                 struct sbuf *out)
+                 const struct net_stats *net, struct sbuf *out)
 {
 	struct mod_actor a = { .name = bbs_config(bbs)->sysop, .audit = actor, .member = NULL };
 	char answer[MOD_ANSWER_MAX];
@@ -107,7 +123,7 @@ bool ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *act
 		who(bbs, out);
 		return true;
 	case CTL_STATS:
-		stats(bbs, out);
+		stats(bbs, net, out);
 		return true;
 	case CTL_KICK:
 		ok = mod_kick(bbs, &a, req->handle, req->text, answer);

@@ -32,6 +32,7 @@ static const struct verb_spec verbs[CTL_VERB_COUNT] = {
 	              "ban HANDLE [30m|2h|7d|forever] [reason]" },
 	[CTL_UNBAN] = { "unban", HANDLE, false, "unban HANDLE" },
 	[CTL_BROADCAST] = { "broadcast", TEXT, false, "broadcast TEXT" },
+	[CTL_RELOAD] = { "reload", BARE, false, "reload" },
 };
 
 const char ctl_usage[] =
@@ -43,6 +44,7 @@ const char ctl_usage[] =
 	"ban HANDLE [30m|2h|7d|forever] [reason]\n"
 	"unban HANDLE\n"
 	"broadcast TEXT\n"
+	"reload\n"
 	"help\n";
 
 __attribute__((format(printf, 3, 4)))

@@ -27,6 +27,7 @@ enum ctl_verb {
 	CTL_BAN,         /* HANDLE [duration|forever] [reason] */
 	CTL_UNBAN,       /* HANDLE */
 	CTL_BROADCAST,   /* TEXT */
+	CTL_RELOAD,      /* read carrier.toml again, as SIGHUP does */
 	CTL_VERB_COUNT
 };
 

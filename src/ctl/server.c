@@ -38,6 +38,9 @@ struct ctl_server {
 	bool listening, closed;
 	struct ctl_client *clients;
 	unsigned n_clients;
+	ctl_reload_fn reload;            /* the server's, for "reload" */
+	const struct net_stats *net;     /* the connections' counters, for "stats" */
+	void *reload_ud;
 	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 };
 
@@ -124,11 +127,23 @@ static void run(struct ctl_client *c, size_t len)
 	if (!ctl_parse(c->line, len, &req, err, sizeof(err))) {
 		sbuf_puts(&body, err);
 		ok = false;
+	} else if (req.verb == CTL_RELOAD) {
+		/* The server's business, not the BBS's: its hook. */
+		if (c->cs->reload == NULL) {
+			sbuf_puts(&body, "this server cannot reload");
+			ok = false;
+		} else {
+			ok = c->cs->reload(c->cs->reload_ud, &body) == 0;
+			if (ok)
+				sbuf_puts(&body, "settings reloaded\n");
+		}
 	} else {
-		ok = ctl_execute(c->cs->bbs, &req, c->actor, &body);
+		ok = ctl_execute(c->cs->bbs, &req, c->actor, c->cs->net, &body);
 	}
-	log_info("ctl: %s: %.*s: %s", c->actor, (int)(strchr(c->line, ' ') ?
-	         (size_t)(strchr(c->line, ' ') - c->line) : strlen(c->line)), c->line,
+	char verb[32];
+	snprintf(verb, sizeof(verb), "%.*s", (int)(strchr(c->line, ' ') ?
+	         (size_t)(strchr(c->line, ' ') - c->line) : strlen(c->line)), c->line);
+	log_info("event=ctl actor=%s command=%s result=%s", LOG_Q(c->actor), LOG_Q(verb),
 	         ok ? "ok" : "error");
 	answer(c, ok, &body);
 	sbuf_free(&body);
@@ -169,7 +184,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void timeout_cb(uv_timer_t *t)
 {
 	struct ctl_client *c = t->data;
-	log_info("ctl: %s timed out", c->actor);
+	log_info("event=ctl_timeout actor=%s", LOG_Q(c->actor));
 	client_close(c);
 }
 
@@ -213,7 +228,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 	uv_timer_start(&c->timer, timeout_cb, CTL_TIMEOUT_MS, 0);
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 	if (!peer_allowed(c)) {
-		log_warn("ctl: refused %s: not the server's user", c->actor);
+		log_warn("event=ctl_refused actor=%s reason=not_the_servers_user", LOG_Q(c->actor));
 		answer_error(c, "not allowed: only the server's own user may use the control line");
 		return;
 	}
@@ -237,6 +252,17 @@ static bool answering(const char *path)
 	bool up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return up;
+}
+
+void ctl_server_set_net_stats(struct ctl_server *cs, const struct net_stats *net)
+{
+	cs->net = net;
+}
+
+void ctl_server_on_reload(struct ctl_server *cs, ctl_reload_fn fn, void *ud)
+{
+	cs->reload = fn;
+	cs->reload_ud = ud;
 }
 
 struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *path,
@@ -265,7 +291,7 @@ struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *
 			return NULL;
 		}
 		unlink(path);               /* left by a server that is gone */
-		log_info("ctl: replaced a stale control socket at %s", path);
+		log_info("event=ctl_stale_socket_replaced path=%s", LOG_Q(path));
 	}
 	/* Bound with umask 0177: the socket is 0600 from the start, no moment when
 	 * others could connect.  The descriptor is libuv's only once it listens. */
@@ -297,7 +323,7 @@ struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *
 		ctl_server_free(cs);        /* the loop has not run: nothing to wait for */
 		return NULL;
 	}
-	log_info("ctl: control socket %s", path);
+	log_info("event=ctl_listen path=%s", LOG_Q(path));
 	return cs;
 }
 

@@ -29,6 +29,15 @@ struct ctl_server;
  * running, the path is taken or too long, no permission). */
 struct ctl_server *ctl_server_new(uv_loop_t *loop, struct bbs *bbs, const char *path,
                                   char *err, size_t errlen);
+/* The reload verb (what SIGHUP does): fn reads the settings again and returns 0, or
+ * -1 with why (one or more lines, no final line end) appended to why.  Until set,
+ * "reload" answers that it cannot. */
+struct sbuf;
+typedef int (*ctl_reload_fn)(void *ud, struct sbuf *why);
+void ctl_server_on_reload(struct ctl_server *cs, ctl_reload_fn fn, void *ud);
+/* The connections' counters `stats` reports (borrowed; NULL: not shown). */
+struct net_stats;
+void ctl_server_set_net_stats(struct ctl_server *cs, const struct net_stats *net);
 /* Stop listening and close every client (the loop must run for their handles to
  * close).  Idempotent. */
 void ctl_server_close(struct ctl_server *cs);

@@ -9,7 +9,7 @@
 /* The headers we keep.  A list header may repeat (values joined with ", "); any
  * other repeats are ambiguous and refused. */
 enum { H_HOST, H_ORIGIN, H_UPGRADE, H_CONNECTION, H_WS_KEY, H_WS_VERSION,
-       H_IF_NONE_MATCH, H_COUNT };
+       H_IF_NONE_MATCH, H_FORWARDED_FOR, H_REAL_IP, H_COUNT };
 
 static const struct {
 	const char *name;       /* lower case */
@@ -22,6 +22,8 @@ static const struct {
 	[H_WS_KEY] = { "sec-websocket-key", false },
 	[H_WS_VERSION] = { "sec-websocket-version", false },
 	[H_IF_NONE_MATCH] = { "if-none-match", true },
+	[H_FORWARDED_FOR] = { "x-forwarded-for", true },
+	[H_REAL_IP] = { "x-real-ip", false },
 };
 
 #define NAME_CAP 24             /* longer than any kept name */
@@ -232,6 +234,7 @@ static int on_headers_complete(http_parser *p)
 
 	struct http_request *q = &r->req;
 	q->method = p->method;
+	q->head = p->method == HTTP_HEAD;
 	q->host = value(r, H_HOST);
 	q->origin = value(r, H_ORIGIN);
 	q->upgrade = value(r, H_UPGRADE);
@@ -239,6 +242,8 @@ static int on_headers_complete(http_parser *p)
 	q->ws_key = value(r, H_WS_KEY);
 	q->ws_version = value(r, H_WS_VERSION);
 	q->if_none_match = value(r, H_IF_NONE_MATCH);
+	q->forwarded_for = value(r, H_FORWARDED_FOR);
+	q->real_ip = value(r, H_REAL_IP);
 	q->major = p->http_major;
 	q->minor = p->http_minor;
 	q->keep_alive = http_should_keep_alive(p) != 0;

@@ -13,8 +13,9 @@
  * accepted and discarded only up to HTTP_BODY_MAX bytes (413 beyond),
  * Transfer-Encoding of any kind is 400, other methods 405, versions other than
  * HTTP/1.0 and HTTP/1.1 505, anything malformed 400.  A repeated Host, Origin,
- * Sec-WebSocket-Key or Sec-WebSocket-Version header is 400; repeated list
- * headers (Connection, Upgrade, If-None-Match) are joined with ", ". */
+ * Sec-WebSocket-Key, Sec-WebSocket-Version or X-Real-IP header is 400; repeated
+ * list headers (Connection, Upgrade, If-None-Match, X-Forwarded-For) are joined
+ * with ", ". */
 #ifndef CARRIER_HTTP_REQUEST_H
 #define CARRIER_HTTP_REQUEST_H
 
@@ -35,6 +36,7 @@
  * whitespace trimmed; absent headers are NULL. */
 struct http_request {
 	int method;                 /* HTTP_GET or HTTP_HEAD (enum http_method) */
+	bool head;                  /* method == HTTP_HEAD, for modules without http_parser.h */
 	const char *path;           /* raw, still percent-encoded, starts with '/';
 	                             * the query and fragment are cut off */
 	const char *query;          /* raw text after '?', NULL if there is no '?' */
@@ -45,6 +47,8 @@ struct http_request {
 	const char *ws_key;         /* Sec-WebSocket-Key */
 	const char *ws_version;     /* Sec-WebSocket-Version */
 	const char *if_none_match;
+	const char *forwarded_for;  /* X-Forwarded-For (repeats joined) */
+	const char *real_ip;        /* X-Real-IP */
 	unsigned short major, minor;
 	bool keep_alive;            /* HTTP/1.1 without "close", or 1.0 with "keep-alive" */
 	bool upgrade_requested;     /* Upgrade + Connection: upgrade both present */

@@ -286,7 +286,7 @@ struct buf *http_static_serve(struct http_static *s, const struct http_request *
 		goto err;
 	}
 	if ((unsigned long long)st.st_size > HTTP_STATIC_FILE_MAX) {
-		log_warn("http: %s is too large to serve (%lld bytes)", rel,
+		log_warn("event=file_too_large path=%s bytes=%lld", LOG_Q(rel),
 			 (long long)st.st_size);
 		code = 500;
 		goto err;
@@ -317,7 +317,7 @@ struct buf *http_static_serve(struct http_static *s, const struct http_request *
 			goto err;
 		}
 		if (!read_all(fd, data, (size_t)st.st_size, &got)) {
-			log_warn("http: reading %s: %s", rel, strerror(errno));
+			log_warn("event=file_error path=%s error=%s", LOG_Q(rel), LOG_Q(strerror(errno)));
 			code = errno == EACCES ? 403 : 500;
 			goto err;
 		}

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <http_parser.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "http/forwarded.h"
 #include "http/handshake.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -14,9 +16,13 @@
 
 struct http_site {
 	const struct config *cfg;
+	struct http_stats stats;
 	struct http_static *files;
+	char root[PATH_MAX];               /* what files serves */
 	const char *origins[CONFIG_MAX_ORIGINS];
 	size_t n_origins;
+	struct net_prefix proxies[CONFIG_MAX_PROXIES];   /* [server] trusted_proxies */
+	size_t n_proxies;
 	struct ws_settings ws;
 	http_terminal_fn on_terminal;
 	void *ud;
@@ -32,18 +38,67 @@ struct http_state {
 	bool tls;                 /* over TLS */
 };
 
+/* What the site keeps of its config (the rest it reads there when it needs it). */
+static void take_settings(struct http_site *site)
+{
+	const struct config *cfg = site->cfg;
+	site->n_origins = 0;
+	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
+		site->origins[site->n_origins++] = cfg->allowed_origins[i];
+	site->ws.max_message = cfg->ws_max_message;
+	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
+	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+	site->n_proxies = 0;
+	for (size_t i = 0; i < cfg->n_trusted_proxies && i < CONFIG_MAX_PROXIES; i++) {
+		const char *p = cfg->trusted_proxies[i];
+		if (net_prefix_parse(p, strlen(p), &site->proxies[site->n_proxies]))
+			site->n_proxies++;        /* config validation parsed it already */
+	}
+}
+
+/* A request through a trusted reverse proxy: the client it names becomes the
+ * connection's peer (for the logs, and whatever judges callers by address). */
+static void take_client(struct conn *c, struct http_site *site, const struct http_request *req)
+{
+	struct net_prefix client;
+	if (!http_forwarded_client(conn_peer_addr(c), req->forwarded_for, req->real_ip,
+	                           site->proxies, site->n_proxies, &client))
+		return;
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "%s", conn_peer(c));
+	conn_set_client(c, &client);
+	site->stats.forwarded++;
+	log_debug("event=forwarded conn=%llu peer=%s proxy=%s", (unsigned long long)conn_id(c),
+	          conn_peer(c), proxy);
+}
+
+void http_site_reload(struct http_site *site)
+{
+	const struct config *cfg = site->cfg;
+	take_settings(site);
+	if (strcmp(site->root, cfg->web_root) == 0 && site->files != NULL)
+		return;
+	struct http_static *files = http_static_new(cfg->web_root);
+	if (files == NULL) {
+		log_warn("event=web_root_missing path=%s error=%s kept=%s", LOG_Q(cfg->web_root),
+		         LOG_Q(strerror(errno)), LOG_Q(site->files ? site->root : "none"));
+		return;
+	}
+	http_static_free(site->files);
+	site->files = files;
+	snprintf(site->root, sizeof(site->root), "%s", cfg->web_root);
+}
+
 struct http_site *http_site_new(const struct config *cfg, http_terminal_fn on_terminal, void *ud)
 {
 	struct http_site *site = xcalloc(1, sizeof(*site));
 	site->cfg = cfg;
 	site->files = http_static_new(cfg->web_root);
 	if (site->files == NULL)
-		log_warn("web root %s: %s; the page will not be served", cfg->web_root, strerror(errno));
-	for (size_t i = 0; i < cfg->n_allowed_origins && i < CONFIG_MAX_ORIGINS; i++)
-		site->origins[site->n_origins++] = cfg->allowed_origins[i];
-	site->ws.max_message = cfg->ws_max_message;
-	site->ws.ping_interval_ms = (uint64_t)cfg->ws_ping_interval_s * 1000;
-	site->ws.ping_timeout_ms = (uint64_t)cfg->ws_ping_timeout_s * 1000;
+		log_warn("event=web_root_missing path=%s error=%s", LOG_Q(cfg->web_root),
+		         LOG_Q(strerror(errno)));
+	snprintf(site->root, sizeof(site->root), "%s", cfg->web_root);
+	take_settings(site);
 	site->on_terminal = on_terminal;
 	site->ud = ud;
 	/* Initialise OpenSSL's digests now, not during the first caller's handshake. */
@@ -63,6 +118,11 @@ void http_site_set_https_port(struct http_site *site, int port)
 	site->https_port = port;
 	if (site->files != NULL)
 		http_static_set_header(site->files, "Strict-Transport-Security", HSTS);
+}
+
+const struct http_stats *http_site_stats(const struct http_site *site)
+{
+	return &site->stats;
 }
 
 void http_site_free(struct http_site *site)
@@ -97,6 +157,8 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 	struct http_site *site = st->site;
 	bool head = req->method == HTTP_HEAD;
 
+	site->stats.requests++;
+	take_client(c, site, req);
 	if (!st->tls && site->https_port != 0) {
 		/* This board speaks HTTPS: plain requests go there; a WebSocket
 		 * cannot follow a redirect, so it is refused outright. */
@@ -119,8 +181,12 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		char accept[WS_ACCEPT_LEN + 1];
 		int status = ws_handshake_check(req, site->origins, site->n_origins, accept);
 		if (status != 0) {
-			log_info("conn %llu (%s): refused websocket upgrade: %d",
-			         (unsigned long long)conn_id(c), conn_peer(c), status);
+			if (status == 403)
+				site->stats.refused_origin++;
+			else
+				site->stats.refused_handshake++;
+			log_info("event=ws_refused conn=%llu peer=%s status=%d", (unsigned long long)conn_id(c),
+			         conn_peer(c), status);
 			http_error(c, status, head);
 			return false;
 		}
@@ -131,6 +197,7 @@ static bool handle_request(struct conn *c, struct http_state *st, const struct h
 		}
 		conn_send(c, b);
 		buf_unref(b);
+		site->stats.upgrades++;
 		/* From here on the connection is a WebSocket: drop the HTTP state. */
 		http_reader_free(st->reader);
 		free(st);
@@ -168,6 +235,10 @@ static void http_on_read(struct conn *c, const uint8_t *data, size_t len)
 		if (r == HTTP_MORE)
 			return;
 		if (r < 0) {
+			if (-r == 413 || -r == 414 || -r == 431)
+				st->site->stats.refused_limits++;
+			else
+				st->site->stats.bad_requests++;
 			http_error(c, -r, false);
 			return;
 		}
@@ -192,7 +263,8 @@ static void http_on_tick(struct conn *c, uint64_t now)
 	uint64_t limit = (st->partial || !st->served) ? cfg->http_header_timeout_s
 	                                              : cfg->http_idle_timeout_s;
 	if (now - st->since_ms >= limit * 1000) {
-		log_debug("conn %llu (%s): http timeout", (unsigned long long)conn_id(c), conn_peer(c));
+		log_debug("event=http_timeout conn=%llu peer=%s", (unsigned long long)conn_id(c),
+		          conn_peer(c));
 		conn_close(c);
 	}
 }

@@ -5,6 +5,7 @@
 #define CARRIER_HTTP_TRANSPORT_H
 
 #include "config/config.h"
+#include "http/stats.h"
 #include "net/conn.h"
 
 struct http_site;
@@ -21,6 +22,12 @@ void http_site_free(struct http_site *site);   /* NULL is a no-op */
  * WebSocket upgrade over plain HTTP with 403), and the files served over TLS
  * carry Strict-Transport-Security. */
 void http_site_set_https_port(struct http_site *site, int port);
+/* The config it borrows has changed in place (a reload): allowed origins and
+ * WebSocket settings (for connections from now on), and the web root, served from
+ * the new directory if it can be opened (else the old one is kept, and logged). */
+void http_site_reload(struct http_site *site);
+/* What the site counted (borrowed, live). */
+const struct http_stats *http_site_stats(const struct http_site *site);
 
 const struct transport *http_transport(void);
 /* Give a freshly accepted connection its HTTP state; tls: it came in over TLS

@@ -48,7 +48,8 @@ struct conn {
 	bool flush_then_close;
 	bool finished;                 /* the layer's finish ran */
 	bool linked;                   /* on set->head */
-	char peer[48];
+	char peer[64];                 /* "ip:port", "[ip6]:port", or a proxy's client */
+	struct net_prefix peer_addr;   /* the peer's address (or the proxy's client) */
 };
 
 static void conn_free_cb(uv_handle_t *h);
@@ -76,12 +77,14 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	struct conn *c = (struct conn *)s;
 	if (nread < 0) {
 		if (nread != UV_EOF && nread != UV_ECONNRESET)
-			log_debug("conn %llu: read: %s", (unsigned long long)c->id, uv_strerror((int)nread));
+			log_debug("event=read_error conn=%llu error=%s", (unsigned long long)c->id,
+			          LOG_Q(uv_strerror((int)nread)));
 		conn_close(c);
 		return;
 	}
 	if (nread == 0 || c->closing)
 		return;
+	c->set->stats.bytes_read += (uint64_t)nread;
 	c->last_read_ms = uv_now(s->loop);
 	if (c->layer != NULL && c->layer->on_read != NULL)
 		c->layer->on_read(c, (const uint8_t *)b->base, (size_t)nread);
@@ -93,6 +96,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	if (uv_tcp_init(listener->loop, &c->tcp) != 0) {
+		set->stats.accept_failed++;
 		free(c);
 		return NULL;
 	}
@@ -102,7 +106,8 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 	c->last_read_ms = uv_now(listener->loop);
 	int err = uv_accept(listener, (uv_stream_t *)&c->tcp);
 	if (err != 0) {
-		log_warn("accept: %s", uv_strerror(err));
+		set->stats.accept_failed++;
+		log_warn("event=accept_failed error=%s", LOG_Q(uv_strerror(err)));
 		uv_close((uv_handle_t *)&c->tcp, conn_free_cb);
 		return NULL;
 	}
@@ -112,7 +117,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 	int len = sizeof(ss);
 	snprintf(c->peer, sizeof(c->peer), "?");
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		char ip[40] = "?";
+		char ip[NETADDR_TEXT_MAX] = "?";
 		int port = 0;
 		if (ss.ss_family == AF_INET) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -123,7 +128,12 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 			uv_ip6_name(sin6, ip, sizeof(ip));
 			port = ntohs(sin6->sin6_port);
 		}
-		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+		net_addr_parse(ip, strlen(ip), &c->peer_addr);
+		/* an IPv4 peer on a dual-stack socket reads as IPv4 */
+		bool v6 = c->peer_addr.v6;
+		if (ss.ss_family == AF_INET6 && !v6)
+			net_addr_format(&c->peer_addr, ip);
+		snprintf(c->peer, sizeof(c->peer), "%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", port);
 	}
 
 	c->next = set->head;
@@ -131,11 +141,13 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *listener, const stru
 		set->head->prev = c;
 	set->head = c;
 	set->count++;
+	set->stats.accepted++;
 	c->linked = true;
 
 	err = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 	if (err != 0) {
-		log_warn("conn %llu: read_start: %s", (unsigned long long)c->id, uv_strerror(err));
+		log_warn("event=read_start_failed conn=%llu error=%s", (unsigned long long)c->id,
+		         LOG_Q(uv_strerror(err)));
 		conn_close(c);
 		return NULL;
 	}
@@ -176,6 +188,13 @@ uint64_t conn_id(const struct conn *c) { return c->id; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 const char *conn_transport_name(const struct conn *c) { return c->transport->name; }
 const char *conn_layer_name(const struct conn *c) { return c->layer ? c->layer->name : NULL; }
+const struct net_prefix *conn_peer_addr(const struct conn *c) { return &c->peer_addr; }
+
+void conn_set_client(struct conn *c, const struct net_prefix *client)
+{
+	c->peer_addr = *client;
+	net_addr_format(client, c->peer);
+}
 bool conn_closing(const struct conn *c) { return c->closing; }
 uint64_t conn_last_read_ms(const struct conn *c) { return c->last_read_ms; }
 size_t conn_queued_bytes(const struct conn *c) { return c->out.queued; }
@@ -254,6 +273,7 @@ bool conn_send_shared(struct conn *c, struct buf *b)
 	if (c->dropping || c->out.queued + b->len > c->set->limits.high_water) {
 		c->dropping = true;
 		c->dropped++;
+		c->set->stats.shared_dropped++;
 		return false;
 	}
 	enqueue(c, b);
@@ -267,8 +287,9 @@ void conn_send(struct conn *c, struct buf *b)
 		return;
 	enqueue(c, b);
 	if (c->out.queued > c->set->limits.hard_limit) {
-		log_warn("conn %llu (%s): output queue over %zu bytes, closing",
-		         (unsigned long long)c->id, c->peer, c->set->limits.hard_limit);
+		c->set->stats.output_limit++;
+		log_warn("event=output_limit conn=%llu peer=%s limit=%zu", (unsigned long long)c->id,
+		         c->peer, c->set->limits.hard_limit);
 		conn_close(c);
 	}
 }
@@ -280,7 +301,8 @@ void conn_send_wire(struct conn *c, struct buf *b)
 	q_push(&c->wire, b);
 	mark_pending(c);
 	if (c->wire.queued > c->set->limits.hard_limit) {
-		log_warn("conn %llu (%s): %s output over %zu bytes, closing",
+		c->set->stats.output_limit++;
+		log_warn("event=output_limit conn=%llu peer=%s layer=%s limit=%zu",
 		         (unsigned long long)c->id, c->peer, c->layer ? c->layer->name : "wire",
 		         c->set->limits.hard_limit);
 		conn_close(c);
@@ -429,7 +451,8 @@ static void write_cb(uv_write_t *req, int status)
 	c->wq = NULL;
 	if (status < 0) {
 		if (status != UV_ECANCELED)
-			log_debug("conn %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
+			log_debug("event=write_error conn=%llu error=%s", (unsigned long long)c->id,
+			          LOG_Q(uv_strerror(status)));
 		conn_close(c);
 		return;
 	}
@@ -439,6 +462,7 @@ static void write_cb(uv_write_t *req, int status)
 		struct buf *b = q->ring[(q->head + i) % q->cap];
 		n += b->len - (i == 0 ? q->head_off : 0);
 	}
+	c->set->stats.bytes_written += n;
 	consume(q, n);
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		flush(c);
@@ -456,7 +480,9 @@ static bool write_queue(struct conn *c, struct outq *q)
 			break;
 		}
 		int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
+		c->set->stats.writes++;
 		if (w > 0) {
+			c->set->stats.bytes_written += (uint64_t)w;
 			consume(q, (size_t)w);
 			continue;
 		}
@@ -470,6 +496,7 @@ static bool write_queue(struct conn *c, struct outq *q)
 		c->wreq->data = c;
 		c->wq = q;
 		c->wreq_nbufs = n;
+		c->set->stats.writes++;
 		int err = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, write_cb);
 		if (err != 0) {
 			free(c->wreq);
@@ -588,6 +615,7 @@ static void conn_free_cb(uv_handle_t *h)
 		if (c->next)
 			c->next->prev = c->prev;
 		c->set->count--;
+		c->set->stats.closed++;
 		unlink_pending(c);
 	}
 	if (c->transport && c->transport->destroy)

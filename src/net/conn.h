@@ -14,8 +14,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "net/stats.h"
 #include "util/buf.h"
 #include "util/charset.h"
+#include "util/netaddr.h"
 
 struct conn;
 struct server;
@@ -147,6 +149,7 @@ struct conn_set {
 	uint64_t next_id;
 	struct conn_limits limits;
 	struct conn_pace pace;
+	struct net_stats stats;     /* what the set counts (net/stats.h) */
 	struct server *server;      /* borrowed, for handlers that need it */
 };
 
@@ -176,7 +179,13 @@ void conn_set_handler(struct conn *c, const struct conn_handler *h, void *hdata)
 void *conn_handler_data(const struct conn *c);
 enum conn_variant conn_variant(const struct conn *c);
 uint64_t conn_id(const struct conn *c);
-const char *conn_peer(const struct conn *c);   /* "ip:port", for logs */
+/* Who is calling, for logs: "ip:port" ("[ip6]:port"), or, once a trusted proxy has
+ * named the client (conn_set_client), that client's address. */
+const char *conn_peer(const struct conn *c);
+const struct net_prefix *conn_peer_addr(const struct conn *c);
+/* The connection came through a trusted proxy for this client (the web listener
+ * decides: http/forwarded.h): from now on it is the peer. */
+void conn_set_client(struct conn *c, const struct net_prefix *client);
 const char *conn_transport_name(const struct conn *c);   /* "websocket", "telnet"... */
 const char *conn_layer_name(const struct conn *c);       /* "tls", "ssh", or NULL */
 bool conn_closing(const struct conn *c);

@@ -446,15 +446,16 @@ static void l_on_read(struct conn *c, const uint8_t *data, size_t len)
 	if (s->ready && !was_ready) {
 		char what[96];
 		tls_session_describe(s, what, sizeof(what));
-		log_debug("conn %llu (%s): %s", (unsigned long long)conn_id(c), conn_peer(c), what);
+		log_debug("event=tls_ready conn=%llu peer=%s session=%s", (unsigned long long)conn_id(c),
+		          conn_peer(c), LOG_Q(what));
 		handshake_over(s);
 		conn_layer_ready(c);          /* anything queued meanwhile can go now */
 	}
 	if (st == TLS_OK)
 		return;
 	if (st == TLS_ERROR) {
-		log_info("conn %llu (%s): tls: %s", (unsigned long long)conn_id(c), conn_peer(c),
-		         s->why);
+		log_info("event=tls_error conn=%llu peer=%s error=%s", (unsigned long long)conn_id(c),
+		         conn_peer(c), LOG_Q(s->why));
 		if (s->plain_http) {
 			struct buf *b = buf_from(plain_http_answer, sizeof(plain_http_answer) - 1);
 			if (b != NULL) {
@@ -482,8 +483,8 @@ static size_t l_write(struct conn *c, const uv_buf_t *iov, unsigned n)
 		len += take;
 	}
 	if (tls_session_write(s, record, len) != TLS_OK) {
-		log_info("conn %llu (%s): tls: %s", (unsigned long long)conn_id(c), conn_peer(c),
-		         s->why);
+		log_info("event=tls_error conn=%llu peer=%s error=%s", (unsigned long long)conn_id(c),
+		         conn_peer(c), LOG_Q(s->why));
 		conn_close(c);
 		return 0;
 	}
@@ -500,9 +501,8 @@ static void l_on_tick(struct conn *c, uint64_t now)
 	struct tls_session *s = conn_layer_data(c);
 	if (s->ready || now - s->since_ms < s->settings->handshake_timeout_ms)
 		return;
-	log_info("conn %llu (%s): tls handshake not done after %llu ms, closing",
-	         (unsigned long long)conn_id(c), conn_peer(c),
-	         (unsigned long long)s->settings->handshake_timeout_ms);
+	log_info("event=tls_timeout conn=%llu peer=%s ms=%llu", (unsigned long long)conn_id(c),
+	         conn_peer(c), (unsigned long long)s->settings->handshake_timeout_ms);
 	conn_close(c);
 }
 
@@ -526,7 +526,7 @@ void tls_attach(struct conn *c, struct tls_context *ctx, const struct tls_settin
 {
 	struct tls_session *s = tls_session_new(ctx, &layer_io, c);
 	if (s == NULL) {
-		log_warn("conn %llu (%s): tls: out of memory", (unsigned long long)conn_id(c),
+		log_warn("event=out_of_memory conn=%llu peer=%s what=tls", (unsigned long long)conn_id(c),
 		         conn_peer(c));
 		if (settings->handshake_over != NULL)
 			settings->handshake_over(settings->ud, c);

@@ -35,7 +35,7 @@ static void libssh_log(int priority, const char *function, const char *buffer, v
 {
 	(void)ud;
 	(void)function;
-	log_debug("libssh (%d): %s", priority, buffer);
+	log_debug("event=libssh priority=%d message=%s", priority, LOG_Q(buffer));
 }
 
 /* Write a new key of kind k to path, mode 0600 (never over an existing file). */
@@ -59,7 +59,7 @@ static ssh_key make_key(size_t k, const char *path, char *err, size_t err_len)
 	}
 	close(fd);
 	ssh_string_free_char(text);
-	log_info("ssh: made host key %s", path);
+	log_info("event=ssh_host_key_made path=%s", LOG_Q(path));
 	return key;
 fail:
 	if (fd >= 0)
@@ -93,7 +93,7 @@ static ssh_key load_key(size_t k, const char *path, char *err, size_t err_len)
 		return NULL;
 	}
 	if ((st.st_mode & 077) != 0)
-		log_warn("%s: warning: readable by others (mode %04o); chmod 600 it", path,
+		log_warn("event=key_readable_by_others path=%s mode=%04o advice=chmod_600", LOG_Q(path),
 		         (unsigned)(st.st_mode & 07777));
 	return key;
 }

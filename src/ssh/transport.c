@@ -66,9 +66,11 @@ const struct transport *ssh_transport(void)
 	return &ssh_utf8_transport;
 }
 
+/* A log line about sc's connection: fmt is "event=ssh_... key=value", the
+ * connection's conn= and peer= fields follow. */
 #define LOG(level, sc, fmt, ...) \
-	level("conn %llu (%s): ssh: " fmt, (unsigned long long)conn_id((sc)->conn), \
-	      conn_peer((sc)->conn), __VA_ARGS__)
+	level(fmt " conn=%llu peer=%s", __VA_ARGS__, (unsigned long long)conn_id((sc)->conn), \
+	      conn_peer((sc)->conn))
 
 /* ---- framing ---- */
 
@@ -102,7 +104,7 @@ static void poll_cb(uv_poll_t *p, int status, int events)
 	if (sc->conn == NULL)
 		return;
 	if (status < 0) {
-		LOG(log_debug, sc, "poll: %s", uv_strerror(status));
+		LOG(log_debug, sc, "event=ssh_poll_error error=%s", LOG_Q(uv_strerror(status)));
 		conn_close(sc->conn);
 		return;
 	}
@@ -188,18 +190,18 @@ static void login_done(void *arg, int64_t account)
 	sc->job = NULL;
 	if (account > 0) {
 		sc->account = account;
-		LOG(log_info, sc, "%s logged in", sc->user);
+		LOG(log_info, sc, "event=ssh_login user=%s", LOG_Q(sc->user));
 		authed(sc);
 		ssh_message_auth_reply_success(msg, 0);
 	} else {
 		sc->failures++;
-		LOG(log_info, sc, "failed login as \"%s\"", sc->user);
+		LOG(log_info, sc, "event=ssh_login_failed user=%s", LOG_Q(sc->user));
 		ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD);
 		ssh_message_reply_default(msg);
 	}
 	ssh_message_free(msg);
 	if (sc->failures >= MAX_FAILURES) {
-		LOG(log_info, sc, "%u failed logins, disconnecting", sc->failures);
+		LOG(log_info, sc, "event=ssh_login_failures failures=%u", sc->failures);
 		conn_close(sc->conn);
 		return;
 	}
@@ -310,8 +312,8 @@ static void channel_open(struct ssh_conn *sc, ssh_message msg)
 	    (sc->channel != NULL && sc->phase < PH_STARTED && type == SSH_CHANNEL_SESSION))
 		forget_channel(sc);
 	if (sc->phase < PH_AUTHED || sc->channel != NULL || type != SSH_CHANNEL_SESSION) {
-		LOG(log_info, sc, "refused a channel (%s)",
-		    type == SSH_CHANNEL_SESSION ? "a second session"
+		LOG(log_info, sc, "event=ssh_refused what=%s",
+		    type == SSH_CHANNEL_SESSION ? "second_session"
 		    : type == SSH_CHANNEL_DIRECT_TCPIP ? "direct-tcpip"
 		    : type == SSH_CHANNEL_FORWARDED_TCPIP ? "forwarded-tcpip"
 		    : type == SSH_CHANNEL_X11 ? "x11" : "other");
@@ -320,7 +322,7 @@ static void channel_open(struct ssh_conn *sc, ssh_message msg)
 	}
 	sc->channel = ssh_message_channel_request_open_reply_accept(msg);
 	if (sc->channel == NULL) {
-		LOG(log_info, sc, "cannot open a channel: %s", ssh_get_error(sc->session));
+		LOG(log_info, sc, "event=ssh_channel_failed error=%s", LOG_Q(ssh_get_error(sc->session)));
 		conn_close(sc->conn);
 		return;
 	}
@@ -358,8 +360,8 @@ static void start(struct ssh_conn *sc)
 	sc->cs = cs == CHARSET_CP437 ? CHARSET_CP437 : CHARSET_UTF8;
 	sc->phase = PH_STARTED;
 	set_transport(sc);
-	LOG(log_debug, sc, "terminal \"%s\" %ux%u, %s", sc->term, sc->cols, sc->rows,
-	    sc->cs == CHARSET_CP437 ? "CP437" : "UTF-8");
+	LOG(log_debug, sc, "event=ssh_terminal term=%s cols=%u rows=%u charset=%s", LOG_Q(sc->term),
+	    sc->cols, sc->rows, sc->cs == CHARSET_CP437 ? "cp437" : "utf-8");
 	sc->on_terminal(sc->ud, c);
 	if (!conn_closing(c) && sc->cols != 0)
 		conn_deliver_resize(c, sc->cols, sc->rows);
@@ -402,15 +404,15 @@ static void channel_request(struct ssh_conn *sc, ssh_message msg)
 		start(sc);
 		return;
 	case SSH_CHANNEL_REQUEST_EXEC:
-		LOG(log_info, sc, "refused exec%s", "");
+		LOG(log_info, sc, "event=ssh_refused what=exec%s", "");
 		break;
 	case SSH_CHANNEL_REQUEST_SUBSYSTEM: {
 		const char *what = ssh_message_channel_request_subsystem(msg);
-		LOG(log_info, sc, "refused subsystem \"%.32s\"", what ? what : "");
+		LOG(log_info, sc, "event=ssh_refused what=subsystem name=%s", LOG_Q(what ? what : ""));
 		break;
 	}
 	case SSH_CHANNEL_REQUEST_X11:
-		LOG(log_info, sc, "refused x11%s", "");
+		LOG(log_info, sc, "event=ssh_refused what=x11%s", "");
 		break;
 	default:
 		break;          /* env and the like: no */
@@ -428,7 +430,7 @@ static void pump(struct ssh_conn *sc)
 			return;
 		}
 		if (rc != SSH_OK) {
-			LOG(log_info, sc, "key exchange: %s", ssh_get_error(sc->session));
+			LOG(log_info, sc, "event=ssh_kex_failed error=%s", LOG_Q(ssh_get_error(sc->session)));
 			conn_close(c);
 			return;
 		}
@@ -460,7 +462,7 @@ static void pump(struct ssh_conn *sc)
 			channel_request(sc, msg);
 			break;
 		default:        /* global requests: tcpip-forward and the like */
-			LOG(log_debug, sc, "refused a global request %d", ssh_message_subtype(msg));
+			LOG(log_debug, sc, "event=ssh_refused what=global_request type=%d", ssh_message_subtype(msg));
 			ssh_message_reply_default(msg);
 			break;
 		}
@@ -478,7 +480,7 @@ static void pump(struct ssh_conn *sc)
 	if (sc->channel_closed)
 		forget_channel(sc);
 	if (ssh_get_status(sc->session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
-		LOG(log_debug, sc, "closed: %s", ssh_get_error(sc->session));
+		LOG(log_debug, sc, "event=ssh_closed error=%s", LOG_Q(ssh_get_error(sc->session)));
 		conn_close(c);
 		return;
 	}
@@ -505,7 +507,7 @@ static void tr_on_tick(struct conn *c, uint64_t now)
 		return;
 	uint64_t quiet = now - conn_last_read_ms(c);
 	if (quiet >= s->keepalive_ms + s->keepalive_timeout_ms) {
-		LOG(log_info, sc, "no answer for %llu s, dropping", (unsigned long long)quiet / 1000);
+		LOG(log_info, sc, "event=ssh_no_answer seconds=%llu", (unsigned long long)quiet / 1000);
 		conn_close(c);
 	} else if (quiet >= s->keepalive_ms && now - sc->keepalive_ms >= s->keepalive_ms) {
 		sc->keepalive_ms = now;
@@ -592,7 +594,7 @@ static size_t l_write(struct conn *c, const uv_buf_t *iov, unsigned n)
 	int w = ssh_channel_write(sc->channel, chunk, (uint32_t)len);
 	if (w < 0) {
 		if (sc->conn != NULL)
-			LOG(log_debug, sc, "write: %s", ssh_get_error(sc->session));
+			LOG(log_debug, sc, "event=ssh_write_error error=%s", LOG_Q(ssh_get_error(sc->session)));
 		conn_close(c);
 		return 0;
 	}
@@ -629,7 +631,7 @@ static void l_on_tick(struct conn *c, uint64_t now)
 	struct ssh_conn *sc = conn_layer_data(c);
 	if (sc->phase == PH_STARTED || now - sc->since_ms < sc->settings->login_timeout_ms)
 		return;
-	LOG(log_info, sc, "no shell after %llu s, closing",
+	LOG(log_info, sc, "event=ssh_no_shell seconds=%llu",
 	    (unsigned long long)sc->settings->login_timeout_ms / 1000);
 	conn_close(c);
 }
@@ -686,8 +688,8 @@ void ssh_transport_attach(struct conn *c, const struct ssh_settings *s,
 	int pfd = lfd >= 0 ? dup(fd) : -1;
 	ssh_session session = pfd >= 0 ? ssh_new() : NULL;
 	if (session == NULL || ssh_bind_accept_fd(s->host->bind, session, lfd) != SSH_OK) {
-		log_warn("conn %llu (%s): ssh: cannot start: %s", (unsigned long long)conn_id(c),
-		         conn_peer(c), session ? ssh_get_error(s->host->bind) : "out of descriptors");
+		log_warn("event=ssh_start_failed conn=%llu peer=%s error=%s", (unsigned long long)conn_id(c),
+		         conn_peer(c), LOG_Q(session ? ssh_get_error(s->host->bind) : "out of descriptors"));
 		if (session != NULL)
 			ssh_free(session);
 		else if (lfd >= 0)

@@ -54,6 +54,6 @@ int store_audit_list(struct store *st, int64_t since, const char *handle, store_
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "audit list");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }

@@ -52,7 +52,7 @@ int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb c
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "chat recent");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 
@@ -69,7 +69,7 @@ uint64_t store_chat_max_seq(struct store *st, const char *room)
 		seq = (uint64_t)sqlite3_column_int64(s, 0);    /* NULL (empty) reads as 0 */
 	else
 		store_fail(st, "chat max seq");
-	store_done(s);
+	store_done(st, s);
 	return seq;
 }
 
@@ -106,7 +106,7 @@ int store_chat_topic_get(struct store *st, const char *room, char *out, size_t c
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, "chat topic get");
 	}
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 

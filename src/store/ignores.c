@@ -42,6 +42,6 @@ int store_ignore_list(struct store *st, int64_t user_id, store_handle_cb cb, voi
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "ignore list");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "store/stats.h"
 #include "store/store.h"
 
 /* One slot per statement in the whole store.  Each is prepared on first use with
@@ -60,12 +61,16 @@ enum store_stmt {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQ_COUNT];
+	uint64_t taken_ns[SQ_COUNT];     /* when each statement was taken (store_stmt) */
+	int claim_fd;                    /* store_claim's lock, or -1 */
+	struct store_stats stats;
 };
 
 /* The cached statement for id, prepared from sql on first use; NULL on error
- * (logged).  Hand it back with store_done (reset + clear bindings). */
+ * (logged).  Hand it back with store_done (reset + clear bindings), which counts
+ * the time since it was taken in st's stats. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id, const char *sql);
-void store_done(sqlite3_stmt *s);
+void store_done(struct store *st, sqlite3_stmt *s);
 /* Log the connection's current error, naming what failed; returns STORE_ERROR. */
 int store_fail(struct store *st, const char *what);
 

@@ -4,7 +4,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 #include "util/log.h"
@@ -110,6 +114,11 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+const char *store_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
 int store_schema_version(void)
 {
 	return N_MIGRATIONS;
@@ -120,9 +129,25 @@ const char *store_errmsg(const struct store *st)
 	return sqlite3_errmsg(st->db);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const struct store_stats *store_stats(const struct store *st)
+{
+	return &st->stats;
+}
+
 int store_fail(struct store *st, const char *what)
 {
-	log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+	int code = sqlite3_errcode(st->db) & 0xff;
+	st->stats.errors++;
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		st->stats.busy++;
+	log_error("event=db_error what=%s error=%s", LOG_Q(what), LOG_Q(sqlite3_errmsg(st->db)));
 	return STORE_ERROR;
 }
 
@@ -137,13 +162,20 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id, const char *sql)
 			return NULL;
 		}
 	}
+	st->taken_ns[id] = mono_ns();
 	return st->stmt[id];
 }
 
-void store_done(sqlite3_stmt *s)
+void store_done(struct store *st, sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	for (int i = 0; i < SQ_COUNT; i++) {
+		if (st->stmt[i] == s) {
+			hist_add(&st->stats.statement, mono_ns() - st->taken_ns[i]);
+			break;
+		}
+	}
 }
 
 int store_bind_text(sqlite3_stmt *s, int idx, const char *text)
@@ -164,7 +196,7 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what)
 		ret = STORE_NOT_FOUND;    /* the row it refers to does not exist */
 	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = store_fail(st, what);
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 
@@ -301,7 +333,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)i + 1);
 		if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
 			goto rollback;
-		log_info("store: %s: schema version %lld", path, (long long)i + 1);
+		log_info("event=db_schema path=%s version=%lld", LOG_Q(path), (long long)i + 1);
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto rollback;
@@ -319,6 +351,7 @@ fail:
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
+	st->claim_fd = -1;
 	char *msg = NULL;
 	bool memory = strcmp(path, ":memory:") == 0;
 	int rc;
@@ -380,8 +413,8 @@ int store_checkpoint_path(const char *path, int *pages)
 			                               &done);
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-		log_warn("store: checkpoint of %s: %s", path,
-		         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(path),
+		         LOG_Q(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 		sqlite3_close(db);
 		return STORE_ERROR;
 	}
@@ -402,9 +435,13 @@ void store_close(struct store *st)
 	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	                                   NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->db));
+		log_warn("event=checkpoint_failed error=%s", LOG_Q(sqlite3_errmsg(st->db)));
 	rc = sqlite3_close(st->db);
 	assert(rc == SQLITE_OK);    /* every statement is finalized above */
 	(void)rc;
+	/* Only now: closing another descriptor of the file while SQLite still held
+	 * its (POSIX) locks on it would drop them. */
+	if (st->claim_fd >= 0)
+		close(st->claim_fd);
 	free(st);
 }

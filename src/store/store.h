@@ -69,6 +69,12 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 /* The last SQLite error message (for logs). */
 const char *store_errmsg(const struct store *st);
+/* What the store counted: statement times, errors (store/stats.h).  Borrowed,
+ * live. */
+struct store_stats;
+const struct store_stats *store_stats(const struct store *st);
+/* The SQLite library's version ("3.40.1"). */
+const char *store_sqlite_version(void);
 /* The schema version this build writes, and the one the open database has. */
 int store_schema_version(void);
 int store_user_version(struct store *st);
@@ -84,6 +90,39 @@ void store_manual_checkpoints(struct store *st);
  * writers (PASSIVE), close.  Safe on any thread.  STORE_OK or STORE_ERROR (logged).
  * *pages (if not NULL) gets the number of WAL frames checkpointed. */
 int store_checkpoint_path(const char *path, int *pages);
+
+/* ---- backups ----------------------------------------------------------------
+ *
+ * The server claims its database (store_claim: a shared lock on the file, beside
+ * SQLite's own) for as long as it runs; a restore takes it exclusively, so a
+ * restore refuses while a server runs and a server refuses to start during a
+ * restore.  A backup needs no claim: it is one read transaction. */
+
+/* Hold the database file for this process until store_close.  STORE_OK, or
+ * STORE_LOCKED (a restore is under way) / STORE_ERROR with a reason in err. */
+int store_claim(struct store *st, const char *path, char *err, size_t errlen);
+
+struct store_copy_info {
+	int64_t users;             /* accounts in the copy */
+	int schema;                /* its schema version */
+	int pages;                 /* database pages copied */
+};
+
+/* A consistent copy of the database at path into dest while others (the server)
+ * use it: SQLite's online backup API in one step, under one read transaction, so
+ * the copy is the database as of one moment, with every commit made before the
+ * call.  It is written beside dest, synced, checked (PRAGMA quick_check), then
+ * renamed over dest.  STORE_OK (info filled if not NULL), or STORE_ERROR with a
+ * reason in err. */
+int store_backup(const char *path, const char *dest, struct store_copy_info *info, char *err,
+                 size_t errlen);
+/* Put the backup at from back as the database at path: from is checked first (a
+ * Carrier database, quick_check ok, a schema this build can open), then copied
+ * into path with the backup API (path's old WAL cannot leak into it).  Refuses
+ * with STORE_LOCKED while a server holds path (store_claim).  STORE_OK, or an
+ * error with a reason in err. */
+int store_restore(const char *from, const char *path, struct store_copy_info *info, char *err,
+                  size_t errlen);
 
 /* A write transaction (BEGIN IMMEDIATE / COMMIT / ROLLBACK): batches several
  * writes into one commit (the chat room flushes its scrollback this way). */

@@ -9,7 +9,7 @@ static int64_t count(struct store *st, sqlite3_stmt *s, const char *what)
 		n = sqlite3_column_int64(s, 0);
 	else
 		store_fail(st, what);
-	store_done(s);
+	store_done(st, s);
 	return n;
 }
 
@@ -84,7 +84,7 @@ int store_telegram_list(struct store *st, int64_t to_user, store_telegram_cb cb,
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "telegram list");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 

@@ -41,7 +41,7 @@ int store_token_lookup(struct store *st, const uint8_t hash[32], int64_t now,
 	} else {
 		ret = store_fail(st, "token lookup");
 	}
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 

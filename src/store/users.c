@@ -79,7 +79,7 @@ static int get_one(struct store *st, sqlite3_stmt *s, struct store_user *out)
 	} else {
 		ret = store_fail(st, "user get");
 	}
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 
@@ -188,7 +188,7 @@ int store_user_list(struct store *st, store_user_cb cb, void *ud)
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "user list");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 
@@ -203,7 +203,7 @@ int64_t store_user_count(struct store *st)
 		n = sqlite3_column_int64(s, 0);
 	else
 		store_fail(st, "user count");
-	store_done(s);
+	store_done(st, s);
 	return n;
 }
 
@@ -281,7 +281,7 @@ int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "record failure");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 
@@ -310,7 +310,7 @@ int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_fail(st, "last callers");
-	store_done(s);
+	store_done(st, s);
 	return ret;
 }
 

@@ -53,9 +53,9 @@ static void p_start(void *ud, enum charset cs)
 	struct telnet_conn *tc = ud;
 	struct conn *c = tc->conn;
 	conn_set_transport(c, telnet_transport(cs), tc);
-	log_debug("conn %llu (%s): telnet terminal \"%s\", %s", (unsigned long long)conn_id(c),
-	          conn_peer(c), telnet_proto_ttype(tc->proto),
-	          cs == CHARSET_CP437 ? "CP437" : "UTF-8");
+	log_debug("event=telnet_terminal conn=%llu peer=%s ttype=%s charset=%s",
+	          (unsigned long long)conn_id(c), conn_peer(c), LOG_Q(telnet_proto_ttype(tc->proto)),
+	          cs == CHARSET_CP437 ? "cp437" : "utf-8");
 	if (!conn_closing(c))
 		tc->on_terminal(tc->ud, c);
 }
@@ -180,7 +180,7 @@ void telnet_transport_attach(struct conn *c, const struct telnet_settings *s,
 	conn_set_transport(c, &telnet_utf8_transport, tc);
 	tc->proto = telnet_proto_new(&proto_cbs, tc, conn_now(c), s->negotiate_ms, s->ask_ms);
 	if (tc->proto == NULL) {
-		log_warn("conn %llu: telnet: out of memory", (unsigned long long)conn_id(c));
+		log_warn("event=out_of_memory conn=%llu what=telnet", (unsigned long long)conn_id(c));
 		conn_close(c);   /* destroy frees tc later */
 		return;
 	}

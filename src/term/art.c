@@ -32,7 +32,7 @@ static int read_art(const char *path, struct sbuf *sb)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		log_error("art: %s: %s", path, strerror(errno));
+		log_error("event=art_error path=%s error=%s", LOG_Q(path), LOG_Q(strerror(errno)));
 		return -1;
 	}
 	for (;;) {
@@ -40,20 +40,21 @@ static int read_art(const char *path, struct sbuf *sb)
 		size_t n = fread(p, 1, 4096, f);
 		sb->len += n;
 		if (sb->len > ART_MAX_BYTES) {
-			log_error("art: %s: larger than %u bytes", path, ART_MAX_BYTES);
+			log_error("event=art_error path=%s error=too_large limit=%u", LOG_Q(path),
+			          ART_MAX_BYTES);
 			goto err;
 		}
 		if (n < 4096)
 			break;
 	}
 	if (ferror(f)) {
-		log_error("art: %s: read error", path);
+		log_error("event=art_error path=%s error=read", LOG_Q(path));
 		goto err;
 	}
 	fclose(f);
 	sb->len = art_strip_sauce(sb->data, sb->len);
 	if (sb->len == 0) {
-		log_error("art: %s: empty", path);
+		log_error("event=art_error path=%s error=empty", LOG_Q(path));
 		return -1;
 	}
 	return 0;
@@ -69,7 +70,7 @@ struct buf *art_load_cp437(const char *path)
 	if (read_art(path, &sb) == 0) {
 		b = buf_from(sb.data, sb.len);
 		if (b == NULL)
-			log_error("art: %s: out of memory", path);
+			log_error("event=art_error path=%s error=out_of_memory", LOG_Q(path));
 	}
 	sbuf_free(&sb);
 	return b;
@@ -89,7 +90,7 @@ struct buf *art_load_utf8(const char *path)
 	cp437_to_utf8(&out, crlf.data, crlf.len);
 	b = buf_from(out.data, out.len);
 	if (b == NULL)
-		log_error("art: %s: out of memory", path);
+		log_error("event=art_error path=%s error=out_of_memory", LOG_Q(path));
 done:
 	sbuf_free(&raw);
 	sbuf_free(&crlf);

@@ -85,8 +85,8 @@ static void ws_on_read(struct conn *c, const uint8_t *data, size_t len)
 		};
 		const char *why = err == WS_CLOSE_BAD_DATA ? reasons[1]
 		                : err == WS_CLOSE_TOO_BIG ? reasons[2] : reasons[0];
-		log_info("conn %llu (%s): websocket %s, closing with %d",
-		         (unsigned long long)conn_id(c), conn_peer(c), why, err);
+		log_info("event=ws_error conn=%llu peer=%s error=%s code=%d", (unsigned long long)conn_id(c),
+		         conn_peer(c), LOG_Q(why), err);
 		send_close(c, ws, (uint16_t)err, why);
 	}
 }
@@ -96,7 +96,7 @@ static void ws_on_tick(struct conn *c, uint64_t now)
 	struct ws_state *ws = conn_transport_data(c);
 	if (ws->ping_sent_ms != 0) {
 		if (now - ws->ping_sent_ms >= ws->settings->ping_timeout_ms) {
-			log_info("conn %llu (%s): no pong, dropping", (unsigned long long)conn_id(c),
+			log_info("event=ws_no_pong conn=%llu peer=%s", (unsigned long long)conn_id(c),
 			         conn_peer(c));
 			conn_close(c);
 		}

@@ -119,7 +119,7 @@ test('lockout after max_login_failures: the right password is refused too, other
   await failOnce(a, 'Lockie', 'guess one');
   await failOnce(a, 'Lockie', 'guess two');           // the second failure locks
   await a.close();
-  assert.match(srv.output(), /Lockie locked out after 2 failures/);
+  assert.match(srv.output(), / event=lockout handle=Lockie failures=2 /);
 
   const b = await call();
   await b.waitFor('Enter your handle');

@@ -132,7 +132,7 @@ test('coalescing: five arriving together are one line for the room; each of them
     await obs.waitText(fl, 'have left the chat');
     // Once the server has seen all five go, a second leave line would be out before
     // a newcomer's arrival is.
-    await Promise.all(names.map((h) => srv.waitLog(new RegExp(`chat: ${h} left`))));
+    await Promise.all(names.map((h) => srv.waitLog(new RegExp(` event=chat_leave handle=${h} `))));
     const [left] = await settle(srv, [obs], [fl]);
     const leaves = announced(left, 'left').filter((names) => !isNewcomer(names));
     assert.equal(leaves.length, 1, left);

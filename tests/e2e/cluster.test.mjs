@@ -11,6 +11,7 @@
 //     the rooms join up again when it is back
 //   - kill -9 of node B: its callers "lost carrier" on A and C within the bound,
 //     their node numbers free
+//   - max_nodes counts every node's lines; a dead node's are free again
 //   - AUTH: a node with the password joins, a wrong one does not
 //
 // The database is SQLite shared by the three processes (one machine); PostgreSQL

@@ -84,7 +84,7 @@ test('a client that never writes is closed after its time; the server serves on'
   const waited = Date.now() - started;
   assert.ok(waited >= 4000 && waited < 5000 * SLOW + T, `closed after ${waited} ms`);
   for (const r of quiet) assert.equal(r, '');
-  await srv.waitLog(/ctl: ctl:\S+ timed out/);
+  await srv.waitLog(/ event=ctl_timeout actor=ctl:\S+/);
   const r = await ctl(srv.dir, ['who']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -118,7 +118,7 @@ test('a stale socket file from a killed server is replaced; a second server is r
   assert.match(r.stderr, /^carrier ctl: no server is running \(.*carrier\.ctl: Connection refused\)\n$/);
   srv = await startServer({ config: CONFIG, dir });
   t.after(() => srv.stop({ keepDir: true }));
-  assert.match(srv.output(), /replaced a stale control socket/);
+  assert.match(srv.output(), / event=ctl_stale_socket_replaced /);
   r = await ctl(dir, ['stats']);
   assert.equal(r.code, 0, r.stderr);
   // A second server on the same database.

@@ -257,6 +257,15 @@ test('carrier ctl: who, stats, kick, mute, ban, unban, broadcast against the run
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^callers \d+$/m);
   assert.match(r.stdout, /^rooms 2$/m);
+  for (const name of ['missed', 'flood_refused', 'shared_dropped', 'output_limit_closed'])
+    assert.match(r.stdout, new RegExp(`^${name} \\d+$`, 'm'));
+  // A line said in a room of two is two deliveries (the speaker sees it too).
+  const deliveries = (out) => Number(/^deliveries (\d+)$/m.exec(out)[1]);
+  const before = deliveries(r.stdout);
+  await run(ann, 'counted once each', 'counted once each');
+  await bob.waitText(0, 'counted once each');
+  r = await carrier(['ctl', 'stats']);
+  assert.ok(deliveries(r.stdout) >= before + 2, r.stdout);
   r = await carrier(['ctl', 'broadcast', 'from', 'the', 'shell']);
   assert.equal(r.code, 0, r.stderr);
   await ann.waitText(0, '*** Broadcast from SysOp: from the shell ***');

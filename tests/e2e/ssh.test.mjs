@@ -122,7 +122,7 @@ test('ssh -tt in tmux: registers, chats with a browser-side caller, resizes', { 
     t.kill();
     wendy.terminate();
   }
-  await srv.waitLog(/ssh: terminal "xterm-256color" 100x30, UTF-8|node \d+: Sheila logged in/);
+  await srv.waitLog(/ event=ssh_terminal term=xterm-256color cols=100 rows=30 charset=utf-8 | event=login conn=\d+ node=\d+ handle=Sheila /);
 });
 
 test('the host keys were made on first start, mode 0600, and are kept', { skip }, () => {
@@ -132,8 +132,8 @@ test('the host keys were made on first start, mode 0600, and are kept', { skip }
     assert.ok(existsSync(path), `${path} is missing`);
     assert.equal(statSync(path).mode & 0o777, 0o600, `${k} mode`);
   }
-  assert.match(srv.output(), /ssh: made host key .*ssh_host_ed25519_key/);
-  assert.match(srv.output(), /ssh: host key ssh-ed25519 SHA256:/);
+  assert.match(srv.output(), / event=ssh_host_key_made path=\S*ssh_host_ed25519_key/);
+  assert.match(srv.output(), / event=ssh_host_key key="ssh-ed25519 SHA256:/);
   // The client pinned the Ed25519 key; ssh-keyscan sees the same one.
   const pinned = execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${srv.sshPort}`, '-f',
     join(home, 'known_hosts')], { encoding: 'utf8' });
@@ -142,13 +142,13 @@ test('the host keys were made on first start, mode 0600, and are kept', { skip }
 
 test('a restart keeps the host keys', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carrier-ssh-keys-'));
-  const fingerprints = (out) => [...out.matchAll(/ssh: host key (\S+ SHA256:\S+)/g)].map((m) => m[1]);
+  const fingerprints = (out) => [...out.matchAll(/ event=ssh_host_key key="(\S+ SHA256:[^"\s]+)"/g)].map((m) => m[1]);
   try {
     let s = await startServer({ config: CONFIG, dir });
     const first = fingerprints(s.output());
     assert.equal((await s.stop()).code, 0);
     s = await startServer({ config: CONFIG, dir });
-    assert.doesNotMatch(s.output(), /made host key/);
+    assert.doesNotMatch(s.output(), /event=ssh_host_key_made/);
     assert.deepEqual(fingerprints(s.output()), first);
     assert.equal(first.length, 2);
     assert.equal((await s.stop()).code, 0);
@@ -172,7 +172,7 @@ test('ssh_login: the SSH user and password are the BBS handle and password', { s
       const menu = await t.wait(/Command/);
       assert.match(menu, /Welcome, Paula!/);
       assert.doesNotMatch(menu, /Enter your handle/);
-      await s.waitLog(/ssh: paula logged in/);
+      await s.waitLog(/ event=ssh_login user=paula /);
     } finally {
       t.kill();
     }
@@ -183,7 +183,7 @@ test('ssh_login: the SSH user and password are the BBS handle and password', { s
       bad.type('not the password');
       bad.enter();
       await bad.wait(/Permission denied[\s\S]*\[ssh exited 255\]/);
-      await s.waitLog(/ssh: failed login as "Paula"/);
+      await s.waitLog(/ event=ssh_login_failed user=Paula /);
     } finally {
       bad.kill();
     }

@@ -130,13 +130,13 @@ class ConfigTest(unittest.TestCase):
         err = p.text()
         self.assertNotEqual(rc, 0, err)
         self.assertIn(want, err.splitlines(), err)
-        self.assertNotIn("ready", err)
-        self.assertNotIn("listening", err)
+        self.assertNotIn("event=ready", err)
+        self.assertNotIn("event=listen", err)
 
     def wait_ready(self, p):
-        m = p.wait_line(r"http listening on \S+:(\d+)")
+        m = p.wait_line(r" event=listen listener=http addr=\S+:(\d+)")
         self.assertIsNotNone(m, p.text())
-        self.assertIsNotNone(p.wait_line(r"carrier \S+ ready"), p.text())
+        self.assertIsNotNone(p.wait_line(r" event=ready "), p.text())
         return int(m.group(1))
 
     # ---- a bad config: FILE:LINE:COL, non-zero, never listening ----
@@ -157,7 +157,7 @@ class ConfigTest(unittest.TestCase):
         rc = p.wait_exit()
         self.assertNotEqual(rc, 0)
         self.assertRegex(p.text(), r"(?m)^%s:1:\d+: " % re.escape(path))
-        self.assertNotIn("ready", p.text())
+        self.assertNotIn("event=ready", p.text())
 
     def test_unknown_menu_command_refuses_to_start(self):
         path = self.write("menu.toml",
@@ -189,7 +189,7 @@ class ConfigTest(unittest.TestCase):
         p = self.start("--config", SHIPPED, "--http", "127.0.0.1:0")
         port = self.wait_ready(p)
         self.assertNotIn("warning", p.text())
-        self.assertIn("settings from %s" % SHIPPED, p.text())
+        self.assertIn("event=settings path=%s" % SHIPPED, p.text())
         self.assertTrue(port_open(port))
         self.assertEqual(p.stop(), 0, p.text())
 
@@ -220,7 +220,7 @@ class ConfigTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "carrier.toml")))
         p = self.start("--http", "127.0.0.1:0")
         port = self.wait_ready(p)
-        self.assertNotIn("settings from", p.text())
+        self.assertNotIn("event=settings", p.text())
         self.assertTrue(port_open(port))
         self.assertEqual(p.stop(), 0, p.text())
 

@@ -165,8 +165,9 @@ class OpenDoor(unittest.TestCase):
         with self.assertRaises(paramiko.ChannelException):
             t.open_session(timeout=TIMEOUT)
         t.close()
-        self.assertTrue(wait_until(lambda: "refused exec" in self.srv.output()
-                                   and 'refused subsystem "sftp"' in self.srv.output(), TIMEOUT))
+        self.assertTrue(wait_until(lambda: "event=ssh_refused what=exec " in self.srv.output()
+                                   and "event=ssh_refused what=subsystem name=sftp "
+                                   in self.srv.output(), TIMEOUT))
 
     def test_port_forwarding_refused(self):
         t = connect(self.srv)
@@ -189,7 +190,7 @@ class OpenDoor(unittest.TestCase):
         except ConnectionResetError:
             pass                    # closed with the garbage unread
         s.close()
-        self.assertTrue(wait_until(lambda: "ssh: key exchange:" in self.srv.output(), TIMEOUT))
+        self.assertTrue(wait_until(lambda: "event=ssh_kex_failed " in self.srv.output(), TIMEOUT))
         # Others are served.
         t = connect(self.srv)
         screen_until(shell(t), bytearray(), "Enter your handle")
@@ -217,8 +218,8 @@ class OpenDoor(unittest.TestCase):
                     break
             s.close()
         self.assertGreater(time.monotonic() - t0, 0.5)
-        self.assertIn("no shell after 2 s, closing", self.srv.output())
-        self.assertIn("logins in flight from there already", self.srv.output())
+        self.assertIn("event=ssh_no_shell seconds=2 ", self.srv.output())
+        self.assertIn("reason=logins_in_flight", self.srv.output())
         # And new callers are welcome again.
         t = connect(self.srv)
         screen_until(shell(t), bytearray(), "Enter your handle")
@@ -269,7 +270,7 @@ class BbsLogin(unittest.TestCase):
         with self.assertRaises((paramiko.AuthenticationException, paramiko.SSHException, EOFError)):
             t.auth_password("Olga", "wrong password")
         self.assertTrue(wait_until(lambda: not t.is_active(), TIMEOUT))
-        self.assertTrue(wait_until(lambda: "3 failed logins, disconnecting" in self.srv.output(),
+        self.assertTrue(wait_until(lambda: "event=ssh_login_failures failures=3 " in self.srv.output(),
                                    TIMEOUT))
         # Olga's count went up, but she is not locked (4 allowed): she gets in.
         t = connect(self.srv, "Olga", PASSWORD)
@@ -283,7 +284,7 @@ class BbsLogin(unittest.TestCase):
                 with self.assertRaises(paramiko.AuthenticationException):
                     t.auth_password("Lock", "wrong password")
             t.close()
-        self.assertTrue(wait_until(lambda: "Lock locked out after 4 failures" in self.srv.output(),
+        self.assertTrue(wait_until(lambda: "event=lockout handle=Lock failures=4 " in self.srv.output(),
                                    TIMEOUT))
         t = connect(self.srv, auth_none=False)
         with self.assertRaises(paramiko.AuthenticationException):

@@ -131,7 +131,8 @@ class TlsTest(unittest.TestCase):
         with self.assertRaises(ssl.SSLError):
             tls_socket(ctx).close()
         # Refused by the server (not by this client's own policy).
-        self.assertTrue(wait_until(lambda: "tls: unsupported protocol" in SRV.output(), TIMEOUT))
+        self.assertTrue(wait_until(lambda: 'event=tls_error' in SRV.output() and
+                                   'error="unsupported protocol' in SRV.output(), TIMEOUT))
 
     def test_untrusted_certificate_fails_on_the_client(self):
         ctx = ssl.create_default_context()       # the system's CAs: ours is not one

@@ -64,16 +64,16 @@ class CarrierServer:
                 self._out.append(line)
             if os.environ.get("CARRIER_TEST_VERBOSE"):
                 print(line, end="", flush=True)
-            m = re.search(r"\bhttp listening on 127\.0\.0\.1:(\d+)", line)
+            m = re.search(r" event=listen listener=http addr=127\.0\.0\.1:(\d+)", line)
             if m:
                 self.http_port = int(m.group(1))
-            m = re.search(r"https listening on 127\.0\.0\.1:(\d+)", line)
+            m = re.search(r" event=listen listener=https addr=127\.0\.0\.1:(\d+)", line)
             if m:
                 self.https_port = int(m.group(1))
-            m = re.search(r"ssh listening on 127\.0\.0\.1:(\d+)", line)
+            m = re.search(r" event=listen listener=ssh addr=127\.0\.0\.1:(\d+)", line)
             if m:
                 self.ssh_port = int(m.group(1))
-            if re.search(r"carrier \S+ ready", line):
+            if re.search(r" event=ready ", line):
                 self._ready.set()
         self._ready.set()   # exited: start() notices the missing port
 

@@ -24,6 +24,7 @@ export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
  * sshPort are where they listen (else 0).
  *
  * @returns {Promise<{httpPort:number, telnetPort:number, httpsPort:number, sshPort:number,
+ *   metricsPort:number,
  *   url:string, wsUrl:string, httpsUrl:string, wssUrl:string,
  *   dir:string, proc:import('node:child_process').ChildProcess, output:()=>string,
  *   waitLog:(re:RegExp, timeout?:number)=>Promise<RegExpExecArray>,
@@ -56,20 +57,22 @@ export async function startServer(opts = {}) {
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
     const check = () => {
-      if (/carrier \S+ ready/.test(out)) { clearTimeout(timer); resolve(true); }
+      if (/ event=ready /.test(out)) { clearTimeout(timer); resolve(true); }
     };
     proc.stderr.on('data', check);
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`server exited (${code ?? signal}):\n${out}`)); });
   });
   void ready;
-  const http = /\bhttp listening on [^\s]*:(\d+)/.exec(out);
-  const telnet = /telnet listening on [^\s]*:(\d+)/.exec(out);
-  const https = /https listening on [^\s]*:(\d+)/.exec(out);
-  const ssh = /ssh listening on [^\s]*:(\d+)/.exec(out);
+  const http = / event=listen listener=http addr=\S*:(\d+)/.exec(out);
+  const telnet = / event=listen listener=telnet addr=\S*:(\d+)/.exec(out);
+  const https = / event=listen listener=https addr=\S*:(\d+)/.exec(out);
+  const ssh = / event=listen listener=ssh addr=\S*:(\d+)/.exec(out);
   const httpPort = Number(http[1]);
   const telnetPort = telnet ? Number(telnet[1]) : 0;
   const httpsPort = https ? Number(https[1]) : 0;
   const sshPort = ssh ? Number(ssh[1]) : 0;
+  const metrics = / event=listen listener=metrics addr=\S*:(\d+)/.exec(out);
+  const metricsPort = metrics ? Number(metrics[1]) : 0;
 
   let stopped = null;
   async function stop({ keepDir = false, signal = 'SIGTERM' } = {}) {
@@ -87,7 +90,7 @@ export async function startServer(opts = {}) {
   }
 
   return {
-    httpPort, telnetPort, httpsPort, sshPort, dir, proc,
+    httpPort, telnetPort, httpsPort, sshPort, metricsPort, dir, proc,
     url: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     httpsUrl: `https://127.0.0.1:${httpsPort}`,

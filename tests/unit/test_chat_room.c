@@ -19,6 +19,7 @@
 
 #include "chat/registry.h"
 #include "chat/render.h"
+#include "chat/stats.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -222,6 +223,17 @@ static void test_fanout_once_per_member_and_variant(void **state)
 		fake_clear(x[i]);
 	memset(framed, 0, sizeof(framed));
 
+	const struct chat_stats *st = chat_registry_stats(f->reg);
+	uint64_t before = st->delivered[CHAT_PUBLIC];
+	say(f, r, "U0", "hello all");
+	say(f, r, "U1", "and again");
+	say(f, r, "U2", "third");
+	/* Counted: a line to each of the 6 members, the speaker too, is 6 deliveries. */
+	assert_int_equal(st->delivered[CHAT_PUBLIC] - before, 3 * 6);
+	assert_int_equal(st->events[CHAT_PUBLIC], 3);
+	for (int i = 0; i < 6; i++)
+		fake_clear(x[i]);
+	memset(framed, 0, sizeof(framed));
 	say(f, r, "U0", "hello all");
 	/* Framed once per variant, whatever the number of members. */
 	assert_int_equal(framed[0], 1);
@@ -321,11 +333,18 @@ static void test_missed_count_on_drain(void **state)
 	chat_room_join(r, slow->m, 0);
 	fake_clear(slow);
 	slow->congested = true;
+	const struct chat_stats *st = chat_registry_stats(f->reg);
+	uint64_t public_before = st->delivered[CHAT_PUBLIC];
 	say(f, r, "Ann", "one");
 	say(f, r, "Ann", "two");
 	struct chat_event dm = { .kind = CHAT_DM, .from = "Ann", .to = "Slow", .text = "three" };
 	chat_deliver(f->reg, &dm);
 	assert_int_equal(slow->dropped, 3);
+	/* Counted: missed by Slow, delivered to Ann alone (the DM: her receipt). */
+	assert_int_equal(st->missed, 3);
+	assert_int_equal(st->delivered[CHAT_PUBLIC] - public_before, 2);
+	assert_int_equal(st->delivered[CHAT_DM], 1);
+	assert_int_equal(st->events[CHAT_DM], 1);
 	assert_int_equal(slow->n_shared, 0);
 	/* The queue drained: told how many went missing, then lines flow again. */
 	slow->congested = false;

@@ -15,6 +15,8 @@
 
 #include "config/config.h"
 
+#include "util/log.h"
+
 #define SHARE "/opt/carrier"
 
 static int load(struct config *cfg, const char *text, struct config_diag *diag)
@@ -121,6 +123,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->tls_handshake_timeout_s, b->tls_handshake_timeout_s);
 	assert_int_equal(a->ssh_login_timeout_s, b->ssh_login_timeout_s);
 	assert_int_equal(a->handshakes_per_address, b->handshakes_per_address);
+	assert_string_equal(a->metrics.host, b->metrics.host);
+	assert_int_equal(a->metrics.port, b->metrics.port);
+	assert_int_equal(a->log_level, b->log_level);
 
 	assert_int_equal(a->n_menus, b->n_menus);
 	for (size_t m = 0; m < a->n_menus; m++) {
@@ -839,6 +844,143 @@ static void test_rooms(void **state)
 		     "carrier.toml:2:1: \"caller_rooms\" must be true or false");
 }
 
+/* ---- running for real: metrics, log level, reloads ---- */
+
+static void test_ops_settings(void **state)
+{
+	(void)state;
+	struct config cfg;
+	config_defaults(&cfg, SHARE);
+	assert_int_equal(cfg.metrics.port, -1);          /* off by default */
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	load_ok(&cfg, "[server]\nmetrics = \"127.0.0.1:9100\"\nlog_level = \"debug\"\n");
+	assert_string_equal(cfg.metrics.host, "127.0.0.1");
+	assert_int_equal(cfg.metrics.port, 9100);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	load_ok(&cfg, "[server]\nmetrics = false\n");
+	assert_int_equal(cfg.metrics.port, -1);
+	expect_error("[server]\nmetrics = \"nowhere\"\n",
+		     "carrier.toml:2:1: \"metrics\" must be \"[ADDR:]PORT\" with a port from 0 to "
+		     "65535, e.g. \"127.0.0.1:9100\", or false");
+	load_ok(&cfg, "[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\"]\n");
+	assert_int_equal(cfg.n_trusted_proxies, 3);
+	assert_string_equal(cfg.trusted_proxies[2], "10.0.0.0/8");
+	expect_error("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.1.0.0/8\"]\n",
+		     "carrier.toml:2:33: \"10.1.0.0/8\" in \"trusted_proxies\" is not an address or a "
+		     "prefix such as \"127.0.0.1\", \"::1\" or \"10.0.0.0/8\" (host bits zero)");
+	expect_error("[server]\nlog_level = \"loud\"\n",
+		     "carrier.toml:2:1: \"log_level\" must be \"debug\", \"info\", \"warn\" or "
+		     "\"error\"");
+}
+
+struct seen {
+	char names[16][48];
+	size_t n;
+};
+
+static void note(void *ud, const char *section, const char *key)
+{
+	struct seen *s = ud;
+	if (s->n < 16)
+		snprintf(s->names[s->n++], sizeof(s->names[0]), "%s.%s", section, key);
+}
+
+static bool saw(const struct seen *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A reload: the listeners and the database are put back and named; the rest is
+ * taken and named as changed. */
+static void test_reload_keeps_restart_settings(void **state)
+{
+	(void)state;
+	struct config running, next;
+	load_ok(&running, "[server]\nhttp = \"0.0.0.0:8080\"\ndatabase = \"a.db\"\n"
+	        "[bbs]\nname = \"Old\"\n");
+	load_ok(&next, "[server]\nhttp = \"0.0.0.0:9090\"\ndatabase = \"b.db\"\n"
+	        "telnet = false\nmetrics = \"127.0.0.1:9100\"\nallowed_origins = [\"https://x\"]\n"
+	        "[bbs]\nname = \"New\"\n[chat]\nflood_rate = 0.5\n");
+	struct seen kept = { .n = 0 }, changed = { .n = 0 };
+	assert_int_equal(config_keep_restart(&next, &running, note, &kept), 4);
+	assert_true(saw(&kept, "server.http"));
+	assert_true(saw(&kept, "server.database"));
+	assert_true(saw(&kept, "server.telnet"));
+	assert_true(saw(&kept, "server.metrics"));
+	/* put back */
+	assert_int_equal(next.http.port, 8080);
+	assert_string_equal(next.db_path, "a.db");
+	assert_int_equal(next.telnet.port, 2323);
+	assert_int_equal(next.metrics.port, -1);
+	/* the rest stays new */
+	assert_int_equal(config_changes(&next, &running, note, &changed), 3);
+	assert_true(saw(&changed, "bbs.name"));
+	assert_true(saw(&changed, "chat.flood_rate"));
+	assert_true(saw(&changed, "server.allowed_origins"));
+	assert_string_equal(next.bbs_name, "New");
+	/* the same file twice: nothing to keep, nothing changed */
+	assert_int_equal(config_keep_restart(&running, &running, NULL, NULL), 0);
+	assert_int_equal(config_changes(&running, &running, NULL, NULL), 0);
+	assert_true(config_menus_equal(&running, &next));
+	struct config menus;
+	load_ok(&menus, "[menu_titles]\nmain = \"Other\"\n");
+	assert_false(config_menus_equal(&running, &menus));
+	config_free(&menus);
+	config_free(&running);
+	config_free(&next);
+}
+
+/* [cluster]: the server joins the bus once, at start, under its name; a reload
+ * keeps every key of it and names each. */
+static void test_reload_keeps_cluster(void **state)
+{
+	(void)state;
+	struct config running, next;
+	load_ok(&running, "[cluster]\nredis = \"127.0.0.1:6379\"\nnode = \"a\"\n");
+	load_ok(&next, "[cluster]\nredis = \"10.0.0.2:6380\"\nnode = \"b\"\n"
+	        "password = \"pw\"\nlost_after = 30\n");
+	struct seen kept = { .n = 0 };
+	assert_int_equal(config_keep_restart(&next, &running, note, &kept), 4);
+	assert_true(saw(&kept, "cluster.redis"));
+	assert_true(saw(&kept, "cluster.node"));
+	assert_true(saw(&kept, "cluster.password"));
+	assert_true(saw(&kept, "cluster.lost_after"));
+	assert_string_equal(next.cluster_redis, "127.0.0.1:6379");
+	assert_string_equal(next.cluster_node, "a");
+	assert_string_equal(next.cluster_password, "");
+	assert_int_equal(next.cluster_lost_after_s, running.cluster_lost_after_s);
+	assert_int_equal(config_changes(&next, &running, NULL, NULL), 0);
+	/* none before, one in the file now: still none until a restart */
+	struct config alone;
+	load_ok(&alone, "");
+	struct config joining;
+	load_ok(&joining, "[cluster]\nredis = \"127.0.0.1:6379\"\n");
+	assert_int_equal(config_keep_restart(&joining, &alone, NULL, NULL), 1);
+	assert_string_equal(joining.cluster_redis, "");
+	config_free(&joining);
+	config_free(&alone);
+	config_free(&running);
+	config_free(&next);
+}
+
+static void test_overrides(void **state)
+{
+	(void)state;
+	struct config cfg;
+	load_ok(&cfg, "[server]\nhttp = \"10.0.0.1:80\"\ndatabase = \"file.db\"\n");
+	struct config_overrides o = { .http = "8081", .telnet = "127.0.0.1:0", .db = "cli.db" };
+	assert_true(config_apply_overrides(&cfg, &o));
+	assert_string_equal(cfg.http.host, "10.0.0.1");   /* a bare port keeps the host */
+	assert_int_equal(cfg.http.port, 8081);
+	assert_string_equal(cfg.telnet.host, "127.0.0.1");
+	assert_string_equal(cfg.db_path, "cli.db");
+	struct config_overrides bad = { .http = "x:y" };
+	assert_false(config_apply_overrides(&cfg, &bad));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +1005,10 @@ int main(void)
 		cmocka_unit_test(test_error_items),
 		cmocka_unit_test(test_error_leaves_config),
 		cmocka_unit_test(test_unknown_key_warns),
+		cmocka_unit_test(test_ops_settings),
+		cmocka_unit_test(test_reload_keeps_restart_settings),
+		cmocka_unit_test(test_reload_keeps_cluster),
+		cmocka_unit_test(test_overrides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

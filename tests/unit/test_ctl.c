@@ -44,6 +44,9 @@ static void test_verbs(void **state)
 	assert_true(parse("unban Bob"));
 	assert_int_equal(req.verb, CTL_UNBAN);
 	assert_true(parse("help"));
+	assert_true(parse("reload"));
+	assert_int_equal(req.verb, CTL_RELOAD);
+	assert_false(parse("reload now"));     /* it takes nothing */
 }
 
 static void test_durations_in_requests(void **state)

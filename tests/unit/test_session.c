@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bbs/actions.h"
 #include "bbs/bbs.h"
 #include "bbs/session.h"
 #include "util/log.h"
@@ -144,6 +145,7 @@ static int teardown(void **state)
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(f->set.count, 0);
 	bbs_free(f->bbs);
+	config_free(&f->cfg);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
@@ -400,6 +402,97 @@ static void test_room_full(void **state)
 	hang_up(b);
 }
 
+/* ---- reload ---- */
+
+static const char menus_before[] =
+	"[menu_titles]\nmain = \"Old Main\"\nextra = \"Extra Menu\"\n"
+	"[[menu.main]]\nhotkey = \"C\"\nname = \"Chat\"\ntype = \"command\"\ncommand = \"chat\"\n"
+	"[[menu.main]]\nhotkey = \"W\"\nname = \"Who\"\ntype = \"command\"\ncommand = \"who\"\n"
+	"[[menu.main]]\nhotkey = \"E\"\nname = \"Extra\"\ntype = \"submenu\"\nsubmenu = \"extra\"\n"
+	"[[menu.extra]]\nhotkey = \"W\"\nname = \"Who Else\"\ntype = \"command\"\ncommand = \"who\"\n";
+static const char menus_after[] =
+	"[menu_titles]\nmain = \"New Main\"\n"
+	"[[menu.main]]\nhotkey = \"W\"\nname = \"Who Now\"\ntype = \"command\"\ncommand = \"who\"\n"
+	"[[menu.main]]\nhotkey = \"C\"\nname = \"Chat\"\ntype = \"command\"\ncommand = \"chat\"\n";
+
+static void load_menus(struct config *cfg, const char *text)
+{
+	struct config_diag diag;
+	assert_int_equal(config_load_text(cfg, text, strlen(text), "menus.toml", &diag), 0);
+}
+
+/* The menus change under callers at a submenu that goes away, at the main menu and
+ * in the chat: the first two are shown the new main menu at once, the third on
+ * coming back, and nothing points into the old menus once they are freed (ASan
+ * and valgrind would see it: who's online reads every caller's menu title). */
+static void test_reload_menus(void **state)
+{
+	struct fx *f = *state;
+	struct config old = f->cfg;
+	load_menus(&f->cfg, menus_before);
+	config_free(&old);                 /* the built-in menus: nothing freed */
+	struct caller *a = registered(f, "Ada"), *b = registered(f, "Bea"), *c = registered(f, "Cal");
+	type(a, "E");
+	wait_for(f, a, "Extra Menu");
+	enter_chat(f, c);
+	wait_for(f, b, "Old Main");
+
+	old = f->cfg;
+	struct config next = f->cfg;
+	next.menus_owned = false;          /* load_menus replaces them: old keeps its own */
+	load_menus(&next, menus_after);
+	f->cfg = next;
+	struct actions none = { NULL, 0 };
+	bbs_reload(f->bbs, &old, &none);
+	config_free(&old);
+
+	wait_for(f, a, "The menus have been changed");
+	wait_for(f, a, "New Main");
+	wait_for(f, b, "New Main");
+	wait_for(f, b, "Who Now");
+	type(b, "W");
+	wait_for(f, b, "Ada");
+	wait_for(f, b, "New Main");       /* what Ada is doing: the new menu's title */
+	type(b, " ");
+	/* The chat was left alone; back at the menu, the new one. */
+	type(c, "/quit\r");
+	wait_for(f, c, "New Main");
+	hang_up(a);
+	hang_up(b);
+	hang_up(c);
+}
+
+/* max_nodes lowered under callers: they stay (and are listed), newcomers hear the
+ * line is busy; raised again, newcomers get nodes again. */
+static void reload_max_nodes(struct fx *f, unsigned n)
+{
+	struct config old = f->cfg;
+	struct actions none = { NULL, 0 };
+	f->cfg.max_nodes = n;
+	bbs_reload(f->bbs, &old, &none);
+}
+
+static void test_reload_nodes(void **state)
+{
+	struct fx *f = *state;
+	struct caller *a = registered(f, "Ada"), *b = registered(f, "Bea");
+	reload_max_nodes(f, 1);
+	struct caller *c = dial(f);
+	wait_for(f, c, "All lines are busy");
+	wait_closed(f, c);
+	hang_up(c);
+	type(a, "W");
+	wait_for(f, a, "Bea");                /* on node 2, above the new limit */
+	type(a, " ");
+	wait_for(f, a, "Command");
+	reload_max_nodes(f, 40);
+	struct caller *d = registered(f, "Dee");
+	wait_for(f, d, "Welcome aboard, Dee!");
+	hang_up(a);
+	hang_up(b);
+	hang_up(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +502,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chat_enter_say_leave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_to_menu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_room_full, setup_small_room, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_menus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_nodes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
