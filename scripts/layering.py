@@ -47,9 +47,10 @@ MODULES = {
     # chat engine's seam (chat_deliver) and knows no session, transport or store.
     "cluster": {"chat", "util"},
     # The metrics: the page is a pure renderer of every module's counters (their
-    # stats.h); collect.c reads the live state (sessions, rooms, queues) for its
-    # gauges; listener.c serves it over HTTP on a listener of its own.
-    "metrics": {"bbs", "chat", "http", "net", "store", "util"},
+    # stats.h); collect.c reads the live state (sessions, rooms, queues, the
+    # cluster's bus) for its gauges; listener.c serves it over HTTP on a listener
+    # of its own.
+    "metrics": {"bbs", "chat", "cluster", "http", "net", "store", "util"},
     # Running for real: systemd's notifications and watchdog.
     "ops":    {"util"},
 }

@@ -995,6 +995,11 @@ void cluster_get_stats(const struct cluster *cl, struct cluster_stats *out)
 		*out = cl->stats;
 }
 
+size_t cluster_peers(const struct cluster *cl)
+{
+	return cl != NULL ? cl->n_peers : 0;
+}
+
 /* ---- this server's lines ---- */
 
 void cluster_line_set(struct cluster *cl, const struct cluster_line *l)

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cluster/stats.h"
 #include "cluster/wire.h"
 
 struct chat_registry;
@@ -53,17 +54,6 @@ struct cluster_hooks {
 	 * (another server took the handle over, or it was banned there). */
 	void (*hangup)(void *ud, const char *handle, const char *reason);
 	void *ud;
-};
-
-struct cluster_stats {
-	uint64_t published;           /* messages sent */
-	uint64_t received;            /* messages taken from the bus */
-	uint64_t dropped[CLUSTER_WIRE_ERRORS];   /* refused by the decoder, by reason */
-	uint64_t misplaced;           /* well formed, but not for the channel it came on */
-	uint64_t unroutable;          /* a private event for a handle online nowhere */
-	uint64_t connects;            /* times the bus came up */
-	uint64_t disconnects;         /* times it went away */
-	uint64_t lost_nodes;          /* servers declared gone */
 };
 
 struct cluster;
@@ -87,6 +77,8 @@ void cluster_free(struct cluster *cl);
 const char *cluster_node(const struct cluster *cl);       /* "" for NULL */
 bool cluster_connected(const struct cluster *cl);
 void cluster_get_stats(const struct cluster *cl, struct cluster_stats *out);
+/* How many other servers are heard on the bus now. */
+size_t cluster_peers(const struct cluster *cl);
 
 /* ---- this server's lines ---- */
 

@@ -95,15 +95,12 @@ static void stats(struct bbs *bbs, const struct net_stats *net, struct sbuf *out
 	if (cl != NULL) {
 		struct cluster_stats st;
 		cluster_get_stats(cl, &st);
-		uint64_t dropped = st.misplaced;
-		for (int e = 0; e < CLUSTER_WIRE_ERRORS; e++)
-			dropped += st.dropped[e];
 		sbuf_printf(out, "cluster_node %s\n", cluster_node(cl));
 		sbuf_printf(out, "cluster_connected %d\n", cluster_connected(cl));
 		sbuf_printf(out, "cluster_remote_lines %zu\n", cluster_remote_lines(cl));
 		sbuf_printf(out, "cluster_published %" PRIu64 "\n", st.published);
 		sbuf_printf(out, "cluster_received %" PRIu64 "\n", st.received);
-		sbuf_printf(out, "cluster_dropped %" PRIu64 "\n", dropped);
+		sbuf_printf(out, "cluster_dropped %" PRIu64 "\n", cluster_stats_dropped(&st));
 		sbuf_printf(out, "cluster_lost_nodes %" PRIu64 "\n", st.lost_nodes);
 		sbuf_printf(out, "cluster_reconnects %" PRIu64 "\n", st.connects);
 	}

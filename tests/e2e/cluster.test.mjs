@@ -12,6 +12,8 @@
 //   - kill -9 of node B: its callers "lost carrier" on A and C within the bound,
 //     their node numbers free
 //   - max_nodes counts every node's lines; a dead node's are free again
+//   - the metrics page counts the bus (peers, remote lines, messages by fate); a
+//     reload keeps [cluster] as it is until a restart
 //   - AUTH: a node with the password joins, a wrong one does not
 //
 // The database is SQLite shared by the three processes (one machine); PostgreSQL
@@ -23,8 +25,10 @@ import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { TelnetCaller } from '../lib/telnet.mjs';
 import { SIZE, enterChat } from '../lib/chat.mjs';
 import { count, plain } from '../lib/screen.mjs';
-import { haveRedis, startRedis, startNodes, startNode } from '../lib/cluster.mjs';
+import { haveRedis, startRedis, startNodes, startNode, nodeConfig } from '../lib/cluster.mjs';
+import { scrape, waitMetric } from '../lib/metrics.mjs';
 import { SLOW, T, poll } from '../lib/wait.mjs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LOST_AFTER = 4;               // seconds, [cluster] lost_after in these nodes
@@ -387,6 +391,51 @@ test('max_nodes counts every node; a dead node\'s lines are free again', { skip 
   } finally {
     const res = await two.stopAll();
     assert.equal(res.m.code, 0, res.m.output.slice(-2000));
+    await r.stop();
+  }
+});
+
+test('the metrics page counts the bus; a reload keeps [cluster] for a restart', { skip }, async () => {
+  const r = await startRedis();
+  const opts = { lostAfter: 3, server: 'metrics = "127.0.0.1:0"\n' };
+  const two = await startNodes(r, ['p', 'q'], opts);
+  try {
+    await two.p.waitLog(/event=cluster_peer_seen node=node-p peer=node-q/);
+    await two.q.waitLog(/event=cluster_peer_seen node=node-q peer=node-p/);
+    const port = two.p.metricsPort;
+    let m = await scrape(port);
+    assert.equal(m.get('carrier_cluster_connected'), 1);
+    assert.equal(m.get('carrier_cluster_peers'), 1);
+    // A caller on q: p hears of its line.
+    const c = await Caller.connect(two.q.wsUrl, SIZE);
+    open.push(c);
+    await c.waitFor('You are on node');
+    m = await waitMetric(port, 'carrier_cluster_remote_lines', undefined, (v) => v === 1);
+    assert.ok(m.get('carrier_cluster_received_total') > 0);
+    assert.ok(m.get('carrier_cluster_published_total') > 0);    // its heartbeats
+    // Garbage on carrier:all: dropped and counted by reason.
+    await r.publish('carrier:all', 'not a carrier message');
+    await waitMetric(port, 'carrier_cluster_dropped_total', { reason: 'malformed' }, (v) => v === 1);
+    // A reload with another bus and another name: both kept for a restart, the
+    // node stays on the bus under its name.
+    writeFileSync(join(two.dir, 'carrier.toml'),
+      nodeConfig(r, two.dir, 'p', { ...opts, node: 'node-renamed', redisUrl: '127.0.0.1:1', lostAfter: 9 }));
+    const from = two.p.output().length;
+    two.p.proc.kill('SIGHUP');
+    await two.p.waitLog(/ event=reload path=\S+ changed=0 menus=same needs_restart=3/, T, from);
+    const log = two.p.output().slice(from);
+    for (const key of ['redis', 'node', 'lost_after'])
+      assert.match(log, new RegExp(` WARN event=needs_restart setting=cluster\\.${key}\n`));
+    assert.doesNotMatch(log, /event=cluster_(stop|down|start)/);
+    const stats = await ctlStats(join(two.dir, 'node-p.ctl'));
+    assert.match(stats, /^cluster_node node-p$/m);
+    assert.match(stats, /^cluster_connected 1$/m);
+    m = await scrape(port);
+    assert.equal(m.get('carrier_cluster_connected'), 1);
+    assert.equal(m.get('carrier_cluster_peers'), 1);
+  } finally {
+    const res = await two.stopAll();
+    for (const n of ['p', 'q']) assert.equal(res[n].code, 0, res[n].output.slice(-2000));
     await r.stop();
   }
 });

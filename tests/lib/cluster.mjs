@@ -112,7 +112,12 @@ export async function startNodes(redis, names, opts = {}) {
   return nodes;
 }
 
-export function nodeConfig(redis, dir, name, { extra = '', bbs = '', lostAfter = 4, password = '' } = {}) {
+/**
+ * A node's carrier.toml.  extra: TOML after [cluster]'s keys; bbs, server: keys
+ * added to [bbs] and [server]; redisUrl: another bus than redis's.
+ */
+export function nodeConfig(redis, dir, name,
+  { extra = '', bbs = '', server = '', lostAfter = 4, password = '', node = `node-${name}`, redisUrl = redis.url } = {}) {
   return `[bbs]
 ${FAST}${bbs}
 [chat]
@@ -121,10 +126,10 @@ flood_burst = 1000
 
 [server]
 control_socket = "${join(dir, `node-${name}.ctl`)}"
-
+${server}
 [cluster]
-redis = "${redis.url}"
-node = "node-${name}"
+redis = "${redisUrl}"
+node = "${node}"
 lost_after = ${lostAfter}
 ${password ? `password = "${password}"\n` : ''}${extra}`;
 }
