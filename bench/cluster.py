@@ -7,6 +7,9 @@ link) and two Socket.IO servers on one Redis (@socket.io/redis-adapter).
   bench/cluster.py                 everything below, --repeats runs each, interleaved
   bench/cluster.py --only latency  1,000 callers, 10 senders, 200 lines/s in all
   bench/cluster.py --only throughput   the same callers, senders as fast as delivered
+  bench/cluster.py --ir            instructions node 0 executes per delivery to its own
+                                   callers, under callgrind (alone, and in clusters of 2
+                                   and 3): a figure the machine's noise cannot move
 
 For each: deliveries/s, latency by kernel receive time (p50/p99, and across servers
 alone: sender and receiver on different servers), CPU seconds per million
@@ -82,8 +85,9 @@ class Setup:
     .ports: where callers go (caller i to ports[i % n]); .servers: the processes
     whose CPU counts per server; .redis: the Redis process or None."""
 
-    def __init__(self, kind, nodes, n, db=None):
+    def __init__(self, kind, nodes, n, db=None, callgrind=None):
         self.kind, self.nodes = kind, nodes
+        self.callgrind = callgrind      # node 0 under callgrind, counts to this file
         self.dir = tempfile.mkdtemp(prefix=f"clusterbench-{kind}{nodes}-")
         os.chmod(self.dir, 0o755)
         self.procs, self.servers, self.ports, self.redis = [], [], [], None
@@ -115,12 +119,21 @@ class Setup:
                     extra += f'[cluster]\nredis = "127.0.0.1:{rport}"\nnode = "node{i}"\n'
                 with open(cfg, "w") as f:
                     f.write(chat.bench_config(n, True, extra))
-                p = Proc(f"node{i}", [chat.CARRIER, "--config", cfg, "--http", "127.0.0.1:0",
-                                      "--telnet", "127.0.0.1:0", "--db", dbp], self.dir)
+                cmd = [chat.CARRIER, "--config", cfg, "--http", "127.0.0.1:0",
+                       "--telnet", "127.0.0.1:0", "--db", dbp]
+                if i == 0 and self.callgrind:
+                    cmd = ["valgrind", "-q", "--tool=callgrind",
+                           f"--callgrind-out-file={self.callgrind}"] + cmd
+                p = Proc(f"node{i}", cmd, self.dir)
                 self.procs.append(p)
+                # "event=listen listener=http addr=...", or an older binary's
+                # "http listening on ..." (as bench/chat.py reads them)
                 port = wait_line(p.out_path, lambda l: int(l.rsplit(":", 1)[1])
-                                 if " http listening on 127.0.0.1:" in l else None, p.proc, p.name)
-                wait_line(p.out_path, lambda l: " ready" in l, p.proc, p.name)
+                                 if (" listener=http addr=127.0.0.1:" in l or
+                                     " http listening on 127.0.0.1:" in l) else None,
+                                 p.proc, p.name)
+                wait_line(p.out_path, lambda l: "event=ready" in l or " ready" in l, p.proc,
+                          p.name)
                 if rport:
                     wait_line(p.out_path, lambda l: "event=cluster_up" in l, p.proc, p.name)
                 self.ports.append(port)
@@ -207,6 +220,46 @@ def run_once(kind, nodes, n, args, db):
 
 SETUPS = [("carrier", 1), ("carrier", 2), ("carrier", 3), ("ngircd", 2), ("sio", 2)]
 
+IR_CALLERS, IR_SENDERS, IR_RATE, IR_SHORT, IR_LONG = 400, 5, 20, 4, 12
+
+
+def ir_run(nodes, seconds, db):
+    """Ir of node 0 and the deliveries to its callers, for one run."""
+    import re
+    out = os.path.join(chat.CACHE, f"cluster-ir-{nodes}-{seconds}.out")
+    s = Setup("carrier", nodes, IR_CALLERS, db, callgrind=out)
+    try:
+        cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(IR_CALLERS),
+               "-m", str(IR_SENDERS), "-r", str(IR_RATE), "-d", str(seconds), "--warmup", "1",
+               "-t", "600", "-c", "8"]
+        r = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=chat.pin(GEN_CPU))
+        res, ports = {}, {}
+        for line in r.stdout.splitlines():
+            if line.startswith("RESULT "):
+                res = chat.parse_result(line)
+            elif line.startswith("PORTS "):
+                ports = chat.parse_result(line)
+        if not res or res.get("in_room") != IR_CALLERS:
+            raise RuntimeError(f"ir run: {r.stdout[-1500:]}{r.stderr[-500:]}")
+    finally:
+        s.stop()
+    with open(out) as f:
+        ir = int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
+    return ir, ports.get("delivered_0", res["delivered"])
+
+
+def ir_main(db):
+    per = {}
+    for nodes in (1, 2, 3):
+        short, long_ = ir_run(nodes, IR_SHORT, db), ir_run(nodes, IR_LONG, db)
+        per[nodes] = (long_[0] - short[0]) / (long_[1] - short[1])
+        print(f"carrier{nodes}: node 0 {per[nodes]:.0f} Ir per delivery to its callers "
+              f"({long_[1] - short[1]} deliveries)", flush=True)
+    for nodes in (2, 3):
+        print(f"ir-per-delivery carrier{nodes}/carrier1={per[nodes] / per[1]:.3f}")
+    with open(os.path.join(chat.CACHE, "cluster-ir.json"), "w") as f:
+        json.dump(per, f)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
@@ -215,10 +268,14 @@ def main():
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--callers", type=int, default=1000)
     ap.add_argument("--only", choices=["latency", "throughput"])
+    ap.add_argument("--ir", action="store_true", help="instructions per delivery (callgrind)")
     ap.add_argument("--setups", default=",".join(f"{k}{n}" for k, n in SETUPS),
                     help="comma-separated: carrier1,carrier2,carrier3,ngircd2,sio2")
     a = ap.parse_args()
     n = a.callers
+    if a.ir:
+        ir_main(chat.accounts_db(IR_CALLERS))
+        return
     db = chat.accounts_db(n)
     loads = {
         "latency": ["-m", "10", "-r", "200", "-d", str(a.duration)],
