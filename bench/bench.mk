@@ -6,6 +6,9 @@
 #   make bench-chat4 / bench-chat5 / bench-chat3 / bench-chat6   one issue's figures
 #   make bench-tls      encrypted access: idle wss and ssh callers (memory, server CPU per arrival),
 #                       wss handshakes per second, the fan-out over wss against ws (bench/chat.py tls)
+#   make bench-cluster  several servers, one BBS (issue 12): one room of 1,000 over 1, 2 and 3
+#                       Carrier nodes on one Redis, beside two linked ngIRCd servers and two
+#                       Socket.IO servers on Redis (bench/cluster.py; about 12 minutes)
 #   make bench-ops      the metrics page, histograms, statement timing, loop lag; a live scrape
 #   make bench-quick    fan-out vs ngircd and the Node ws peer, 5 runs each interleaved (~90 s); last
 #                       line "fanout ratio carrier/ngircd=X carrier/node-ws=Y cpu-per-delivery ngircd/carrier=Z"
@@ -26,7 +29,7 @@ BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
 BENCH_IDLE_ARGS ?=
 
 .PHONY: bench-ops bench-tools bench-idle bench-peers bench-chat bench-chat3 bench-chat4 bench-chat5 \
-	bench-chat6 bench-tls
+	bench-chat6 bench-tls bench-cluster
 BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
@@ -69,6 +72,12 @@ bench-tls: bench-tools
 	python3 bench/idle.py --transport wss $(BENCH_TLS_IDLE_ARGS)
 	/usr/bin/python3 bench/idle.py --transport ssh $(BENCH_SSH_IDLE_ARGS)   # Debian's paramiko
 	python3 bench/chat.py tls
+
+# Several servers, one BBS (docs/BENCHMARKS.md, issue 12).
+BENCH_CLUSTER_ARGS ?=
+bench-cluster: bench-tools bench-peers
+	@$(MAKE) --no-print-directory BUILD=build SANITIZE= build/carrier
+	python3 bench/cluster.py $(BENCH_CLUSTER_ARGS)
 
 # What running for real costs on the loop: the metrics page, histograms, the clock
 # reads around statements, the loop-lag tick; then a live scrape with idle callers.

@@ -68,8 +68,10 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-enum proto { P_WS, P_TELNET, P_IRC, P_WSB };
-static const char *const proto_names[] = { "ws", "telnet", "irc", "wsb" };
+enum proto { P_WS, P_TELNET, P_IRC, P_WSB, P_SIO };
+static const char *const proto_names[] = { "ws", "telnet", "irc", "wsb", "sio" };
+#define N_PROTOS 5
+#define MAX_PORTS 8                 /* --ports: servers of one cluster */
 
 enum state {
 	S_IDLE, S_CONNECTING, S_TLS, S_HANDSHAKE, S_LOGIN, S_ROOM, S_CLOSED,
@@ -154,6 +156,13 @@ static struct {
 	unsigned *room_receivers;       /* --rooms: those in each room */
 	char req_head[400];
 	size_t req_head_len;
+	/* --ports P1,P2,...: caller i talks to server i % n_ports (a cluster's nodes) */
+	unsigned n_ports;
+	int ports[MAX_PORTS];
+	struct sockaddr_in pdst[MAX_PORTS];
+	char preq_head[MAX_PORTS][400];
+	uint64_t delivered_port[MAX_PORTS];   /* measured deliveries to each server's callers */
+	struct hist lat_k_cross;        /* kernel-time latency, sender and receiver on different servers */
 } g;
 
 static void count_receiver(const struct conn *c, int delta);
@@ -365,7 +374,7 @@ static void conn_flush(struct conn *c)
 /* Terminal bytes the caller types, framed for its transport. */
 static bool conn_type(struct conn *c, const char *text, size_t len)
 {
-	if (c->proto == P_WS || c->proto == P_WSB) {
+	if (c->proto == P_WS || c->proto == P_WSB || c->proto == P_SIO) {
 		uint8_t f[14 + LINE_MAX_BYTES];
 		size_t h;
 		if (len > LINE_MAX_BYTES)
@@ -610,6 +619,11 @@ static void on_stamp(struct conn *c, const char *p, size_t len, uint64_t t)
 		hist_add(&g.lat_k, g.rx_k - ns);
 	else
 		g.no_rx_k++;
+	if (g.n_ports > 0) {
+		g.delivered_port[c->index % g.n_ports]++;
+		if (sender % g.n_ports != c->index % g.n_ports && g.rx_k >= ns)
+			hist_add(&g.lat_k_cross, g.rx_k - ns);
+	}
 }
 
 static void on_line(struct conn *c, uint64_t t)
@@ -636,7 +650,8 @@ static void on_line(struct conn *c, uint64_t t)
 		if (pos + 2 < n && (m[1] == 'B' || m[1] == 'W')) {
 			bool ok = (pos >= 2 && l[pos - 2] == ':' && l[pos - 1] == ' ') ||
 			          (c->proto == P_IRC && pos >= 1 && l[pos - 1] == ':') ||
-			          (c->proto == P_WSB && pos == 0);
+			          (c->proto == P_WSB && pos == 0) ||
+			          (c->proto == P_SIO && pos >= 1 && l[pos - 1] == '"');
 			if (ok) {
 				on_stamp(c, m, n - pos, t);
 				return;
@@ -868,7 +883,8 @@ static void ws_request(struct conn *c)
 	EVP_EncodeBlock((unsigned char *)key, raw, 16);
 	expected_accept(key, c->accept);
 	char req[sizeof(g.req_head) + 64];
-	int n = snprintf(req, sizeof(req), "%s%s\r\nSec-WebSocket-Version: 13\r\n\r\n", g.req_head, key);
+	const char *head = g.n_ports > 0 ? g.preq_head[c->index % g.n_ports] : g.req_head;
+	int n = snprintf(req, sizeof(req), "%s%s\r\nSec-WebSocket-Version: 13\r\n\r\n", head, key);
 	conn_send(c, req, (size_t)n);
 }
 
@@ -900,6 +916,31 @@ static ssize_t ws_handshake(struct conn *c, const uint8_t *p, size_t len, uint64
 		}
 	}
 	return (ssize_t)len;
+}
+
+/* Socket.IO (Engine.IO v4 over WebSocket, the default namespace): "0{...}" open ->
+ * connect the namespace with "40"; "40{...}" connected: in the room; "2" ping ->
+ * "3" pong; "42[\"m\",\"~B...~xxx\"]" a line.  Collected in c->resp. */
+static void sio_packet(struct conn *c, uint64_t t)
+{
+	const char *m = c->resp;
+	size_t n = c->resp_len;
+	c->resp_len = 0;
+	if (n >= 1 && m[0] == '0') {
+		conn_type(c, "40", 2);
+	} else if (n >= 2 && m[0] == '4' && m[1] == '0') {
+		if (c->state == S_LOGIN)
+			entered_room(c, t);
+	} else if (n == 1 && m[0] == '2') {
+		conn_type(c, "3", 1);
+	} else if (n >= 2 && m[0] == '4' && m[1] == '2' && c->state == S_ROOM) {
+		if (c->line == NULL && (c->line = malloc(LINE_MAX_BYTES)) == NULL)
+			die("out of memory");
+		size_t k = n < ROOM_LINE_KEEP ? n : ROOM_LINE_KEEP;
+		memcpy(c->line, m, k);
+		c->line_len = (uint16_t)k;
+		on_line(c, t);
+	}
 }
 
 static void ws_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
@@ -941,6 +982,14 @@ static void ws_bytes(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
 		if (c->op >= 8) {
 			memcpy(c->resp + c->resp_len, p, k);
 			c->resp_len = (uint16_t)(c->resp_len + k);
+		} else if (c->proto == P_SIO) {
+			/* an Engine.IO packet: its head is all that matters */
+			if (c->resp == NULL && (c->resp = malloc(2049)) == NULL)
+				die("out of memory");
+			size_t room = c->resp_len < 2048 ? 2048 - c->resp_len : 0;
+			size_t take = k < room ? k : room;
+			memcpy(c->resp + c->resp_len, p, take);
+			c->resp_len = (uint16_t)(c->resp_len + take);
 		} else if (c->op != 1 || c->proto == P_WSB) {
 			term_bytes(c, p, k, t);     /* text frames from Carrier are control JSON */
 		}
@@ -961,6 +1010,8 @@ frame_end:
 		}
 		if (c->proto == P_WSB && c->op < 8 && c->state == S_ROOM)
 			term_bytes(c, (const uint8_t *)"\n", 1, t);
+		if (c->proto == P_SIO && c->op < 8)
+			sio_packet(c, t);
 	}
 }
 
@@ -1054,6 +1105,8 @@ static void conn_start(struct conn *c, uint64_t t)
 	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, fd, &e) != 0)
 		die("epoll_ctl: %s", strerror(errno));
 	const struct sockaddr_in *dst = c->proto == P_TELNET ? &g.tdst : &g.dst;
+	if (g.n_ports > 0)
+		dst = &g.pdst[c->index % g.n_ports];
 	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) != 0 && errno != EINPROGRESS)
 		conn_fail(c, "connect: %s", strerror(errno));
 }
@@ -1105,6 +1158,7 @@ static void conn_connected(struct conn *c, uint64_t t)
 	switch (c->proto) {
 	case P_WS:
 	case P_WSB:
+	case P_SIO:
 		c->state = S_HANDSHAKE;
 		ws_request(c);
 		break;
@@ -1158,7 +1212,8 @@ static void received(struct conn *c, const uint8_t *p, size_t len, uint64_t t)
 		return;
 	switch (c->proto) {
 	case P_WS:
-	case P_WSB: ws_bytes(c, p, len, t); break;
+	case P_WSB:
+	case P_SIO: ws_bytes(c, p, len, t); break;
 	case P_TELNET: telnet_bytes(c, p, len, t); break;
 	case P_IRC: irc_bytes(c, p, len, t); break;
 	}
@@ -1242,6 +1297,10 @@ static void say(struct conn *c, uint64_t t)
 		char msg[LINE_MAX_BYTES + 64];
 		int k = snprintf(msg, sizeof(msg), "PRIVMSG %s :%.*s\r\n", g.channel, (int)len, text);
 		conn_send(c, msg, (size_t)k);
+	} else if (c->proto == P_SIO) {
+		char msg[LINE_MAX_BYTES + 32];
+		int k = snprintf(msg, sizeof(msg), "42[\"m\",\"%.*s\"]", (int)len, text);
+		conn_type(c, msg, (size_t)k);
 	} else {
 		text[len++] = '\r';
 		if (c->proto == P_WSB)
@@ -1487,6 +1546,20 @@ static void report(double measured_s, double establish_s, double wall_s)
 		       ", %" PRIu64 " without a timestamp)\n", (double)hist_pct(&g.lat_k, 0.5) / 1e3,
 		       (double)hist_pct(&g.lat_k, 0.99) / 1e3, (double)g.lat_k.max / 1e3, g.lat_k.n,
 		       g.no_rx_k);
+	if (g.n_ports > 0) {
+		printf("  across servers, by kernel receive time us: median %.1f p99 %.1f (n=%" PRIu64
+		       "); deliveries per server:", (double)hist_pct(&g.lat_k_cross, 0.5) / 1e3,
+		       (double)hist_pct(&g.lat_k_cross, 0.99) / 1e3, g.lat_k_cross.n);
+		for (unsigned i = 0; i < g.n_ports; i++)
+			printf(" %" PRIu64, g.delivered_port[i]);
+		printf("\n");
+		printf("PORTS lat_x_median_us=%.1f lat_x_p99_us=%.1f lat_x_n=%" PRIu64,
+		       (double)hist_pct(&g.lat_k_cross, 0.5) / 1e3,
+		       (double)hist_pct(&g.lat_k_cross, 0.99) / 1e3, g.lat_k_cross.n);
+		for (unsigned i = 0; i < g.n_ports; i++)
+			printf(" delivered_%u=%" PRIu64, i, g.delivered_port[i]);
+		printf("\n");
+	}
 	printf("  chatload CPU %.3f s (user %.3f, sys %.3f) over %.3f s = %.0f%% of one core; "
 	       "while measuring %.0f%%%s\n", cpu, tv_s(ru.ru_utime), tv_s(ru.ru_stime), wall_s, busy, mbusy,
 	       valid ? "" : "  INVALID: the generator may be the bottleneck");
@@ -1512,9 +1585,13 @@ static void usage(FILE *out)
 	fprintf(out,
 	"usage: chatload -p PORT [options]\n"
 	"  -p, --port PORT         server port (WebSocket, IRC or broadcast peer)\n"
+	"      --ports P1,P2,...   several servers of one cluster: caller i uses P[i %% n];\n"
+	"                          a PORTS line adds the latency across servers and the\n"
+	"                          deliveries to each server's callers\n"
 	"      --host ADDR         127.0.0.0/8 address (default 127.0.0.1)\n"
 	"  -P, --proto P           ws (Carrier WebSocket), telnet, irc, wsb (plain broadcast\n"
-	"                          WebSocket peer); default ws\n"
+	"                          WebSocket peer), sio (Socket.IO: Engine.IO v4 over\n"
+	"                          WebSocket, event \"m\"); default ws\n"
 	"  -T, --telnet-port PORT  Carrier's telnet port (with --proto telnet or --telnet-frac)\n"
 	"      --telnet-frac F     this fraction of callers on telnet, the rest on WebSocket\n"
 	"      --ttype NAME        terminal type a telnet caller gives (default xterm: UTF-8;\n"
@@ -1575,7 +1652,7 @@ static void parse_args(int argc, char **argv)
 {
 	enum { O_HOST = 300, O_FRAC, O_TTYPE, O_WARM, O_SLOW, O_PREFIX, O_FIRST, O_PW, O_REG,
 	       O_CHAN, O_NOSELF, O_ECHO, O_ECHOMS, O_RELOGIN, O_STORM, O_SRC, O_TRACE, O_HELP, O_CAP, O_ALIGNED,
-	       O_ROOMS, O_TLS };
+	       O_ROOMS, O_TLS, O_PORTS };
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "host", required_argument, NULL, O_HOST },
@@ -1609,6 +1686,7 @@ static void parse_args(int argc, char **argv)
 		{ "aligned", no_argument, NULL, O_ALIGNED },
 		{ "rooms", required_argument, NULL, O_ROOMS },
 		{ "tls", no_argument, NULL, O_TLS },
+		{ "ports", required_argument, NULL, O_PORTS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -1635,10 +1713,10 @@ static void parse_args(int argc, char **argv)
 		case 'p': g.port = atoi(optarg); break;
 		case O_HOST: g.host = optarg; break;
 		case 'P':
-			for (g.proto = 0; g.proto < 4 && strcmp(optarg, proto_names[g.proto]); g.proto++)
+			for (g.proto = 0; g.proto < N_PROTOS && strcmp(optarg, proto_names[g.proto]); g.proto++)
 				;
-			if (g.proto == 4)
-				die("--proto: ws, telnet, irc or wsb");
+			if (g.proto == N_PROTOS)
+				die("--proto: ws, telnet, irc, wsb or sio");
 			break;
 		case 'T': g.tport = atoi(optarg); break;
 		case O_FRAC: g.telnet_frac = atof(optarg); break;
@@ -1669,6 +1747,18 @@ static void parse_args(int argc, char **argv)
 		case O_ALIGNED: g.aligned = true; break;
 		case O_ROOMS: g.rooms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case O_TLS: g.tls = true; break;
+		case O_PORTS: {
+			char *save = NULL;
+			for (char *tok = strtok_r(optarg, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (g.n_ports == MAX_PORTS)
+					die("--ports: at most %d", MAX_PORTS);
+				g.ports[g.n_ports++] = atoi(tok);
+			}
+			if (g.n_ports > 0 && g.port == 0)
+				g.port = g.ports[0];
+			break;
+		}
 		case 'q': g.quiet = true; break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -1694,11 +1784,20 @@ static void parse_args(int argc, char **argv)
 	                              .sin_addr = a };
 	g.tdst = g.dst;
 	g.tdst.sin_port = htons((uint16_t)g.tport);
+	const char *path = g.proto == P_SIO ? "/socket.io/?EIO=4&transport=websocket" : "/ws";
 	int n = snprintf(g.req_head, sizeof(g.req_head),
-	                 "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nOrigin: %s://%s:%d\r\n"
+	                 "GET %s HTTP/1.1\r\nHost: %s:%d\r\nOrigin: %s://%s:%d\r\n"
 	                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ",
-	                 g.host, g.port, g.tls ? "https" : "http", g.host, g.port);
+	                 path, g.host, g.port, g.tls ? "https" : "http", g.host, g.port);
 	g.req_head_len = (size_t)n;
+	for (unsigned i = 0; i < g.n_ports; i++) {
+		g.pdst[i] = g.dst;
+		g.pdst[i].sin_port = htons((uint16_t)g.ports[i]);
+		snprintf(g.preq_head[i], sizeof(g.preq_head[i]),
+		         "GET %s HTTP/1.1\r\nHost: %s:%d\r\nOrigin: http://%s:%d\r\n"
+		         "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ",
+		         path, g.host, g.ports[i], g.host, g.ports[i]);
+	}
 	if (g.tls) {
 		/* The client a browser would be: TLS 1.2 or 1.3, no certificate check (the
 		 * server's is self-signed), no session reuse (each caller pays a full

@@ -50,9 +50,11 @@ static void page(const uint8_t *names, size_t len, uint8_t seed)
 	struct password_stats pw;
 	struct chat_stats chat;
 	struct store_stats store = { 0 };
+	struct cluster_stats cluster;
 	uint64_t *all[] = { (uint64_t *)&net, (uint64_t *)&http, (uint64_t *)&bbs,
-	                    (uint64_t *)&pw, (uint64_t *)&chat };
-	size_t sizes[] = { sizeof(net), sizeof(http), sizeof(bbs), sizeof(pw), sizeof(chat) };
+	                    (uint64_t *)&pw, (uint64_t *)&chat, (uint64_t *)&cluster };
+	size_t sizes[] = { sizeof(net), sizeof(http), sizeof(bbs), sizeof(pw), sizeof(chat),
+	                   sizeof(cluster) };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		for (size_t j = 0; j < sizes[i] / sizeof(uint64_t); j++)
 			all[i][j] = next(&s) >> (next(&s) % 64);
@@ -65,7 +67,9 @@ static void page(const uint8_t *names, size_t len, uint8_t seed)
 		.version = text[0], .sqlite_version = "3", .libuv_version = "1",
 		.now_ms = next(&s), .start_ms = next(&s),
 		.server = &server, .net = &net, .http = &http, .bbs = &bbs, .password = &pw,
-		.chat = &chat, .store = &store,
+		.chat = &chat, .store = &store, .cluster = (seed & 1) ? &cluster : NULL,
+		.cluster_connected = (seed & 2) != 0, .cluster_peers = next(&s) % 8,
+		.cluster_remote_lines = next(&s),
 		.callers = callers, .n_callers = 2, .rooms = rooms, .n_rooms = n,
 	};
 	struct sbuf out = SBUF_INIT;

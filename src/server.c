@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "bbs/actions.h"
 #include "bbs/bbs.h"
 #include "bbs/session.h"
+#include "cluster/cluster.h"
 #include "ctl/server.h"
 #include "http/transport.h"
 #include "net/inflight.h"
@@ -34,6 +36,7 @@ struct server {
 	struct http_site *site;
 	struct bbs *bbs;
 	struct ctl_server *ctl;          /* the sysop's control line */
+	struct cluster *cluster;         /* [cluster]: the other servers; NULL alone */
 	uv_tcp_t http_listener;
 	bool http_open;
 	int http_port;
@@ -551,6 +554,36 @@ static int bind_listener(struct server *srv, uv_tcp_t *tcp, struct listen_addr *
 	return 0;
 }
 
+static void cluster_hangup_cb(void *ud, const char *handle, const char *reason)
+{
+	bbs_hangup_handle(ud, handle, reason);
+}
+
+/* [cluster]: join the other servers over Redis.  The node's name defaults to the
+ * host name and the HTTP port ("bbs1:8080"). */
+static int start_cluster(struct server *srv)
+{
+	struct cluster_settings set = { .lost_after_s = srv->cfg.cluster_lost_after_s };
+	snprintf(set.redis, sizeof(set.redis), "%s", srv->cfg.cluster_redis);
+	snprintf(set.password, sizeof(set.password), "%s", srv->cfg.cluster_password);
+	if (srv->cfg.cluster_node[0] != '\0') {
+		snprintf(set.node, sizeof(set.node), "%s", srv->cfg.cluster_node);
+	} else {
+		char host[48] = "carrier";
+		gethostname(host, sizeof(host) - 1);
+		host[strcspn(host, " \t")] = '\0';
+		snprintf(set.node, sizeof(set.node), "%s:%d", host, srv->http_port);
+	}
+	struct cluster_hooks hooks = { cluster_hangup_cb, srv->bbs };
+	srv->cluster = cluster_new(srv->loop, &set, bbs_chat(srv->bbs), &hooks);
+	if (srv->cluster == NULL) {
+		log_error("event=cluster_refused node=%s reason=bad_settings", LOG_Q(set.node));
+		return -1;
+	}
+	bbs_set_cluster(srv->bbs, srv->cluster);
+	return 0;
+}
+
 int server_start(struct server *srv)
 {
 	/* The control socket first: it is what tells a second server on the same
@@ -626,6 +659,9 @@ int server_start(struct server *srv)
 		srv->metrics_open = true;
 	}
 
+	if (srv->cfg.cluster_redis[0] != '\0' && start_cluster(srv) != 0)
+		return -1;
+
 	/* systemd's watchdog (WatchdogSec=): pinged from the loop, twice an interval. */
 	uint64_t wd_usec = ops_watchdog_usec();
 	if (wd_usec > 0) {
@@ -689,6 +725,14 @@ static void shutdown_timer_cb(uv_timer_t *t)
 			conn_foreach(&srv->conns, force_close_conn, NULL);
 		return;
 	}
+	/* The callers are gone (their lines dropped): the cluster says goodbye and
+	 * lets go of its connections (bounded by its own timer) before the rest. */
+	if (srv->cluster != NULL) {
+		cluster_stop(srv->cluster);
+		bbs_set_cluster(srv->bbs, NULL);
+		if (!cluster_idle(srv->cluster))
+			return;
+	}
 	uv_walk(srv->loop, close_handle, NULL);
 }
 
@@ -731,6 +775,7 @@ void server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	ctl_server_free(srv->ctl);
+	cluster_free(srv->cluster);
 	http_site_free(srv->site);
 	metrics_site_free(srv->metrics);
 	bbs_free(srv->bbs);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/peers/setup.sh -- install what the benchmark peers need and is missing:
-# the Debian packages ngircd and inspircd (apt-get), and ws + uwebsockets with
+# the Debian packages ngircd, inspircd and redis-server (apt-get), and ws,
+# uwebsockets, socket.io, @socket.io/redis-adapter and redis with
 # `npm ci` from bench/peers/package-lock.json.  Idempotent and quiet when
 # everything is there; `make bench` calls it.  Never part of scripts/deps.sh:
 # Carrier itself needs none of this.
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
-for p in ngircd inspircd; do
+for p in ngircd inspircd redis-server; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,8 +8,11 @@
 
 #include "bbs/actions.h"
 #include "bbs/password.h"
+#include "bbs/screens.h"
 #include "bbs/session.h"
+#include "bbs/states.h"
 #include "chat/registry.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "term/art.h"
 #include "util/log.h"
@@ -25,6 +28,7 @@ struct bbs {
 	struct session **nodes;          /* n_slots slots */
 	unsigned n_nodes;                /* max_nodes: new callers get one of 1..n_nodes */
 	unsigned n_slots;                /* >= n_nodes: more after a reload lowered it */
+	struct cluster *cluster;         /* borrowed; NULL: this server alone */
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	bool checkpointing;
@@ -286,10 +290,38 @@ void bbs_password_limits(const struct bbs *bbs, struct password_limits *out)
 	out->memlimit = bbs->cfg->password_mem;
 }
 
+void bbs_set_cluster(struct bbs *bbs, struct cluster *cl) { bbs->cluster = cl; }
+struct cluster *bbs_cluster(const struct bbs *bbs) { return bbs->cluster; }
+
+void bbs_hangup_handle(struct bbs *bbs, const char *handle, const char *reason)
+{
+	struct store_user u;
+	if (store_user_get(bbs->store, handle, &u) != STORE_OK)
+		return;
+	struct session *o = bbs_find_user(bbs, u.id, NULL);
+	if (o == NULL)
+		return;
+	log_info("event=cluster_hangup node=%u handle=%s reason=%s", session_node(o),
+	         LOG_Q(u.handle), LOG_Q(reason));
+	struct sbuf *out = session_out(o);
+	sbuf_puts(out, "\r\n");
+	screen_notice(out, reason[0] != '\0' ? reason : "Disconnected by another server.");
+	session_hangup(o, 1000, "hung up by another server");
+}
+
 unsigned bbs_node_take(struct bbs *bbs, struct session *s)
 {
+	/* max_nodes counts every server's lines (callers above a lowered limit
+	 * included, here and there). */
+	if (bbs->cluster != NULL) {
+		size_t used = cluster_remote_lines(bbs->cluster);
+		for (unsigned i = 0; i < bbs->n_slots; i++)
+			used += bbs->nodes[i] != NULL;
+		if (used >= bbs->n_nodes)
+			return 0;
+	}
 	for (unsigned i = 0; i < bbs->n_nodes && i < bbs->n_slots; i++) {
-		if (bbs->nodes[i] == NULL) {
+		if (bbs->nodes[i] == NULL && !cluster_line_taken(bbs->cluster, i + 1)) {
 			bbs->nodes[i] = s;
 			return i + 1;
 		}

@@ -62,7 +62,19 @@ struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, con
 /* The asker is gone: done will not run.  Only before done has run. */
 void bbs_login_check_cancel(struct bbs_login_check *k);
 
-/* Nodes: numbered 1..max_nodes.  0 when every line is busy. */
+/* Several servers, one BBS: the cluster this server is part of (NULL: alone; set
+ * by the server once it has one, borrowed).  Who's online, the node numbers,
+ * max_nodes and the chat's private lines then count every server's callers. */
+struct cluster;
+void bbs_set_cluster(struct bbs *bbs, struct cluster *cl);
+struct cluster *bbs_cluster(const struct bbs *bbs);
+/* The cluster asks: hang up the caller with this handle here (logged in again on
+ * another server, or banned there), telling it reason. */
+void bbs_hangup_handle(struct bbs *bbs, const char *handle, const char *reason);
+
+/* Nodes: numbered 1..max_nodes, across every server of a cluster (a number in use
+ * on another server is skipped, and its callers count against max_nodes).  0 when
+ * every line is busy. */
 unsigned bbs_node_take(struct bbs *bbs, struct session *s);
 void bbs_node_release(struct bbs *bbs, unsigned node);
 /* The session on node n (1-based), or NULL. */

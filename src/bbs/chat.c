@@ -20,6 +20,7 @@
 #include "chat/registry.h"
 #include "chat/render.h"
 #include "chat/sanitize.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "term/lineedit.h"
 #include "util/duration.h"
@@ -105,6 +106,12 @@ static struct chat_room *room_of(struct say *c)
 static const char *me(struct say *c)
 {
 	return chat_member_handle(c->m);
+}
+
+/* A caller online on another server of the cluster (NULL if none, or alone). */
+static const struct cluster_line *elsewhere(struct say *c, const char *handle)
+{
+	return cluster_find(bbs_cluster(session_bbs(c->s)), handle, NULL);
 }
 
 static void reply(struct say *c, const struct sbuf *sb)
@@ -197,6 +204,22 @@ static void offer_telegram(struct say *c, const struct store_user *u, const char
 static void send_private(struct say *c, enum chat_kind kind, const char *to, const char *text)
 {
 	struct chat_member *target = chat_registry_find(c->reg, to);
+	const struct cluster_line *far = target == NULL ? elsewhere(c, to) : NULL;
+	if (far != NULL) {
+		/* On another server: the event goes there (chat_deliver publishes it
+		 * to that server alone); the sender's receipt is written here. */
+		char name[CLUSTER_HANDLE_MAX];
+		snprintf(name, sizeof(name), "%s", far->handle);
+		if (kind == CHAT_DM && strcasecmp(far->room, chat_room_name(room_of(c))) != 0) {
+			notice(c, "%s is not in the chat room. Try /page %s.", name, name);
+			return;
+		}
+		struct chat_sink *sink = chat_member_sink(c->m);
+		struct chat_event ev = { .kind = kind, .from = sink->handle, .to = name,
+		                         .text = text, .from_level = sink->level };
+		chat_deliver(c->reg, &ev);
+		return;
+	}
 	if (target == NULL) {
 		struct store_user u;
 		if (account_of(c, to, &u))
@@ -256,6 +279,32 @@ static void cmd_telegram(void *ctx, const struct chat_args *a)
 	leave_telegram(c, u.id, u.handle, a->argv[1]);
 }
 
+struct far_who {
+	struct chat_who_entry *who;
+	char (*detail)[128];
+	size_t n;
+	int64_t now_ms, wall_s;
+	const char *room;
+	bool sysop;
+};
+
+static void add_far_who(void *ud, const char *node, const struct cluster_line *l)
+{
+	struct far_who *fw = ud;
+	if (fw->n >= WHO_MAX || l->handle[0] == '\0' || strcasecmp(l->room, fw->room) != 0)
+		return;
+	int64_t on_ms = (fw->wall_s - l->since) * 1000;
+	struct chat_who_entry *e = &fw->who[fw->n];
+	*e = (struct chat_who_entry){ l->handle, fw->now_ms - (on_ms > 0 ? on_ms : 0), l->level,
+	                              NULL, NULL };
+	if (fw->sysop) {
+		snprintf(fw->detail[fw->n], sizeof(fw->detail[fw->n]), "node %u on %.40s  %.60s", l->line,
+		         node, l->detail);
+		e->detail = fw->detail[fw->n];
+	}
+	fw->n++;
+}
+
 static void cmd_who(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
@@ -263,9 +312,16 @@ static void cmd_who(void *ctx, const struct chat_args *a)
 	(void)a;
 	static char detail[WHO_MAX][128];
 	size_t n = chat_room_who(room_of(c), who, WHO_MAX);
+	size_t here = n;
+	/* The room's callers on the other servers of a cluster. */
+	struct far_who fw = { who, detail, n, (int64_t)session_now(c->s), (int64_t)time(NULL),
+	                      chat_room_name(room_of(c)),
+	                      session_user(c->s)->level >= LEVEL_SYSOP };
+	cluster_each(bbs_cluster(session_bbs(c->s)), add_far_who, &fw);
+	n = fw.n;
 	/* A sysop sees where each caller is calling from. */
 	if (session_user(c->s)->level >= LEVEL_SYSOP) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < here; i++) {
 			struct chat_member *m = chat_registry_find(c->reg, who[i].handle);
 			if (m == NULL)
 				continue;
@@ -315,6 +371,17 @@ static void cmd_where(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
 	struct chat_member *who = chat_registry_find(c->reg, a->argv[0]);
+	const struct cluster_line *far = who == NULL ? elsewhere(c, a->argv[0]) : NULL;
+	if (far != NULL) {
+		struct chat_room *fr = far->room[0] ? chat_registry_room(c->reg, far->room) : NULL;
+		if (far->room[0] == '\0')
+			notice(c, "%s is online, not in a chat room.", far->handle);
+		else if (fr != NULL && !visible(c, fr))
+			notice(c, "%s is in a private room.", far->handle);
+		else
+			notice(c, "%s is in %s.", far->handle, far->room);
+		return;
+	}
 	if (who == NULL) {
 		notice(c, "%s is not online.", a->argv[0]);
 		return;
@@ -416,16 +483,20 @@ static void cmd_invite(void *ctx, const struct chat_args *a)
 		return;
 	}
 	struct chat_member *who = chat_registry_find(c->reg, a->argv[0]);
+	const struct cluster_line *far = who == NULL ? elsewhere(c, a->argv[0]) : NULL;
 	struct store_user u;
-	const char *name = who ? chat_member_handle(who) : NULL;
-	if (who == NULL && !account_of(c, a->argv[0], &u)) {
+	const char *name = who ? chat_member_handle(who) : far ? far->handle : NULL;
+	if (name == NULL && !account_of(c, a->argv[0], &u)) {
 		notice(c, "There is no caller called %s.", a->argv[0]);
 		return;
 	}
 	if (name == NULL)
 		name = u.handle;
+	char invited[CLUSTER_HANDLE_MAX];
+	snprintf(invited, sizeof(invited), "%s", name);
+	name = invited;
 	chat_room_invite(r, name);
-	if (who == NULL) {
+	if (who == NULL && far == NULL) {
 		notice(c, "%s may come in now (they are not online to be told).", name);
 		return;
 	}
@@ -515,6 +586,7 @@ static void cmd_away(void *ctx, const struct chat_args *a)
 		notice(c, "An away message is at most %d characters.", CHAT_AWAY_MAX);
 	} else {
 		chat_member_set_away(c->m, (const char *)msg.data);
+		session_presence(c->s);
 		if (msg.data[0] != '\0')
 			notice(c, "You are away: %s", (const char *)msg.data);
 		else
@@ -532,6 +604,7 @@ static void cmd_back(void *ctx, const struct chat_args *a)
 		return;
 	}
 	chat_member_set_away(c->m, NULL);
+	session_presence(c->s);
 	notice(c, "Welcome back.");
 }
 
@@ -611,11 +684,16 @@ static bool act(struct say *c, const char *verb, size_t len, const char *args)
 		size_t n = strcspn(args, " ");
 		snprintf(name, sizeof(name), "%.*s", (int)n, args);
 		struct chat_member *who = chat_registry_find(c->reg, name);
-		if (who == NULL || chat_member_room(who) != room_of(c)) {
+		const struct cluster_line *far = who == NULL ? elsewhere(c, name) : NULL;
+		if (far != NULL && strcasecmp(far->room, chat_room_name(room_of(c))) == 0) {
+			snprintf(name, sizeof(name), "%s", far->handle);
+			target = name;
+		} else if (who == NULL || chat_member_room(who) != room_of(c)) {
 			notice(c, "%s is not in this room.", name);
 			return true;
+		} else {
+			target = chat_member_handle(who);
 		}
-		target = chat_member_handle(who);
 	}
 	struct sbuf text = SBUF_INIT;
 	action_text(ac, target, &text);
@@ -1008,6 +1086,7 @@ static void enter_room(struct say *c, struct chat_room *to)
 	}
 	chat_room_leave(c->m);
 	chat_room_join(to, c->m, (int64_t)session_now(c->s));
+	session_presence(c->s);
 	draw_screen(c->s);
 }
 

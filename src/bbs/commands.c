@@ -1,11 +1,13 @@
 /* What menu items run.  Commands are a table: config.c lists the names a menu may
  * use, this file binds each to its handler (a test checks the two agree). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bbs/screens.h"
 #include "bbs/states.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -52,6 +54,42 @@ void bbs_pause_then_menu(struct session *s)
 
 /* ---- who's online ---- */
 
+/* The other servers' lines, after this one's (a cluster). */
+struct far_rows {
+	struct who_row *rows;
+	char (*detail)[96];
+	size_t n;
+	int64_t wall_s;
+	bool sysop;
+};
+
+static void add_far_row(void *ud, const char *node, const struct cluster_line *l)
+{
+	struct far_rows *fr = ud;
+	if (fr->n >= WHO_MAX)
+		return;
+	int64_t on_s = fr->wall_s - l->since;
+	fr->rows[fr->n] = (struct who_row){
+		.node = l->line,
+		.handle = l->handle[0] ? l->handle : NULL,
+		.location = l->location,
+		.doing = l->doing,
+		.minutes_on = on_s > 0 ? (unsigned)(on_s / 60) : 0,
+	};
+	if (fr->sysop) {
+		snprintf(fr->detail[fr->n], sizeof(fr->detail[fr->n]), "on %.30s  %.60s", node,
+		         l->detail);
+		fr->rows[fr->n].detail = fr->detail[fr->n];
+	}
+	fr->n++;
+}
+
+static int by_node(const void *a, const void *b)
+{
+	const struct who_row *x = a, *y = b;
+	return (x->node > y->node) - (x->node < y->node);
+}
+
 static void cmd_who(struct session *s)
 {
 	struct bbs *bbs = session_bbs(s);
@@ -75,6 +113,10 @@ static void cmd_who(struct session *s)
 		};
 		n++;
 	}
+	struct far_rows fr = { rows, detail, n, (int64_t)time(NULL), sysop };
+	cluster_each(bbs_cluster(bbs), add_far_row, &fr);
+	n = fr.n;
+	qsort(rows, n, sizeof(rows[0]), by_node);
 	screen_who(session_out(s), rows, n, bbs_node_count(bbs));
 	bbs_pause_then_menu(s);
 }

@@ -12,6 +12,7 @@
 #include "bbs/password.h"
 #include "bbs/screens.h"
 #include "bbs/states.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -28,6 +29,7 @@ struct login_flow {
 	bool splash_shown;
 	bool preauth_tried;         /* the transport's own login was looked at */
 	int64_t other_node;         /* already-online offer: the other node */
+	char other_server[CLUSTER_NODE_MAX];   /* ... on this server of the cluster ("": here) */
 	int64_t user_id;            /* verified, waiting for the offer's answer */
 };
 
@@ -169,6 +171,9 @@ static void login_control(struct session *s, const char *json, size_t len)
 	struct session *other = bbs_find_user(session_bbs(s), u.id, s);
 	if (other != NULL)
 		hang_up_other(other);
+	else
+		cluster_hangup(bbs_cluster(session_bbs(s)), u.handle,
+		               "You logged in on another node. Goodbye!");
 	session_flow_end(s);
 	session_login(s, &su, true);
 	char hello[192] = "Welcome back! Your session was resumed.";
@@ -390,6 +395,17 @@ static void login_succeeded(struct session *s, const struct store_user *u)
 	if (other != NULL) {
 		f->user_id = u->id;
 		f->other_node = session_node(other);
+		f->other_server[0] = '\0';
+		session_set_state(s, &state_already_online);
+		return;
+	}
+	/* Online on another server of the cluster: the same question. */
+	const char *server = NULL;
+	const struct cluster_line *l = cluster_find(bbs_cluster(session_bbs(s)), u->handle, &server);
+	if (l != NULL) {
+		f->user_id = u->id;
+		f->other_node = l->line;
+		snprintf(f->other_server, sizeof(f->other_server), "%s", server);
 		session_set_state(s, &state_already_online);
 		return;
 	}
@@ -428,6 +444,9 @@ static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 			login_failed(s);
 			return used;
 		}
+		if (other == NULL)
+			cluster_hangup(bbs_cluster(session_bbs(s)), u.handle,
+			               "You logged in on another node. Goodbye!");
 		struct session_user su;
 		session_user_from(&su, &u);
 		finish_login(s, &su);

@@ -14,6 +14,7 @@
 #include "chat/registry.h"
 #include "chat/render.h"
 #include "chat/sanitize.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "util/duration.h"
 #include "util/log.h"
@@ -169,9 +170,18 @@ bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	struct reason rs;
 	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "kick", answer))
 		return false;
-	if (t.member == NULL)
-		return say(answer, "%s is not online.", t.handle);
-	struct chat_room *room = chat_member_room(t.member);
+	struct chat_room *room = NULL;
+	if (t.member != NULL) {
+		room = chat_member_room(t.member);
+	} else {
+		/* On another server: its room is here too (declared, or one of the
+		 * same name), and the kick reaches it through the room's channel. */
+		const struct cluster_line *l = cluster_find(bbs_cluster(bbs), t.handle, NULL);
+		if (l == NULL)
+			return say(answer, "%s is not online.", t.handle);
+		if (l->room[0] != '\0')
+			room = chat_registry_room(bbs_chat(bbs), l->room);
+	}
 	if (room == NULL)
 		return say(answer, "%s is not in a chat room.", t.handle);
 	if (reach(bbs, a, t.level, room) == SCOPE_NONE) {
@@ -225,6 +235,9 @@ bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, in
 	snprintf(text, sizeof(text), "You have been muted by %s for %s%s%s%s", a->name, how_long,
 	         room ? " in " : "", room ? room : "", because(reason, why, sizeof(why)));
 	tell_target(t.member, text);
+	/* Mutes are held where the caller speaks: every server hears of it. */
+	cluster_mute(bbs_cluster(bbs), t.handle, room, now + seconds * 1000,
+	             t.member == NULL ? text : "");
 	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
 	         room ? room : "");
 	mod_audit(bbs_store(bbs), a->audit, "mute", t.handle, detail, reason);
@@ -244,9 +257,12 @@ bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
 	if (reach(bbs, a, t.level, own) == SCOPE_NONE)
 		return say(answer, "You cannot unmute %s.", t.handle);
-	if (!chat_registry_unmute(bbs_chat(bbs), t.handle))
+	bool here = chat_registry_unmute(bbs_chat(bbs), t.handle);
+	bool far = cluster_find(bbs_cluster(bbs), t.handle, NULL) != NULL;
+	if (!here && !far)
 		return say(answer, "%s is not muted.", t.handle);
 	tell_target(t.member, "You may speak again.");
+	cluster_mute(bbs_cluster(bbs), t.handle, NULL, 0, t.member == NULL ? "You may speak again." : "");
 	mod_audit(bbs_store(bbs), a->audit, "unmute", t.handle, "", "");
 	log_info("event=unmute actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(t.handle));
 	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);
@@ -285,6 +301,8 @@ bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int
 		screen_notice(o, notice);
 		session_hangup(s, 1008, "banned");
 	}
+	/* ... and on another server of the cluster, by that server. */
+	cluster_hangup(bbs_cluster(bbs), t.handle, notice);
 	mod_audit(st, a->audit, "ban", t.handle, detail, reason);
 	log_info("event=ban actor=%s handle=%s detail=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(detail));

@@ -8,6 +8,7 @@
 #include "bbs/password.h"
 #include "bbs/states.h"
 #include "chat/registry.h"
+#include "cluster/cluster.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -78,6 +79,32 @@ const char *session_describe(const struct session *s, char *buf, size_t cap)
 	         layer && strcmp(layer, via) != 0 ? layer : "", idle);
 	return buf;
 }
+void session_presence(struct session *s)
+{
+	struct cluster *cl = bbs_cluster(s->bbs);
+	if (cl == NULL || s->node == 0 || s->conn == NULL || conn_closing(s->conn))
+		return;
+	struct cluster_line l = { .line = s->node };
+	char doing[96];
+	if (s->acct != NULL) {
+		struct chat_member *m = s->acct->member;
+		struct chat_room *r = m ? chat_member_room(m) : NULL;
+		snprintf(l.handle, sizeof(l.handle), "%s", s->acct->user.handle);
+		snprintf(l.location, sizeof(l.location), "%s", s->acct->user.location);
+		if (r != NULL)
+			snprintf(l.room, sizeof(l.room), "%s", chat_room_name(r));
+		l.level = s->acct->sink.level;
+	}
+	snprintf(l.doing, sizeof(l.doing), "%s", bbs_chat_doing(s, doing, sizeof(doing)));
+	l.since = (int64_t)time(NULL) - (int64_t)((session_now(s) - s->connected_ms) / 1000);
+	const char *via = conn_transport_name(s->conn);
+	const char *layer = conn_layer_name(s->conn);
+	snprintf(l.detail, sizeof(l.detail), "%s %s%s%s", conn_peer(s->conn), via,
+	         layer && strcmp(layer, via) != 0 ? "+" : "",
+	         layer && strcmp(layer, via) != 0 ? layer : "");
+	cluster_line_set(cl, &l);
+}
+
 static const struct session_user nobody = { .location = "" };
 const struct session_user *session_user(const struct session *s) { return s->acct ? &s->acct->user : &nobody; }
 bool session_logged_in(const struct session *s) { return s->acct != NULL; }
@@ -332,6 +359,8 @@ void session_set_state(struct session *s, const struct session_state *st)
 	s->last_input_ms = s->conn ? session_now(s) : 0;
 	if (st && st->enter)
 		st->enter(s);
+	if (st)
+		session_presence(s);
 	/* Type-ahead kept for a waiting state belongs to whatever comes next. */
 	if (st && s->conn && !conn_closing(s->conn))
 		session_resume(s);
@@ -555,8 +584,10 @@ static void on_close(struct conn *c)
 		s->acct->member = NULL;
 		log_info("event=hangup node=%u handle=%s", s->node, LOG_Q(s->acct->user.handle));
 	}
-	if (s->node)
+	if (s->node) {
+		cluster_line_drop(bbs_cluster(s->bbs), s->node);
 		bbs_node_release(s->bbs, s->node);
+	}
 	session_flow_end(s);
 	sbuf_free(&s->typeahead);
 	session_set_notice(s, NULL);

@@ -77,6 +77,10 @@ uint64_t session_now(const struct session *s);          /* loop clock, ms */
 uint64_t session_connected_ms(const struct session *s);
 /* For a sysop's who: "127.0.0.1:50312 websocket idle 3m", into buf. */
 const char *session_describe(const struct session *s, char *buf, size_t cap);
+/* In a cluster, share what this session's line shows in who's online (handle,
+ * where from, what it is doing, its room) with the other servers; called on each
+ * change of state, room or away.  Nothing without a cluster. */
+void session_presence(struct session *s);
 
 /* Who is calling; 0 / "" before login. */
 struct session_user {

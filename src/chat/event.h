@@ -57,6 +57,10 @@ struct chat_event {
 	const char *const *names;
 	size_t n_names;
 	size_t n_more;
+	/* NULL: it happened on this server.  Otherwise the name of the server it came
+	 * from over the cluster's bus: delivered here only (not published again), not
+	 * written to the store (its origin writes it), its seq and ts_ms kept. */
+	const char *origin;
 };
 
 /* Event time stamps, kicks and mutes: the wall clock in ms since the epoch (the same

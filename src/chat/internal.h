@@ -54,6 +54,10 @@ bool chat_member_send_line(struct chat_member *m, const uint8_t *term, size_t le
 const struct flood_cfg *chat_room_flood(const struct chat_room *r);
 /* The room's registry (set when it is added), or NULL. */
 void chat_room_set_registry(struct chat_room *r, struct chat_registry *reg);
+/* Give ev (an event of r said here, not yet stamped) its seq and time now, so it
+ * can be published before r's own members are written to; chat_room_deliver then
+ * keeps them. */
+void chat_room_stamp(struct chat_room *r, struct chat_event *ev);
 
 /* Is an away auto-reply due to this sender (once per sender per away period)?
  * Records that it was given. */

@@ -32,6 +32,9 @@ struct chat_registry {
 	struct sbuf scratch;             /* private lines are rendered here */
 	struct mute *mutes;
 	size_t n_mutes;
+	const struct chat_bus_ops *bus;  /* NULL: one server alone */
+	void *bus_ud;
+	unsigned seq_id;
 };
 
 struct chat_registry *chat_registry_new(void)
@@ -72,6 +75,8 @@ bool chat_registry_add(struct chat_registry *reg, struct chat_room *r)
 	reg->rooms[reg->n_rooms++] = r;
 	chat_room_set_registry(r, reg);
 	chat_room_count_into(r, &reg->stats);
+	if (reg->bus != NULL)
+		reg->bus->room_opened(reg->bus_ud, chat_room_name(r));
 	return true;
 }
 
@@ -134,6 +139,8 @@ void chat_registry_room_empty(struct chat_registry *reg, struct chat_room *r)
 			break;
 		}
 	}
+	if (reg->bus != NULL)
+		reg->bus->room_closed(reg->bus_ud, chat_room_name(r));
 	chat_room_free(r);
 }
 
@@ -271,6 +278,44 @@ int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const
 	return 0;
 }
 
+/* ---- the bus ---- */
+
+void chat_registry_set_bus(struct chat_registry *reg, const struct chat_bus_ops *ops, void *ud,
+                           unsigned seq_id)
+{
+	reg->bus = ops;
+	reg->bus_ud = ud;
+	reg->seq_id = seq_id & 0xfff;
+	if (ops != NULL)
+		for (size_t i = 0; i < reg->n_rooms; i++)
+			ops->room_opened(ud, chat_room_name(reg->rooms[i]));
+}
+
+unsigned chat_registry_seq_id(const struct chat_registry *reg) { return reg->seq_id; }
+
+size_t chat_registry_remote_members(const struct chat_registry *reg, const char *room,
+                                    const char **names, size_t max)
+{
+	if (reg->bus == NULL)
+		return 0;
+	return reg->bus->remote_members(reg->bus_ud, room, names, max);
+}
+
+bool chat_registry_has(const struct chat_registry *reg, const char *handle)
+{
+	return chat_registry_find(reg, handle) != NULL;
+}
+
+void chat_registry_tell_all(struct chat_registry *reg, const char *text)
+{
+	struct sbuf sb = SBUF_INIT;
+	chat_render_notice(&sb, text);
+	for (size_t b = 0; b < reg->n_buckets; b++)
+		for (struct chat_member *m = reg->buckets[b]; m != NULL; m = m->next)
+			m->sink->ops->tell(m->sink, sb.data, sb.len);
+	sbuf_free(&sb);
+}
+
 /* ---- the seam ---- */
 
 static void tell(struct chat_member *m, const struct sbuf *sb)
@@ -294,8 +339,12 @@ static void deliver_private(struct chat_registry *reg, struct chat_event *ev)
 	struct chat_member *to = chat_registry_find(reg, ev->to);
 	struct chat_member *from = chat_registry_find(reg, ev->from);
 	struct sbuf *sb = &reg->scratch;
-	ev->ts_ms = chat_wall_ms();
+	if (ev->origin == NULL || ev->ts_ms == 0)
+		ev->ts_ms = chat_wall_ms();
 	reg->stats.events[ev->kind]++;
+	/* From another server: its sender had the receipt there. */
+	if (ev->origin != NULL)
+		from = NULL;
 	if (to != NULL && !chat_member_refuses(to, ev->from)) {
 		sbuf_reset(sb);
 		chat_render(sb, ev, recipient_view(to, ev->kind));
@@ -334,7 +383,8 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 	struct sbuf *sb = &reg->scratch;
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
-	ev->ts_ms = chat_wall_ms();
+	if (ev->origin == NULL || ev->ts_ms == 0)
+		ev->ts_ms = chat_wall_ms();
 	reg->stats.events[ev->kind]++;
 	sbuf_reset(sb);
 	chat_render(sb, ev, CHAT_VIEW_RECIPIENT);
@@ -355,15 +405,34 @@ static void deliver_everywhere(struct chat_registry *reg, struct chat_event *ev)
 
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev)
 {
+	/* Events that happen here go to the other servers too (a room's before its
+	 * fan-out here, the others after); events from the bus stop here. */
+	bool publish = ev->origin == NULL && reg->bus != NULL;
 	if (ev->kind == CHAT_BROADCAST) {
 		deliver_everywhere(reg, ev);
+		if (publish)
+			reg->bus->publish(reg->bus_ud, ev);
 		return;
 	}
 	if (ev->kind == CHAT_DM || ev->kind == CHAT_PAGE || ev->kind == CHAT_INVITE) {
 		deliver_private(reg, ev);
+		if (publish && ev->to != NULL && chat_registry_find(reg, ev->to) == NULL)
+			reg->bus->publish(reg->bus_ud, ev);
 		return;
 	}
 	struct chat_room *r = ev->room ? chat_registry_room(reg, ev->room) : NULL;
-	if (r != NULL)
-		chat_room_deliver(r, ev);
+	if (r == NULL)
+		return;
+	/* Published first, stamped: the other servers start their fan-out while this
+	 * one writes to its own members.  (A coalesced JOIN/LEAVE with nothing in it
+	 * is not sent at all.) */
+	bool presence = ev->kind == CHAT_JOIN || ev->kind == CHAT_LEAVE;
+	if (publish && !(presence && ev->from == NULL && ev->n_names + ev->n_more == 0)) {
+		const char *room = ev->room;
+		ev->room = chat_room_name(r);
+		chat_room_stamp(r, ev);
+		reg->bus->publish(reg->bus_ud, ev);
+		ev->room = room;
+	}
+	chat_room_deliver(r, ev);
 }

@@ -73,6 +73,38 @@ bool chat_registry_unmute(struct chat_registry *reg, const char *handle);
 int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const char *room,
                             int64_t now_ms);
 
+/* ---- several servers, one BBS ---- */
+
+/* The bus to the other servers of a cluster (src/cluster/ implements it).  Events
+ * that happen here pass chat_deliver as before and are then handed to publish;
+ * events from another server are fed to chat_deliver with ev->origin set and are
+ * delivered here only.  Without a bus (the default), nothing changes. */
+struct chat_bus_ops {
+	/* ev (origin NULL) was delivered here: carry it to the servers that need it
+	 * (a room's, the one holding a private event's recipient, every one for a
+	 * broadcast).  ev is stamped (seq, ts_ms); borrowed for the call. */
+	void (*publish)(void *ud, const struct chat_event *ev);
+	/* A room is here now (declared, or made by a caller), or has gone. */
+	void (*room_opened)(void *ud, const char *name);
+	void (*room_closed)(void *ud, const char *name);
+	/* The room's members on the other servers: how many, and the handles of up
+	 * to max of them in names (borrowed until the next event from the bus). */
+	size_t (*remote_members)(void *ud, const char *room, const char **names, size_t max);
+};
+/* ops (static) and ud borrowed; room_opened is called at once for every room
+ * there is.  seq_id (1..4095, 0 for none) keeps the rooms' sequence numbers unique
+ * among servers sharing one store: a room event's seq is then its time in ms
+ * shifted left 20 bits, a per-ms counter and seq_id in the low 12. */
+void chat_registry_set_bus(struct chat_registry *reg, const struct chat_bus_ops *ops, void *ud,
+                           unsigned seq_id);
+unsigned chat_registry_seq_id(const struct chat_registry *reg);
+/* The bus's remote_members (0 without a bus). */
+size_t chat_registry_remote_members(const struct chat_registry *reg, const char *room,
+                                    const char **names, size_t max);
+/* Tell every member listed here one line of its own (a notice: "the other servers
+ * cannot be reached"), wherever it is in the BBS. */
+void chat_registry_tell_all(struct chat_registry *reg, const char *text);
+
 /* The seam.  ev->room names the room for room events; DM, PAGE and INVITE go to
  * the members named ev->to (the recipient's view: in a room, over its prompt like
  * any room line; elsewhere in the BBS, told) and ev->from (the sender's receipt).
@@ -83,5 +115,9 @@ int64_t chat_registry_muted(struct chat_registry *reg, const char *handle, const
  * recipient's reply target, and to an away recipient it brings the sender the away
  * message once per away period.  Strings are borrowed for the call. */
 void chat_deliver(struct chat_registry *reg, struct chat_event *ev);
+
+/* For a private event: is its recipient here?  (A sender with a bus publishes it
+ * only when not.) */
+bool chat_registry_has(const struct chat_registry *reg, const char *handle);
 
 #endif

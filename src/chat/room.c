@@ -316,11 +316,32 @@ static void status_changed(struct chat_room *r)
 	sbuf_free(&sb);
 }
 
-static void set_topic(struct chat_room *r, const char *text)
+static void set_topic(struct chat_room *r, const char *text, bool here)
 {
 	snprintf(r->set.topic, sizeof(r->set.topic), "%s", text ? text : "");
-	if (r->store != NULL && !r->set.made_by_caller)
+	if (here && r->store != NULL && !r->set.made_by_caller)
 		store_chat_topic_set(r->store, r->set.store_key, r->set.topic);
+}
+
+/* The room's next sequence number.  Alone: 1, 2, 3...  In a cluster sharing a
+ * store (the registry's seq_id): the time in ms << 20 | a counter << 12 | seq_id,
+ * rising here and unique among the servers. */
+static uint64_t stamp(struct chat_room *r, int64_t ts_ms)
+{
+	unsigned id = r->reg != NULL ? chat_registry_seq_id(r->reg) : 0;
+	if (id == 0)
+		return r->next_seq++;
+	uint64_t s = ((uint64_t)ts_ms << 20) | id;
+	if (s < r->next_seq)
+		s = ((((r->next_seq - 1) >> 12) + 1) << 12) | id;
+	r->next_seq = s + 1;
+	return s;
+}
+
+void chat_room_stamp(struct chat_room *r, struct chat_event *ev)
+{
+	ev->ts_ms = chat_wall_ms();
+	ev->seq = stamp(r, ev->ts_ms);
 }
 
 void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
@@ -332,7 +353,7 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 	if (presence && ev->from == NULL && ev->n_names + ev->n_more == 0)
 		return;              /* nothing collected of this kind */
 	if (ev->kind == CHAT_TOPIC)
-		set_topic(r, ev->text);
+		set_topic(r, ev->text, ev->origin == NULL);
 	/* A kick: the caller is out (no leave line: the kick is the line) and kept
 	 * out; it is told through its sink once the room has heard. */
 	struct chat_member *kicked = NULL;
@@ -344,14 +365,17 @@ void chat_room_deliver(struct chat_room *r, struct chat_event *ev)
 		if (kicked != NULL)
 			remove_member(r, kicked);
 	}
-	ev->seq = r->next_seq++;
-	ev->ts_ms = chat_wall_ms();
+	/* An event stamped already (from another server: its origin keeps it in the
+	 * store; or stamped to be published first) keeps its stamp. */
+	if (ev->seq == 0 || ev->ts_ms == 0)
+		chat_room_stamp(r, ev);
 	r->stats->events[ev->kind]++;
 	sbuf_reset(&r->scratch);
 	chat_render(&r->scratch, ev, CHAT_VIEW_RECIPIENT);
 	if (stored_kind(ev->kind)) {
 		remember(r, ev->seq, r->scratch.data, r->scratch.len);
-		keep(r, ev);
+		if (ev->origin == NULL)
+			keep(r, ev);
 	}
 	struct sbuf wrapped = SBUF_INIT;
 	struct chat_frame f;
@@ -578,6 +602,12 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 	for (size_t i = 0; i < r->n_members && n < CHAT_RENDER_WELCOME_NAMES_MAX + 1; i++)
 		if (r->members[i] != me)
 			names[n++] = r->members[i]->sink->handle;
+	/* ... and on the other servers of a cluster. */
+	if (r->reg != NULL && n < CHAT_RENDER_WELCOME_NAMES_MAX + 1) {
+		size_t room_for = CHAT_RENDER_WELCOME_NAMES_MAX + 1 - n;
+		size_t remote = chat_registry_remote_members(r->reg, r->set.name, names + n, room_for);
+		n += remote < room_for ? remote : room_for;
+	}
 	chat_render_welcome(out, r->set.name, r->set.topic, names, n);
 	/* The last lines said, oldest first. */
 	size_t show = r->set.scrollback < r->ring_len ? r->set.scrollback : r->ring_len;
@@ -589,7 +619,8 @@ void chat_room_welcome(const struct chat_room *r, const struct chat_member *me,
 
 void chat_room_status(const struct chat_room *r, unsigned cols, struct sbuf *out)
 {
-	chat_render_status(out, r->set.name, r->set.topic, r->n_members, r->private_, cols);
+	size_t remote = r->reg != NULL ? chat_registry_remote_members(r->reg, r->set.name, NULL, 0) : 0;
+	chat_render_status(out, r->set.name, r->set.topic, r->n_members + remote, r->private_, cols);
 }
 
 size_t chat_room_who(const struct chat_room *r, struct chat_who_entry *out, size_t max)

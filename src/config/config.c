@@ -130,6 +130,7 @@ void config_defaults(struct config *cfg, const char *share_dir)
 	cfg->tls_handshake_timeout_s = 10;
 	cfg->ssh_login_timeout_s = 60;
 	cfg->handshakes_per_address = 10;
+	cfg->cluster_lost_after_s = 10;
 
 	cfg->menus = builtin_menus;
 	cfg->n_menus = sizeof(builtin_menus) / sizeof(builtin_menus[0]);
@@ -386,6 +387,7 @@ struct key_spec {
 #define LOG_LEVEL(k, m) { k, K_LOG_LEVEL, FIELD(m), 0, 0, 0, 0, 0 }
 #define PATH_HERE(k, m) { k, K_PATH_HERE, FIELD(m), 0, 0, 0, 0, 0 }
 #define TEXT(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0, 0 }
+#define TEXT_RESTART(k, m, nonempty) { k, K_TEXT, FIELD(m), nonempty, 0, 0, 0, F_RESTART }
 #define UINT(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0, 0 }
 #define RATE(k, m, hi) { k, K_RATE, FIELD(m), 0, hi, 0, 0, 0 }
 #define STRINGS(k, m, count) \
@@ -395,7 +397,6 @@ struct key_spec {
 	{ k, K_NETS, FIELD(m), 0, 0, offsetof(struct config, count), \
 	  sizeof(((struct config *)NULL)->m[0]), 0 }
 #define PW(k, kind, m, lo, hi) { k, kind, FIELD(m), lo, hi, 0, 0, 0 }
-#define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, 0 }
 #define BOOL(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, 0 }
 #define BOOL_RESTART(k, m) { k, K_BOOL, FIELD(m), 0, 0, 0, 0, F_RESTART }
 #define UINT_RESTART(k, m, lo, hi) { k, K_INT, FIELD(m), lo, hi, 0, 0, F_RESTART }
@@ -493,6 +494,15 @@ static const struct key_spec limits_keys[] = {
 	UINT_RESTART("handshakes_per_address", handshakes_per_address, 1, 100000),
 };
 
+/* The server joins the bus once, at start, under its name: all of [cluster]
+ * needs a restart. */
+static const struct key_spec cluster_keys[] = {
+	TEXT_RESTART("redis", cluster_redis, 1),
+	TEXT_RESTART("node", cluster_node, 1),
+	TEXT_RESTART("password", cluster_password, 0),
+	UINT_RESTART("lost_after", cluster_lost_after_s, 3, 3600),
+};
+
 struct section_spec {
 	const char *name;
 	const struct key_spec *keys;
@@ -508,6 +518,7 @@ static const struct section_spec sections[] = {
 	SECTION("websocket", websocket_keys),
 	SECTION("http", http_keys),
 	SECTION("limits", limits_keys),
+	SECTION("cluster", cluster_keys),
 };
 
 static const struct {
@@ -854,6 +865,25 @@ static void check_tls(struct loader *ld, const struct toml_value *server)
 		ERROR(ld, lookup(server, "redirect_http"), "\"redirect_http\" needs \"https\"");
 }
 
+/* A node's name goes into Redis keys and channels: letters, digits, . _ - : */
+static void check_cluster(struct loader *ld, const struct toml_value *cluster)
+{
+	const struct config *c = ld->cfg;
+	for (const char *p = c->cluster_node; *p != '\0'; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-' || ch == ':')) {
+			ERROR(ld, lookup(cluster, "node"), "\"node\" may hold only letters, digits, "
+			      "'.', '_', '-' and ':'");
+			break;
+		}
+	}
+	if (c->cluster_redis[0] == '\0' &&
+	    (c->cluster_node[0] != '\0' || c->cluster_password[0] != '\0'))
+		ERROR(ld, lookup(cluster, c->cluster_node[0] ? "node" : "password"),
+		      "[cluster] needs \"redis\" (\"HOST:PORT\" or a Unix socket path)");
+}
+
 static void check_limits(struct loader *ld, const struct toml_value *limits)
 {
 	const struct config *c = ld->cfg;
@@ -1156,6 +1186,7 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 	}
 	check_limits(&ld, toml_table_get(root, "limits"));
 	check_tls(&ld, toml_table_get(root, "server"));
+	check_cluster(&ld, toml_table_get(root, "cluster"));
 
 	if (menu != NULL) {
 		load_menus(&ld, menu, &set);

@@ -158,6 +158,12 @@ struct config {
 	unsigned ssh_login_timeout_s;     /* an SSH caller must reach its shell within this */
 	unsigned handshakes_per_address;  /* TLS handshakes + SSH logins in flight per IP */
 
+	/* [cluster]: several servers, one BBS (docs/CLUSTER.md); without `redis`, none */
+	char cluster_redis[256];          /* "HOST:PORT", "[V6]:PORT" or a Unix socket path */
+	char cluster_node[64];            /* this server's name; "": host name and port */
+	char cluster_password[256];       /* Redis AUTH; "" for none */
+	unsigned cluster_lost_after_s;    /* a silent server's callers are gone after this */
+
 	/* [[menu.NAME]], [menu_titles]: the menus, in file order ("main" first in the
 	 * built-in ones).  Owned (see above); look them up with config_menu_find. */
 	const struct config_menu *menus;
@@ -239,7 +245,7 @@ bool config_apply_overrides(struct config *cfg, const struct config_overrides *o
  *
  * A reload reads the file into a fresh config (defaults, file, overrides), then
  * asks which settings cannot change while the server runs: every listener's
- * address and the database (marked in the tables of config.c).  Those are put
+ * address, the database, [cluster] (marked in the tables of config.c).  Those are put
  * back to the running values and reported, one call of fn per setting:
  * section ("server") and key ("http"), static strings.  Returns how many. */
 typedef void (*config_setting_fn)(void *ud, const char *section, const char *key);

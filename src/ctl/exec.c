@@ -9,7 +9,24 @@
 #include "bbs/states.h"
 #include "chat/registry.h"
 #include "chat/stats.h"
+#include "cluster/cluster.h"
 #include "net/conn.h"
+
+/* A line held by another server of the cluster. */
+struct far_who {
+	struct sbuf *out;
+	unsigned n;
+};
+
+static void far_who_line(void *ud, const char *node, const struct cluster_line *l)
+{
+	struct far_who *fw = ud;
+	char where[CLUSTER_FIELD_MAX + CLUSTER_NODE_MAX + 8];
+	snprintf(where, sizeof(where), "%s on %s", l->detail, node);
+	sbuf_printf(fw->out, "%4u  %-20s %-24s %-8s %s\n", l->line,
+	            l->handle[0] ? l->handle : "(logging in)", l->doing, "-", where);
+	fw->n++;
+}
 
 static void who(struct bbs *bbs, struct sbuf *out)
 {
@@ -30,6 +47,9 @@ static void who(struct bbs *bbs, struct sbuf *out)
 		            on_text, session_describe(s, where, sizeof(where)));
 		n++;
 	}
+	struct far_who fw = { out, 0 };
+	cluster_each(bbs_cluster(bbs), far_who_line, &fw);
+	n += fw.n;
 	sbuf_printf(out, "%u of %u nodes in use\n", n, bbs_node_count(bbs));
 }
 
@@ -69,6 +89,20 @@ static void stats(struct bbs *bbs, const struct net_stats *net, struct sbuf *out
 	if (net != NULL) {
 		sbuf_printf(out, "shared_dropped %" PRIu64 "\n", net->shared_dropped);
 		sbuf_printf(out, "output_limit_closed %" PRIu64 "\n", net->output_limit);
+	}
+	/* With [cluster]: this server on the bus, and the lines the others hold. */
+	struct cluster *cl = bbs_cluster(bbs);
+	if (cl != NULL) {
+		struct cluster_stats st;
+		cluster_get_stats(cl, &st);
+		sbuf_printf(out, "cluster_node %s\n", cluster_node(cl));
+		sbuf_printf(out, "cluster_connected %d\n", cluster_connected(cl));
+		sbuf_printf(out, "cluster_remote_lines %zu\n", cluster_remote_lines(cl));
+		sbuf_printf(out, "cluster_published %" PRIu64 "\n", st.published);
+		sbuf_printf(out, "cluster_received %" PRIu64 "\n", st.received);
+		sbuf_printf(out, "cluster_dropped %" PRIu64 "\n", cluster_stats_dropped(&st));
+		sbuf_printf(out, "cluster_lost_nodes %" PRIu64 "\n", st.lost_nodes);
+		sbuf_printf(out, "cluster_reconnects %" PRIu64 "\n", st.connects);
 	}
 }
 

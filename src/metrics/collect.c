@@ -9,6 +9,7 @@
 #include "bbs/password.h"
 #include "bbs/session.h"
 #include "chat/registry.h"
+#include "cluster/cluster.h"
 #include "http/transport.h"
 #include "net/conn.h"
 #include "store/store.h"
@@ -108,6 +109,10 @@ void metrics_collect(const struct metrics_sources *src, struct sbuf *out)
 		                                         chat_room_count(room) };
 	}
 
+	struct cluster *cl = bbs_cluster(bbs);
+	struct cluster_stats cs;
+	cluster_get_stats(cl, &cs);
+
 	struct metrics_input in = {
 		.version = src->version,
 		.sqlite_version = store_sqlite_version(),
@@ -131,6 +136,10 @@ void metrics_collect(const struct metrics_sources *src, struct sbuf *out)
 		.nodes_in_use = in_use,
 		.queued_bytes = g.queued,
 		.queued_bytes_max = g.queued_max,
+		.cluster = cl != NULL ? &cs : NULL,
+		.cluster_connected = cluster_connected(cl),
+		.cluster_peers = cluster_peers(cl),
+		.cluster_remote_lines = cluster_remote_lines(cl),
 	};
 	metrics_render(out, &in);
 }

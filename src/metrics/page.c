@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster/wire.h"
 #include "util/utf8.h"
 
 static const char *const chat_kinds[CHAT_KIND_COUNT] = {
@@ -306,6 +307,36 @@ static void store(struct sbuf *out, const struct store_stats *s)
 	        "... of which because another connection held a lock.", s->busy);
 }
 
+static void cluster(struct sbuf *out, const struct metrics_input *in)
+{
+	const struct cluster_stats *c = in->cluster;
+	gauge(out, "carrier_cluster_connected", "1 while this server is on the Redis bus, else 0.",
+	      in->cluster_connected ? 1 : 0);
+	gauge(out, "carrier_cluster_peers", "Other servers of the cluster heard on the bus.",
+	      in->cluster_peers);
+	gauge(out, "carrier_cluster_remote_lines", "Callers on the other servers of the cluster.",
+	      in->cluster_remote_lines);
+	counter(out, "carrier_cluster_published_total", "Messages this server put on the bus.",
+	        c->published);
+	counter(out, "carrier_cluster_received_total", "Messages this server took from the bus.",
+	        c->received);
+	const char *name = "carrier_cluster_dropped_total";
+	family(out, name, "counter",
+	       "Messages from the bus dropped, by reason: oversized, malformed, unknown (a type "
+	       "or kind not known), invalid (a field missing, out of range or unsafe), "
+	       "misplaced (not for the channel it came on).");
+	for (int e = CLUSTER_WIRE_OK + 1; e < CLUSTER_WIRE_ERRORS; e++)
+		sample_l(out, name, "reason", cluster_wire_error_name((enum cluster_wire_error)e),
+		         NULL, NULL, c->dropped[e]);
+	sample_l(out, name, "reason", "misplaced", NULL, NULL, c->misplaced);
+	counter(out, "carrier_cluster_connects_total", "Times the bus came up.", c->connects);
+	counter(out, "carrier_cluster_disconnects_total", "Times the bus went away.",
+	        c->disconnects);
+	counter(out, "carrier_cluster_lost_nodes_total",
+	        "Other servers declared gone after [cluster] lost_after of silence.",
+	        c->lost_nodes);
+}
+
 void metrics_render(struct sbuf *out, const struct metrics_input *in)
 {
 	process(out, in);
@@ -324,6 +355,8 @@ void metrics_render(struct sbuf *out, const struct metrics_input *in)
 		chat(out, in);
 	if (in->store)
 		store(out, in->store);
+	if (in->cluster)
+		cluster(out, in);
 }
 
 /* ---- the format, checked ---- */

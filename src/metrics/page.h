@@ -15,6 +15,7 @@
 
 #include "bbs/stats.h"
 #include "chat/stats.h"
+#include "cluster/stats.h"
 #include "http/stats.h"
 #include "net/stats.h"
 #include "store/stats.h"
@@ -57,6 +58,7 @@ struct metrics_input {
 	const struct password_stats *password;
 	const struct chat_stats *chat;
 	const struct store_stats *store;
+	const struct cluster_stats *cluster;     /* NULL: this server alone, no [cluster] */
 
 	/* gauges, read off the live state when the page is asked for */
 	const struct metrics_row *connections;   /* a = transport */
@@ -69,6 +71,10 @@ struct metrics_input {
 	uint64_t nodes_in_use;
 	uint64_t queued_bytes;         /* every connection's output queue, summed */
 	uint64_t queued_bytes_max;     /* the largest one */
+	/* with cluster: the bus and the other servers as this one sees them now */
+	bool cluster_connected;
+	uint64_t cluster_peers;        /* other servers heard on the bus */
+	uint64_t cluster_remote_lines; /* lines (callers) they hold */
 };
 
 /* The whole page, appended to out. */

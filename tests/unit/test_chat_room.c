@@ -911,6 +911,133 @@ static void test_broadcast(void **state)
 	fake_free(c);
 }
 
+
+/* ---- the bus to other servers (a fake that records) ---- */
+
+struct fake_bus {
+	unsigned published[CHAT_KIND_COUNT];
+	char last_room[64];
+	uint64_t last_seq;
+	char opened[8][64];
+	unsigned n_opened, n_closed;
+	const char *remote[4];
+	size_t n_remote;
+};
+
+static void fb_publish(void *ud, const struct chat_event *ev)
+{
+	struct fake_bus *b = ud;
+	assert_null(ev->origin);
+	assert_true(ev->ts_ms > 0);
+	b->published[ev->kind]++;
+	snprintf(b->last_room, sizeof(b->last_room), "%s", ev->room ? ev->room : "");
+	b->last_seq = ev->seq;
+}
+
+static void fb_opened(void *ud, const char *name)
+{
+	struct fake_bus *b = ud;
+	if (b->n_opened < 8)
+		snprintf(b->opened[b->n_opened], 64, "%s", name);
+	b->n_opened++;
+}
+
+static void fb_closed(void *ud, const char *name)
+{
+	(void)name;
+	((struct fake_bus *)ud)->n_closed++;
+}
+
+static size_t fb_remote(void *ud, const char *room, const char **names, size_t max)
+{
+	struct fake_bus *b = ud;
+	(void)room;
+	for (size_t i = 0; i < b->n_remote && i < max; i++)
+		names[i] = b->remote[i];
+	return b->n_remote;
+}
+
+static const struct chat_bus_ops fb_ops = { fb_publish, fb_opened, fb_closed, fb_remote };
+
+static void count_row(void *ud, const struct store_chat_row *row)
+{
+	(void)row;
+	(*(unsigned *)ud)++;
+}
+
+static void test_bus(void **state)
+{
+	struct fx *f = *state;
+	char err[128];
+	struct store *st = store_open(f->path, err, sizeof(err));
+	assert_non_null(st);
+	struct chat_room *lobby = room_in(f, settings("Lobby"), st);
+	struct fake_bus bus = { .remote = { "Zed" }, .n_remote = 1 };
+	chat_registry_set_bus(f->reg, &fb_ops, &bus, 77);
+	assert_int_equal(bus.n_opened, 1);            /* the rooms already there */
+	assert_string_equal(bus.opened[0], "Lobby");
+	struct fake *a = fake_new(f->reg, "Alice", 0), *b = fake_new(f->reg, "Bob", 1);
+	assert_int_equal(chat_room_join(lobby, a->m, 0), CHAT_JOINED);
+	assert_int_equal(chat_room_join(lobby, b->m, 0), CHAT_JOINED);
+	/* A line said here: delivered here, then published once (not per member),
+	 * with a seq unique among servers (time << 20 | counter << 12 | seq_id). */
+	memset(bus.published, 0, sizeof(bus.published));
+	say(f, lobby, "Alice", "hello");
+	assert_int_equal(bus.published[CHAT_PUBLIC], 1);
+	assert_string_equal(bus.last_room, "Lobby");
+	assert_int_equal(bus.last_seq & 0xfff, 77);
+	uint64_t first = bus.last_seq;
+	say(f, lobby, "Alice", "again");
+	assert_true(bus.last_seq > first);
+	assert_int_equal(bus.last_seq & 0xfff, 77);
+	assert_int_equal(count(&b->shared, "Alice: hello"), 1);
+	/* From another server: delivered here, not published, not stored, its stamp kept. */
+	struct chat_event far = { .kind = CHAT_PUBLIC, .room = "Lobby", .from = "Zed",
+	                          .text = "from afar", .seq = 12345, .ts_ms = 1700000000000,
+	                          .origin = "node-b" };
+	chat_deliver(f->reg, &far);
+	assert_int_equal(bus.published[CHAT_PUBLIC], 2);
+	assert_int_equal(count(&a->shared, "Zed: from afar"), 1);
+	assert_int_equal(far.seq, 12345);
+	/* A DM to someone here is not published; to someone elsewhere it is (and the
+	 * sender still has its receipt here). */
+	struct chat_event dm = { .kind = CHAT_DM, .from = "Alice", .to = "Bob", .text = "psst" };
+	chat_deliver(f->reg, &dm);
+	assert_int_equal(bus.published[CHAT_DM], 0);
+	struct chat_event dm2 = { .kind = CHAT_DM, .from = "Alice", .to = "Zed", .text = "yo" };
+	fake_clear(a);
+	chat_deliver(f->reg, &dm2);
+	assert_int_equal(bus.published[CHAT_DM], 1);
+	assert_int_equal(count(&a->told, "-> Zed (private): yo"), 1);
+	/* A DM from afar reaches its recipient here; no receipt for a sender here. */
+	fake_clear(b);
+	struct chat_event dm3 = { .kind = CHAT_DM, .from = "Zed", .to = "Bob", .text = "hi bob",
+	                          .origin = "node-b" };
+	chat_deliver(f->reg, &dm3);
+	assert_int_equal(count(&b->shared, "*Zed* (private): hi bob"), 1);
+	assert_int_equal(bus.published[CHAT_DM], 1);
+	assert_string_equal(chat_member_reply_to(b->m), "Zed");
+	/* The welcome names the room's members elsewhere too; the status counts them. */
+	struct sbuf w = SBUF_INIT;
+	chat_room_welcome(lobby, a->m, &w);
+	assert_int_equal(count(&w, "Here now: Bob and Zed"), 1);
+	sbuf_reset(&w);
+	chat_room_status(lobby, 80, &w);
+	assert_int_equal(count(&w, "3 here"), 1);
+	sbuf_free(&w);
+	/* Only what was said here is in the store. */
+	chat_registry_set_bus(f->reg, NULL, NULL, 0);
+	fake_free(a);
+	fake_free(b);
+	chat_registry_free(f->reg);
+	f->reg = chat_registry_new();
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	unsigned rows = 0;
+	store_chat_recent(st, "Lobby", 10, count_row, &rows);
+	assert_int_equal(rows, 2);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1061,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kick_last_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broadcast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bus, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

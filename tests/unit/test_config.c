@@ -549,6 +549,33 @@ static void test_error_tls_needs(void **state)
 		     "100000");
 }
 
+/* [cluster]: nothing without redis; the node's name is checked; the bounds. */
+static void test_cluster(void **state)
+{
+	struct config cfg;
+	(void)state;
+	config_defaults(&cfg, SHARE);
+	assert_string_equal(cfg.cluster_redis, "");
+	assert_int_equal(cfg.cluster_lost_after_s, 10);
+	load_ok(&cfg, "[cluster]\nredis = \"127.0.0.1:6379\"\nnode = \"bbs1.example:8080\"\n"
+	        "password = \"s3cret\"\nlost_after = 30\n");
+	assert_string_equal(cfg.cluster_redis, "127.0.0.1:6379");
+	assert_string_equal(cfg.cluster_node, "bbs1.example:8080");
+	assert_string_equal(cfg.cluster_password, "s3cret");
+	assert_int_equal(cfg.cluster_lost_after_s, 30);
+	load_ok(&cfg, "[cluster]\nredis = \"/run/redis/redis.sock\"\n");
+	assert_string_equal(cfg.cluster_redis, "/run/redis/redis.sock");
+	expect_error("[cluster]\nredis = \"r:6379\"\nnode = \"bbs one\"\n",
+		     "carrier.toml:3:1: \"node\" may hold only letters, digits, '.', '_', '-' and ':'");
+	expect_error("[cluster]\nnode = \"bbs1\"\n",
+		     "carrier.toml:2:1: [cluster] needs \"redis\" (\"HOST:PORT\" or a Unix socket path)");
+	expect_error("[cluster]\nredis = \"r:6379\"\nlost_after = 2\n",
+		     "carrier.toml:3:1: \"lost_after\" must be an integer from 3 to 3600");
+	expect_error("[cluster]\nredis = \"\"\n",
+		     "carrier.toml:2:1: \"redis\" must be a string of 1 to 255 bytes without "
+		     "control characters");
+}
+
 static void test_error_range(void **state)
 {
 	expect_error("[bbs]\nmax_nodes = 0\n",
@@ -906,6 +933,39 @@ static void test_reload_keeps_restart_settings(void **state)
 	config_free(&next);
 }
 
+/* [cluster]: the server joins the bus once, at start, under its name; a reload
+ * keeps every key of it and names each. */
+static void test_reload_keeps_cluster(void **state)
+{
+	(void)state;
+	struct config running, next;
+	load_ok(&running, "[cluster]\nredis = \"127.0.0.1:6379\"\nnode = \"a\"\n");
+	load_ok(&next, "[cluster]\nredis = \"10.0.0.2:6380\"\nnode = \"b\"\n"
+	        "password = \"pw\"\nlost_after = 30\n");
+	struct seen kept = { .n = 0 };
+	assert_int_equal(config_keep_restart(&next, &running, note, &kept), 4);
+	assert_true(saw(&kept, "cluster.redis"));
+	assert_true(saw(&kept, "cluster.node"));
+	assert_true(saw(&kept, "cluster.password"));
+	assert_true(saw(&kept, "cluster.lost_after"));
+	assert_string_equal(next.cluster_redis, "127.0.0.1:6379");
+	assert_string_equal(next.cluster_node, "a");
+	assert_string_equal(next.cluster_password, "");
+	assert_int_equal(next.cluster_lost_after_s, running.cluster_lost_after_s);
+	assert_int_equal(config_changes(&next, &running, NULL, NULL), 0);
+	/* none before, one in the file now: still none until a restart */
+	struct config alone;
+	load_ok(&alone, "");
+	struct config joining;
+	load_ok(&joining, "[cluster]\nredis = \"127.0.0.1:6379\"\n");
+	assert_int_equal(config_keep_restart(&joining, &alone, NULL, NULL), 1);
+	assert_string_equal(joining.cluster_redis, "");
+	config_free(&joining);
+	config_free(&alone);
+	config_free(&running);
+	config_free(&next);
+}
+
 static void test_overrides(void **state)
 {
 	(void)state;
@@ -933,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_menu_model),
 		cmocka_unit_test(test_titles_only),
 		cmocka_unit_test(test_shipped_file),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_syntax_message),
 		cmocka_unit_test(test_error_type),
@@ -946,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key_warns),
 		cmocka_unit_test(test_ops_settings),
 		cmocka_unit_test(test_reload_keeps_restart_settings),
+		cmocka_unit_test(test_reload_keeps_cluster),
 		cmocka_unit_test(test_overrides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,44 @@ static void test_histograms(void **state)
 	free(text);
 }
 
+/* With [cluster]: the bus, the other servers, messages by fate. */
+static void test_cluster(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w);
+	char *text = render(&w.in);
+	assert_null(strstr(text, "carrier_cluster_"));     /* alone: none of it */
+	free(text);
+	struct cluster_stats cs = { .published = 12, .received = 30, .misplaced = 2,
+	                            .connects = 2, .disconnects = 1, .lost_nodes = 1 };
+	cs.dropped[CLUSTER_WIRE_MALFORMED] = 3;
+	cs.dropped[CLUSTER_WIRE_INVALID] = 4;
+	w.in.cluster = &cs;
+	w.in.cluster_connected = true;
+	w.in.cluster_peers = 2;
+	w.in.cluster_remote_lines = 17;
+	text = render(&w.in);
+	assert_int_equal(metrics_page_check(text, strlen(text)), 0);
+	ASSERT_LINE(text, "carrier_cluster_connected 1");
+	ASSERT_LINE(text, "carrier_cluster_peers 2");
+	ASSERT_LINE(text, "carrier_cluster_remote_lines 17");
+	ASSERT_LINE(text, "# TYPE carrier_cluster_published_total counter");
+	ASSERT_LINE(text, "carrier_cluster_published_total 12");
+	ASSERT_LINE(text, "carrier_cluster_received_total 30");
+	ASSERT_LINE(text, "carrier_cluster_dropped_total{reason=\"oversized\"} 0");
+	ASSERT_LINE(text, "carrier_cluster_dropped_total{reason=\"malformed\"} 3");
+	ASSERT_LINE(text, "carrier_cluster_dropped_total{reason=\"unknown\"} 0");
+	ASSERT_LINE(text, "carrier_cluster_dropped_total{reason=\"invalid\"} 4");
+	ASSERT_LINE(text, "carrier_cluster_dropped_total{reason=\"misplaced\"} 2");
+	assert_null(strstr(text, "reason=\"ok\""));
+	ASSERT_LINE(text, "carrier_cluster_connects_total 2");
+	ASSERT_LINE(text, "carrier_cluster_disconnects_total 1");
+	ASSERT_LINE(text, "carrier_cluster_lost_nodes_total 1");
+	assert_int_equal(cluster_stats_dropped(&cs), 9);
+	free(text);
+}
+
 static void test_modules_left_out(void **state)
 {
 	(void)state;
@@ -226,6 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_holds_the_counters),
 		cmocka_unit_test(test_histograms),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_modules_left_out),
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_labels),
