@@ -559,6 +559,11 @@ static bool item_type_of(const struct toml_value *v, enum config_item_type *type
 	return true;
 }
 
+bool config_is_database_url(const char *s)
+{
+	return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0;
+}
+
 static void set_path(struct loader *ld, const struct key_spec *spec, const struct toml_value *v,
 		     const char *s, char *field)
 {
@@ -649,6 +654,11 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 	case K_PATH_HERE:
 		if (s == NULL || len == 0 || strlen(s) != len) {
 			ERROR(ld, v, "\"%s\" must be a non-empty path", spec->key);
+			return;
+		}
+		if (field == ld->cfg->db_path && config_is_database_url(s)) {
+			ERROR(ld, v, "\"database\": PostgreSQL is not supported by this build "
+			      "yet; give the path of a SQLite file");
 			return;
 		}
 		set_path(ld, spec, v, s, field);

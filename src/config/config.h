@@ -240,6 +240,9 @@ struct config_overrides {
 	const char *ssh;
 };
 bool config_apply_overrides(struct config *cfg, const struct config_overrides *o);
+/* A database given as a URL (postgres:// or postgresql://) rather than a SQLite
+ * file's path: this build has no PostgreSQL backend, so one is refused. */
+bool config_is_database_url(const char *s);
 
 /* ---- reloading ----
  *

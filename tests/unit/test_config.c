@@ -503,6 +503,10 @@ static void test_error_type(void **state)
 		     "carrier.toml:2:1: \"flood_rate\" must be a number greater than 0 and at "
 		     "most 1000");
 	expect_error("bbs = 3\n", "carrier.toml:1:1: \"bbs\" must be a table: [bbs]");
+	/* No PostgreSQL backend: a URL is refused, not taken for a file name. */
+	expect_error("[server]\ndatabase = \"postgresql://carrier@db/carrier\"\n",
+		     "carrier.toml:2:1: \"database\": PostgreSQL is not supported by this "
+		     "build yet; give the path of a SQLite file");
 	expect_error("[server]\nallowed_origins = \"https://x\"\n",
 		     "carrier.toml:2:1: \"allowed_origins\" must be an array of at most 16 strings");
 	expect_error("[bbs]\nsysop_handles = [\"ok\", 3]\n",
