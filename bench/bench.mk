@@ -33,14 +33,14 @@ BENCH_IDLE_ARGS ?=
 BENCH_CHAT_ARGS ?=
 bench-tools: $(BENCH_DIR)/wsload $(BENCH_DIR)/chatload $(BENCH_DIR)/malloc_count.so
 
-$(BENCH_DIR)/chatload: bench/chatload.c
+$(BENCH_DIR)/chatload: bench/chatload.c bench/tlsclient.c bench/tlsclient.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $< \
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --libs libssl libcrypto)
 
-$(BENCH_DIR)/wsload: bench/wsload.c
+$(BENCH_DIR)/wsload: bench/wsload.c bench/tlsclient.c bench/tlsclient.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $< \
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libssl libcrypto) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --libs libssl libcrypto)
 
 $(BENCH_DIR)/malloc_count.so: bench/malloc_count.c

@@ -47,6 +47,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "tlsclient.h"
+
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define READ_BUF_SIZE 65536
 #define HTTP_RESP_MAX 2048          /* a 101 response longer than this is refused */
@@ -260,15 +262,15 @@ static bool sock_send(struct wconn *c, const void *data, size_t len)
 	return true;
 }
 
+static bool send_cb(void *c, const void *data, size_t len)
+{
+	return sock_send(c, data, len);
+}
+
 /* What OpenSSL wrote into the memory BIO, to the socket. */
 static bool tls_drain(struct wconn *c)
 {
-	char buf[16384 + 512];
-	int n;
-	while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-		if (!sock_send(c, buf, (size_t)n))
-			return false;
-	return true;
+	return tlsc_drain(c->wbio, send_cb, c);
 }
 
 /* Bytes of the protocol, encrypted first with --tls. */
@@ -386,15 +388,9 @@ static void conn_connected(struct wconn *c, uint64_t t)
 	c->t_connected = t;
 	set_events(c, EPOLLIN);
 	if (g.opt.tls) {
-		c->ssl = SSL_new(g.ssl_ctx);
-		c->rbio = BIO_new(BIO_s_mem());
-		c->wbio = BIO_new(BIO_s_mem());
-		if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL)
+		c->ssl = tlsc_new(g.ssl_ctx, &c->rbio, &c->wbio);
+		if (c->ssl == NULL)
 			die("out of memory (TLS)");
-		BIO_set_mem_eof_return(c->rbio, -1);
-		SSL_set_bio(c->ssl, c->rbio, c->wbio);
-		SSL_set_connect_state(c->ssl);
-		SSL_set_tlsext_host_name(c->ssl, "localhost");
 		c->state = CS_TLS;
 		tls_step(c, t);
 		return;
@@ -999,14 +995,9 @@ static void parse_args(int argc, char **argv)
 		die("--path too long");
 	g.req_head_len = (size_t)n;
 	if (o->tls) {
-		g.ssl_ctx = SSL_CTX_new(TLS_client_method());
+		g.ssl_ctx = tlsc_ctx();
 		if (g.ssl_ctx == NULL)
 			die("SSL_CTX_new failed");
-		SSL_CTX_set_min_proto_version(g.ssl_ctx, TLS1_2_VERSION);
-		SSL_CTX_set_session_cache_mode(g.ssl_ctx, SSL_SESS_CACHE_OFF);
-		SSL_CTX_set_mode(g.ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
-		static const unsigned char alpn[] = "\x08http/1.1";
-		SSL_CTX_set_alpn_protos(g.ssl_ctx, alpn, sizeof(alpn) - 1);
 	}
 }
 
