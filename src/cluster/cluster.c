@@ -171,16 +171,21 @@ static struct cluster_line *line_in(struct cluster_line *lines, size_t n, unsign
 	return NULL;
 }
 
+/* A new slot at the end of a growable array of lines. */
+static struct cluster_line *line_add(struct cluster_line **lines, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*lines = xrealloc(*lines, *cap * sizeof(**lines));
+	}
+	return &(*lines)[(*n)++];
+}
+
 static void peer_line_set(struct peer *p, const struct cluster_line *l)
 {
 	struct cluster_line *have = line_in(p->lines, p->n_lines, l->line);
-	if (have == NULL) {
-		if (p->n_lines == p->cap_lines) {
-			p->cap_lines = p->cap_lines ? p->cap_lines * 2 : 16;
-			p->lines = xrealloc(p->lines, p->cap_lines * sizeof(*p->lines));
-		}
-		have = &p->lines[p->n_lines++];
-	}
+	if (have == NULL)
+		have = line_add(&p->lines, &p->n_lines, &p->cap_lines);
 	*have = *l;
 }
 
@@ -1007,15 +1012,10 @@ void cluster_line_set(struct cluster *cl, const struct cluster_line *l)
 	if (cl == NULL || cl->stopping)
 		return;
 	struct cluster_line *have = line_in(cl->mine, cl->n_mine, l->line);
-	if (have == NULL) {
-		if (cl->n_mine == cl->cap_mine) {
-			cl->cap_mine = cl->cap_mine ? cl->cap_mine * 2 : 16;
-			cl->mine = xrealloc(cl->mine, cl->cap_mine * sizeof(*cl->mine));
-		}
-		have = &cl->mine[cl->n_mine++];
-	} else if (memcmp(have, l, sizeof(*l)) == 0) {
+	if (have == NULL)
+		have = line_add(&cl->mine, &cl->n_mine, &cl->cap_mine);
+	else if (memcmp(have, l, sizeof(*l)) == 0)
 		return;                      /* nothing new to say */
-	}
 	*have = *l;
 	publish_line(cl, have);
 }

@@ -9,46 +9,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, FAST } from '../lib/server.mjs';
 import { PASSWORD } from '../lib/caller.mjs';
-import { launchBrowser, recordSockets, screen, allText, until, status, pageSleep } from './harness.mjs';
+import { recordSockets, screen, allText, until, status, pageSleep, startServerAndBrowser, stopServerAndBrowser,
+	waitScreen } from './harness.mjs';
 
 let browser;
 let srv;
 
 before(async () => {
-	// Both at once, but keep whichever started so that after() closes it
-	// even when the other failed.
-	const [s, b] = await Promise.allSettled([startServer({ config: `[bbs]\n${FAST}\n[chat]\nflood_rate = 1000\nflood_burst = 1000\n` }), launchBrowser()]);
-	srv = s.value;
-	browser = b.value;
-	if (s.status === 'rejected')
-		throw s.reason;
-	if (b.status === 'rejected')
-		throw b.reason;
+	({ srv, browser } = await startServerAndBrowser({ config: `[bbs]\n${FAST}\n[chat]\nflood_rate = 1000\nflood_burst = 1000\n` }));
 });
 
-after(async () => {
-	if (browser)
-		await browser.close();
-	if (srv) {
-		const res = await srv.stop();
-		assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
-	}
-});
-
-// Wait until the visible screen shows `needle` (string or RegExp); returns the rows.
-async function waitScreen(page, needle, what = String(needle), timeout = 10000)
-{
-	try {
-		return await until(async () => {
-			const rows = await screen(page);
-			const text = rows.join('\n');
-			return (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) ? rows : null;
-		}, what, timeout);
-	} catch (err) {
-		err.message += `; the screen:\n${(await screen(page)).join('\n')}`;
-		throw err;
-	}
-}
+after(() => stopServerAndBrowser(srv, browser));
 
 // Type into the terminal as a person would: key presses into xterm's textarea.
 async function typeLine(page, text)

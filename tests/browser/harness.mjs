@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { webRequire } from '../lib/server.mjs';
+import assert from 'node:assert/strict';
+import { startServer, webRequire } from '../lib/server.mjs';
 import { poll } from '../lib/wait.mjs';
 
 const { chromium } = webRequire('playwright-core');
@@ -176,4 +177,46 @@ export function status(page)
 		state: window.carrier.status,
 		text: document.getElementById('status').textContent,
 	}));
+}
+
+// A server (startServer(opts)) and a browser, started at once.  If either fails,
+// whichever did start is closed before the failure is thrown, so a test's after()
+// has only what this returned to close (stopServerAndBrowser).
+export async function startServerAndBrowser(opts)
+{
+	const [s, b] = await Promise.allSettled([startServer(opts), launchBrowser()]);
+	if (s.status === 'fulfilled' && b.status === 'fulfilled')
+		return { srv: s.value, browser: b.value };
+	if (b.status === 'fulfilled')
+		await b.value.close();
+	if (s.status === 'fulfilled')
+		await s.value.stop();
+	throw s.status === 'rejected' ? s.reason : b.reason;
+}
+
+// Close the browser, then stop the server, which must exit 0.  Either may be
+// undefined (a before() that failed).
+export async function stopServerAndBrowser(srv, browser)
+{
+	if (browser)
+		await browser.close();
+	if (srv) {
+		const res = await srv.stop();
+		assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
+	}
+}
+
+// Wait until the visible screen shows `needle` (string or RegExp); returns the rows.
+export async function waitScreen(page, needle, what = String(needle), timeout = 10000)
+{
+	try {
+		return await until(async () => {
+			const rows = await screen(page);
+			const text = rows.join('\n');
+			return (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) ? rows : null;
+		}, what, timeout);
+	} catch (err) {
+		err.message += `; the screen:\n${(await screen(page)).join('\n')}`;
+		throw err;
+	}
 }

@@ -9,47 +9,20 @@ import { startServer, FAST } from '../lib/server.mjs';
 import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { makeCert, tempDir, rmDir, tlsConfig } from '../lib/tls.mjs';
 import { enterChat } from '../lib/chat.mjs';
-import { launchBrowser, screen, until } from './harness.mjs';
+import { startServerAndBrowser, stopServerAndBrowser, waitScreen } from './harness.mjs';
 
 let browser, srv, dir, cert;
 
 before(async () => {
 	dir = tempDir();
 	cert = makeCert(dir, 'c');
-	const [s, b] = await Promise.allSettled([
-		startServer({ config: `${tlsConfig(cert)}[bbs]\n${FAST}` }),
-		launchBrowser(),
-	]);
-	srv = s.value;
-	browser = b.value;
-	if (s.status === 'rejected')
-		throw s.reason;
-	if (b.status === 'rejected')
-		throw b.reason;
+	({ srv, browser } = await startServerAndBrowser({ config: `${tlsConfig(cert)}[bbs]\n${FAST}` }));
 });
 
 after(async () => {
-	if (browser)
-		await browser.close();
-	if (srv) {
-		const res = await srv.stop();
-		assert.equal(res.code, 0, `server exit ${res.code ?? res.signal}:\n${res.output.slice(-3000)}`);
-	}
+	await stopServerAndBrowser(srv, browser);
 	rmDir(dir);
 });
-
-async function waitScreen(page, needle, what = String(needle), timeout = 10000)
-{
-	try {
-		return await until(async () => {
-			const text = (await screen(page)).join('\n');
-			return (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) ? text : null;
-		}, what, timeout);
-	} catch (err) {
-		err.message += `; the screen:\n${(await screen(page)).join('\n')}`;
-		throw err;
-	}
-}
 
 async function typeLine(page, text)
 {
