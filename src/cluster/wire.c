@@ -35,6 +35,16 @@ const char *cluster_kind_name(enum chat_kind k)
 	return (unsigned)k < CHAT_KIND_COUNT ? kind_names[k] : NULL;
 }
 
+/* The index of s in names[0..n) (entries may be NULL), or -1.  The first byte is
+ * compared before the rest: the decoder looks up every key of every message here. */
+static int name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] != NULL && names[i][0] == s[0] && strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
 /* The keys a message may carry; a table, so the decoder is one loop. */
 enum key {
 	K_ORIGIN, K_KIND, K_ROOM, K_FROM, K_TO, K_TEXT, K_LEVEL, K_SEQ, K_TS, K_UNTIL,
@@ -131,12 +141,9 @@ static enum cluster_wire_error decode_event(struct cluster_msg *m, char *v[K_COU
 {
 	struct chat_event *ev = &m->ev;
 	uint64_t n;
-	int kind = -1;
 	if (v[K_KIND] == NULL)
 		return CLUSTER_WIRE_INVALID;
-	for (int k = 0; k < CHAT_KIND_COUNT; k++)
-		if (strcmp(v[K_KIND], kind_names[k]) == 0)
-			kind = k;
+	int kind = name_index(kind_names, CHAT_KIND_COUNT, v[K_KIND]);
 	if (kind < 0)
 		return CLUSTER_WIRE_UNKNOWN;
 	*ev = (struct chat_event){ .kind = (enum chat_kind)kind, .origin = m->origin };
@@ -283,10 +290,7 @@ enum cluster_wire_error cluster_wire_decode(const uint8_t *data, size_t len,
 	char *nl = strchr(line, '\n');
 	if (nl != NULL)
 		*nl = '\0';
-	int type = -1;
-	for (int t = 0; t < CLUSTER_MSG_TYPES; t++)
-		if (strcmp(line, type_names[t]) == 0)
-			type = t;
+	int type = name_index(type_names, CLUSTER_MSG_TYPES, line);
 	if (type < 0)
 		return CLUSTER_WIRE_UNKNOWN;
 	out->type = (enum cluster_msg_type)type;
@@ -302,13 +306,12 @@ enum cluster_wire_error cluster_wire_decode(const uint8_t *data, size_t len,
 		if (eq == NULL || eq == line)
 			return CLUSTER_WIRE_MALFORMED;
 		*eq = '\0';
-		for (int k = 0; k < K_COUNT; k++) {
-			if (strcmp(line, key_names[k]) != 0)
-				continue;
-			if (v[k] != NULL)
-				return CLUSTER_WIRE_MALFORMED;
-			v[k] = eq + 1;
-		}
+		int k = name_index(key_names, K_COUNT, line);
+		if (k < 0)
+			continue;            /* a key of a later version: ignored */
+		if (v[k] != NULL)
+			return CLUSTER_WIRE_MALFORMED;
+		v[k] = eq + 1;
 	}
 	if (v[K_ORIGIN] == NULL || !cluster_node_name_ok(v[K_ORIGIN]))
 		return CLUSTER_WIRE_INVALID;
