@@ -1,5 +1,6 @@
 #include "cluster/cluster.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +97,28 @@ static bool bus_up(const struct cluster *cl)
 	return cl != NULL && cl->state == BUS_UP && !cl->stopping;
 }
 
-/* One command on the command connection, its reply ignored (argv borrowed). */
+/* A command on ac, its reply to cb (argv borrowed).  Each argument is lens[i]
+ * bytes long or, with lens NULL, a string (strlen). */
+#define ARGS_MAX 8
+static void send_argv(redisAsyncContext *ac, redisCallbackFn *cb, void *priv, int argc,
+                      const char **argv, const size_t *lens)
+{
+	size_t own[ARGS_MAX];
+	if (lens == NULL) {
+		assert(argc <= ARGS_MAX);
+		for (int i = 0; i < argc; i++)
+			own[i] = strlen(argv[i]);
+		lens = own;
+	}
+	redisAsyncCommandArgv(ac, cb, priv, argc, argv, lens);
+}
+
+/* One command on the command connection, its reply ignored. */
 static void command(struct cluster *cl, int argc, const char **argv, const size_t *lens)
 {
 	if (cl->pub == NULL)
 		return;
-	redisAsyncCommandArgv(cl->pub, NULL, NULL, argc, argv, lens);
+	send_argv(cl->pub, NULL, NULL, argc, argv, lens);
 }
 
 static void publish_to(struct cluster *cl, const char *channel, const struct sbuf *msg)
@@ -436,8 +453,7 @@ static void read_lines(struct cluster *cl, const char *name)
 	char key[128];
 	snprintf(key, sizeof(key), PREFIX "lines:%s", name);
 	const char *argv[] = { "HGETALL", key };
-	size_t lens[] = { 7, strlen(key) };
-	redisAsyncCommandArgv(cl->pub, on_lines, xstrdup(name), 2, argv, lens);
+	send_argv(cl->pub, on_lines, xstrdup(name), 2, argv, NULL);
 }
 
 /* SMEMBERS carrier:nodes: read each other server's lines. */
@@ -464,6 +480,11 @@ static void line_key(struct cluster *cl, char *out, size_t cap)
 	snprintf(out, cap, PREFIX "lines:%s", cl->set.node);
 }
 
+static void alive_key(struct cluster *cl, char *out, size_t cap)
+{
+	snprintf(out, cap, PREFIX "alive:%s", cl->set.node);
+}
+
 static void publish_line(struct cluster *cl, const struct cluster_line *l)
 {
 	if (!bus_up(cl) || !cluster_wire_up(&cl->out, cl->set.node, l))
@@ -482,19 +503,16 @@ static void beat(struct cluster *cl)
 	if (!bus_up(cl))
 		return;
 	char alive[128], lines[128], ttl[16], epoch[24];
-	snprintf(alive, sizeof(alive), PREFIX "alive:%s", cl->set.node);
+	alive_key(cl, alive, sizeof(alive));
 	line_key(cl, lines, sizeof(lines));
 	snprintf(ttl, sizeof(ttl), "%u", cl->set.lost_after_s);
 	snprintf(epoch, sizeof(epoch), "%lld", (long long)cl->epoch);
 	const char *set[] = { "SET", alive, epoch, "EX", ttl };
-	size_t sl[] = { 3, strlen(alive), strlen(epoch), 2, strlen(ttl) };
-	command(cl, 5, set, sl);
+	command(cl, 5, set, NULL);
 	const char *exp[] = { "EXPIRE", lines, ttl };
-	size_t el[] = { 6, strlen(lines), strlen(ttl) };
-	command(cl, 3, exp, el);
+	command(cl, 3, exp, NULL);
 	const char *sadd[] = { "SADD", PREFIX "nodes", cl->set.node };
-	size_t al[] = { 4, strlen(PREFIX "nodes"), strlen(cl->set.node) };
-	command(cl, 3, sadd, al);
+	command(cl, 3, sadd, NULL);
 	if (cluster_wire_beat(&cl->out, cl->set.node, cl->epoch, (unsigned)cl->n_mine))
 		publish_to(cl, CH_ALL, &cl->out);
 }
@@ -505,14 +523,12 @@ static void publish_presence(struct cluster *cl)
 	char lines[128];
 	line_key(cl, lines, sizeof(lines));
 	const char *del[] = { "DEL", lines };
-	size_t dl[] = { 3, strlen(lines) };
-	command(cl, 2, del, dl);
+	command(cl, 2, del, NULL);
 	for (size_t i = 0; i < cl->n_mine; i++)
 		publish_line(cl, &cl->mine[i]);
 	beat(cl);
 	const char *smembers[] = { "SMEMBERS", PREFIX "nodes" };
-	size_t ml[] = { 8, strlen(PREFIX "nodes") };
-	redisAsyncCommandArgv(cl->pub, on_nodes, NULL, 2, smembers, ml);
+	send_argv(cl->pub, on_nodes, NULL, 2, smembers, NULL);
 }
 
 /* ---- the chat engine's bus ---- */
@@ -551,8 +567,7 @@ static void subscribe(struct cluster *cl, const char *verb, const char *channel)
 	if (cl->sub == NULL || cl->stopping)
 		return;
 	const char *argv[] = { verb, channel };
-	size_t lens[] = { strlen(verb), strlen(channel) };
-	redisAsyncCommandArgv(cl->sub, on_sub_reply, cl, 2, argv, lens);
+	send_argv(cl->sub, on_sub_reply, cl, 2, argv, NULL);
 }
 
 static void bus_room_opened(void *ud, const char *name)
@@ -711,8 +726,7 @@ static redisAsyncContext *open_context(struct cluster *cl)
 	cl->open_handles++;
 	if (cl->set.password[0] != '\0') {
 		const char *argv[] = { "AUTH", cl->set.password };
-		size_t lens[] = { 4, strlen(cl->set.password) };
-		redisAsyncCommandArgv(ac, on_auth, NULL, 2, argv, lens);
+		send_argv(ac, on_auth, NULL, 2, argv, NULL);
 	}
 	return ac;
 }
@@ -923,14 +937,12 @@ void cluster_stop(struct cluster *cl)
 	 * (hiredis flushes what is queued first, within CLOSE_TIMEOUT_MS). */
 	if (bus_up(cl)) {
 		char alive[128], lines[128];
-		snprintf(alive, sizeof(alive), PREFIX "alive:%s", cl->set.node);
+		alive_key(cl, alive, sizeof(alive));
 		line_key(cl, lines, sizeof(lines));
 		const char *del[] = { "DEL", alive, lines };
-		size_t dl[] = { 3, strlen(alive), strlen(lines) };
-		command(cl, 3, del, dl);
+		command(cl, 3, del, NULL);
 		const char *srem[] = { "SREM", PREFIX "nodes", cl->set.node };
-		size_t sl[] = { 4, strlen(PREFIX "nodes"), strlen(cl->set.node) };
-		command(cl, 3, srem, sl);
+		command(cl, 3, srem, NULL);
 		if (cluster_wire_bye(&cl->out, cl->set.node))
 			publish_to(cl, CH_ALL, &cl->out);
 	}
@@ -1034,8 +1046,7 @@ void cluster_line_drop(struct cluster *cl, unsigned line)
 	line_key(cl, key, sizeof(key));
 	snprintf(field, sizeof(field), "%u", line);
 	const char *argv[] = { "HDEL", key, field };
-	size_t lens[] = { 4, strlen(key), strlen(field) };
-	command(cl, 3, argv, lens);
+	command(cl, 3, argv, NULL);
 	publish_to(cl, CH_ALL, &cl->out);
 }
 
