@@ -14,7 +14,7 @@ BUILD := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-PKGS := libuv sqlite3 libsodium libcrypto libssl libssh libtelnet libutf8proc hiredis libsystemd
+PKGS := libuv sqlite3 libpq libsodium libcrypto libssl libssh libtelnet libutf8proc hiredis libsystemd
 CC ?= cc
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -6,6 +6,7 @@ and the generator to CPU 1.
   bench/chat.py issue4      1,000 callers, 10 talking as fast as they can; latency at 100/s
   bench/chat.py issue5      half telnet / half WebSocket vs all WebSocket
   bench/chat.py issue3      echo latency with and without 20 logins hashing (default cost)
+  bench/chat.py issue3pg    the same on PostgreSQL (tests/lib/pg.sh) beside SQLite, interleaved
   bench/chat.py issue6      throughput ramp, latency 1k/10k, storms, slow readers, 64/512 B,
                             Carrier beside ngircd, inspircd, node ws, uWebSockets
   bench/chat.py quick       closed-loop throughput vs ngircd and node ws, < 1 minute
@@ -115,7 +116,9 @@ class Server:
             with open(cfg, "w") as f:
                 f.write(bench_config(n, min_cost, extra))
             dbp = os.path.join(self.dir, "carrier.db")
-            if db:
+            if db and db.startswith("postgresql://"):
+                dbp = db                    # shared, as the cluster's nodes share it
+            elif db:
                 shutil.copy(db, dbp)
             cmd = [BASELINE if kind == "carrier-base" else CARRIER, "--config", cfg,
                    "--http", "127.0.0.1:0", "--telnet", "127.0.0.1:0", "--db", dbp]
@@ -460,6 +463,70 @@ def issue3(a):
         res[label] = s
     show("issue 3: echo latency at the chat prompt (default Argon2id cost)", res)
     save("issue3", res)
+    return res
+
+
+def issue3pg(a):
+    """Issue 12's figure: the loop's echo latency while logins run, on PostgreSQL
+    (a server of the benchmark's own, tests/lib/pg.sh, on a free loopback port; not
+    pinned) against SQLite, in the same run, runs interleaved.  Pinned as issue3's
+    "pinned" rows: the carrier process on CPU 0, the generator on CPU 1."""
+    pgdir = tempfile.mkdtemp(prefix="chatbench-pg-")
+    pg = os.path.join(ROOT, "tests", "lib", "pg.sh")
+    url = subprocess.run([pg, "start", pgdir], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    res = {}
+    try:
+        sqlite = cli_accounts(os.path.join(CACHE, "chat-accounts-cli.db"), "b", 21)
+        for i in range(21):      # the same accounts, by the same command
+            subprocess.run([CARRIER, "--db", url, "user", "add", f"b{i:05d}"],
+                           input=PASSWORD + "\n", text=True, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rows = {}
+        for i in range(a.repeats):
+            for engine, db in (("sqlite", sqlite), ("postgresql", url)):
+                for label, storm in (("quiet", False), ("20_logins", True)):
+                    srv = Server("carrier", 64, db, min_cost=False)
+                    load = None
+                    try:
+                        if storm:
+                            load = subprocess.Popen(
+                                [CHATLOAD, "-q", "-p", str(srv.port), "-n", "20", "--first", "1",
+                                 "--relogin", "-c", "20", "-d", str(a.duration + 3)],
+                                stdout=subprocess.PIPE, text=True, preexec_fn=pin(GEN_CPU))
+                            time.sleep(0.5)
+                        r = chatload(srv, ["-n", "1", "--echo", "--echo-ms", "5", "-d",
+                                           str(a.duration), "--warmup", "0.5"])
+                        if load:
+                            lr = [parse_result(l) for l in load.stdout if l.startswith("RESULT ")]
+                            load.wait()
+                            r["logins_during"] = lr[0]["logins"] if lr else 0
+                            r["logins_per_s"] = r["logins_during"] / (a.duration + 3)
+                    finally:
+                        if load and load.poll() is None:
+                            load.terminate()
+                            load.wait()
+                        srv.stop()
+                    r.pop("samples", None)
+                    rows.setdefault(f"{engine}_{label}", []).append(r)
+                    log(f"  echo ({engine}, {label}): median {r['lat_median_us']:.0f} us "
+                        f"p99 {r['lat_p99_us']:.0f} us max {r['lat_max_us']:.0f} us n={r['lat_n']}"
+                        + (f", {r.get('logins_during')} logins" if storm else ""))
+        for key, runs in rows.items():
+            s = summary(runs)
+            for k in ("lat_median_us", "lat_p99_us", "lat_max_us"):
+                s[k] = med(runs, k)
+            if key.endswith("20_logins"):
+                s["logins_per_s"] = med(runs, "logins_per_s")
+            res[key] = s
+        for label in ("quiet", "20_logins"):
+            ratio = res[f"postgresql_{label}"]["lat_p99_us"] / max(res[f"sqlite_{label}"]["lat_p99_us"], 1)
+            res[f"ratio_p99_{label}"] = {"postgresql_over_sqlite": ratio}
+            log(f"echo p99 {label}: postgresql/sqlite = {ratio:.2f}")
+    finally:
+        subprocess.run([pg, "stop", pgdir], check=False)
+    show("issue 12: echo latency at the chat prompt, PostgreSQL beside SQLite", res)
+    save("issue3pg", res)
     return res
 
 
@@ -846,7 +913,7 @@ def rooms(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue6", "quick", "profile",
+    ap.add_argument("scenario", nargs="+", choices=["issue4", "issue5", "issue3", "issue3pg", "issue6", "quick", "profile",
                                                       "ab", "rooms", "tls", "all"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)

@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 
 run_pkgs=(build-essential pkg-config nodejs npm
   libuv1-dev libsqlite3-dev libsodium-dev libssl-dev libhttp-parser-dev
-  libtelnet-dev libutf8proc-dev libssh-dev libhiredis-dev libsystemd-dev)
+  libtelnet-dev libutf8proc-dev libssh-dev libhiredis-dev libsystemd-dev libpq-dev)
 check_pkgs=(libcmocka-dev libvterm-dev python3 python3-websockets python3-autobahn
   chromium inetutils-telnet tmux clang libclang-rt-14-dev valgrind procps
-  openssl curl openssh-client python3-paramiko redis-server systemd)
+  openssl curl openssh-client python3-paramiko redis-server systemd postgresql-15)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = check ] && want+=("${check_pkgs[@]}")

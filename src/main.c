@@ -242,12 +242,6 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	if (over.db != NULL && config_is_database_url(over.db)) {
-		fprintf(stderr, "carrier: --db: PostgreSQL is not supported by this build yet; "
-		        "give the path of a SQLite file\n");
-		config_free(&cfg);
-		return 2;
-	}
 	if (!config_apply_overrides(&cfg, &over)) {
 		fprintf(stderr, "carrier: --db: too long a path\n");
 		config_free(&cfg);

@@ -122,6 +122,8 @@ static bool load_ssh(struct server *srv)
 	char dir[PATH_MAX], err[PATH_MAX + 128];
 	if (srv->cfg.ssh_host_keys[0] != '\0') {
 		snprintf(dir, sizeof(dir), "%s", srv->cfg.ssh_host_keys);
+	} else if (config_is_database_url(srv->cfg.db_path)) {
+		snprintf(dir, sizeof(dir), ".");    /* the database has no directory here */
 	} else {
 		char db[PATH_MAX];
 		snprintf(db, sizeof(db), "%s", srv->cfg.db_path);
@@ -733,6 +735,7 @@ static void shutdown_timer_cb(uv_timer_t *t)
 		if (!cluster_idle(srv->cluster))
 			return;
 	}
+	bbs_stop_store(srv->bbs);
 	uv_walk(srv->loop, close_handle, NULL);
 }
 

@@ -1,6 +1,8 @@
 #include "bbs/bbs.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +15,7 @@
 #include "bbs/states.h"
 #include "chat/registry.h"
 #include "cluster/cluster.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "term/art.h"
 #include "util/log.h"
@@ -21,7 +24,8 @@
 struct bbs {
 	uv_loop_t *loop;
 	const struct config *cfg;
-	struct store *store;
+	struct store *store;             /* the loop's: startup, and every job on SQLite */
+	struct store_queue *queue;       /* the jobs (off the loop on PostgreSQL) */
 	struct chat_registry *chat;
 	struct actions actions;
 	struct buf *art[ART_COUNT];
@@ -133,11 +137,22 @@ static void caller_rooms(struct bbs *bbs)
 	chat_registry_set_caller_rooms(bbs->chat, &set, bbs->loop);
 }
 
+/* A declared room, its history and topic read from the store: at startup, or when
+ * a reload declares one more (on PostgreSQL the one time the loop reads the
+ * database itself, bounded by its statement timeout).  What it says is written
+ * through the queue. */
+static struct chat_room *new_room(struct bbs *bbs, const struct chat_room_settings *set)
+{
+	struct chat_room *r = chat_room_new(set, bbs->loop, bbs->store);
+	chat_room_set_queue(r, bbs->queue);
+	return r;
+}
+
 static void open_rooms(struct bbs *bbs)
 {
 	for (size_t i = 0; i < n_declared(bbs->cfg); i++) {
 		struct chat_room_settings set = declared(bbs->cfg, i);
-		chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store));
+		chat_registry_add(bbs->chat, new_room(bbs, &set));
 	}
 	if (bbs->cfg->chat_caller_rooms)
 		caller_rooms(bbs);
@@ -166,7 +181,7 @@ static void reload_rooms(struct bbs *bbs, const struct config *old)
 		}
 		if (r != NULL) {
 			chat_room_configure(r, &set);
-		} else if (chat_registry_add(bbs->chat, chat_room_new(&set, bbs->loop, bbs->store))) {
+		} else if (chat_registry_add(bbs->chat, new_room(bbs, &set))) {
 			log_info("event=room_opened room=%s", LOG_Q(set.name));
 		}
 	}
@@ -191,12 +206,19 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 		log_error("event=sodium_failed");
 		goto fail;
 	}
+	char where[PATH_MAX];
+	store_redact(cfg->db_path, where, sizeof(where));
 	bbs->store = store_open(cfg->db_path, err, sizeof(err));
 	if (bbs->store == NULL) {
-		log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
+		log_error("event=db_failed path=%s error=%s", LOG_Q(where), LOG_Q(err));
 		goto fail;
 	}
-	if (strcmp(cfg->db_path, ":memory:") != 0) {
+	bbs->queue = store_queue_new(loop, bbs->store, cfg->db_path, err, sizeof(err));
+	if (bbs->queue == NULL) {
+		log_error("event=db_failed path=%s error=%s", LOG_Q(where), LOG_Q(err));
+		goto fail;
+	}
+	if (strcmp(cfg->db_path, ":memory:") != 0 && !store_is_url(cfg->db_path)) {
 		/* Ours while we run: `carrier restore` refuses until we stop. */
 		if (store_claim(bbs->store, cfg->db_path, err, sizeof(err)) != STORE_OK) {
 			log_error("event=db_failed path=%s error=%s", LOG_Q(cfg->db_path), LOG_Q(err));
@@ -220,7 +242,8 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 		log_error("event=actions_failed error=%s", LOG_Q(err));
 		goto fail;
 	}
-	log_info("event=db_open path=%s nodes=%u", LOG_Q(cfg->db_path), bbs->n_nodes);
+	log_info("event=db_open engine=%s path=%s nodes=%u", store_engine(bbs->store), LOG_Q(where),
+	         bbs->n_nodes);
 	return bbs;
 fail:
 	bbs_free(bbs);
@@ -235,6 +258,7 @@ void bbs_free(struct bbs *bbs)
 	actions_free(&bbs->actions);
 	for (int i = 0; i < ART_COUNT; i++)
 		buf_unref(bbs->art[i]);
+	store_queue_free(bbs->queue);
 	store_close(bbs->store);
 	free(bbs->nodes);
 	free(bbs);
@@ -242,6 +266,32 @@ void bbs_free(struct bbs *bbs)
 
 const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
 struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
+struct store_queue *bbs_queue(struct bbs *bbs) { return bbs->queue; }
+void bbs_stop_store(struct bbs *bbs) { store_queue_stop(bbs->queue); }
+
+struct write_job {
+	store_work_fn work;
+	size_t size;
+	max_align_t arg[];
+};
+
+static void write_work(struct store *st, void *arg)
+{
+	struct write_job *w = arg;
+	w->work(st, w->arg);
+}
+
+void bbs_db_write(struct bbs *bbs, store_work_fn work, const void *arg, size_t size)
+{
+	struct write_job *w = xmalloc(sizeof(*w) + size);
+	w->work = work;
+	w->size = size;
+	memcpy(w->arg, arg, size);
+	if (store_queue_submit(bbs->queue, write_work, free, w) != 0) {
+		log_warn("event=db_write_dropped reason=db_queue_full");
+		free(w);
+	}
+}
 uv_loop_t *bbs_loop(const struct bbs *bbs) { return bbs->loop; }
 struct chat_registry *bbs_chat(struct bbs *bbs) { return bbs->chat; }
 const struct actions *bbs_actions(const struct bbs *bbs) { return &bbs->actions; }
@@ -295,14 +345,17 @@ struct cluster *bbs_cluster(const struct bbs *bbs) { return bbs->cluster; }
 
 void bbs_hangup_handle(struct bbs *bbs, const char *handle, const char *reason)
 {
-	struct store_user u;
-	if (store_user_get(bbs->store, handle, &u) != STORE_OK)
-		return;
-	struct session *o = bbs_find_user(bbs, u.id, NULL);
+	struct session *o = NULL;
+	for (unsigned i = 0; i < bbs->n_slots && o == NULL; i++) {
+		struct session *s = bbs->nodes[i];
+		const struct session_user *u = s ? session_user(s) : NULL;
+		if (u != NULL && strcasecmp(u->handle, handle) == 0)
+			o = s;
+	}
 	if (o == NULL)
 		return;
 	log_info("event=cluster_hangup node=%u handle=%s reason=%s", session_node(o),
-	         LOG_Q(u.handle), LOG_Q(reason));
+	         LOG_Q(session_user(o)->handle), LOG_Q(reason));
 	struct sbuf *out = session_out(o);
 	sbuf_puts(out, "\r\n");
 	screen_notice(out, reason[0] != '\0' ? reason : "Disconnected by another server.");

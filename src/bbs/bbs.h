@@ -15,6 +15,7 @@
 struct bbs;
 struct session;
 struct store;
+struct store_queue;
 struct chat_registry;
 
 /* Open the database and load the art.  NULL, with the reason logged, on failure.
@@ -36,6 +37,16 @@ void bbs_reload(struct bbs *bbs, const struct config *old, struct actions *actio
 
 const struct config *bbs_config(const struct bbs *bbs);
 struct store *bbs_store(struct bbs *bbs);
+/* The store's jobs: every database call after startup goes through it, so that on
+ * PostgreSQL the loop never waits (store/queue.h; bbs/session.h session_db). */
+struct store_queue *bbs_queue(struct bbs *bbs);
+/* Finish the database's pending jobs and stop its thread: at shutdown, before the
+ * loop's handles are closed. */
+void bbs_stop_store(struct bbs *bbs);
+/* A write nobody waits for: work runs on a copy of arg (size bytes) through the
+ * queue, in order with every other job; dropped (and logged) if the queue is full. */
+void bbs_db_write(struct bbs *bbs, void (*work)(struct store *st, void *arg), const void *arg,
+                  size_t size);
 uv_loop_t *bbs_loop(const struct bbs *bbs);
 struct chat_registry *bbs_chat(struct bbs *bbs);
 /* The actions (socials) callers may use in the chat, loaded at start. */

@@ -152,18 +152,50 @@ static void cmd_sysop(void *ctx, const struct chat_args *a)
 	say_in_room(ctx, CHAT_SYSOP, a->argv[0]);
 }
 
-/* The account of a handle that is not online, for a telegram. */
-static bool account_of(struct say *c, const char *handle, struct store_user *u)
+/* ---- what the chat asks the database ---- */
+
+/* What a chat command does once the database has answered. */
+enum chat_after {
+	AFTER_OFFER,        /* /msg or /page to a caller not online: offer a telegram */
+	AFTER_TELEGRAM,     /* /telegram: leave one */
+	AFTER_LEAVE,        /* "send it as a telegram?" yes: leave it */
+	AFTER_INVITE,       /* /invite a caller not online */
+	AFTER_IGNORE,       /* /ignore */
+};
+
+struct chat_job {
+	enum chat_after after;
+	char handle[32];            /* looked up (or, AFTER_LEAVE, the addressee) */
+	int64_t to_id;              /* AFTER_LEAVE */
+	char from[32];              /* the caller */
+	char text[OFFER_TEXT_MAX];
+	int64_t now;
+	int telegram_max, telegram_rate;
+	int rc;                     /* the look-up's */
+	int sent;                   /* the telegram's (-100: not tried) */
+	struct store_user u;
+};
+
+static void chat_work(struct store *st, void *arg)
 {
-	return store_user_get(bbs_store(session_bbs(c->s)), handle, u) == STORE_OK;
+	struct chat_job *j = arg;
+	j->sent = -100;
+	if (j->after == AFTER_LEAVE) {
+		j->rc = STORE_OK;
+		j->u.id = j->to_id;
+		snprintf(j->u.handle, sizeof(j->u.handle), "%s", j->handle);
+	} else {
+		j->rc = store_user_get(st, j->handle, &j->u);
+	}
+	if (j->rc == STORE_OK && (j->after == AFTER_LEAVE || j->after == AFTER_TELEGRAM) &&
+	    strcasecmp(j->u.handle, j->from) != 0)
+		j->sent = store_telegram_add(st, j->u.id, j->from, j->text, j->now, j->telegram_max,
+		                             j->telegram_rate);
 }
 
-static void leave_telegram(struct say *c, int64_t to_id, const char *to, const char *text)
+static void telegram_sent(struct say *c, int rc, const char *to)
 {
 	const struct config *cfg = bbs_config(session_bbs(c->s));
-	int rc = store_telegram_add(bbs_store(session_bbs(c->s)), to_id, me(c), text,
-	                            (int64_t)time(NULL), (int)cfg->telegram_max,
-	                            (int)cfg->telegram_rate);
 	switch (rc) {
 	case STORE_OK:
 		notice(c, "Telegram left for %s: they will see it next call.", to);
@@ -180,6 +212,70 @@ static void leave_telegram(struct say *c, int64_t to_id, const char *to, const c
 		notice(c, "The telegram could not be saved. Try again later.");
 		break;
 	}
+}
+
+static void offer_telegram(struct say *c, const struct store_user *u, const char *text);
+static void invite_named(struct say *c, struct chat_member *who, const struct cluster_line *far,
+                         const char *name);
+static void ignore_account(struct say *c, const struct store_user *u);
+
+static void chat_done(struct session *s, void *arg)
+{
+	struct chat_job *j = arg;
+	struct chat_member *m = session_member(s);
+	if (m == NULL || chat_member_room(m) == NULL)
+		return;    /* out of the chat meanwhile (kicked, say): the answer has no place */
+	struct say c = { s, m, bbs_chat(session_bbs(s)) };
+	if (j->rc == STORE_ERROR) {
+		notice(&c, "The database is not answering. Try again later.");
+		return;
+	}
+	if (j->rc != STORE_OK) {
+		notice(&c, "There is no caller called %s.", j->handle);
+		return;
+	}
+	switch (j->after) {
+	case AFTER_OFFER:
+		offer_telegram(&c, &j->u, j->text);
+		break;
+	case AFTER_TELEGRAM:
+	case AFTER_LEAVE:
+		if (j->sent == -100)
+			notice(&c, "A telegram to yourself? Try a notebook.");
+		else
+			telegram_sent(&c, j->sent, j->u.handle);
+		break;
+	case AFTER_INVITE:
+		if (chat_room_may_run(room_of(&c), m))
+			invite_named(&c, NULL, NULL, j->u.handle);
+		break;
+	case AFTER_IGNORE:
+		ignore_account(&c, &j->u);
+		break;
+	}
+}
+
+/* Ask the database about handle, then carry on as after says. */
+static void ask(struct say *c, enum chat_after after, const char *handle, int64_t to_id,
+                const char *text)
+{
+	const struct config *cfg = bbs_config(session_bbs(c->s));
+	static struct chat_job j;     /* copied by session_db; keeps it off the stack */
+	memset(&j, 0, sizeof(j));
+	j.after = after;
+	j.to_id = to_id;
+	j.now = (int64_t)time(NULL);
+	j.telegram_max = (int)cfg->telegram_max;
+	j.telegram_rate = (int)cfg->telegram_rate;
+	snprintf(j.handle, sizeof(j.handle), "%s", handle);
+	snprintf(j.from, sizeof(j.from), "%s", me(c));
+	snprintf(j.text, sizeof(j.text), "%s", text ? text : "");
+	if (strlen(handle) >= sizeof(j.handle)) {
+		notice(c, "There is no caller called %s.", handle);
+		return;
+	}
+	if (!session_db(c->s, chat_work, chat_done, &j, sizeof(j)))
+		notice(c, "The database is busy. Try again in a moment.");
 }
 
 /* /msg or /page to a handle that exists but is not online: offer a telegram. */
@@ -221,11 +317,7 @@ static void send_private(struct say *c, enum chat_kind kind, const char *to, con
 		return;
 	}
 	if (target == NULL) {
-		struct store_user u;
-		if (account_of(c, to, &u))
-			offer_telegram(c, &u, text);
-		else
-			notice(c, "There is no caller called %s.", to);
+		ask(c, AFTER_OFFER, to, 0, text);
 		return;
 	}
 	if (target == c->m) {
@@ -267,16 +359,7 @@ static void cmd_reply(void *ctx, const struct chat_args *a)
 static void cmd_telegram(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
-	struct store_user u;
-	if (!account_of(c, a->argv[0], &u)) {
-		notice(c, "There is no caller called %s.", a->argv[0]);
-		return;
-	}
-	if (strcasecmp(u.handle, me(c)) == 0) {
-		notice(c, "A telegram to yourself? Try a notebook.");
-		return;
-	}
-	leave_telegram(c, u.id, u.handle, a->argv[1]);
+	ask(c, AFTER_TELEGRAM, a->argv[0], 0, a->argv[1]);
 }
 
 struct far_who {
@@ -484,14 +567,20 @@ static void cmd_invite(void *ctx, const struct chat_args *a)
 	}
 	struct chat_member *who = chat_registry_find(c->reg, a->argv[0]);
 	const struct cluster_line *far = who == NULL ? elsewhere(c, a->argv[0]) : NULL;
-	struct store_user u;
 	const char *name = who ? chat_member_handle(who) : far ? far->handle : NULL;
-	if (name == NULL && !account_of(c, a->argv[0], &u)) {
-		notice(c, "There is no caller called %s.", a->argv[0]);
+	if (name == NULL) {
+		ask(c, AFTER_INVITE, a->argv[0], 0, NULL);    /* not online: does it exist? */
 		return;
 	}
-	if (name == NULL)
-		name = u.handle;
+	invite_named(c, who, far, name);
+}
+
+/* The invitation itself, to a caller found online (who, or far on another server)
+ * or in the database (neither). */
+static void invite_named(struct say *c, struct chat_member *who, const struct cluster_line *far,
+                         const char *name)
+{
+	struct chat_room *r = room_of(c);
 	char invited[CLUSTER_HANDLE_MAX];
 	snprintf(invited, sizeof(invited), "%s", name);
 	name = invited;
@@ -522,11 +611,6 @@ static void cmd_uninvite(void *ctx, const struct chat_args *a)
 
 /* ---- the caller's own settings ---- */
 
-static struct store *store_of(struct say *c)
-{
-	return bbs_store(session_bbs(c->s));
-}
-
 static void cmd_ignore(void *ctx, const struct chat_args *a)
 {
 	struct say *c = ctx;
@@ -546,25 +630,49 @@ static void cmd_ignore(void *ctx, const struct chat_args *a)
 		sbuf_free(&sb);
 		return;
 	}
-	struct store_user u;
-	if (!account_of(c, a->argv[0], &u)) {
-		notice(c, "There is no caller called %s.", a->argv[0]);
-		return;
-	}
-	if (strcasecmp(u.handle, me(c)) == 0) {
+	ask(c, AFTER_IGNORE, a->argv[0], 0, NULL);
+}
+
+struct ignore_write {
+	int64_t user_id;
+	char handle[32];
+	int64_t now;             /* 0: remove */
+};
+
+static void ignore_work(struct store *st, void *arg)
+{
+	struct ignore_write *w = arg;
+	if (w->now != 0)
+		store_ignore_add(st, w->user_id, w->handle, w->now);
+	else
+		store_ignore_remove(st, w->user_id, w->handle);
+}
+
+static void ignore_write(struct say *c, const char *handle, int64_t now)
+{
+	struct ignore_write w = { .user_id = session_user(c->s)->id, .now = now };
+	snprintf(w.handle, sizeof(w.handle), "%s", handle);
+	bbs_db_write(session_bbs(c->s), ignore_work, &w, sizeof(w));
+}
+
+/* /ignore, the account found. */
+static void ignore_account(struct say *c, const struct store_user *found)
+{
+	const struct store_user *u = found;
+	if (strcasecmp(u->handle, me(c)) == 0) {
 		notice(c, "You cannot ignore yourself.");
 		return;
 	}
-	if (chat_member_ignores(c->m, u.handle)) {
-		notice(c, "You are ignoring %s already.", u.handle);
+	if (chat_member_ignores(c->m, u->handle)) {
+		notice(c, "You are ignoring %s already.", u->handle);
 		return;
 	}
-	if (!chat_member_ignore(c->m, u.handle)) {
+	if (!chat_member_ignore(c->m, u->handle)) {
 		notice(c, "You are ignoring %d callers: /unignore one first.", CHAT_IGNORE_MAX);
 		return;
 	}
-	store_ignore_add(store_of(c), session_user(c->s)->id, u.handle, (int64_t)time(NULL));
-	notice(c, "You will hear nothing from %s (they are not told).", u.handle);
+	ignore_write(c, u->handle, (int64_t)time(NULL));
+	notice(c, "You will hear nothing from %s (they are not told).", u->handle);
 }
 
 static void cmd_unignore(void *ctx, const struct chat_args *a)
@@ -574,7 +682,7 @@ static void cmd_unignore(void *ctx, const struct chat_args *a)
 		notice(c, "You are not ignoring %s.", a->argv[0]);
 		return;
 	}
-	store_ignore_remove(store_of(c), session_user(c->s)->id, a->argv[0]);
+	ignore_write(c, a->argv[0], 0);
 	notice(c, "You hear %s again.", a->argv[0]);
 }
 
@@ -608,10 +716,23 @@ static void cmd_back(void *ctx, const struct chat_args *a)
 	notice(c, "Welcome back.");
 }
 
+struct settings_write {
+	int64_t user_id;
+	int bell;
+	bool quiet;
+};
+
+static void settings_work(struct store *st, void *arg)
+{
+	struct settings_write *w = arg;
+	store_user_set_chat(st, w->user_id, w->bell, w->quiet);
+}
+
 static void save_settings(struct say *c)
 {
-	store_user_set_chat(store_of(c), session_user(c->s)->id, (int)chat_member_bell(c->m),
-	                    chat_member_quiet(c->m));
+	struct settings_write w = { session_user(c->s)->id, (int)chat_member_bell(c->m),
+	                            chat_member_quiet(c->m) };
+	bbs_db_write(session_bbs(c->s), settings_work, &w, sizeof(w));
 }
 
 static void cmd_bell(void *ctx, const struct chat_args *a)
@@ -769,39 +890,58 @@ static const char *split_duration(const char *rest, bool forever, int64_t *secon
 }
 
 /* The moderation commands: each is bbs/moderate.h's, as this caller, answered in
- * one line.  Mute and ban take an optional duration before the reason. */
+ * one line, once the target's account has been read.  Mute and ban take an
+ * optional duration before the reason. */
+static void deed_done(struct session *s, void *arg)
+{
+	struct mod_deed *d = arg;
+	struct chat_member *m = session_member(s);
+	if (m == NULL || chat_member_room(m) == NULL)
+		return;    /* out of the chat meanwhile: the deed is not done */
+	struct say c = { s, m, bbs_chat(session_bbs(s)) };
+	struct mod_actor who = actor_of(&c);
+	char text[MOD_ANSWER_MAX];
+	mod_deed_do(session_bbs(s), &who, d, text);
+	answer(&c, text);
+}
+
 static void moderate(void *ctx, int cmd, const struct chat_args *a)
 {
 	struct say *c = ctx;
-	struct bbs *bbs = session_bbs(c->s);
-	struct mod_actor who = actor_of(c);
+	static struct mod_deed d;     /* copied by session_db; keeps it off the stack */
 	const char *handle = a->argv[0];
 	const char *rest = a->argc > 1 ? a->argv[1] : NULL;
-	char text[MOD_ANSWER_MAX];
-	int64_t seconds;
+	int64_t seconds = 0;
+	enum mod_verb verb;
 	switch (cmd) {
 	case CHAT_CMD_KICK:
-		mod_kick(bbs, &who, handle, rest, text);
+		verb = MOD_KICK;
 		break;
 	case CHAT_CMD_MUTE:
+		verb = MOD_MUTE;
 		rest = split_duration(rest, false, &seconds);
-		mod_mute(bbs, &who, handle, seconds, rest, text);
 		break;
 	case CHAT_CMD_UNMUTE:
-		mod_unmute(bbs, &who, handle, text);
+		verb = MOD_UNMUTE;
 		break;
 	case CHAT_CMD_BAN:
+		verb = MOD_BAN;
 		rest = split_duration(rest, true, &seconds);
-		mod_ban(bbs, &who, handle, seconds, rest, text);
 		break;
 	case CHAT_CMD_UNBAN:
-		mod_unban(bbs, &who, handle, text);
+		verb = MOD_UNBAN;
 		break;
 	default:                      /* CHAT_CMD_BROADCAST: the whole text */
-		mod_broadcast(bbs, &who, a->argv[0], text);
+		verb = MOD_BROADCAST;
+		rest = a->argv[0];
+		handle = NULL;
 		break;
 	}
-	answer(c, text);
+	mod_deed_init(&d, verb, handle, seconds, rest);
+	if (!mod_deed_needs_read(&d))
+		deed_done(c->s, &d);
+	else if (!session_db(c->s, mod_deed_read, deed_done, &d, sizeof(d)))
+		notice(c, "The database is busy. Try again in a moment.");
 }
 
 static void cmd_kick(void *ctx, const struct chat_args *a) { moderate(ctx, CHAT_CMD_KICK, a); }
@@ -925,7 +1065,7 @@ static void answer_offer(struct say *c, const char *line)
 	struct lineedit *le = session_editor(c->s);
 	le_set_prompt(le, CHAT_PROMPT);
 	if (line[0] == 'y' || line[0] == 'Y')
-		leave_telegram(c, o->to_id, o->to, o->text);
+		ask(c, AFTER_LEAVE, o->to, o->to_id, o->text);
 	else
 		notice(c, "Not sent.");
 	session_flow_end(c->s);
@@ -1146,12 +1286,7 @@ void bbs_chat_evicted(struct session *s, const struct chat_event *ev)
 
 /* ---- the caller's settings, at login ---- */
 
-static void ignore_row(void *ud, const char *handle)
-{
-	chat_member_ignore(ud, handle);
-}
-
-void bbs_chat_login(struct session *s, struct store *st)
+void bbs_chat_login(struct session *s, const struct login_extras *x)
 {
 	struct chat_member *m = session_member(s);
 	const struct session_user *u = session_user(s);
@@ -1159,7 +1294,8 @@ void bbs_chat_login(struct session *s, struct store *st)
 	chat_member_set_bell(m, bell == CHAT_BELL_OFF || bell == CHAT_BELL_PAGE
 	                        ? (enum chat_bell)bell : CHAT_BELL_ON);
 	chat_member_set_quiet(m, u->chat_quiet);
-	store_ignore_list(st, u->id, ignore_row, m);
+	for (unsigned i = 0; x != NULL && i < x->n_ignores; i++)
+		chat_member_ignore(m, x->ignores[i]);
 }
 
 const char *bbs_chat_doing(struct session *s, char *buf, size_t cap)

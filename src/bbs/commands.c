@@ -140,15 +140,42 @@ static void collect_caller(void *ud, const struct store_caller *c)
 	cs->rows[i] = (struct caller_row){ cs->text[i][0], cs->text[i][1], c->time, (unsigned)c->node };
 }
 
+struct callers_job {
+	int want;
+	struct callers cs;
+};
+
+static void callers_work(struct store *st, void *arg)
+{
+	struct callers_job *j = arg;
+	j->cs.n = 0;
+	if (store_last_callers(st, j->want, collect_caller, &j->cs) != STORE_OK)
+		j->want = -1;
+}
+
+static void callers_done(struct session *s, void *arg)
+{
+	struct callers_job *j = arg;
+	if (j->want < 0)
+		screen_notice(session_out(s), "The list of callers could not be read. Try again later.");
+	else
+		screen_last_callers(session_out(s), j->cs.rows, j->cs.n);
+	bbs_pause_then_menu(s);
+}
+
+static void db_busy(struct session *s)
+{
+	screen_notice(session_out(s), "The database is busy. Try again in a moment.");
+	bbs_pause_then_menu(s);
+}
+
 static void cmd_last_callers(struct session *s)
 {
-	static struct callers cs;     /* the loop is single-threaded; keeps it off the stack */
+	static struct callers_job j;  /* the loop is single-threaded; keeps it off the stack */
 	unsigned want = bbs_config(session_bbs(s))->last_callers;
-	cs.n = 0;
-	store_last_callers(bbs_store(session_bbs(s)), (int)(want < LAST_CALLERS_MAX ? want : LAST_CALLERS_MAX),
-	                   collect_caller, &cs);
-	screen_last_callers(session_out(s), cs.rows, cs.n);
-	bbs_pause_then_menu(s);
+	j.want = (int)(want < LAST_CALLERS_MAX ? want : LAST_CALLERS_MAX);
+	if (!session_db(s, callers_work, callers_done, &j, sizeof(j)))
+		db_busy(s);
 }
 
 /* ---- profiles ---- */
@@ -169,15 +196,45 @@ static void show_profile(struct session *s, const struct store_user *u)
 	bbs_pause_then_menu(s);
 }
 
-static void cmd_profile(struct session *s)
-{
+/* A profile read by id (yourself) or by handle. */
+struct profile_job {
+	int64_t id;               /* > 0: by id */
+	char handle[32];
+	int rc;
 	struct store_user u;
-	if (store_user_get_by_id(bbs_store(session_bbs(s)), session_user(s)->id, &u) != STORE_OK) {
-		screen_notice(session_out(s), "Your account could not be read.");
-		bbs_pause_then_menu(s);
+};
+
+static void profile_work(struct store *st, void *arg)
+{
+	struct profile_job *j = arg;
+	j->rc = j->id > 0 ? store_user_get_by_id(st, j->id, &j->u)
+	                  : store_user_get(st, j->handle, &j->u);
+}
+
+static void profile_done(struct session *s, void *arg)
+{
+	struct profile_job *j = arg;
+	if (j->rc == STORE_OK) {
+		show_profile(s, &j->u);
 		return;
 	}
-	show_profile(s, &u);
+	screen_notice(session_out(s), j->rc == STORE_ERROR
+	              ? "The database is not answering. Try again later."
+	              : j->id > 0 ? "Your account could not be read." : "No caller by that handle.");
+	bbs_pause_then_menu(s);
+}
+
+static void profile_of(struct session *s, int64_t id, const char *handle)
+{
+	struct profile_job j = { .id = id };
+	snprintf(j.handle, sizeof(j.handle), "%s", handle ? handle : "");
+	if (!session_db(s, profile_work, profile_done, &j, sizeof(j)))
+		db_busy(s);
+}
+
+static void cmd_profile(struct session *s)
+{
+	profile_of(s, session_user(s)->id, NULL);
 }
 
 static void lookup_enter(struct session *s)
@@ -196,15 +253,12 @@ static size_t lookup_input(struct session *s, const uint8_t *data, size_t len)
 	} else if (r == LE_LINE) {
 		size_t n;
 		const char *h = le_line(le, &n);
-		struct store_user u;
-		if (n == 0) {
+		if (n == 0)
 			cmd_profile(s);
-		} else if (store_user_get(bbs_store(session_bbs(s)), h, &u) == STORE_OK) {
-			show_profile(s, &u);
-		} else {
-			screen_notice(session_out(s), "No caller by that handle.");
-			bbs_pause_then_menu(s);
-		}
+		else if (n < 32)
+			profile_of(s, 0, h);
+		else
+			profile_done(s, &(struct profile_job){ .rc = STORE_NOT_FOUND });
 	}
 	return used;
 }
@@ -224,12 +278,17 @@ static void cmd_user_lookup(struct session *s)
 
 /* ---- logging off ---- */
 
+static void revoke_work(struct store *st, void *arg)
+{
+	store_token_revoke_user(st, *(int64_t *)arg);
+}
+
 void bbs_logoff(struct session *s)
 {
 	const struct session_user *u = session_user(s);
 	const struct buf *art = bbs_art(session_bbs(s), ART_GOODBYE);
 	unsigned minutes = (unsigned)((session_now(s) - u->login_ms) / 60000);
-	store_token_revoke_user(bbs_store(session_bbs(s)), u->id);
+	bbs_db_write(session_bbs(s), revoke_work, &u->id, sizeof(u->id));
 	conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
 	screen_goodbye(session_out(s), art ? art->data : NULL, art ? art->len : 0, u->handle,
 	               minutes, u->calls, bbs_config(session_bbs(s))->bbs_name);

@@ -13,6 +13,7 @@
 #include "bbs/screens.h"
 #include "bbs/states.h"
 #include "cluster/cluster.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -31,6 +32,7 @@ struct login_flow {
 	int64_t other_node;         /* already-online offer: the other node */
 	char other_server[CLUSTER_NODE_MAX];   /* ... on this server of the cluster ("": here) */
 	int64_t user_id;            /* verified, waiting for the offer's answer */
+	char password[4 * 128 + 4]; /* typed (128 code points), while its hash is looked up */
 };
 
 static struct login_flow *flow(struct session *s)
@@ -42,7 +44,71 @@ extern const struct session_state state_password, state_checking, state_login_de
 	state_already_online;
 
 static void login_failed(struct session *s);
-static void login_succeeded(struct session *s, const struct store_user *u);
+static void login_succeeded(struct session *s, const struct store_user *u,
+                            const struct login_extras *x);
+
+/* ---- what a login asks the database, in one job ---- */
+
+enum account_by { BY_HANDLE, BY_ID, BY_TOKEN };
+
+struct account_job {
+	/* asked */
+	enum account_by by;
+	char handle[32];
+	int64_t id;
+	uint8_t token[TOKEN_HASH_LEN];
+	int verdict;               /* the password check: 1 right, 0 wrong, -1 none */
+	bool extras;               /* read the login's extras too */
+	int64_t now;
+	int max_failures;
+	int64_t lock_seconds;
+	/* answered */
+	int rc;                    /* STORE_OK, STORE_NOT_FOUND or STORE_ERROR */
+	bool locked_now;           /* this wrong password locked the account */
+	struct store_user u;
+	struct login_extras x;
+};
+
+static void account_work(struct store *st, void *arg)
+{
+	struct account_job *j = arg;
+	if (j->by == BY_TOKEN) {
+		j->rc = store_token_lookup(st, j->token, j->now, &j->id);
+		if (j->rc != STORE_OK)
+			return;
+	}
+	j->rc = j->by == BY_HANDLE ? store_user_get(st, j->handle, &j->u)
+	                           : store_user_get_by_id(st, j->id, &j->u);
+	if (j->rc != STORE_OK)
+		return;
+	if (j->verdict == 0)
+		j->locked_now = store_user_record_failure(st, j->u.id, j->now, j->max_failures,
+		                                          j->lock_seconds) == STORE_LOCKED;
+	else if (j->extras && j->u.locked_until <= j->now)
+		session_read_extras(st, j->u.id, &j->x);
+}
+
+static struct account_job account_ask(struct session *s, enum account_by by)
+{
+	const struct config *cfg = bbs_config(session_bbs(s));
+	return (struct account_job){
+		.by = by, .verdict = -1, .extras = true, .now = (int64_t)time(NULL),
+		.max_failures = (int)cfg->max_login_failures,
+		.lock_seconds = (int64_t)cfg->lockout_minutes * 60,
+	};
+}
+
+/* The database did not answer (or its queue is full): nothing is counted against
+ * the caller, who is asked to try again later. */
+static void db_unavailable(struct session *s)
+{
+	struct sbuf *out = session_out(s);
+	sbuf_puts(out, "\r\n");
+	screen_notice(out, "The user database is not answering. Please try again later.");
+	bbs_stats(session_bbs(s))->logins_unavailable++;
+	log_warn("event=login_unavailable node=%u", session_node(s));
+	session_hangup(s, 1013, "database unavailable");
+}
 
 /* ---- the splash and the handle prompt ---- */
 
@@ -60,6 +126,22 @@ static bool refused_banned(struct session *s, const struct store_user *u)
 	         LOG_Q(u->handle));
 	session_hangup(s, 1008, "banned");
 	return true;
+}
+
+static void handle_prompt(struct session *s)
+{
+	session_prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
+}
+
+static void preauth_done(struct session *s, void *arg)
+{
+	struct account_job *j = arg;
+	if (j->rc == STORE_ERROR)
+		db_unavailable(s);
+	else if (j->rc != STORE_OK)
+		handle_prompt(s);
+	else if (!refused_banned(s, &j->u))
+		login_succeeded(s, &j->u, &j->x);
 }
 
 static void login_enter(struct session *s)
@@ -93,15 +175,14 @@ static void login_enter(struct session *s)
 	 * ssh_login): straight in, by the same rules as a typed login. */
 	int64_t account = conn_account(session_conn(s));
 	if (account > 0 && !f->preauth_tried) {
-		struct store_user u;
 		f->preauth_tried = true;
-		if (store_user_get_by_id(bbs_store(session_bbs(s)), account, &u) == STORE_OK) {
-			if (!refused_banned(s, &u))
-				login_succeeded(s, &u);
-			return;
-		}
+		struct account_job j = account_ask(s, BY_ID);
+		j.id = account;
+		if (!session_db(s, account_work, preauth_done, &j, sizeof(j)))
+			db_unavailable(s);
+		return;
 	}
-	session_prompt(s, "\x1b[1;37mEnter your handle\x1b[0m (or \x1b[1;33mNEW\x1b[0m): ", false, 20);
+	handle_prompt(s);
 }
 
 static size_t login_input(struct session *s, const uint8_t *data, size_t len)
@@ -146,6 +227,36 @@ static void hang_up_other(struct session *other)
 }
 
 /* The page offers a session token: a refresh comes back without a password. */
+static void resume_done(struct session *s, void *arg)
+{
+	struct account_job *j = arg;
+	struct store_user *u = &j->u;
+	if (j->rc != STORE_OK || u->banned_until > (int64_t)time(NULL)) {
+		/* Expired or revoked (or the database is away): the page forgets it; the
+		 * caller logs in. */
+		conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
+		return;
+	}
+	if (session_logged_in(s))
+		return;    /* two resumes in flight: the first one won */
+	struct session_user su;
+	session_user_from(&su, u);
+	le_erase(session_editor(s), session_out(s));
+	/* Someone else on this handle (another tab): the newest one wins. */
+	struct session *other = bbs_find_user(session_bbs(s), u->id, s);
+	if (other != NULL)
+		hang_up_other(other);
+	else
+		cluster_hangup(bbs_cluster(session_bbs(s)), u->handle,
+		               "You logged in on another node. Goodbye!");
+	session_flow_end(s);
+	session_login(s, &su, true, &j->x);
+	char hello[192] = "Welcome back! Your session was resumed.";
+	bbs_telegrams_announce(s, j->x.new_telegrams, hello, sizeof(hello));
+	session_set_notice(s, hello);
+	menu_enter_main(s);
+}
+
 static void login_control(struct session *s, const char *json, size_t len)
 {
 	char type[16], token[64];
@@ -153,33 +264,12 @@ static void login_control(struct session *s, const char *json, size_t len)
 		return;
 	if (!json_get_string(json, len, "token", token, sizeof(token)))
 		return;
-	uint8_t hash[TOKEN_HASH_LEN];
-	int64_t uid = 0;
-	struct store *st = bbs_store(session_bbs(s));
-	struct store_user u;
-	if (token_hash(token, hash) != 0 ||
-	    store_token_lookup(st, hash, (int64_t)time(NULL), &uid) != STORE_OK ||
-	    store_user_get_by_id(st, uid, &u) != STORE_OK || u.banned_until > (int64_t)time(NULL)) {
-		/* Expired or revoked: the page forgets it; the caller logs in. */
+	if (session_db_waiting(s))
+		return;    /* a login is being looked up already */
+	struct account_job j = account_ask(s, BY_TOKEN);
+	if (token_hash(token, j.token) != 0 || !session_db(s, account_work, resume_done, &j, sizeof(j)))
 		conn_send_control(session_conn(s), "{\"type\":\"logout\"}", 17);
-		return;
-	}
-	struct session_user su;
-	session_user_from(&su, &u);
-	le_erase(session_editor(s), session_out(s));
-	/* Someone else on this handle (another tab): the newest one wins. */
-	struct session *other = bbs_find_user(session_bbs(s), u.id, s);
-	if (other != NULL)
-		hang_up_other(other);
-	else
-		cluster_hangup(bbs_cluster(session_bbs(s)), u.handle,
-		               "You logged in on another node. Goodbye!");
-	session_flow_end(s);
-	session_login(s, &su, true);
-	char hello[192] = "Welcome back! Your session was resumed.";
-	bbs_telegrams_announce(s, hello, sizeof(hello));
-	session_set_notice(s, hello);
-	menu_enter_main(s);
+	explicit_bzero(token, sizeof(token));
 }
 
 const struct session_state state_login = {
@@ -198,50 +288,58 @@ static void password_enter(struct session *s)
 	session_prompt(s, "\x1b[1;37mPassword\x1b[0m: ", true, 128);
 }
 
-/* What a checked password means for handle: the account, if the login stands
- * (true); a wrong one counts against the handle and may lock it out, and a locked
- * handle stays out whatever the password. */
-static bool login_outcome(struct bbs *bbs, const char *handle, int ok, struct store_user *u)
+/* What a checked password means (j, its account read after the check): true if
+ * the login stands; a wrong one has counted against the handle (and may have
+ * locked it out), and a locked handle stays out whatever the password. */
+static bool login_outcome(struct bbs *bbs, const struct account_job *j)
 {
-	struct store *st = bbs_store(bbs);
 	struct bbs_stats *stats = bbs_stats(bbs);
-	if (store_user_get(st, handle, u) != STORE_OK) {
+	if (j->rc != STORE_OK) {
 		stats->logins_failed++;
 		return false;
 	}
-	if (ok && u->locked_until <= (int64_t)time(NULL))
+	if (j->verdict == 1 && j->u.locked_until <= j->now)
 		return true;
-	if (u->locked_until > (int64_t)time(NULL))
+	if (j->u.locked_until > j->now)
 		stats->logins_locked++;
 	else
 		stats->logins_failed++;
-	if (ok == 0) {
+	if (j->locked_now) {
 		const struct config *cfg = bbs_config(bbs);
-		if (store_user_record_failure(st, u->id, (int64_t)time(NULL),
-		                              (int)cfg->max_login_failures,
-		                              (int64_t)cfg->lockout_minutes * 60) == STORE_LOCKED) {
-			stats->lockouts++;
-			log_warn("event=lockout handle=%s failures=%u minutes=%u", LOG_Q(u->handle),
-			         cfg->max_login_failures, cfg->lockout_minutes);
-		}
+		stats->lockouts++;
+		log_warn("event=lockout handle=%s failures=%u minutes=%u", LOG_Q(j->u.handle),
+		         cfg->max_login_failures, cfg->lockout_minutes);
 	}
 	return false;
+}
+
+static void outcome_done(struct session *s, void *arg)
+{
+	struct account_job *j = arg;
+	if (j->rc == STORE_ERROR) {
+		db_unavailable(s);
+		return;
+	}
+	if (!login_outcome(session_bbs(s), j)) {
+		login_failed(s);
+		return;
+	}
+	if (refused_banned(s, &j->u))
+		return;
+	login_succeeded(s, &j->u, &j->x);
 }
 
 static void verified(void *ud, int ok, int needs_rehash)
 {
 	struct session *s = ud;
 	struct login_flow *f = flow(s);
-	struct store_user u;
 	session_set_job(s, NULL);
 	(void)needs_rehash;
-	if (!login_outcome(session_bbs(s), f->handle, ok, &u)) {
-		login_failed(s);
-		return;
-	}
-	if (refused_banned(s, &u))
-		return;
-	login_succeeded(s, &u);
+	struct account_job j = account_ask(s, BY_HANDLE);
+	snprintf(j.handle, sizeof(j.handle), "%s", f->handle);
+	j.verdict = ok ? 1 : 0;
+	if (!session_db(s, account_work, outcome_done, &j, sizeof(j)))
+		db_unavailable(s);
 	session_flush(s);
 }
 
@@ -249,42 +347,111 @@ static void verified(void *ud, int ok, int needs_rehash)
 
 struct bbs_login_check {
 	struct bbs *bbs;
-	struct password_job *job;
+	struct password_job *job;  /* the password being checked, or NULL */
+	bool db_pending;           /* the database is being asked (k is the job's) */
+	bool cancelled;            /* ... and nobody waits for the answer any more */
 	bbs_login_fn done;
 	void *ud;
-	char handle[32];
+	char *password;            /* until it is checked; wiped */
+	struct account_job j;
 };
+
+static void check_free(struct bbs_login_check *k)
+{
+	if (k->password != NULL) {
+		explicit_bzero(k->password, strlen(k->password));
+		free(k->password);
+	}
+	explicit_bzero(k, sizeof(*k));
+	free(k);
+}
+
+static void check_answer(struct bbs_login_check *k, int64_t id)
+{
+	bbs_login_fn done = k->done;
+	void *dud = k->ud;
+	check_free(k);
+	done(dud, id);
+}
+
+static void check_work(struct store *st, void *arg)
+{
+	account_work(st, &((struct bbs_login_check *)arg)->j);
+}
+
+/* The account after the check: the login stands or not. */
+static void check_outcome(void *arg)
+{
+	struct bbs_login_check *k = arg;
+	k->db_pending = false;
+	if (k->cancelled) {
+		check_free(k);
+		return;
+	}
+	/* A banned account's owner gets in to be told why (the preauthenticated
+	 * login refuses it with the reason). */
+	check_answer(k, login_outcome(k->bbs, &k->j) ? k->j.u.id : 0);
+}
 
 static void check_verified(void *ud, int ok, int needs_rehash)
 {
 	struct bbs_login_check *k = ud;
-	struct store_user u;
 	(void)needs_rehash;
-	int64_t id = login_outcome(k->bbs, k->handle, ok, &u) ? u.id : 0;
-	bbs_login_fn done = k->done;
-	void *dud = k->ud;
-	free(k);
-	done(dud, id);
+	k->job = NULL;
+	k->j.verdict = ok ? 1 : 0;
+	k->j.extras = false;
+	k->j.now = (int64_t)time(NULL);
+	k->db_pending = true;
+	if (store_queue_submit(bbs_queue(k->bbs), check_work, check_outcome, k) != 0) {
+		k->db_pending = false;
+		check_answer(k, 0);
+	}
+}
+
+/* The account's hash (or none: an unknown handle costs the same as a known one,
+ * as at the prompt), then the password's check. */
+static void check_hash(void *arg)
+{
+	struct bbs_login_check *k = arg;
+	k->db_pending = false;
+	if (k->cancelled) {
+		check_free(k);
+		return;
+	}
+	struct password_limits lim;
+	bbs_password_limits(k->bbs, &lim);
+	const char *hash = k->j.rc == STORE_OK ? k->j.u.pwhash : NULL;
+	int err = k->j.rc == STORE_ERROR ? -1
+	          : password_verify_async(bbs_loop(k->bbs), hash, k->password, lim, check_verified,
+	                                  k, &k->job);
+	explicit_bzero(k->password, strlen(k->password));
+	if (err != 0)
+		check_answer(k, 0);
 }
 
 struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, const char *password,
                                         bbs_login_fn done, void *ud)
 {
+	const struct config *cfg = bbs_config(bbs);
 	struct bbs_login_check *k = xcalloc(1, sizeof(*k));
 	k->bbs = bbs;
 	k->done = done;
 	k->ud = ud;
-	snprintf(k->handle, sizeof(k->handle), "%s", handle);
-	struct store_user u;
-	const char *hash = NULL;
-	if (strlen(handle) < sizeof(k->handle) &&
-	    store_user_get(bbs_store(bbs), k->handle, &u) == STORE_OK)
-		hash = u.pwhash;
-	struct password_limits lim;
-	bbs_password_limits(bbs, &lim);
-	/* Unknown handles cost the same as known ones, as at the prompt. */
-	if (password_verify_async(bbs_loop(bbs), hash, password, lim, check_verified, k, &k->job) != 0) {
-		free(k);
+	k->password = xstrdup(password);
+	k->j = (struct account_job){
+		.by = BY_HANDLE, .verdict = -1, .now = (int64_t)time(NULL),
+		.max_failures = (int)cfg->max_login_failures,
+		.lock_seconds = (int64_t)cfg->lockout_minutes * 60,
+	};
+	if (strlen(handle) >= sizeof(k->j.handle)) {
+		k->j.rc = STORE_NOT_FOUND;
+		check_hash(k);    /* an impossible handle: the same wait, then no */
+		return k;
+	}
+	snprintf(k->j.handle, sizeof(k->j.handle), "%s", handle);
+	k->db_pending = true;
+	if (store_queue_submit(bbs_queue(bbs), check_work, check_hash, k) != 0) {
+		check_free(k);
 		return NULL;
 	}
 	return k;
@@ -292,8 +459,35 @@ struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, con
 
 void bbs_login_check_cancel(struct bbs_login_check *k)
 {
+	if (k->db_pending) {
+		k->cancelled = true;    /* freed when the database answers */
+		return;
+	}
 	password_job_cancel(k->job);
-	free(k);
+	check_free(k);
+}
+
+static void hash_done(struct session *s, void *arg)
+{
+	struct account_job *j = arg;
+	struct login_flow *f = flow(s);
+	struct password_limits lim;
+	if (j->rc == STORE_ERROR) {
+		explicit_bzero(f->password, sizeof(f->password));
+		db_unavailable(s);
+		return;
+	}
+	bbs_password_limits(session_bbs(s), &lim);
+	/* Unknown handles cost the same as known ones: no hint which exist. */
+	int err = password_verify_async(bbs_loop(session_bbs(s)),
+	                                j->rc == STORE_OK ? j->u.pwhash : NULL, f->password, lim,
+	                                verified, s, session_job_slot(s));
+	explicit_bzero(f->password, sizeof(f->password));
+	if (err != 0) {
+		login_failed(s);
+		return;
+	}
+	session_set_state(s, &state_checking);
 }
 
 static size_t password_input(struct session *s, const uint8_t *data, size_t len)
@@ -305,21 +499,15 @@ static size_t password_input(struct session *s, const uint8_t *data, size_t len)
 		session_set_state(s, &state_login);
 	} else if (r == LE_LINE) {
 		struct login_flow *f = flow(s);
-		struct store_user u;
-		struct password_limits lim;
-		const char *hash = NULL;
-		if (store_user_get(bbs_store(session_bbs(s)), f->handle, &u) == STORE_OK)
-			hash = u.pwhash;
-		bbs_password_limits(session_bbs(s), &lim);
-		/* Unknown handles cost the same as known ones: no hint which exist. */
-		int err = password_verify_async(bbs_loop(session_bbs(s)), hash, le_line(le, NULL), lim,
-		                                verified, s, session_job_slot(s));
+		/* Kept (in the flow, wiped at its end) while the hash is looked up. */
+		snprintf(f->password, sizeof(f->password), "%s", le_line(le, NULL));
 		le_reset(le);
-		if (err != 0) {
-			login_failed(s);
-			return used;
-		}
+		struct account_job j = account_ask(s, BY_HANDLE);
+		snprintf(j.handle, sizeof(j.handle), "%s", f->handle);
+		j.extras = false;
 		session_set_state(s, &state_checking);
+		if (!session_db(s, account_work, hash_done, &j, sizeof(j)))
+			db_unavailable(s);
 	}
 	return used;
 }
@@ -374,19 +562,21 @@ const struct session_state state_login_delay = {
 	.timeout = SESSION_TIMEOUT_LOGIN,
 };
 
-static void finish_login(struct session *s, const struct session_user *su)
+static void finish_login(struct session *s, const struct session_user *su,
+                         const struct login_extras *x)
 {
 	char hello[192];
 	snprintf(hello, sizeof(hello), "Welcome, %s! This is call number %lld.", su->handle,
 	         (long long)su->calls + 1);
 	session_flow_end(s);
-	session_login(s, su, false);
-	bbs_telegrams_announce(s, hello, sizeof(hello));
+	session_login(s, su, false, x);
+	bbs_telegrams_announce(s, x->new_telegrams, hello, sizeof(hello));
 	session_set_notice(s, hello);
 	menu_enter_main(s);
 }
 
-static void login_succeeded(struct session *s, const struct store_user *u)
+static void login_succeeded(struct session *s, const struct store_user *u,
+                            const struct login_extras *x)
 {
 	struct login_flow *f = flow(s);
 	struct session_user su;
@@ -409,7 +599,7 @@ static void login_succeeded(struct session *s, const struct store_user *u)
 		session_set_state(s, &state_already_online);
 		return;
 	}
-	finish_login(s, &su);
+	finish_login(s, &su, x);
 }
 
 /* ---- "you are already online" ---- */
@@ -424,6 +614,30 @@ static void online_enter(struct session *s)
 	sbuf_puts(out, "\r\nDisconnect that node and continue here? (Y/N) ");
 }
 
+/* "Yes": the other node goes, and this login goes on with the account as it is now. */
+static void takeover_done(struct session *s, void *arg)
+{
+	struct account_job *j = arg;
+	struct login_flow *f = flow(s);
+	if (j->rc == STORE_ERROR) {
+		db_unavailable(s);
+		return;
+	}
+	if (j->rc != STORE_OK) {
+		login_failed(s);
+		return;
+	}
+	struct session *other = bbs_find_user(session_bbs(s), f->user_id, s);
+	if (other != NULL)
+		hang_up_other(other);
+	else
+		cluster_hangup(bbs_cluster(session_bbs(s)), j->u.handle,
+		               "You logged in on another node. Goodbye!");
+	struct session_user su;
+	session_user_from(&su, &j->u);
+	finish_login(s, &su, &j->x);
+}
+
 static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 {
 	struct key k;
@@ -436,20 +650,10 @@ static size_t online_input(struct session *s, const uint8_t *data, size_t len)
 	struct sbuf *out = session_out(s);
 	if (k.cp == 'y' || k.cp == 'Y') {
 		sbuf_puts(out, "Yes\r\n");
-		struct session *other = bbs_find_user(session_bbs(s), f->user_id, s);
-		if (other != NULL)
-			hang_up_other(other);
-		struct store_user u;
-		if (store_user_get_by_id(bbs_store(session_bbs(s)), f->user_id, &u) != STORE_OK) {
-			login_failed(s);
-			return used;
-		}
-		if (other == NULL)
-			cluster_hangup(bbs_cluster(session_bbs(s)), u.handle,
-			               "You logged in on another node. Goodbye!");
-		struct session_user su;
-		session_user_from(&su, &u);
-		finish_login(s, &su);
+		struct account_job j = account_ask(s, BY_ID);
+		j.id = f->user_id;
+		if (!session_db(s, account_work, takeover_done, &j, sizeof(j)))
+			db_unavailable(s);
 	} else if (k.cp == 'n' || k.cp == 'N') {
 		sbuf_puts(out, "No\r\n");
 		screen_notice(out, "Goodbye.");

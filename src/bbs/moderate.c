@@ -16,6 +16,7 @@
 #include "chat/sanitize.h"
 #include "cluster/cluster.h"
 #include "store/store.h"
+#include "util/xalloc.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/sbuf.h"
@@ -50,6 +51,43 @@ void mod_audit(struct store *st, const char *actor, const char *action, const ch
 	    STORE_OK)
 		log_error("event=audit_failed action=%s target=%s actor=%s error=%s", LOG_Q(action),
 		          LOG_Q(target), LOG_Q(actor), LOG_Q(store_errmsg(st)));
+}
+
+/* The audit row of a deed done here, written through the queue. */
+struct audit_write {
+	char actor[64], action[16], target[STORE_HANDLE_MAX];
+	char detail[160], reason[4 * MOD_REASON_MAX + 1];
+	int64_t ban_user;          /* > 0: set this account's ban first, and end its tokens */
+	int64_t ban_until;         /* ... to this (0: lift it) */
+};
+
+static void audit_work(struct store *st, void *arg)
+{
+	struct audit_write *w = arg;
+	if (w->ban_user > 0) {
+		if (store_user_set_ban(st, w->ban_user, w->ban_until, w->reason) != STORE_OK)
+			log_error("event=ban_not_saved target=%s actor=%s", LOG_Q(w->target),
+			          LOG_Q(w->actor));
+		if (w->ban_until != 0)
+			store_token_revoke_user(st, w->ban_user);
+	}
+	mod_audit(st, w->actor, w->action, w->target, w->detail, w->reason);
+}
+
+static void audit_later(struct bbs *bbs, const char *actor, const char *action,
+                        const char *target, const char *detail, const char *reason,
+                        int64_t ban_user, int64_t ban_until)
+{
+	struct audit_write *w = xcalloc(1, sizeof(*w));
+	snprintf(w->actor, sizeof(w->actor), "%s", actor);
+	snprintf(w->action, sizeof(w->action), "%s", action);
+	snprintf(w->target, sizeof(w->target), "%s", target ? target : "");
+	snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : "");
+	snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
+	w->ban_user = ban_user;
+	w->ban_until = ban_until;
+	bbs_db_write(bbs, audit_work, w, sizeof(*w));
+	free(w);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -117,17 +155,18 @@ struct target {
 	struct chat_member *member;      /* NULL: not online */
 };
 
-static bool find_target(struct bbs *bbs, const char *handle, struct target *t,
+static bool find_target(struct bbs *bbs, const struct mod_deed *d, struct target *t,
                         char answer[MOD_ANSWER_MAX])
 {
-	struct store_user u;
 	memset(t, 0, sizeof(*t));
-	t->member = chat_registry_find(bbs_chat(bbs), handle);
-	if (store_user_get(bbs_store(bbs), handle, &u) != STORE_OK)
-		return say(answer, "There is no caller called %s.", handle);
-	snprintf(t->handle, sizeof(t->handle), "%s", u.handle);
-	t->level = u.level;
-	t->id = u.id;
+	if (d->rc == STORE_ERROR)
+		return say(answer, "The database is not answering. Try again later.");
+	if (d->rc != STORE_OK)
+		return say(answer, "There is no caller called %s.", d->handle);
+	t->member = chat_registry_find(bbs_chat(bbs), d->u.handle);
+	snprintf(t->handle, sizeof(t->handle), "%s", d->u.handle);
+	t->level = d->u.level;
+	t->id = d->u.id;
 	if (t->member != NULL)
 		t->level = (int)chat_member_sink(t->member)->rank;
 	return true;
@@ -163,12 +202,13 @@ static const char *because(const char *reason, char *buf, size_t cap)
 
 /* ---- the deeds ---- */
 
-bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-              const char *reason_in, char answer[MOD_ANSWER_MAX])
+static bool kick(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                 char answer[MOD_ANSWER_MAX])
 {
 	struct target t;
 	struct reason rs;
-	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "kick", answer))
+	const char *reason_in = d->text;
+	if (!find_target(bbs, d, &t, answer) || !refuse_self(a, &t, "kick", answer))
 		return false;
 	struct chat_room *room = NULL;
 	if (t.member != NULL) {
@@ -200,7 +240,7 @@ bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	};
 	chat_deliver(bbs_chat(bbs), &ev);     /* the room hears; t leaves it (evicted) */
 	snprintf(detail, sizeof(detail), "%s, %s", room_name, how_long);
-	mod_audit(bbs_store(bbs), a->audit, "kick", t.handle, detail, reason);
+	audit_later(bbs, a->audit, "kick", t.handle, detail, reason, 0, 0);
 	log_info("event=kick actor=%s handle=%s room=%s for=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(room_name), LOG_Q(how_long));
 	snprintf(answer, MOD_ANSWER_MAX, "%s was kicked out of %s for %s.", t.handle, room_name,
@@ -208,12 +248,14 @@ bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 	return true;
 }
 
-bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
-              const char *reason_in, char answer[MOD_ANSWER_MAX])
+static bool mute(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                 char answer[MOD_ANSWER_MAX])
 {
 	struct target t;
 	struct reason rs;
-	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "mute", answer))
+	const char *reason_in = d->text;
+	int64_t seconds = d->seconds;
+	if (!find_target(bbs, d, &t, answer) || !refuse_self(a, &t, "mute", answer))
 		return false;
 	/* A room owner's mute covers its own room, where it is. */
 	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
@@ -240,7 +282,7 @@ bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, in
 	             t.member == NULL ? text : "");
 	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
 	         room ? room : "");
-	mod_audit(bbs_store(bbs), a->audit, "mute", t.handle, detail, reason);
+	audit_later(bbs, a->audit, "mute", t.handle, detail, reason, 0, 0);
 	log_info("event=mute actor=%s handle=%s for=%s room=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(how_long), LOG_Q(room ? room : ""));
 	snprintf(answer, MOD_ANSWER_MAX, "%s is muted for %s%s%s.", t.handle, how_long,
@@ -248,11 +290,11 @@ bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, in
 	return true;
 }
 
-bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-                char answer[MOD_ANSWER_MAX])
+static bool unmute(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                   char answer[MOD_ANSWER_MAX])
 {
 	struct target t;
-	if (!find_target(bbs, handle, &t, answer))
+	if (!find_target(bbs, d, &t, answer))
 		return false;
 	struct chat_room *own = a->member ? chat_member_room(a->member) : NULL;
 	if (reach(bbs, a, t.level, own) == SCOPE_NONE)
@@ -263,30 +305,28 @@ bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
 		return say(answer, "%s is not muted.", t.handle);
 	tell_target(t.member, "You may speak again.");
 	cluster_mute(bbs_cluster(bbs), t.handle, NULL, 0, t.member == NULL ? "You may speak again." : "");
-	mod_audit(bbs_store(bbs), a->audit, "unmute", t.handle, "", "");
+	audit_later(bbs, a->audit, "unmute", t.handle, "", "", 0, 0);
 	log_info("event=unmute actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(t.handle));
 	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);
 	return true;
 }
 
-bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
-             const char *reason_in, char answer[MOD_ANSWER_MAX])
+static bool ban(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                char answer[MOD_ANSWER_MAX])
 {
 	struct target t;
 	struct reason rs;
+	const char *reason_in = d->text;
+	int64_t seconds = d->seconds;
 	if (!is_sysop(a))
 		return say(answer, "Only sysops may ban.");
-	if (!find_target(bbs, handle, &t, answer) || !refuse_self(a, &t, "ban", answer))
+	if (!find_target(bbs, d, &t, answer) || !refuse_self(a, &t, "ban", answer))
 		return false;
 	if (!is_machine(a) && t.level >= a->level)
 		return say(answer, "You cannot ban %s.", t.handle);
 	const char *reason = clean_reason(reason_in, &rs);
-	struct store *st = bbs_store(bbs);
 	int64_t now = (int64_t)time(NULL);
 	int64_t until = seconds > 0 ? now + seconds : STORE_BAN_FOREVER;
-	if (store_user_set_ban(st, t.id, until, reason) != STORE_OK)
-		return say(answer, "The ban could not be saved.");
-	store_token_revoke_user(st, t.id);
 	char notice[MOD_ANSWER_MAX + 64], detail[64];
 	mod_ban_notice(until, reason, notice, sizeof(notice));
 	if (seconds > 0)
@@ -303,7 +343,9 @@ bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int
 	}
 	/* ... and on another server of the cluster, by that server. */
 	cluster_hangup(bbs_cluster(bbs), t.handle, notice);
-	mod_audit(st, a->audit, "ban", t.handle, detail, reason);
+	/* The ban, the end of its tokens and the audit row: one write, in order
+	 * before any later login's look-up. */
+	audit_later(bbs, a->audit, "ban", t.handle, detail, reason, t.id, until);
 	log_info("event=ban actor=%s handle=%s detail=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(detail));
 	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", t.handle,
@@ -311,27 +353,26 @@ bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int
 	return true;
 }
 
-bool mod_unban(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-               char answer[MOD_ANSWER_MAX])
+static bool unban(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                  char answer[MOD_ANSWER_MAX])
 {
-	struct store_user u;
-	struct store *st = bbs_store(bbs);
 	if (!is_sysop(a))
 		return say(answer, "Only sysops may lift a ban.");
-	if (store_user_get(st, handle, &u) != STORE_OK)
-		return say(answer, "There is no caller called %s.", handle);
-	if (u.banned_until <= (int64_t)time(NULL))
-		return say(answer, "%s is not banned.", u.handle);
-	if (store_user_set_ban(st, u.id, 0, NULL) != STORE_OK)
-		return say(answer, "The ban could not be lifted.");
-	mod_audit(st, a->audit, "unban", u.handle, "", "");
-	log_info("event=unban actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(u.handle));
-	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", u.handle);
+	if (d->rc == STORE_ERROR)
+		return say(answer, "The database is not answering. Try again later.");
+	if (d->rc != STORE_OK)
+		return say(answer, "There is no caller called %s.", d->handle);
+	const struct store_user *u = &d->u;
+	if (u->banned_until <= (int64_t)time(NULL))
+		return say(answer, "%s is not banned.", u->handle);
+	audit_later(bbs, a->audit, "unban", u->handle, "", "", u->id, 0);
+	log_info("event=unban actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(u->handle));
+	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", u->handle);
 	return true;
 }
 
-bool mod_broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text_in,
-                   char answer[MOD_ANSWER_MAX])
+static bool broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text_in,
+                      char answer[MOD_ANSWER_MAX])
 {
 	if (!is_sysop(a))
 		return say(answer, "Only sysops may broadcast.");
@@ -342,8 +383,54 @@ bool mod_broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text_
 	struct chat_event ev = { .kind = CHAT_BROADCAST, .from = a->name, .text = text };
 	chat_deliver(reg, &ev);
 	size_t n = chat_registry_member_count(reg);
-	mod_audit(bbs_store(bbs), a->audit, "broadcast", "", text, "");
+	audit_later(bbs, a->audit, "broadcast", "", text, "", 0, 0);
 	log_info("event=broadcast actor=%s callers=%zu", LOG_Q(a->audit), n);
 	snprintf(answer, MOD_ANSWER_MAX, "Broadcast to %zu caller%s.", n, n == 1 ? "" : "s");
 	return true;
+}
+
+/* ---- a deed: the target read, then done ---- */
+
+bool mod_deed_init(struct mod_deed *d, enum mod_verb verb, const char *handle,
+                   int64_t seconds, const char *text)
+{
+	memset(d, 0, sizeof(*d));
+	d->verb = verb;
+	d->seconds = seconds;
+	d->rc = STORE_NOT_FOUND;
+	snprintf(d->text, sizeof(d->text), "%s", text ? text : "");
+	int n = snprintf(d->handle, sizeof(d->handle), "%s", handle ? handle : "");
+	return n >= 0 && (size_t)n < sizeof(d->handle);
+}
+
+bool mod_deed_needs_read(const struct mod_deed *d)
+{
+	return d->verb != MOD_BROADCAST;
+}
+
+void mod_deed_read(struct store *st, void *deed)
+{
+	struct mod_deed *d = deed;
+	d->rc = d->handle[0] != '\0' && strlen(d->handle) < STORE_HANDLE_MAX
+	        ? store_user_get(st, d->handle, &d->u) : STORE_NOT_FOUND;
+}
+
+bool mod_deed_do(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                 char answer[MOD_ANSWER_MAX])
+{
+	switch (d->verb) {
+	case MOD_KICK:
+		return kick(bbs, a, d, answer);
+	case MOD_MUTE:
+		return mute(bbs, a, d, answer);
+	case MOD_UNMUTE:
+		return unmute(bbs, a, d, answer);
+	case MOD_BAN:
+		return ban(bbs, a, d, answer);
+	case MOD_UNBAN:
+		return unban(bbs, a, d, answer);
+	case MOD_BROADCAST:
+		return broadcast(bbs, a, d->text, answer);
+	}
+	return say(answer, "not a deed");
 }

@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #include "bbs/bbs.h"
+#include "chat/sanitize.h"
+#include "store/store.h"
 
 #define MOD_REASON_MAX 80            /* code points of a reason */
 #define MOD_ANSWER_MAX 256
@@ -36,30 +38,43 @@ struct mod_actor {
 	struct chat_member *member;      /* the caller's; NULL: the machine's sysop */
 };
 
-/* Each does one deed for actor a and writes one line about it into answer (plain
- * text, no line end: what happened, or why not): true if it was done.  reason may
- * be NULL or "" (none); it is sanitized and cut to MOD_REASON_MAX code points.
- * seconds: mute, 0 for the configured mute_seconds; ban, 0 for good. */
-bool mod_kick(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-              const char *reason, char answer[MOD_ANSWER_MAX]);
-bool mod_mute(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
-              const char *reason, char answer[MOD_ANSWER_MAX]);
-bool mod_unmute(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-                char answer[MOD_ANSWER_MAX]);
-bool mod_ban(struct bbs *bbs, const struct mod_actor *a, const char *handle, int64_t seconds,
-             const char *reason, char answer[MOD_ANSWER_MAX]);
-bool mod_unban(struct bbs *bbs, const struct mod_actor *a, const char *handle,
-               char answer[MOD_ANSWER_MAX]);
-bool mod_broadcast(struct bbs *bbs, const struct mod_actor *a, const char *text,
-                   char answer[MOD_ANSWER_MAX]);
+/* A deed (kick, mute, unmute, ban, unban, broadcast) asked by an actor: its words,
+ * then the target's account as the database has it.  The caller makes it with
+ * mod_deed_init, has mod_deed_read run as a job's work (off the loop on
+ * PostgreSQL) unless mod_deed_needs_read says not, then calls mod_deed_do on the
+ * loop, which does the deed for actor a and writes one line about it into answer
+ * (plain text, no line end: what happened, or why not): true if it was done.
+ * What the deed writes (the ban, the audit row) goes through the store's queue.
+ *
+ * The text is the reason (kick, mute, ban; sanitized and cut to MOD_REASON_MAX
+ * code points; "" for none) or the broadcast.  seconds: mute, 0 for the
+ * configured mute_seconds; ban, 0 for good. */
+enum mod_verb { MOD_KICK, MOD_MUTE, MOD_UNMUTE, MOD_BAN, MOD_UNBAN, MOD_BROADCAST };
+
+struct mod_deed {
+	enum mod_verb verb;
+	char handle[64];
+	int64_t seconds;
+	char text[4 * CHAT_LINE_MAX_CHARS + 1];
+	int rc;                          /* the read: STORE_OK, STORE_NOT_FOUND, STORE_ERROR */
+	struct store_user u;
+};
+
+/* false if the handle is too long to be anyone's (the deed then finds nobody). */
+bool mod_deed_init(struct mod_deed *d, enum mod_verb verb, const char *handle,
+                   int64_t seconds, const char *text);
+bool mod_deed_needs_read(const struct mod_deed *d);
+struct store;
+void mod_deed_read(struct store *st, void *deed);
+bool mod_deed_do(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
+                 char answer[MOD_ANSWER_MAX]);
 
 /* The login refusal for an account banned until `until` (STORE_BAN_FOREVER: for
  * good) with reason ("" for none), as one line. */
 void mod_ban_notice(int64_t until, const char *reason, char *out, size_t cap);
 
-/* Write an audit row for a deed done elsewhere (the shell's level and delete),
- * logging a failure. */
-struct store;
+/* Write an audit row (the shell's level and delete; a queued deed's), logging a
+ * failure. */
 void mod_audit(struct store *st, const char *actor, const char *action, const char *target,
                const char *detail, const char *reason);
 

@@ -67,6 +67,43 @@ static void handle_enter(struct session *s)
 	session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
 }
 
+/* The database did not answer: nothing is saved, and the caller is asked to come
+ * back later. */
+static void unavailable(struct session *s)
+{
+	problem(s, "The user database is not answering. Please try again later.");
+	bbs_stats(session_bbs(s))->logins_unavailable++;
+	session_flow_end(s);
+	session_hangup(s, 1013, "database unavailable");
+}
+
+/* Is the handle free? */
+struct handle_job {
+	char handle[32];
+	int rc;
+};
+
+static void handle_work(struct store *st, void *arg)
+{
+	struct handle_job *j = arg;
+	struct store_user u;
+	j->rc = store_user_get(st, j->handle, &u);
+}
+
+static void handle_done(struct session *s, void *arg)
+{
+	struct handle_job *j = arg;
+	if (j->rc == STORE_ERROR) {
+		unavailable(s);
+	} else if (j->rc == STORE_OK) {
+		problem(s, "That handle is taken. Try another.");
+		session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
+	} else {
+		snprintf(flow(s)->handle, sizeof(flow(s)->handle), "%s", j->handle);
+		session_set_state(s, &state_reg_password);
+	}
+}
+
 static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
 {
 	size_t used = 0, n;
@@ -74,17 +111,15 @@ static size_t handle_input(struct session *s, const uint8_t *data, size_t len)
 	if (h == NULL)
 		return used;
 	const char *why = NULL;
-	struct store_user u;
 	if (!handle_valid(h, &why)) {
 		problem(s, why ? why : "That handle is not allowed.");
 		session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
-	} else if (store_user_get(bbs_store(session_bbs(s)), h, &u) == STORE_OK) {
-		problem(s, "That handle is taken. Try another.");
-		session_prompt(s, "\x1b[1;37mChoose a handle\x1b[0m: ", false, 20);
-	} else {
-		snprintf(flow(s)->handle, sizeof(flow(s)->handle), "%s", h);
-		session_set_state(s, &state_reg_password);
+		return used;
 	}
+	struct handle_job j = { .rc = STORE_ERROR };
+	snprintf(j.handle, sizeof(j.handle), "%s", h);
+	if (!session_db(s, handle_work, handle_done, &j, sizeof(j)))
+		unavailable(s);
 	return used;
 }
 
@@ -174,12 +209,62 @@ static bool is_sysop_handle(const struct config *cfg, const char *h)
 	return false;
 }
 
+/* The new account, saved. */
+struct create_job {
+	char handle[32];
+	char hash[PASSWORD_HASH_MAX];
+	char location[STORE_LOCATION_MAX];
+	int level;
+	int64_t now;
+	int rc;
+	int64_t id;
+};
+
+static void create_work(struct store *st, void *arg)
+{
+	struct create_job *j = arg;
+	j->rc = store_user_create(st, j->handle, j->hash, j->location, j->level, j->now, &j->id);
+}
+
+static void created(struct session *s, void *arg)
+{
+	struct create_job *j = arg;
+	struct reg_flow *f = flow(s);
+	struct bbs *bbs = session_bbs(s);
+	if (j->rc == STORE_EXISTS) {
+		problem(s, "Someone took that handle a moment ago. Choose another.");
+		session_set_state(s, &state_register);
+		return;
+	}
+	if (j->rc == STORE_ERROR) {
+		unavailable(s);
+		return;
+	}
+	if (j->rc != STORE_OK) {
+		problem(s, "Sorry, your account could not be saved.");
+		session_flow_end(s);
+		session_set_state(s, &state_login);
+		return;
+	}
+	bbs_stats(bbs)->registrations++;
+	log_info("event=register node=%u handle=%s level=%d", session_node(s), LOG_Q(j->handle),
+	         j->level);
+	struct session_user su = { .id = j->id, .level = j->level, .calls = 0,
+	                           .location = f->location };
+	snprintf(su.handle, sizeof(su.handle), "%s", j->handle);
+	char hello[96];
+	snprintf(hello, sizeof(hello), "Welcome aboard, %s!", su.handle);
+	session_set_notice(s, hello);
+	session_login(s, &su, false, NULL);  /* copies the location out of the flow */
+	session_flow_end(s);
+	menu_enter_main(s);
+}
+
 static void hashed(void *ud, int ok, const char *hash)
 {
 	struct session *s = ud;
 	struct reg_flow *f = flow(s);
-	struct bbs *bbs = session_bbs(s);
-	const struct config *cfg = bbs_config(bbs);
+	const struct config *cfg = bbs_config(session_bbs(s));
 	session_set_job(s, NULL);
 	if (!ok) {
 		problem(s, "Sorry, something went wrong. Please try again.");
@@ -188,34 +273,16 @@ static void hashed(void *ud, int ok, const char *hash)
 		session_flush(s);
 		return;
 	}
-	int level = is_sysop_handle(cfg, f->handle) ? LEVEL_SYSOP : LEVEL_USER;
-	int64_t id = 0;
-	int rc = store_user_create(bbs_store(bbs), f->handle, hash, f->location, level,
-	                           (int64_t)time(NULL), &id);
-	if (rc == STORE_EXISTS) {
-		problem(s, "Someone took that handle a moment ago. Choose another.");
-		session_set_state(s, &state_register);
-		session_flush(s);
-		return;
-	}
-	if (rc != STORE_OK) {
-		problem(s, "Sorry, your account could not be saved.");
-		session_flow_end(s);
-		session_set_state(s, &state_login);
-		session_flush(s);
-		return;
-	}
-	bbs_stats(bbs)->registrations++;
-	log_info("event=register node=%u handle=%s level=%d", session_node(s), LOG_Q(f->handle),
-	         level);
-	struct session_user su = { .id = id, .level = level, .calls = 0, .location = f->location };
-	snprintf(su.handle, sizeof(su.handle), "%s", f->handle);
-	char hello[96];
-	snprintf(hello, sizeof(hello), "Welcome aboard, %s!", su.handle);
-	session_set_notice(s, hello);
-	session_login(s, &su, false);        /* copies the location out of the flow */
-	session_flow_end(s);
-	menu_enter_main(s);
+	struct create_job j = {
+		.level = is_sysop_handle(cfg, f->handle) ? LEVEL_SYSOP : LEVEL_USER,
+		.now = (int64_t)time(NULL),
+	};
+	snprintf(j.handle, sizeof(j.handle), "%s", f->handle);
+	snprintf(j.hash, sizeof(j.hash), "%s", hash);
+	snprintf(j.location, sizeof(j.location), "%s", f->location);
+	if (!session_db(s, create_work, created, &j, sizeof(j)))
+		unavailable(s);
+	explicit_bzero(&j, sizeof(j));
 	session_flush(s);
 }
 

@@ -1,6 +1,7 @@
 #include "bbs/session.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "bbs/states.h"
 #include "chat/registry.h"
 #include "cluster/cluster.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "term/ansi.h"
 #include "term/lineedit.h"
@@ -34,6 +36,7 @@ struct session {
 	const struct session_state *state;
 	struct lineedit *le;
 	struct password_job *job;
+	struct session_job *db_job;      /* a database job the caller waits for */
 	void *flow;
 	struct account *acct;            /* NULL until login: idle callers hold none */
 	struct sbuf out;                 /* this caller's output for the current event */
@@ -317,10 +320,12 @@ void session_flow_end(struct session *s)
 	s->flow_size = 0;
 }
 
-/* Feed input to the state until it is used up or the state waits. */
+/* Feed input to the state until it is used up or the state waits (for its own
+ * reasons, or for the database). */
 static void feed(struct session *s, const uint8_t *data, size_t len)
 {
-	while (len > 0 && s->state && s->state->input && s->conn && !conn_closing(s->conn)) {
+	while (len > 0 && s->db_job == NULL && s->state && s->state->input && s->conn &&
+	       !conn_closing(s->conn)) {
 		size_t n = s->state->input(s, data, len);
 		if (n == 0)
 			break;
@@ -333,6 +338,64 @@ static void feed(struct session *s, const uint8_t *data, size_t len)
 		size_t room = TYPEAHEAD_MAX - s->typeahead.len;
 		sbuf_append(&s->typeahead, data, len < room ? len : room);
 	}
+}
+
+/* ---- waiting for the database ---- */
+
+struct session_job {
+	struct session *s;               /* NULL once the caller has gone */
+	store_work_fn work;
+	session_db_fn done;
+	size_t size;
+	max_align_t ctx[];               /* the caller's, copied */
+};
+
+static void sjob_work(struct store *st, void *arg)
+{
+	struct session_job *j = arg;
+	j->work(st, j->ctx);
+}
+
+static void sjob_done(void *arg)
+{
+	struct session_job *j = arg;
+	struct session *s = j->s;
+	if (s != NULL) {
+		s->db_job = NULL;
+		if (s->conn != NULL && !conn_closing(s->conn)) {
+			bool outer = !s->in_input;
+			j->done(s, j->ctx);
+			/* Called from the queue (not from our own input): what the caller
+			 * typed meanwhile goes on, and the answer goes out. */
+			if (outer && s->conn != NULL) {
+				session_resume(s);
+				session_flush(s);
+			}
+		}
+	}
+	explicit_bzero(j, sizeof(*j) + j->size);   /* a job may carry a password hash */
+	free(j);
+}
+
+bool session_db(struct session *s, store_work_fn work, session_db_fn done, const void *ctx,
+                size_t size)
+{
+	assert(s->db_job == NULL);
+	struct session_job *j = xmalloc(sizeof(*j) + size);
+	*j = (struct session_job){ .s = s, .work = work, .done = done, .size = size };
+	memcpy(j->ctx, ctx, size);
+	s->db_job = j;
+	if (store_queue_submit(bbs_queue(s->bbs), sjob_work, sjob_done, j) != 0) {
+		s->db_job = NULL;
+		free(j);
+		return false;
+	}
+	return true;
+}
+
+bool session_db_waiting(const struct session *s)
+{
+	return s->db_job != NULL;
 }
 
 void session_resume(struct session *s)
@@ -397,27 +460,77 @@ void session_open(struct bbs *bbs, struct conn *c)
 	session_flush(s);
 }
 
+_Static_assert(SESSION_IGNORES_MAX == CHAT_IGNORE_MAX, "a login reads every ignore");
+_Static_assert(sizeof(((struct login_extras *)0)->ignores[0]) == STORE_HANDLE_MAX,
+               "an ignored handle is a stored handle");
+
+static void extras_ignore(void *ud, const char *handle)
+{
+	struct login_extras *x = ud;
+	if (x->n_ignores < SESSION_IGNORES_MAX)
+		snprintf(x->ignores[x->n_ignores++], sizeof(x->ignores[0]), "%s", handle);
+}
+
+void session_read_extras(struct store *st, int64_t user_id, struct login_extras *x)
+{
+	x->n_ignores = 0;
+	x->new_telegrams = store_telegram_count(st, user_id, true);
+	store_ignore_list(st, user_id, extras_ignore, x);
+}
+
+/* ---- what a login writes: nobody waits for these ---- */
+
+struct login_write {
+	int64_t user_id;
+	int64_t now;
+	int node;
+	int charset;                     /* >= 0: remember this character set */
+	bool token;                      /* add the token hash */
+	uint8_t hash[TOKEN_HASH_LEN];
+	int64_t expires;
+};
+
+static void login_write_work(struct store *st, void *arg)
+{
+	struct login_write *w = arg;
+	if (store_user_record_login(st, w->user_id, w->now, w->node) != STORE_OK)
+		log_warn("event=login_not_recorded user=%lld", (long long)w->user_id);
+	if (w->charset >= 0)
+		store_user_set_charset(st, w->user_id, (enum charset)w->charset);
+	if (w->token && store_token_add(st, w->hash, w->user_id, w->expires) != STORE_OK)
+		log_warn("event=token_not_stored user=%lld", (long long)w->user_id);
+}
+
+static void login_write_done(void *arg)
+{
+	explicit_bzero(arg, sizeof(struct login_write));
+	free(arg);
+}
+
 /* Telnet callers: a terminal type that names its character set wins; otherwise
  * the choice stored in the account (from an earlier call) is applied, and a new
- * choice is remembered for next time.  Other transports have no say. */
-static void remember_charset(struct session *s, struct store *st)
+ * choice is remembered for next time (-1: nothing to remember).  Other transports
+ * have no say. */
+static int remember_charset(struct session *s)
 {
 	bool told;
 	enum charset now = conn_charset(s->conn, &told);
 	enum charset stored = s->acct->user.charset;
 	if (now == CHARSET_UNKNOWN)
-		return;
+		return -1;
 	if (!told && stored != CHARSET_UNKNOWN) {
 		conn_set_charset(s->conn, stored);
-		return;
+		return -1;
 	}
-	if (now != stored && store_user_set_charset(st, s->acct->user.id, now) == STORE_OK)
-		s->acct->user.charset = now;
+	if (now == stored)
+		return -1;
+	s->acct->user.charset = now;
+	return (int)now;
 }
 
-void session_login(struct session *s, const struct session_user *u, bool resumed)
+void session_login(struct session *s, const struct session_user *u, bool resumed,
+                   const struct login_extras *x)
 {
-	struct store *st = bbs_store(s->bbs);
 	const struct config *cfg = bbs_config(s->bbs);
 	int64_t now = (int64_t)time(NULL);
 
@@ -432,8 +545,7 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 	a->user = *u;
 	a->user.location = u->location && u->location[0] ? xstrdup(u->location) : "";
 	a->user.login_ms = session_now(s);
-	if (store_user_record_login(st, u->id, now, (int)s->node) == STORE_OK)
-		a->user.calls++;
+	a->user.calls++;                     /* this call, recorded below */
 	a->sink = (struct chat_sink){
 		.ops = &sink_ops,
 		.handle = a->user.handle,
@@ -441,33 +553,38 @@ void session_login(struct session *s, const struct session_user *u, bool resumed
 		.rank = a->user.level < 0 ? 0u : (unsigned)a->user.level,
 	};
 	a->member = chat_member_new(bbs_chat(s->bbs), &a->sink);
-	bbs_chat_login(s, st);
+	bbs_chat_login(s, x);
 	bbs_stats(s->bbs)->logins_ok++;
 	if (resumed)
 		bbs_stats(s->bbs)->logins_resumed++;
 	log_info("event=login conn=%llu node=%u handle=%s resumed=%d",
 	         (unsigned long long)conn_id(s->conn), s->node, LOG_Q(u->handle), resumed);
 
-	remember_charset(s, st);
-
+	struct login_write *w = xcalloc(1, sizeof(*w));
+	*w = (struct login_write){ .user_id = u->id, .now = now, .node = (int)s->node,
+	                           .charset = remember_charset(s) };
 	if (!resumed) {
-		/* A token lets the page come back after a refresh without a password. */
-		uint8_t raw[TOKEN_RAW_LEN], hash[TOKEN_HASH_LEN];
+		/* A token lets the page come back after a refresh without a password.
+		 * The page may have it before the store does: a resume is a later job
+		 * of the same queue, so it finds it. */
+		uint8_t raw[TOKEN_RAW_LEN];
 		char text[TOKEN_TEXT_LEN];
-		int64_t expires = now + (int64_t)cfg->session_days * 86400;
+		w->expires = now + (int64_t)cfg->session_days * 86400;
 		token_new(raw, text);
-		if (token_hash(text, hash) == 0 &&
-		    store_token_add(st, hash, u->id, expires) == STORE_OK) {
+		if (token_hash(text, w->hash) == 0) {
+			w->token = true;
 			struct sbuf js = SBUF_INIT;
 			sbuf_puts(&js, "{\"type\":\"session\",\"token\":");
 			json_put_string(&js, text);
-			sbuf_printf(&js, ",\"expires\":%lld}", (long long)expires);
+			sbuf_printf(&js, ",\"expires\":%lld}", (long long)w->expires);
 			conn_send_control(s->conn, (const char *)js.data, js.len);
 			sbuf_free(&js);
 		}
 		explicit_bzero(raw, sizeof(raw));
 		explicit_bzero(text, sizeof(text));
 	}
+	if (store_queue_submit(bbs_queue(s->bbs), login_write_work, login_write_done, w) != 0)
+		login_write_done(w);
 }
 
 void session_notify_shutdown(struct conn *c)
@@ -552,7 +669,8 @@ static void on_tick(struct conn *c, uint64_t now)
 		limit_s = cfg->login_timeout_s;
 	else if (s->state->timeout == SESSION_TIMEOUT_IDLE)
 		limit_s = cfg->idle_timeout_s;
-	if (limit_s != 0 && s->job == NULL && now - s->last_input_ms >= (uint64_t)limit_s * 1000) {
+	if (limit_s != 0 && s->job == NULL && s->db_job == NULL &&
+	    now - s->last_input_ms >= (uint64_t)limit_s * 1000) {
 		struct sbuf *out = &s->out;
 		if (s->le)
 			le_erase(s->le, out);
@@ -575,6 +693,10 @@ static void on_close(struct conn *c)
 	if (s->job) {
 		password_job_cancel(s->job);
 		s->job = NULL;
+	}
+	if (s->db_job) {
+		s->db_job->s = NULL;    /* it finishes without us */
+		s->db_job = NULL;
 	}
 	/* Leave the state first (the chat announces the departure), then the node. */
 	session_set_state(s, NULL);

@@ -96,9 +96,21 @@ struct session_user {
 };
 const struct session_user *session_user(const struct session *s);
 bool session_logged_in(const struct session *s);
+/* What a login reads from the database beside the account, in the same job (so
+ * logging in waits for the database once): new telegrams, the ignore list. */
+#define SESSION_IGNORES_MAX 64   /* CHAT_IGNORE_MAX */
+struct login_extras {
+	int64_t new_telegrams;
+	unsigned n_ignores;
+	char ignores[SESSION_IGNORES_MAX][32];
+};
+struct store;
+/* On the database's side (a job's work): read x for user_id. */
+void session_read_extras(struct store *st, int64_t user_id, struct login_extras *x);
 /* Record a login (database, token for the page, who's online).  u is copied (its
- * location string too). */
-void session_login(struct session *s, const struct session_user *u, bool resumed);
+ * location string too); x is what was read for it (NULL: nothing, a new account). */
+void session_login(struct session *s, const struct session_user *u, bool resumed,
+                   const struct login_extras *x);
 /* What who's online shows for this caller right now ("Main Menu", "In Chat"). */
 const char *session_doing(const struct session *s);
 void session_set_doing(struct session *s, const char *what);   /* static string */
@@ -130,6 +142,19 @@ struct sbuf *session_out(struct session *s);
 void session_flush(struct session *s);
 /* The caller is leaving: flush and close politely (code for WebSocket callers). */
 void session_hangup(struct session *s, uint16_t code, const char *reason);
+
+/* Ask the database and continue with its answer.  work runs with a store, off the
+ * loop on PostgreSQL (store/queue.h), on a copy of ctx (size bytes); then done
+ * runs on the loop with the session and that copy, unless the caller has gone.
+ * Until then what the caller types waits, as it does for a password check; the
+ * answer is flushed.  On SQLite both run before this returns.  false (and nothing
+ * runs) if the database's queue is full: tell the caller to try again later.
+ * One job at a time. */
+struct store;
+typedef void (*session_db_fn)(struct session *s, void *ctx);
+bool session_db(struct session *s, void (*work)(struct store *st, void *ctx),
+                session_db_fn done, const void *ctx, size_t size);
+bool session_db_waiting(const struct session *s);
 
 /* A pending password job, cancelled if the caller drops. */
 void session_set_job(struct session *s, struct password_job *job);

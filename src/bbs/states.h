@@ -21,9 +21,8 @@ extern const struct session_state state_chat;
  * the menu). */
 void bbs_chat_enter(struct session *s);
 /* A session has logged in: its chat member gets the caller's settings (ignore
- * list, bell, quiet) from the store. */
-struct store;
-void bbs_chat_login(struct session *s, struct store *st);
+ * list, bell, quiet) as read with the account (x may be NULL: none). */
+void bbs_chat_login(struct session *s, const struct login_extras *x);
 /* The caller was kicked out of its room (the chat engine's sink op evicted): back
  * to the menu with a notice. */
 struct chat_event;
@@ -37,7 +36,7 @@ const char *bbs_chat_doing(struct session *s, char *buf, size_t cap);
 /* menu command "telegrams": read the telegrams left for the caller. */
 void bbs_telegrams_read(struct session *s);
 /* After login: "You have N new telegrams" with a bell, as part of the greeting. */
-void bbs_telegrams_announce(struct session *s, char *notice, size_t cap);
+void bbs_telegrams_announce(struct session *s, int64_t n, char *notice, size_t cap);
 
 /* Go to the main menu (after login), or back to the current menu. */
 void menu_enter_main(struct session *s);

@@ -12,6 +12,7 @@ struct bbs_stats {
 	uint64_t logins_ok;           /* password logins (and resumed sessions, below) */
 	uint64_t logins_resumed;      /* ... of which with a session token */
 	uint64_t logins_failed;       /* wrong handle or password */
+	uint64_t logins_unavailable;  /* refused: the database did not answer */
 	uint64_t logins_locked;       /* right or wrong, refused: the handle is locked out */
 	uint64_t lockouts;            /* handles locked out by their failures */
 	uint64_t registrations;       /* new accounts */

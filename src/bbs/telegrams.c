@@ -3,6 +3,7 @@
  * new, with a bell; the menu command "telegrams" shows them, oldest first, marks them
  * read and offers to delete the read ones. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,9 +17,8 @@
 
 #define TELEGRAMS_SHOWN 50
 
-void bbs_telegrams_announce(struct session *s, char *notice, size_t cap)
+void bbs_telegrams_announce(struct session *s, int64_t n, char *notice, size_t cap)
 {
-	int64_t n = store_telegram_count(bbs_store(session_bbs(s)), session_user(s)->id, true);
 	if (n <= 0)
 		return;
 	size_t len = strlen(notice);
@@ -27,36 +27,92 @@ void bbs_telegrams_announce(struct session *s, char *notice, size_t cap)
 	sbuf_putc(session_out(s), '\a');
 }
 
-struct shown {
-	struct sbuf *out;
-	int64_t last_id;
-	unsigned n;
+/* The telegrams read for the screen (the first TELEGRAMS_SHOWN, oldest first),
+ * and marked read in the same job. */
+struct telegram_row {
+	int64_t id;
+	int64_t sent;
+	bool read;
+	char sender[32];
+	char text[4 * CHAT_LINE_MAX_CHARS + 1];   /* a chat line at most */
 };
 
-static void show_one(void *ud, const struct store_telegram *t)
+struct read_job {
+	int64_t uid;
+	int rc;
+	unsigned n;                      /* all of them, shown or not */
+	struct telegram_row rows[TELEGRAMS_SHOWN];
+};
+
+static void keep_one(void *ud, const struct store_telegram *t)
 {
-	struct shown *sh = ud;
-	if (sh->n++ >= TELEGRAMS_SHOWN)
-		return;
+	struct read_job *j = ud;
+	if (j->n < TELEGRAMS_SHOWN) {
+		struct telegram_row *r = &j->rows[j->n];
+		r->id = t->id;
+		r->sent = t->sent;
+		r->read = t->read;
+		snprintf(r->sender, sizeof(r->sender), "%s", t->sender);
+		snprintf(r->text, sizeof(r->text), "%s", t->text);
+	}
+	j->n++;
+}
+
+static void read_work(struct store *st, void *arg)
+{
+	struct read_job *j = arg;
+	j->n = 0;
+	j->rc = store_telegram_list(st, j->uid, keep_one, j);
+	if (j->rc == STORE_OK && j->n > 0) {
+		unsigned shown = j->n < TELEGRAMS_SHOWN ? j->n : TELEGRAMS_SHOWN;
+		store_telegram_mark_read(st, j->uid, j->rows[shown - 1].id);
+	}
+}
+
+static void show_one(struct sbuf *out, const struct telegram_row *t)
+{
 	char when[32] = "?";
 	time_t at = (time_t)t->sent;
 	struct tm tm;
 	if (localtime_r(&at, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	ansi_fg(sh->out, t->read ? ANSI_WHITE : ANSI_BRIGHT_WHITE);
-	sbuf_puts(sh->out, "\r\n From ");
-	chat_sanitize_append(sh->out, t->sender, strlen(t->sender), 32);
-	sbuf_printf(sh->out, ", %s%s", when, t->read ? "" : "  (new)");
-	ansi_reset(sh->out);
-	sbuf_puts(sh->out, "\r\n   ");
-	ansi_fg(sh->out, ANSI_BRIGHT_GREEN);
-	chat_sanitize_append(sh->out, t->text, strlen(t->text), SIZE_MAX);
-	ansi_reset(sh->out);
-	sbuf_puts(sh->out, "\r\n");
-	sh->last_id = t->id;
+	ansi_fg(out, t->read ? ANSI_WHITE : ANSI_BRIGHT_WHITE);
+	sbuf_puts(out, "\r\n From ");
+	chat_sanitize_append(out, t->sender, strlen(t->sender), 32);
+	sbuf_printf(out, ", %s%s", when, t->read ? "" : "  (new)");
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n   ");
+	ansi_fg(out, ANSI_BRIGHT_GREEN);
+	chat_sanitize_append(out, t->text, strlen(t->text), SIZE_MAX);
+	ansi_reset(out);
+	sbuf_puts(out, "\r\n");
 }
 
 /* ---- "delete the ones you have read?" ---- */
+
+struct delete_job {
+	int64_t uid;
+	int64_t gone;
+};
+
+static void delete_work(struct store *st, void *arg)
+{
+	struct delete_job *j = arg;
+	j->gone = store_telegram_delete_read(st, j->uid);
+}
+
+static void deleted(struct session *s, void *arg)
+{
+	struct delete_job *j = arg;
+	char text[64];
+	if (j->gone < 0)
+		snprintf(text, sizeof(text), "The telegrams could not be deleted. Try again later.");
+	else
+		snprintf(text, sizeof(text), "%lld telegram%s deleted.", (long long)j->gone,
+		         j->gone == 1 ? "" : "s");
+	screen_notice(session_out(s), text);
+	bbs_pause_then_menu(s);
+}
 
 static size_t delete_input(struct session *s, const uint8_t *data, size_t len)
 {
@@ -66,13 +122,10 @@ static size_t delete_input(struct session *s, const uint8_t *data, size_t len)
 		return used;
 	struct sbuf *out = session_out(s);
 	if (k.cp == 'y' || k.cp == 'Y') {
-		int64_t gone = store_telegram_delete_read(bbs_store(session_bbs(s)), session_user(s)->id);
 		sbuf_puts(out, "Yes\r\n");
-		char text[64];
-		snprintf(text, sizeof(text), "%lld telegram%s deleted.", (long long)gone,
-		         gone == 1 ? "" : "s");
-		screen_notice(out, text);
-		bbs_pause_then_menu(s);
+		struct delete_job j = { .uid = session_user(s)->id, .gone = -1 };
+		if (!session_db(s, delete_work, deleted, &j, sizeof(j)))
+			deleted(s, &j);
 	} else if (k.cp == 'n' || k.cp == 'N') {
 		sbuf_puts(out, "No\r\n");
 		menu_return(s);
@@ -86,33 +139,46 @@ static const struct session_state state_telegram_delete = {
 	.timeout = SESSION_TIMEOUT_IDLE,
 };
 
-void bbs_telegrams_read(struct session *s)
+static void telegrams_read(struct session *s, void *arg)
 {
-	struct store *st = bbs_store(session_bbs(s));
+	struct read_job *j = arg;
 	struct sbuf *out = session_out(s);
-	int64_t uid = session_user(s)->id;
-	struct shown sh = { .out = out };
 	ansi_reset(out);
 	ansi_clear(out);
 	ansi_fg(out, ANSI_BRIGHT_YELLOW);
 	sbuf_puts(out, " Telegrams");
 	ansi_reset(out);
 	sbuf_puts(out, "\r\n");
-	store_telegram_list(st, uid, show_one, &sh);
-	if (sh.n == 0) {
+	if (j->rc != STORE_OK) {
+		screen_notice(out, "Your telegrams could not be read. Try again later.");
+		bbs_pause_then_menu(s);
+		return;
+	}
+	if (j->n == 0) {
 		screen_notice(out, "No telegrams. Nobody has left you one.");
 		bbs_pause_then_menu(s);
 		return;
 	}
-	if (sh.n > TELEGRAMS_SHOWN) {
+	for (unsigned i = 0; i < j->n && i < TELEGRAMS_SHOWN; i++)
+		show_one(out, &j->rows[i]);
+	if (j->n > TELEGRAMS_SHOWN) {
 		char more[80];
-		snprintf(more, sizeof(more), "... and %u more after these.", sh.n - TELEGRAMS_SHOWN);
+		snprintf(more, sizeof(more), "... and %u more after these.", j->n - TELEGRAMS_SHOWN);
 		screen_notice(out, more);
 	}
-	store_telegram_mark_read(st, uid, sh.last_id);
 	sbuf_puts(out, "\r\n");
 	ansi_fg(out, ANSI_BRIGHT_WHITE);
 	sbuf_puts(out, " Delete the telegrams you have read? (Y/N) ");
 	ansi_reset(out);
 	session_set_state(s, &state_telegram_delete);
+}
+
+void bbs_telegrams_read(struct session *s)
+{
+	static struct read_job j;     /* copied by session_db; keeps it off the stack */
+	memset(&j, 0, sizeof(j));
+	j.uid = session_user(s)->id;
+	j.rc = STORE_ERROR;
+	if (!session_db(s, read_work, telegrams_read, &j, sizeof(j)))
+		telegrams_read(s, &j);
 }

@@ -8,6 +8,7 @@
 #include "chat/internal.h"
 #include "chat/registry.h"
 #include "chat/render.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -52,6 +53,7 @@ struct chat_room {
 	struct chat_stats own_stats;
 	struct flood_cfg flood_cfg;
 	struct store *store;             /* borrowed, or NULL */
+	struct store_queue *queue;       /* borrowed: writes go through it; or NULL */
 	struct chat_registry *reg;       /* the registry it is in, or NULL */
 
 	struct chat_member **members;
@@ -159,24 +161,60 @@ static void load_row(void *ud, const struct store_chat_row *row)
 	remember(r, row->seq, r->scratch.data, r->scratch.len);
 }
 
+/* A batch of lines on its way to the store, and (every TRIM_EVERY batches) the
+ * trim behind it: the job owns the lines. */
+struct save_job {
+	char key[64];
+	struct unsaved *lines;
+	size_t n;
+	int64_t trim_keep;        /* > 0: trim to this many afterwards */
+};
+
+static void save_work(struct store *st, void *arg)
+{
+	struct save_job *j = arg;
+	bool tx = store_begin(st) == STORE_OK;
+	for (size_t i = 0; i < j->n; i++) {
+		struct unsaved *u = &j->lines[i];
+		store_chat_append(st, j->key, u->seq, u->ts_ms, u->kind, u->from, NULL, u->text);
+	}
+	if (tx && store_commit(st) != STORE_OK)
+		store_rollback(st);
+	if (j->trim_keep > 0)
+		store_chat_trim(st, j->key, j->trim_keep);
+}
+
+static void save_done(void *arg)
+{
+	struct save_job *j = arg;
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->lines[i].from);
+		free(j->lines[i].text);
+	}
+	free(j->lines);
+	free(j);
+}
+
 static void save_unsaved(struct chat_room *r)
 {
 	if (r->n_unsaved == 0)
 		return;
-	bool tx = store_begin(r->store) == STORE_OK;
-	for (size_t i = 0; i < r->n_unsaved; i++) {
-		struct unsaved *u = &r->unsaved[i];
-		store_chat_append(r->store, r->set.store_key, u->seq, u->ts_ms, u->kind, u->from,
-		                  NULL, u->text);
-		free(u->from);
-		free(u->text);
-	}
-	if (tx && store_commit(r->store) != STORE_OK)
-		store_rollback(r->store);
-	r->n_unsaved = 0;
+	struct save_job *j = xcalloc(1, sizeof(*j));
+	snprintf(j->key, sizeof(j->key), "%s", r->set.store_key);
+	j->lines = r->unsaved;
+	j->n = r->n_unsaved;
+	r->unsaved = NULL;
+	r->n_unsaved = r->cap_unsaved = 0;
 	if (++r->saves % TRIM_EVERY == 0)
-		store_chat_trim(r->store, r->set.store_key,
-		                (int64_t)(r->ring_cap > 1000 ? r->ring_cap : 1000));
+		j->trim_keep = (int64_t)(r->ring_cap > 1000 ? r->ring_cap : 1000);
+	if (r->queue == NULL) {
+		save_work(r->store, j);
+		save_done(j);
+	} else if (store_queue_submit(r->queue, save_work, save_done, j) != 0) {
+		log_warn("event=chat_not_saved room=%s lines=%zu reason=db_queue_full",
+		         LOG_Q(r->set.name), j->n);
+		save_done(j);
+	}
 }
 
 static void save_cb(uv_timer_t *t)
@@ -316,11 +354,31 @@ static void status_changed(struct chat_room *r)
 	sbuf_free(&sb);
 }
 
+struct topic_job {
+	char key[64];
+	char topic[4 * CHAT_TOPIC_MAX + 1];
+};
+
+static void topic_work(struct store *st, void *arg)
+{
+	struct topic_job *j = arg;
+	store_chat_topic_set(st, j->key, j->topic);
+}
+
 static void set_topic(struct chat_room *r, const char *text, bool here)
 {
 	snprintf(r->set.topic, sizeof(r->set.topic), "%s", text ? text : "");
-	if (here && r->store != NULL && !r->set.made_by_caller)
-		store_chat_topic_set(r->store, r->set.store_key, r->set.topic);
+	if (!here || r->store == NULL || r->set.made_by_caller)
+		return;
+	struct topic_job *j = xcalloc(1, sizeof(*j));
+	snprintf(j->key, sizeof(j->key), "%s", r->set.store_key);
+	snprintf(j->topic, sizeof(j->topic), "%s", r->set.topic);
+	if (r->queue == NULL) {
+		topic_work(r->store, j);
+		free(j);
+	} else if (store_queue_submit(r->queue, topic_work, free, j) != 0) {
+		free(j);
+	}
 }
 
 /* The room's next sequence number.  Alone: 1, 2, 3...  In a cluster sharing a
@@ -743,6 +801,11 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 			store_chat_topic_get(st, set->store_key, r->set.topic, sizeof(r->set.topic));
 	}
 	return r;
+}
+
+void chat_room_set_queue(struct chat_room *r, struct store_queue *q)
+{
+	r->queue = q;
 }
 
 static void timer_closed(uv_handle_t *h)

@@ -30,6 +30,7 @@
 #include "util/sbuf.h"
 
 struct store;
+struct store_queue;
 
 #define CHAT_ROOM_NAME_MAX 20        /* a caller's room: letters, digits, '-', '_' */
 #define CHAT_TOPIC_MAX 100           /* code points of a topic */
@@ -57,6 +58,9 @@ bool chat_room_name_ok(const char *name);
  * (borrowed; NULL: no persistence), its timers on loop.  Never NULL. */
 struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
                                 struct store *st);
+/* Write what the room keeps (its lines, its topic) through q's jobs rather than
+ * on the store directly: off the loop on PostgreSQL.  Reads stay at creation. */
+void chat_room_set_queue(struct chat_room *r, struct store_queue *q);
 /* New settings for a live room (a reload): name, who may enter (min_rank), whether
  * /list shows it, scrollback, capacity, history, flood and coalescing take effect
  * at once for what happens next; members stay (a lower capacity or a higher

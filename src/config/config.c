@@ -170,7 +170,9 @@ bool config_control_path(const struct config *cfg, char *out, size_t cap)
 		n = snprintf(out, max, "%s", cfg->control_socket);
 	} else {
 		const char *slash = strrchr(cfg->db_path, '/');
-		if (slash == NULL)
+		if (config_is_database_url(cfg->db_path))
+			n = snprintf(out, max, "carrier.ctl");   /* no directory of its own */
+		else if (slash == NULL)
 			n = snprintf(out, max, "carrier.ctl");
 		else
 			n = snprintf(out, max, "%.*s/carrier.ctl", (int)(slash - cfg->db_path),
@@ -657,8 +659,12 @@ static void set_value(struct loader *ld, const struct key_spec *spec, void *base
 			return;
 		}
 		if (field == ld->cfg->db_path && config_is_database_url(s)) {
-			ERROR(ld, v, "\"database\": PostgreSQL is not supported by this build "
-			      "yet; give the path of a SQLite file");
+			/* A URL is not a path: taken as written (libpq reads it). */
+			if (!clean_text(s, len) || len >= spec->size)
+				ERROR(ld, v, "\"database\": a PostgreSQL URL of at most %zu bytes "
+				      "without control characters", spec->size - 1);
+			else
+				snprintf(field, spec->size, "%s", s);
 			return;
 		}
 		set_path(ld, spec, v, s, field);

@@ -221,7 +221,7 @@ bool config_menus_equal(const struct config *a, const struct config *b);
 const struct config_menu *config_menu_find(const struct config *cfg, const char *name);
 
 /* The control socket's path: control_socket, or "carrier.ctl" in the database's
- * directory.  False if it does not fit in cap (or a Unix socket's path). */
+ * directory (the working directory for a PostgreSQL database).  False if it does not fit in cap (or a Unix socket's path). */
 bool config_control_path(const struct config *cfg, char *out, size_t cap);
 
 /* Parse "[ADDR:]PORT" into addr (keeping addr's host when none is given).
@@ -240,8 +240,9 @@ struct config_overrides {
 	const char *ssh;
 };
 bool config_apply_overrides(struct config *cfg, const struct config_overrides *o);
-/* A database given as a URL (postgres:// or postgresql://) rather than a SQLite
- * file's path: this build has no PostgreSQL backend, so one is refused. */
+/* A database given as a URL (postgres:// or postgresql://, PostgreSQL) rather than
+ * a SQLite file's path: taken as written, and the control socket and the SSH host
+ * keys default to the working directory instead of the database's. */
 bool config_is_database_url(const char *s);
 
 /* ---- reloading ----

@@ -11,6 +11,8 @@
 #include "chat/stats.h"
 #include "cluster/cluster.h"
 #include "net/conn.h"
+#include "store/queue.h"
+#include "util/xalloc.h"
 
 /* A line held by another server of the cluster. */
 struct far_who {
@@ -106,47 +108,99 @@ static void stats(struct bbs *bbs, const struct net_stats *net, struct sbuf *out
 	}
 }
 
-bool ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *actor,
-                 const struct net_stats *net, struct sbuf *out)
+struct ctl_job {
+	struct bbs *bbs;
+	char actor[64];
+	ctl_done_fn done;
+	void *ud;
+	bool cancelled;          /* nobody waits */
+	bool returned;           /* ctl_execute has returned it */
+	bool finished;           /* answered before it returned */
+	struct mod_deed deed;
+};
+
+static void answer_text(ctl_done_fn done, void *ud, bool ok, const char *text)
 {
-	struct mod_actor a = { .name = bbs_config(bbs)->sysop, .audit = actor, .member = NULL };
-	char answer[MOD_ANSWER_MAX];
-	bool ok;
+	struct sbuf body = SBUF_INIT;
+	sbuf_puts(&body, text);
+	if (ok)
+		sbuf_putc(&body, '\n');
+	done(ud, ok, &body);
+	sbuf_free(&body);
+}
+
+static void deed_work(struct store *st, void *arg)
+{
+	mod_deed_read(st, &((struct ctl_job *)arg)->deed);
+}
+
+static void deed_done(void *arg)
+{
+	struct ctl_job *j = arg;
+	if (!j->cancelled) {
+		struct mod_actor a = { .name = bbs_config(j->bbs)->sysop, .audit = j->actor,
+		                       .member = NULL };
+		char answer[MOD_ANSWER_MAX];
+		bool ok = mod_deed_do(j->bbs, &a, &j->deed, answer);
+		answer_text(j->done, j->ud, ok, answer);
+	}
+	if (j->returned)
+		free(j);
+	else
+		j->finished = true;
+}
+
+struct ctl_job *ctl_execute(struct bbs *bbs, const struct ctl_request *req, const char *actor,
+                            const struct net_stats *net, ctl_done_fn done, void *ud)
+{
+	struct sbuf out = SBUF_INIT;
+	enum mod_verb verb;
 	switch (req->verb) {
 	case CTL_HELP:
-		sbuf_puts(out, ctl_usage);
-		return true;
+		sbuf_puts(&out, ctl_usage);
+		goto answered;
 	case CTL_WHO:
-		who(bbs, out);
-		return true;
+		who(bbs, &out);
+		goto answered;
 	case CTL_STATS:
-		stats(bbs, net, out);
-		return true;
-	case CTL_KICK:
-		ok = mod_kick(bbs, &a, req->handle, req->text, answer);
-		break;
-	case CTL_MUTE:
-		ok = mod_mute(bbs, &a, req->handle, req->seconds, req->text, answer);
-		break;
-	case CTL_UNMUTE:
-		ok = mod_unmute(bbs, &a, req->handle, answer);
-		break;
-	case CTL_BAN:
-		ok = mod_ban(bbs, &a, req->handle, req->seconds, req->text, answer);
-		break;
-	case CTL_UNBAN:
-		ok = mod_unban(bbs, &a, req->handle, answer);
-		break;
-	case CTL_BROADCAST:
-		ok = mod_broadcast(bbs, &a, req->text, answer);
-		break;
+		stats(bbs, net, &out);
+		goto answered;
+	case CTL_KICK: verb = MOD_KICK; break;
+	case CTL_MUTE: verb = MOD_MUTE; break;
+	case CTL_UNMUTE: verb = MOD_UNMUTE; break;
+	case CTL_BAN: verb = MOD_BAN; break;
+	case CTL_UNBAN: verb = MOD_UNBAN; break;
+	case CTL_BROADCAST: verb = MOD_BROADCAST; break;
 	default:
-		snprintf(answer, sizeof(answer), "not a command");
-		ok = false;
-		break;
+		answer_text(done, ud, false, "not a command");
+		return NULL;
 	}
-	sbuf_puts(out, answer);
-	if (ok)
-		sbuf_putc(out, '\n');
-	return ok;
+	struct ctl_job *j = xcalloc(1, sizeof(*j));
+	j->bbs = bbs;
+	j->done = done;
+	j->ud = ud;
+	snprintf(j->actor, sizeof(j->actor), "%s", actor);
+	mod_deed_init(&j->deed, verb, req->handle, req->seconds, req->text);
+	if (!mod_deed_needs_read(&j->deed)) {
+		deed_done(j);
+	} else if (store_queue_submit(bbs_queue(bbs), deed_work, deed_done, j) != 0) {
+		free(j);
+		answer_text(done, ud, false, "the database is busy; try again in a moment");
+		return NULL;
+	}
+	if (j->finished) {
+		free(j);
+		return NULL;
+	}
+	j->returned = true;
+	return j;
+answered:
+	done(ud, true, &out);
+	sbuf_free(&out);
+	return NULL;
+}
+
+void ctl_cancel(struct ctl_job *job)
+{
+	job->cancelled = true;    /* freed when the database answers */
 }

@@ -24,6 +24,8 @@ struct ctl_client {
 	struct ctl_server *cs;
 	struct ctl_client *next;
 	struct sbuf reply;
+	struct ctl_job *job;             /* a deed waiting for the database */
+	char verb[32];                   /* the request's, for the log */
 	char actor[48];                  /* "ctl:USER" for the audit log */
 	size_t len;
 	bool answered, closing;
@@ -59,6 +61,8 @@ static void client_handle_closed(uv_handle_t *h)
 		}
 	}
 	cs->n_clients--;
+	if (c->job != NULL)
+		ctl_cancel(c->job);
 	sbuf_free(&c->reply);
 	free(c);
 }
@@ -118,34 +122,39 @@ static void answer_error(struct ctl_client *c, const char *text)
 	sbuf_free(&sb);
 }
 
+static void executed(void *ud, bool ok, const struct sbuf *body)
+{
+	struct ctl_client *c = ud;
+	c->job = NULL;
+	log_info("event=ctl actor=%s command=%s result=%s", LOG_Q(c->actor), LOG_Q(c->verb),
+	         ok ? "ok" : "error");
+	answer(c, ok, body);
+}
+
 static void run(struct ctl_client *c, size_t len)
 {
 	struct ctl_request req;
 	char err[160];
 	struct sbuf body = SBUF_INIT;
-	bool ok;
+	snprintf(c->verb, sizeof(c->verb), "%.*s", (int)(memchr(c->line, ' ', len) ?
+	         (size_t)((char *)memchr(c->line, ' ', len) - c->line) : len), c->line);
 	if (!ctl_parse(c->line, len, &req, err, sizeof(err))) {
 		sbuf_puts(&body, err);
-		ok = false;
+		executed(c, false, &body);
 	} else if (req.verb == CTL_RELOAD) {
 		/* The server's business, not the BBS's: its hook. */
 		if (c->cs->reload == NULL) {
 			sbuf_puts(&body, "this server cannot reload");
-			ok = false;
+			executed(c, false, &body);
 		} else {
-			ok = c->cs->reload(c->cs->reload_ud, &body) == 0;
+			bool ok = c->cs->reload(c->cs->reload_ud, &body) == 0;
 			if (ok)
 				sbuf_puts(&body, "settings reloaded\n");
+			executed(c, ok, &body);
 		}
 	} else {
-		ok = ctl_execute(c->cs->bbs, &req, c->actor, c->cs->net, &body);
+		c->job = ctl_execute(c->cs->bbs, &req, c->actor, c->cs->net, executed, c);
 	}
-	char verb[32];
-	snprintf(verb, sizeof(verb), "%.*s", (int)(strchr(c->line, ' ') ?
-	         (size_t)(strchr(c->line, ' ') - c->line) : strlen(c->line)), c->line);
-	log_info("event=ctl actor=%s command=%s result=%s", LOG_Q(c->actor), LOG_Q(verb),
-	         ok ? "ok" : "error");
-	answer(c, ok, &body);
 	sbuf_free(&body);
 }
 
@@ -153,7 +162,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct ctl_client *c = h->data;
 	(void)suggested;
-	if (c->answered)                /* after the reply: read and dropped */
+	if (c->answered || c->job != NULL)   /* after the request: read and dropped */
 		*buf = uv_buf_init(c->line, CTL_LINE_MAX);
 	else
 		*buf = uv_buf_init(c->line + c->len, (unsigned)(CTL_LINE_MAX - c->len));
@@ -167,8 +176,8 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		client_close(c);            /* gone (or done): nothing more to do */
 		return;
 	}
-	if (c->answered)
-		return;
+	if (c->answered || c->job != NULL)
+		return;    /* one request a connection: the rest is dropped */
 	size_t from = c->len;
 	c->len += (size_t)n;
 	char *nl = memchr(c->line + from, '\n', c->len - from);

@@ -9,6 +9,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/internal.h"
 
 #define BACKUP_BUSY_MS 10000         /* how long a copy waits for a lock */
@@ -142,6 +144,10 @@ int store_backup(const char *path, const char *dest, struct store_copy_info *inf
 	sqlite3 *src = NULL, *dst = NULL;
 	char tmp[PATH_MAX + 32];
 	int ret = STORE_ERROR;
+	if (store_is_url(path)) {
+		snprintf(err, errlen, "a PostgreSQL database is backed up with pg_dump, not carrier");
+		return STORE_ERROR;
+	}
 	int n = snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		snprintf(err, errlen, "%s: too long a path", dest);
@@ -195,6 +201,10 @@ int store_restore(const char *from, const char *path, struct store_copy_info *in
 {
 	sqlite3 *src = NULL, *dst = NULL;
 	int lock = -1, ret = STORE_ERROR;
+	if (store_is_url(path)) {
+		snprintf(err, errlen, "a PostgreSQL database is restored with pg_restore or psql, not carrier");
+		return STORE_ERROR;
+	}
 	if (access(from, R_OK) != 0) {
 		snprintf(err, errlen, "%s: %s", from, strerror(errno));
 		return STORE_ERROR;

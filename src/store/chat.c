@@ -9,40 +9,40 @@ int store_chat_append(struct store *st, const char *room, uint64_t seq, int64_t 
 {
 	assert(room != NULL && from != NULL && text != NULL);
 	assert(seq <= (uint64_t)INT64_MAX);
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_APPEND,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_APPEND,
 		"INSERT INTO chat (seq, ts_ms, kind, sender, target, text, room)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, (int64_t)seq);
-	sqlite3_bind_int64(s, 2, ts_ms);
-	sqlite3_bind_int(s, 3, kind);
-	store_bind_text(s, 4, from);
-	store_bind_text(s, 5, to);
-	store_bind_text(s, 6, text);
-	store_bind_text(s, 7, room);
+	db_bind_int64(s, 1, (int64_t)seq);
+	db_bind_int64(s, 2, ts_ms);
+	db_bind_int64(s, 3, kind);
+	db_bind_text(s, 4, from);
+	db_bind_text(s, 5, to);
+	db_bind_text(s, 6, text);
+	db_bind_text(s, 7, room);
 	return store_exec_stmt(st, s, "chat append");
 }
 
 int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb cb, void *ud)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_RECENT,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_RECENT,
 		"SELECT seq, ts_ms, kind, sender, target, text FROM"
-		" (SELECT * FROM chat WHERE room = ?2 ORDER BY seq DESC LIMIT ?1) ORDER BY seq ASC");
+		" (SELECT * FROM chat WHERE room = ?2 ORDER BY seq DESC LIMIT ?1) AS recent ORDER BY seq ASC");
 	int rc, ret = STORE_OK;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int(s, 1, n < 0 ? 0 : n);
-	store_bind_text(s, 2, room);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, n < 0 ? 0 : n);
+	db_bind_text(s, 2, room);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_chat_row row = {
-			.seq = (uint64_t)sqlite3_column_int64(s, 0),
-			.ts_ms = sqlite3_column_int64(s, 1),
-			.kind = sqlite3_column_int(s, 2),
-			.from = (const char *)sqlite3_column_text(s, 3),
-			.to = (const char *)sqlite3_column_text(s, 4),
-			.text = (const char *)sqlite3_column_text(s, 5),
+			.seq = (uint64_t)db_column_int64(s, 0),
+			.ts_ms = db_column_int64(s, 1),
+			.kind = db_column_int(s, 2),
+			.from = db_column_text(s, 3),
+			.to = db_column_text(s, 4),
+			.text = db_column_text(s, 5),
 		};
 		if (row.from == NULL)
 			row.from = "";
@@ -50,7 +50,7 @@ int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb c
 			row.text = "";
 		cb(ud, &row);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_fail(st, "chat recent");
 	store_done(st, s);
 	return ret;
@@ -58,15 +58,15 @@ int store_chat_recent(struct store *st, const char *room, int n, store_chat_cb c
 
 uint64_t store_chat_max_seq(struct store *st, const char *room)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_MAX_SEQ,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_MAX_SEQ,
 		"SELECT max(seq) FROM chat WHERE room = ?1");
 	uint64_t seq = 0;
 
 	if (s == NULL)
 		return 0;
-	store_bind_text(s, 1, room);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		seq = (uint64_t)sqlite3_column_int64(s, 0);    /* NULL (empty) reads as 0 */
+	db_bind_text(s, 1, room);
+	if (db_step(s) == DB_ROW)
+		seq = (uint64_t)db_column_int64(s, 0);    /* NULL (empty) reads as 0 */
 	else
 		store_fail(st, "chat max seq");
 	store_done(st, s);
@@ -77,33 +77,33 @@ int64_t store_chat_trim(struct store *st, const char *room, int64_t keep)
 {
 	/* The (keep + 1)th newest row and everything older go; with fewer rows the
 	 * subquery is NULL and nothing matches. */
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TRIM,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_TRIM,
 		"DELETE FROM chat WHERE room = ?2 AND seq <="
 		" (SELECT seq FROM chat WHERE room = ?2 ORDER BY seq DESC LIMIT 1 OFFSET ?1)");
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, keep < 0 ? 0 : keep);
-	store_bind_text(s, 2, room);
+	db_bind_int64(s, 1, keep < 0 ? 0 : keep);
+	db_bind_text(s, 2, room);
 	if (store_exec_stmt(st, s, "chat trim") != STORE_OK)
 		return -1;
-	return sqlite3_changes64(st->db);
+	return db_changes(st);
 }
 
 int store_chat_topic_get(struct store *st, const char *room, char *out, size_t cap)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_GET,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_GET,
 		"SELECT topic FROM chat_topics WHERE room = ?1");
 	int ret = STORE_NOT_FOUND;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	store_bind_text(s, 1, room);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(s, 0);
-		snprintf(out, cap, "%s", t ? (const char *)t : "");
+	db_bind_text(s, 1, room);
+	int rc = db_step(s);
+	if (rc == DB_ROW) {
+		const char *t = db_column_text(s, 0);
+		snprintf(out, cap, "%s", t ? t : "");
 		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_fail(st, "chat topic get");
 	}
 	store_done(st, s);
@@ -112,12 +112,12 @@ int store_chat_topic_get(struct store *st, const char *room, char *out, size_t c
 
 int store_chat_topic_set(struct store *st, const char *room, const char *topic)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_SET,
+	struct db_stmt *s = store_stmt(st, SQ_CHAT_TOPIC_SET,
 		"INSERT INTO chat_topics (room, topic) VALUES (?1, ?2)"
 		" ON CONFLICT (room) DO UPDATE SET topic = excluded.topic");
 	if (s == NULL)
 		return STORE_ERROR;
-	store_bind_text(s, 1, room);
-	store_bind_text(s, 2, topic);
+	db_bind_text(s, 1, room);
+	db_bind_text(s, 2, topic);
 	return store_exec_stmt(st, s, "chat topic set");
 }

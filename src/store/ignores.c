@@ -3,44 +3,44 @@
 
 int store_ignore_add(struct store *st, int64_t user_id, const char *handle, int64_t now)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_IGNORE_ADD,
+	struct db_stmt *s = store_stmt(st, SQ_IGNORE_ADD,
 		"INSERT INTO ignores (user_id, handle, added) VALUES (?1, ?2, ?3)");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	store_bind_text(s, 2, handle);
-	sqlite3_bind_int64(s, 3, now);
+	db_bind_int64(s, 1, user_id);
+	db_bind_text(s, 2, handle);
+	db_bind_int64(s, 3, now);
 	return store_exec_stmt(st, s, "ignore add");
 }
 
 int store_ignore_remove(struct store *st, int64_t user_id, const char *handle)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_IGNORE_REMOVE,
+	struct db_stmt *s = store_stmt(st, SQ_IGNORE_REMOVE,
 		"DELETE FROM ignores WHERE user_id = ?1 AND handle = ?2");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	store_bind_text(s, 2, handle);
+	db_bind_int64(s, 1, user_id);
+	db_bind_text(s, 2, handle);
 	int ret = store_exec_stmt(st, s, "ignore remove");
-	if (ret == STORE_OK && sqlite3_changes(st->db) == 0)
+	if (ret == STORE_OK && db_changes(st) == 0)
 		ret = STORE_NOT_FOUND;
 	return ret;
 }
 
 int store_ignore_list(struct store *st, int64_t user_id, store_handle_cb cb, void *ud)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_IGNORE_LIST,
+	struct db_stmt *s = store_stmt(st, SQ_IGNORE_LIST,
 		"SELECT handle FROM ignores WHERE user_id = ?1 ORDER BY added, handle");
 	int rc, ret = STORE_OK;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(s, 0);
+	db_bind_int64(s, 1, user_id);
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *h = db_column_text(s, 0);
 		cb(ud, h ? h : "");
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_fail(st, "ignore list");
 	store_done(st, s);
 	return ret;

@@ -1,9 +1,13 @@
 /* The database: users, logins ("last callers"), session tokens, chat scrollback.
  *
- * SQLite in one file, WAL journal, schema versions by PRAGMA user_version.  This
- * module is the only one that includes sqlite3.h; every statement is prepared once
- * per store, kept, and always binds its parameters.  All calls are short indexed
- * statements meant to run on the event loop thread; a store is used by one thread.
+ * Two engines behind the same functions: SQLite in one file (the embedded default:
+ * WAL journal, schema versions by PRAGMA user_version), or PostgreSQL through libpq
+ * when the location is a postgresql:// URL (schema versions in carrier_schema).
+ * This module is the only one that includes sqlite3.h or libpq-fe.h; every
+ * statement is prepared once per store, kept, and always binds its parameters.
+ * All calls are short indexed statements; a store is used by one thread, and each
+ * call waits for its answer (the BBS runs PostgreSQL's on a thread of their own:
+ * bbs/dbq.h).
  *
  * Durability: journal_mode=WAL with synchronous=NORMAL.  A commit has reached the
  * WAL file through write(2) before the call returns, so killing the process (even
@@ -60,6 +64,13 @@ struct store_user {
 };
 
 struct store;
+
+/* Is location a PostgreSQL URL (postgresql:// or postgres://) rather than a file? */
+bool store_is_url(const char *location);
+/* location as it may be logged: a URL's password replaced by ***. */
+void store_redact(const char *location, char *out, size_t cap);
+/* "sqlite" or "postgresql". */
+const char *store_engine(const struct store *st);
 
 /* Open (creating the file and its parent directory if needed) and bring the schema
  * up to date.  NULL on failure, with a reason in err.  A database written by a newer

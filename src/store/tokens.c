@@ -9,13 +9,13 @@ int store_token_add(struct store *st, const uint8_t hash[32], int64_t user_id,
                     int64_t expires)
 {
 	assert(hash != NULL);
-	sqlite3_stmt *s = store_stmt(st, SQ_TOKEN_ADD,
+	struct db_stmt *s = store_stmt(st, SQ_TOKEN_ADD,
 		"INSERT INTO tokens (hash, user_id, expires) VALUES (?1, ?2, ?3)");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_blob(s, 1, hash, HASH_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_int64(s, 3, expires);
+	db_bind_blob(s, 1, hash, HASH_LEN);
+	db_bind_int64(s, 2, user_id);
+	db_bind_int64(s, 3, expires);
 	return store_exec_stmt(st, s, "token add");    /* NOT_FOUND: no such user */
 }
 
@@ -23,20 +23,20 @@ int store_token_lookup(struct store *st, const uint8_t hash[32], int64_t now,
                        int64_t *user_id)
 {
 	assert(hash != NULL);
-	sqlite3_stmt *s = store_stmt(st, SQ_TOKEN_LOOKUP,
+	struct db_stmt *s = store_stmt(st, SQ_TOKEN_LOOKUP,
 		"SELECT user_id FROM tokens WHERE hash = ?1 AND expires > ?2");
 	int rc, ret;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_blob(s, 1, hash, HASH_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(s, 1, hash, HASH_LEN);
+	db_bind_int64(s, 2, now);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
 		if (user_id != NULL)
-			*user_id = sqlite3_column_int64(s, 0);
+			*user_id = db_column_int64(s, 0);
 		ret = STORE_OK;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		ret = STORE_NOT_FOUND;
 	} else {
 		ret = store_fail(st, "token lookup");
@@ -48,30 +48,30 @@ int store_token_lookup(struct store *st, const uint8_t hash[32], int64_t now,
 int store_token_revoke(struct store *st, const uint8_t hash[32])
 {
 	assert(hash != NULL);
-	sqlite3_stmt *s = store_stmt(st, SQ_TOKEN_REVOKE, "DELETE FROM tokens WHERE hash = ?1");
+	struct db_stmt *s = store_stmt(st, SQ_TOKEN_REVOKE, "DELETE FROM tokens WHERE hash = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_blob(s, 1, hash, HASH_LEN, SQLITE_TRANSIENT);
+	db_bind_blob(s, 1, hash, HASH_LEN);
 	return store_exec_stmt(st, s, "token revoke");
 }
 
 int store_token_revoke_user(struct store *st, int64_t user_id)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_TOKEN_REVOKE_USER,
+	struct db_stmt *s = store_stmt(st, SQ_TOKEN_REVOKE_USER,
 		"DELETE FROM tokens WHERE user_id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
+	db_bind_int64(s, 1, user_id);
 	return store_exec_stmt(st, s, "token revoke user");
 }
 
 int64_t store_token_purge(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_TOKEN_PURGE, "DELETE FROM tokens WHERE expires <= ?1");
+	struct db_stmt *s = store_stmt(st, SQ_TOKEN_PURGE, "DELETE FROM tokens WHERE expires <= ?1");
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
+	db_bind_int64(s, 1, now);
 	if (store_exec_stmt(st, s, "token purge") != STORE_OK)
 		return -1;
-	return sqlite3_changes64(st->db);
+	return db_changes(st);
 }

@@ -15,30 +15,30 @@ static bool fits(const char *s, size_t max)
 	return s == NULL || strlen(s) < max;
 }
 
-static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+static void copy_text(char *dst, size_t len, struct db_stmt *s, int col)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	snprintf(dst, len, "%s", t ? (const char *)t : "");
+	const char *t = db_column_text(s, col);
+	snprintf(dst, len, "%s", t ? t : "");
 }
 
-static void read_user(sqlite3_stmt *s, struct store_user *u)
+static void read_user(struct db_stmt *s, struct store_user *u)
 {
 	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(s, 0);
+	u->id = db_column_int64(s, 0);
 	copy_text(u->handle, sizeof(u->handle), s, 1);
 	copy_text(u->pwhash, sizeof(u->pwhash), s, 2);
 	copy_text(u->location, sizeof(u->location), s, 3);
-	u->level = sqlite3_column_int(s, 4);
-	u->calls = sqlite3_column_int64(s, 5);
-	u->created = sqlite3_column_int64(s, 6);
-	u->last_on = sqlite3_column_int64(s, 7);
-	u->failed_logins = sqlite3_column_int(s, 8);
-	u->locked_until = sqlite3_column_int64(s, 9);
-	int cs = sqlite3_column_int(s, 10);
+	u->level = db_column_int(s, 4);
+	u->calls = db_column_int64(s, 5);
+	u->created = db_column_int64(s, 6);
+	u->last_on = db_column_int64(s, 7);
+	u->failed_logins = db_column_int(s, 8);
+	u->locked_until = db_column_int64(s, 9);
+	int cs = db_column_int(s, 10);
 	u->charset = cs == CHARSET_UTF8 || cs == CHARSET_CP437 ? (enum charset)cs : CHARSET_UNKNOWN;
-	u->chat_bell = sqlite3_column_int(s, 11);
-	u->chat_quiet = sqlite3_column_int(s, 12) != 0;
-	u->banned_until = sqlite3_column_int64(s, 13);
+	u->chat_bell = db_column_int(s, 11);
+	u->chat_quiet = db_column_int(s, 12) != 0;
+	u->banned_until = db_column_int64(s, 13);
 	copy_text(u->ban_reason, sizeof(u->ban_reason), s, 14);
 }
 
@@ -49,32 +49,40 @@ int store_user_create(struct store *st, const char *handle, const char *pwhash,
 	if (handle[0] == '\0' || !fits(handle, STORE_HANDLE_MAX) ||
 	    !fits(pwhash, STORE_PWHASH_MAX) || !fits(location, STORE_LOCATION_MAX))
 		return STORE_INVALID;
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_CREATE,
+	struct db_stmt *s = store_stmt(st, SQ_USER_CREATE,
 		"INSERT INTO users (handle, pwhash, location, level, created)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)");
+		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id");
 	if (s == NULL)
 		return STORE_ERROR;
-	store_bind_text(s, 1, handle);
-	store_bind_text(s, 2, pwhash);
-	store_bind_text(s, 3, location ? location : "");
-	sqlite3_bind_int(s, 4, level);
-	sqlite3_bind_int64(s, 5, now);
-	int ret = store_exec_stmt(st, s, "user create");
-	if (ret == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
+	db_bind_text(s, 1, handle);
+	db_bind_text(s, 2, pwhash);
+	db_bind_text(s, 3, location ? location : "");
+	db_bind_int64(s, 4, level);
+	db_bind_int64(s, 5, now);
+	int rc = db_step(s), ret = STORE_OK;
+	if (rc == DB_ROW) {
+		if (id != NULL)
+			*id = db_column_int64(s, 0);
+		rc = db_step(s);
+	}
+	if (rc == DB_UNIQUE)
+		ret = STORE_EXISTS;
+	else if (rc != DB_DONE)
+		ret = store_fail(st, "user create");
+	store_done(st, s);
 	return ret;
 }
 
 /* Step a statement expected to give at most one user row. */
-static int get_one(struct store *st, sqlite3_stmt *s, struct store_user *out)
+static int get_one(struct store *st, struct db_stmt *s, struct store_user *out)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 	int ret;
 
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		read_user(s, out);
 		ret = STORE_OK;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		ret = STORE_NOT_FOUND;
 	} else {
 		ret = store_fail(st, "user get");
@@ -85,29 +93,29 @@ static int get_one(struct store *st, sqlite3_stmt *s, struct store_user *out)
 
 int store_user_get(struct store *st, const char *handle, struct store_user *out)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_GET,
+	struct db_stmt *s = store_stmt(st, SQ_USER_GET,
 		"SELECT " USER_COLUMNS " FROM users WHERE handle = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	store_bind_text(s, 1, handle);
+	db_bind_text(s, 1, handle);
 	return get_one(st, s, out);
 }
 
 int store_user_get_by_id(struct store *st, int64_t id, struct store_user *out)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_GET_BY_ID,
+	struct db_stmt *s = store_stmt(st, SQ_USER_GET_BY_ID,
 		"SELECT " USER_COLUMNS " FROM users WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
+	db_bind_int64(s, 1, id);
 	return get_one(st, s, out);
 }
 
 /* Run an UPDATE/DELETE ... WHERE id = ?1; NOT_FOUND if it touched nothing. */
-static int exec_for_id(struct store *st, sqlite3_stmt *s, const char *what)
+static int exec_for_id(struct store *st, struct db_stmt *s, const char *what)
 {
 	int ret = store_exec_stmt(st, s, what);
-	if (ret == STORE_OK && sqlite3_changes(st->db) == 0)
+	if (ret == STORE_OK && db_changes(st) == 0)
 		ret = STORE_NOT_FOUND;
 	return ret;
 }
@@ -117,23 +125,23 @@ int store_user_set_password(struct store *st, int64_t id, const char *pwhash)
 	assert(pwhash != NULL);
 	if (!fits(pwhash, STORE_PWHASH_MAX))
 		return STORE_INVALID;
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_PASSWORD,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_PASSWORD,
 		"UPDATE users SET pwhash = ?2 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	store_bind_text(s, 2, pwhash);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, pwhash);
 	return exec_for_id(st, s, "set password");
 }
 
 int store_user_set_level(struct store *st, int64_t id, int level)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_LEVEL,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_LEVEL,
 		"UPDATE users SET level = ?2 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, level);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, level);
 	return exec_for_id(st, s, "set level");
 }
 
@@ -141,12 +149,12 @@ int store_user_set_location(struct store *st, int64_t id, const char *location)
 {
 	if (!fits(location, STORE_LOCATION_MAX))
 		return STORE_INVALID;
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_LOCATION,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_LOCATION,
 		"UPDATE users SET location = ?2 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	store_bind_text(s, 2, location ? location : "");
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, location ? location : "");
 	return exec_for_id(st, s, "set location");
 }
 
@@ -154,39 +162,39 @@ int store_user_set_charset(struct store *st, int64_t id, enum charset charset)
 {
 	if ((int)charset < (int)CHARSET_UNKNOWN || (int)charset > (int)CHARSET_CP437)
 		return STORE_INVALID;
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_CHARSET,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_CHARSET,
 		"UPDATE users SET charset = ?2 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, (int)charset);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, (int)charset);
 	return exec_for_id(st, s, "set charset");
 }
 
 int store_user_delete(struct store *st, int64_t id)
 {
 	/* logins and tokens go with it: ON DELETE CASCADE. */
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_DELETE, "DELETE FROM users WHERE id = ?1");
+	struct db_stmt *s = store_stmt(st, SQ_USER_DELETE, "DELETE FROM users WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
+	db_bind_int64(s, 1, id);
 	return exec_for_id(st, s, "user delete");
 }
 
 int store_user_list(struct store *st, store_user_cb cb, void *ud)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_LIST,
+	struct db_stmt *s = store_stmt(st, SQ_USER_LIST,
 		"SELECT " USER_COLUMNS " FROM users ORDER BY id");
 	struct store_user u;
 	int rc, ret = STORE_OK;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		read_user(s, &u);
 		cb(ud, &u);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_fail(st, "user list");
 	store_done(st, s);
 	return ret;
@@ -194,13 +202,13 @@ int store_user_list(struct store *st, store_user_cb cb, void *ud)
 
 int64_t store_user_count(struct store *st)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_COUNT, "SELECT count(*) FROM users");
+	struct db_stmt *s = store_stmt(st, SQ_USER_COUNT, "SELECT count(*) FROM users");
 	int64_t n = -1;
 
 	if (s == NULL)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
+	if (db_step(s) == DB_ROW)
+		n = db_column_int64(s, 0);
 	else
 		store_fail(st, "user count");
 	store_done(st, s);
@@ -211,7 +219,7 @@ int64_t store_user_count(struct store *st)
 
 int store_user_record_login(struct store *st, int64_t id, int64_t now, int node)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int ret;
 
 	if (store_begin(st) != STORE_OK)
@@ -221,8 +229,8 @@ int store_user_record_login(struct store *st, int64_t id, int64_t now, int node)
 		" locked_until = 0 WHERE id = ?1");
 	if (s == NULL)
 		goto err;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, now);
 	if ((ret = exec_for_id(st, s, "record login")) != STORE_OK)
 		goto out;
 
@@ -230,9 +238,9 @@ int store_user_record_login(struct store *st, int64_t id, int64_t now, int node)
 		"INSERT INTO logins (user_id, time, node) VALUES (?1, ?2, ?3)");
 	if (s == NULL)
 		goto err;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, node);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, now);
+	db_bind_int64(s, 3, node);
 	if ((ret = store_exec_stmt(st, s, "login insert")) != STORE_OK)
 		goto out;
 
@@ -240,7 +248,7 @@ int store_user_record_login(struct store *st, int64_t id, int64_t now, int node)
 		"DELETE FROM logins WHERE id <= (SELECT max(id) FROM logins) - ?1");
 	if (s == NULL)
 		goto err;
-	sqlite3_bind_int64(s, 1, STORE_LOGINS_KEEP);
+	db_bind_int64(s, 1, STORE_LOGINS_KEEP);
 	if ((ret = store_exec_stmt(st, s, "login trim")) != STORE_OK)
 		goto out;
 	if (store_commit(st) != STORE_OK)
@@ -256,7 +264,7 @@ out:
 int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max_failures,
                               int64_t lock_seconds)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_LOGIN_FAILURE,
+	struct db_stmt *s = store_stmt(st, SQ_LOGIN_FAILURE,
 		"UPDATE users SET"
 		" failed_logins = CASE WHEN ?3 > 0 AND failed_logins + 1 >= ?3"
 		"   THEN 0 ELSE failed_logins + 1 END,"
@@ -267,19 +275,19 @@ int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max
 
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, max_failures);
-	sqlite3_bind_int64(s, 4, lock_seconds);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		int failed = sqlite3_column_int(s, 0);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, now);
+	db_bind_int64(s, 3, max_failures);
+	db_bind_int64(s, 4, lock_seconds);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		int failed = db_column_int(s, 0);
 		ret = max_failures > 0 && failed == 0 ? STORE_LOCKED : STORE_OK;
-		rc = sqlite3_step(s);
+		rc = db_step(s);
 	} else {
 		ret = STORE_NOT_FOUND;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_fail(st, "record failure");
 	store_done(st, s);
 	return ret;
@@ -287,20 +295,20 @@ int store_user_record_failure(struct store *st, int64_t id, int64_t now, int max
 
 int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_LAST_CALLERS,
+	struct db_stmt *s = store_stmt(st, SQ_LAST_CALLERS,
 		"SELECT u.handle, u.location, l.time, l.node FROM logins AS l"
 		" JOIN users AS u ON u.id = l.user_id ORDER BY l.id DESC LIMIT ?1");
 	int rc, ret = STORE_OK;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int(s, 1, n < 0 ? 0 : n);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, n < 0 ? 0 : n);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_caller c = {
-			.handle = (const char *)sqlite3_column_text(s, 0),
-			.location = (const char *)sqlite3_column_text(s, 1),
-			.time = sqlite3_column_int64(s, 2),
-			.node = sqlite3_column_int(s, 3),
+			.handle = db_column_text(s, 0),
+			.location = db_column_text(s, 1),
+			.time = db_column_int64(s, 2),
+			.node = db_column_int(s, 3),
 		};
 		if (c.handle == NULL)
 			c.handle = "";
@@ -308,7 +316,7 @@ int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
 			c.location = "";
 		cb(ud, &c);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_fail(st, "last callers");
 	store_done(st, s);
 	return ret;
@@ -316,13 +324,13 @@ int store_last_callers(struct store *st, int n, store_caller_cb cb, void *ud)
 
 int store_user_set_chat(struct store *st, int64_t id, int bell, bool quiet)
 {
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_CHAT,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_CHAT,
 		"UPDATE users SET chat_bell = ?2, chat_quiet = ?3 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, bell);
-	sqlite3_bind_int(s, 3, quiet);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, bell);
+	db_bind_int64(s, 3, quiet);
 	return exec_for_id(st, s, "set chat settings");
 }
 
@@ -330,12 +338,12 @@ int store_user_set_ban(struct store *st, int64_t id, int64_t until, const char *
 {
 	if (!fits(reason, STORE_REASON_MAX))
 		return STORE_INVALID;
-	sqlite3_stmt *s = store_stmt(st, SQ_USER_SET_BAN,
+	struct db_stmt *s = store_stmt(st, SQ_USER_SET_BAN,
 		"UPDATE users SET banned_until = ?2, ban_reason = ?3 WHERE id = ?1");
 	if (s == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, until);
-	store_bind_text(s, 3, until != 0 && reason != NULL ? reason : "");
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, until);
+	db_bind_text(s, 3, until != 0 && reason != NULL ? reason : "");
 	return exec_for_id(st, s, "set ban");
 }

@@ -1,6 +1,7 @@
 // The cluster's tests: a real redis-server of their own (Debian's, on a free
 // loopback port, no persistence), and several carrier nodes on it sharing one
-// data directory (one database file; a control socket each).
+// database (a PostgreSQL of the tests' own, tests/lib/pg.mjs, or one SQLite file
+// in their shared data directory) and a data directory (a control socket each).
 //
 //   const redis = await startRedis();            // redis.port, redis.publish(), redis.stop()
 //   const nodes = await startNodes(redis, ['a', 'b', 'c']);   // nodes.a.wsUrl ...
@@ -134,9 +135,12 @@ lost_after = ${lostAfter}
 ${password ? `password = "${password}"\n` : ''}${extra}`;
 }
 
-/** One node (again, after a kill: the same name and data directory). */
+/**
+ * One node (again, after a kill: the same name and data directory).  opts.db: a
+ * PostgreSQL URL the nodes share (else the SQLite file in dir).
+ */
 export async function startNode(redis, dir, name, opts = {}) {
-  const srv = await startServer({ config: nodeConfig(redis, dir, name, opts), dir });
+  const srv = await startServer({ config: nodeConfig(redis, dir, name, opts), dir, db: opts.db });
   await srv.waitLog(/event=cluster_up node=/);
   return srv;
 }

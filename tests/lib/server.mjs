@@ -20,6 +20,8 @@ export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
  * @param {string} [opts.config]  TOML text written to a temporary carrier.toml
  * @param {string[]} [opts.args]  extra arguments (e.g. ['--http', '127.0.0.1:PORT'])
  * @param {string} [opts.dir]     reuse this data directory (restart tests)
+ * @param {string} [opts.db]      the database (--db): a PostgreSQL URL; default the
+ *                                SQLite file carrier.db in the data directory
  * With https or ssh in the config ("127.0.0.1:0"), httpsPort/httpsUrl/wssUrl and
  * sshPort are where they listen (else 0).
  *
@@ -32,7 +34,7 @@ export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
  */
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'carrier-test-'));
-  const args = ['--db', join(dir, 'carrier.db')];
+  const args = ['--db', opts.db || join(dir, 'carrier.db')];
   if (opts.config !== undefined) {
     const path = join(dir, 'carrier.toml');
     writeFileSync(path, opts.config);

@@ -50,6 +50,24 @@ static void expect_error(const char *text, const char *want)
 		fail_msg("want  %s\nhave  %s", want, diag.errors[0]);
 }
 
+/* [server] database may name a PostgreSQL database: kept as written, with the
+ * control socket in the working directory (the database has no directory here). */
+static void test_database_url(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char ctl[128];
+	load_ok(&cfg, "[server]\ndatabase = \"postgresql://carrier:pw@127.0.0.1:5432/bbs\"\n");
+	assert_string_equal(cfg.db_path, "postgresql://carrier:pw@127.0.0.1:5432/bbs");
+	assert_true(config_is_database_url(cfg.db_path));
+	assert_true(config_control_path(&cfg, ctl, sizeof(ctl)));
+	assert_string_equal(ctl, "carrier.ctl");
+	config_free(&cfg);
+	load_ok(&cfg, "[server]\ndatabase = \"postgres://x/y\"\n");
+	assert_string_equal(cfg.db_path, "postgres://x/y");
+	config_free(&cfg);
+}
+
 static void assert_item(const struct config_menu_item *it, char hotkey, const char *name,
 			enum config_item_type type, const char *target, int order, int level)
 {
@@ -503,10 +521,11 @@ static void test_error_type(void **state)
 		     "carrier.toml:2:1: \"flood_rate\" must be a number greater than 0 and at "
 		     "most 1000");
 	expect_error("bbs = 3\n", "carrier.toml:1:1: \"bbs\" must be a table: [bbs]");
-	/* No PostgreSQL backend: a URL is refused, not taken for a file name. */
-	expect_error("[server]\ndatabase = \"postgresql://carrier@db/carrier\"\n",
-		     "carrier.toml:2:1: \"database\": PostgreSQL is not supported by this "
-		     "build yet; give the path of a SQLite file");
+	/* A PostgreSQL URL is taken as written (not as a path), without control
+	 * characters. */
+	expect_error("[server]\ndatabase = \"postgresql://carrier@db/carrier\\u0007\"\n",
+		     "carrier.toml:2:1: \"database\": a PostgreSQL URL of at most 4095 bytes "
+		     "without control characters");
 	expect_error("[server]\nallowed_origins = \"https://x\"\n",
 		     "carrier.toml:2:1: \"allowed_origins\" must be an array of at most 16 strings");
 	expect_error("[bbs]\nsysop_handles = [\"ok\", 3]\n",
@@ -988,6 +1007,7 @@ static void test_overrides(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_database_url),
 		cmocka_unit_test(test_rooms),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_commands),

@@ -1,6 +1,9 @@
-/* The store: schema, users, logins, tokens, chat, on a real file in a temp dir.
- * (The test reads the file with sqlite3 directly only to check what the store
- * promises about it: WAL, user_version, integrity.) */
+/* The store: schema, users, logins, tokens, chat, on a real file in a temp dir,
+ * then the same tests (those that are not about SQLite's file) on a real
+ * PostgreSQL of the test's own (tests/lib/pg.sh: initdb and pg_ctl in a temporary
+ * directory), skipped where PostgreSQL is not installed.  (The test reads the
+ * database directly only to check what the store promises about it: WAL,
+ * user_version, integrity, rows gone.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/stats.h"
@@ -19,9 +23,13 @@
 
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[256];          /* the SQLite file, or the PostgreSQL URL */
 	struct store *st;
 };
+
+/* The PostgreSQL of this run (started by main), or "" when there is none. */
+static char pg_dir[64];
+static char pg_url[256];
 
 static void rm_rf(const char *dir)
 {
@@ -55,6 +63,40 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A fresh database on the run's PostgreSQL: its public schema dropped and made
+ * again, so each test starts from nothing. */
+static int pg_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256] = "";
+
+	assert_non_null(f);
+	*state = f;
+	if (pg_url[0] == '\0')
+		return 0;    /* the test skips */
+	snprintf(f->path, sizeof(f->path), "%s", pg_url);
+	PGconn *c = PQconnectdb(pg_url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	PGresult *r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("resetting the schema: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	f->st = store_open(f->path, err, sizeof(err));
+	if (f->st == NULL)
+		fail_msg("store_open: %s", err);
+	return 0;
+}
+
+static int pg_teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->st);
+	free(f);
+	return 0;
+}
+
 static void reopen(struct fx *f)
 {
 	char err[256] = "";
@@ -73,9 +115,24 @@ static int64_t add(struct store *st, const char *handle)
 	return id;
 }
 
+static int64_t pg_side_int(const char *url, const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	int64_t v = -1;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
 /* An integer from a read-only side connection (what another process would see). */
 static int64_t side_int(const char *path, const char *sql)
 {
+	if (store_is_url(path))
+		return pg_side_int(path, sql);
 	sqlite3 *db;
 	sqlite3_stmt *s;
 	int64_t v = -1;
@@ -677,7 +734,7 @@ static void test_chat_migrates_v1(void **state)
 static void test_manual_checkpoints(void **state)
 {
 	struct fx *f = *state;
-	char wal[160], text[200];
+	char wal[300], text[200];
 	struct stat sb;
 	int pages = -1;
 
@@ -850,6 +907,97 @@ static void test_statement_times(void **state)
 	assert_int_equal(s->errors, 0);
 }
 
+/* Run a test on the PostgreSQL fixture, or skip it when there is none. */
+#define PG_TEST(fn) \
+	static void pg_##fn(void **state) \
+	{ \
+		if (((struct fx *)*state)->st == NULL) \
+			skip(); \
+		fn(state); \
+	}
+PG_TEST(test_reopen_keeps_data)
+PG_TEST(test_user_create_get)
+PG_TEST(test_user_create_invalid)
+PG_TEST(test_user_sql_is_data)
+PG_TEST(test_user_updates)
+PG_TEST(test_user_list_delete)
+PG_TEST(test_record_login_last_callers)
+PG_TEST(test_logins_trimmed)
+PG_TEST(test_record_failure_locks)
+PG_TEST(test_tokens)
+PG_TEST(test_chat)
+PG_TEST(test_chat_rooms)
+PG_TEST(test_two_stores_share)
+PG_TEST(test_bans_and_audit)
+PG_TEST(test_statement_times)
+
+/* PostgreSQL's own: the schema version is kept, a newer one is refused, and a
+ * lost connection is reset at the next statement. */
+static void test_pg_schema_and_reconnect(void **state)
+{
+	struct fx *f = *state;
+	char err[256] = "";
+	struct store_user u;
+	if (f->st == NULL)
+		skip();
+	assert_string_equal(store_engine(f->st), "postgresql");
+	assert_int_equal(store_user_version(f->st), store_schema_version());
+	int64_t id = add(f->st, "Kept");
+	/* Every other backend goes: this store's connection among them. */
+	assert_true(pg_side_int(f->path, "SELECT count(pg_terminate_backend(pid))"
+	                        " FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+	                        " AND datname = current_database()") >= 1);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
+	assert_string_equal(u.handle, "Kept");
+	/* A database from a newer carrier is refused, naming both versions. */
+	assert_true(pg_side_int(f->path, "UPDATE carrier_schema SET version = 999"
+	                        " RETURNING version") == 999);
+	assert_null(store_open(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "999"));
+	/* A URL that leads nowhere fails with a reason and without the URL. */
+	assert_null(store_open("postgresql://carrier:secret@127.0.0.1:1/carrier", err,
+	                       sizeof(err)));
+	assert_null(strstr(err, "secret"));
+	assert_non_null(strstr(err, "postgresql"));
+}
+
+static int start_pg(void **state)
+{
+	(void)state;
+	const char *url = getenv("CARRIER_PG_URL");
+	if (url != NULL && *url) {
+		snprintf(pg_url, sizeof(pg_url), "%s", url);
+		return 0;
+	}
+	if (system("tests/lib/pg.sh available") != 0) {
+		printf("# PostgreSQL not installed (postgresql-15): its tests skip\n");
+		return 0;
+	}
+	snprintf(pg_dir, sizeof(pg_dir), "/tmp/carrier-pg-XXXXXX");
+	assert_non_null(mkdtemp(pg_dir));
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "tests/lib/pg.sh start %s", pg_dir);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL || fgets(pg_url, sizeof(pg_url), p) == NULL)
+		pg_url[0] = '\0';
+	if (p != NULL && pclose(p) != 0)
+		pg_url[0] = '\0';
+	pg_url[strcspn(pg_url, "\n")] = '\0';
+	return pg_url[0] ? 0 : -1;
+}
+
+static int stop_pg(void **state)
+{
+	(void)state;
+	if (pg_dir[0] != '\0') {
+		char cmd[160];
+		snprintf(cmd, sizeof(cmd), "tests/lib/pg.sh stop %s", pg_dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,5 +1023,26 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_times, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+#define PG(fn) cmocka_unit_test_setup_teardown(pg_##fn, pg_setup, pg_teardown)
+	const struct CMUnitTest pg_tests[] = {
+		PG(test_reopen_keeps_data),
+		PG(test_user_create_get),
+		PG(test_user_create_invalid),
+		PG(test_user_sql_is_data),
+		PG(test_user_updates),
+		PG(test_user_list_delete),
+		PG(test_record_login_last_callers),
+		PG(test_logins_trimmed),
+		PG(test_record_failure_locks),
+		PG(test_tokens),
+		PG(test_chat),
+		PG(test_chat_rooms),
+		PG(test_two_stores_share),
+		PG(test_bans_and_audit),
+		PG(test_statement_times),
+		cmocka_unit_test_setup_teardown(test_pg_schema_and_reconnect, pg_setup, pg_teardown),
+	};
+	int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("postgresql", pg_tests, start_pg, stop_pg);
+	return failed;
 }
