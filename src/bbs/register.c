@@ -73,6 +73,7 @@ static void unavailable(struct session *s)
 {
 	problem(s, "The user database is not answering. Please try again later.");
 	bbs_stats(session_bbs(s))->logins_unavailable++;
+	log_warn("event=login_unavailable node=%u during=registration", session_node(s));
 	session_flow_end(s);
 	session_hangup(s, 1013, "database unavailable");
 }

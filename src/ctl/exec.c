@@ -12,6 +12,7 @@
 #include "cluster/cluster.h"
 #include "net/conn.h"
 #include "store/queue.h"
+#include "store/store.h"
 #include "util/xalloc.h"
 
 /* A line held by another server of the cluster. */
@@ -92,6 +93,13 @@ static void stats(struct bbs *bbs, const struct net_stats *net, struct sbuf *out
 		sbuf_printf(out, "shared_dropped %" PRIu64 "\n", net->shared_dropped);
 		sbuf_printf(out, "output_limit_closed %" PRIu64 "\n", net->output_limit);
 	}
+	/* The database: its jobs, and logins turned away because it did not answer. */
+	const struct store_queue_stats *q = store_queue_stats(bbs_queue(bbs));
+	sbuf_printf(out, "db_engine %s\n", store_engine(bbs_store(bbs)));
+	sbuf_printf(out, "db_jobs %" PRIu64 "\n", q->jobs);
+	sbuf_printf(out, "db_jobs_waiting %" PRIu64 "\n", q->depth);
+	sbuf_printf(out, "db_jobs_refused %" PRIu64 "\n", q->refused);
+	sbuf_printf(out, "logins_unavailable %" PRIu64 "\n", bbs_stats(bbs)->logins_unavailable);
 	/* With [cluster]: this server on the bus, and the lines the others hold. */
 	struct cluster *cl = bbs_cluster(bbs);
 	if (cl != NULL) {

@@ -12,6 +12,7 @@
 #include "cluster/cluster.h"
 #include "http/transport.h"
 #include "net/conn.h"
+#include "store/queue.h"
 #include "store/store.h"
 
 #define TRANSPORTS_MAX 8
@@ -113,6 +114,9 @@ void metrics_collect(const struct metrics_sources *src, struct sbuf *out)
 	struct cluster_stats cs;
 	cluster_get_stats(cl, &cs);
 
+	struct store_stats db;
+	store_queue_db_stats(bbs_queue(bbs), &db);
+
 	struct metrics_input in = {
 		.version = src->version,
 		.sqlite_version = store_sqlite_version(),
@@ -125,7 +129,8 @@ void metrics_collect(const struct metrics_sources *src, struct sbuf *out)
 		.bbs = bbs_stats(bbs),
 		.password = password_stats(),
 		.chat = chat_registry_stats(reg),
-		.store = store_stats(bbs_store(bbs)),
+		.store = &db,
+		.store_queue = store_queue_stats(bbs_queue(bbs)),
 		.connections = g.conns,
 		.n_connections = g.n_conns,
 		.callers = g.callers,

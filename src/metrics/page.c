@@ -250,10 +250,13 @@ static void bbs(struct sbuf *out, const struct metrics_input *in)
 	counter(out, "carrier_calls_total", "Callers who got a node.", b->calls);
 	family(out, "carrier_logins_total", "counter",
 	       "Logins by result: ok (password, session token or new account), failed (no "
-	       "such handle or a wrong password), locked (the handle is locked out).");
+	       "such handle or a wrong password), locked (the handle is locked out), unavailable "
+	       "(the database did not answer: logins and registrations turned away).");
 	sample_l(out, "carrier_logins_total", "result", "ok", NULL, NULL, b->logins_ok);
 	sample_l(out, "carrier_logins_total", "result", "failed", NULL, NULL, b->logins_failed);
 	sample_l(out, "carrier_logins_total", "result", "locked", NULL, NULL, b->logins_locked);
+	sample_l(out, "carrier_logins_total", "result", "unavailable", NULL, NULL,
+	         b->logins_unavailable);
 	counter(out, "carrier_logins_resumed_total",
 	        "Logins with a browser's session token (counted in ok too).", b->logins_resumed);
 	counter(out, "carrier_lockouts_total", "Handles locked out after too many failures.",
@@ -300,11 +303,25 @@ static void chat(struct sbuf *out, const struct metrics_input *in)
 static void store(struct sbuf *out, const struct store_stats *s)
 {
 	histogram(out, "carrier_db_statement_seconds",
-	          "Database statements on the event loop, from taking one to handing it back.",
+	          "Database statements, from taking one to handing it back (on the loop with "
+	          "SQLite, on the database thread with PostgreSQL).",
 	          &s->statement);
 	counter(out, "carrier_db_errors_total", "Database statements that failed.", s->errors);
 	counter(out, "carrier_db_busy_total",
 	        "... of which because another connection held a lock.", s->busy);
+}
+
+static void store_queue(struct sbuf *out, const struct store_queue_stats *q)
+{
+	counter(out, "carrier_db_jobs_total", "Database jobs run (a login's look-ups, a write...).",
+	        q->jobs);
+	counter(out, "carrier_db_jobs_refused_total",
+	        "Database jobs refused because too many were waiting.", q->refused);
+	gauge(out, "carrier_db_jobs_waiting", "Database jobs waiting or running now.", q->depth);
+	histogram(out, "carrier_db_job_seconds",
+	          "Database jobs from being given to their answer on the loop (PostgreSQL: "
+	          "the database thread's queue and round trips; SQLite runs them at once).",
+	          &q->wait);
 }
 
 static void cluster(struct sbuf *out, const struct metrics_input *in)
@@ -355,6 +372,8 @@ void metrics_render(struct sbuf *out, const struct metrics_input *in)
 		chat(out, in);
 	if (in->store)
 		store(out, in->store);
+	if (in->store_queue)
+		store_queue(out, in->store_queue);
 	if (in->cluster)
 		cluster(out, in);
 }

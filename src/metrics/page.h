@@ -58,6 +58,7 @@ struct metrics_input {
 	const struct password_stats *password;
 	const struct chat_stats *chat;
 	const struct store_stats *store;
+	const struct store_queue_stats *store_queue;   /* the database's jobs */
 	const struct cluster_stats *cluster;     /* NULL: this server alone, no [cluster] */
 
 	/* gauges, read off the live state when the page is asked for */

@@ -34,6 +34,7 @@ struct store_queue {
 	bool stopping;
 	bool stopped;               /* the thread is joined (loop only) */
 	uv_async_t wake;            /* the thread finished a job */
+	struct store_stats db;      /* the thread's store's, after its last job (lock) */
 	struct store_queue_stats stats;   /* the loop's */
 };
 
@@ -70,6 +71,7 @@ static void thread_main(void *arg)
 		uv_mutex_unlock(&q->lock);
 		j->work(q->st, j->arg);
 		uv_mutex_lock(&q->lock);
+		q->db = *store_stats(q->st);
 		push(&q->done, j);
 		if (!q->stopping)
 			uv_async_send(&q->wake);
@@ -206,4 +208,15 @@ bool store_queue_threaded(const struct store_queue *q)
 const struct store_queue_stats *store_queue_stats(const struct store_queue *q)
 {
 	return &q->stats;
+}
+
+void store_queue_db_stats(struct store_queue *q, struct store_stats *out)
+{
+	if (!q->threaded || q->stopped) {
+		*out = *store_stats(q->st);
+		return;
+	}
+	uv_mutex_lock(&q->lock);
+	*out = q->db;
+	uv_mutex_unlock(&q->lock);
 }

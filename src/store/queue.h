@@ -19,7 +19,7 @@
 
 #include <uv.h>
 
-#include "util/hist.h"
+#include "store/stats.h"
 
 struct store;
 struct store_queue;
@@ -33,14 +33,6 @@ typedef void (*store_done_fn)(void *job);
 /* Jobs waiting beyond this many are refused (store_queue_submit fails): a database
  * that does not answer is not allowed to hold the server's memory. */
 #define STORE_QUEUE_MAX 10000
-
-struct store_queue_stats {
-	uint64_t jobs;            /* run */
-	uint64_t refused;         /* refused: the queue was full */
-	uint64_t depth;           /* waiting or running now */
-	uint64_t depth_max;
-	struct hist wait;         /* from submit to done, loop side (PostgreSQL) */
-};
 
 /* A queue for the store st, opened by the loop at location.  On PostgreSQL the
  * queue opens a second store at location for its thread (NULL on failure, with a
@@ -61,5 +53,8 @@ int store_queue_submit(struct store_queue *q, store_work_fn work, store_done_fn 
 /* Does a job wait for another thread (PostgreSQL)? */
 bool store_queue_threaded(const struct store_queue *q);
 const struct store_queue_stats *store_queue_stats(const struct store_queue *q);
+/* The counters of the store the jobs run on (the thread's, as of its last job, on
+ * PostgreSQL): copied into out. */
+void store_queue_db_stats(struct store_queue *q, struct store_stats *out);
 
 #endif

@@ -15,4 +15,13 @@ struct store_stats {
 	uint64_t busy;                /* ... of which for a lock held elsewhere */
 };
 
+/* The store's jobs (store/queue.h), counted on the loop. */
+struct store_queue_stats {
+	uint64_t jobs;            /* run */
+	uint64_t refused;         /* refused: the queue was full */
+	uint64_t depth;           /* waiting or running now */
+	uint64_t depth_max;
+	struct hist wait;         /* from submit to done, loop side (PostgreSQL) */
+};
+
 #endif

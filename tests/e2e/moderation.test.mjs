@@ -257,8 +257,11 @@ test('carrier ctl: who, stats, kick, mute, ban, unban, broadcast against the run
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^callers \d+$/m);
   assert.match(r.stdout, /^rooms 2$/m);
-  for (const name of ['missed', 'flood_refused', 'shared_dropped', 'output_limit_closed'])
+  for (const name of ['missed', 'flood_refused', 'shared_dropped', 'output_limit_closed',
+    'db_jobs', 'db_jobs_waiting', 'db_jobs_refused', 'logins_unavailable'])
     assert.match(r.stdout, new RegExp(`^${name} \\d+$`, 'm'));
+  assert.match(r.stdout, /^db_engine sqlite$/m);
+  assert.ok(Number(/^db_jobs (\d+)$/m.exec(r.stdout)[1]) > 0, r.stdout);    // the logins
   // A line said in a room of two is two deliveries (the speaker sees it too).
   const deliveries = (out) => Number(/^deliveries (\d+)$/m.exec(out)[1]);
   const before = deliveries(r.stdout);

@@ -42,6 +42,7 @@ struct world {
 	struct password_stats password;
 	struct chat_stats chat;
 	struct store_stats store;
+	struct store_queue_stats queue;
 	struct metrics_row conns[2], callers[3], rooms[2];
 	struct metrics_input in;
 };
@@ -66,6 +67,11 @@ static void world_init(struct world *w)
 	w->bbs.logins_ok = 10;
 	w->bbs.logins_failed = 2;
 	w->bbs.logins_locked = 1;
+	w->bbs.logins_unavailable = 6;
+	w->queue.jobs = 40;
+	w->queue.refused = 3;
+	w->queue.depth = 2;
+	hist_add(&w->queue.wait, 2000000);            /* 2 ms */
 	w->password.jobs = 13;
 	w->password.jobs_pending = 1;
 	w->chat.events[CHAT_PUBLIC] = 6;
@@ -85,6 +91,7 @@ static void world_init(struct world *w)
 		.now_ms = 1700000060500, .start_ms = 1700000000250,
 		.server = &w->server, .net = &w->net, .http = &w->http, .bbs = &w->bbs,
 		.password = &w->password, .chat = &w->chat, .store = &w->store,
+		.store_queue = &w->queue,
 		.connections = w->conns, .n_connections = 2,
 		.callers = w->callers, .n_callers = 3,
 		.rooms = w->rooms, .n_rooms = 2,
@@ -120,6 +127,13 @@ static void test_page_holds_the_counters(void **state)
 	ASSERT_LINE(text, "carrier_logins_total{result=\"ok\"} 10");
 	ASSERT_LINE(text, "carrier_logins_total{result=\"failed\"} 2");
 	ASSERT_LINE(text, "carrier_logins_total{result=\"locked\"} 1");
+	ASSERT_LINE(text, "carrier_logins_total{result=\"unavailable\"} 6");
+	ASSERT_LINE(text, "carrier_db_jobs_total 40");
+	ASSERT_LINE(text, "carrier_db_jobs_refused_total 3");
+	ASSERT_LINE(text, "carrier_db_jobs_waiting 2");
+	ASSERT_LINE(text, "carrier_db_job_seconds_bucket{le=\"0.001\"} 0");
+	ASSERT_LINE(text, "carrier_db_job_seconds_bucket{le=\"0.005\"} 1");
+	ASSERT_LINE(text, "carrier_db_job_seconds_count 1");
 	ASSERT_LINE(text, "carrier_password_jobs 1");
 	ASSERT_LINE(text, "carrier_password_jobs_total 13");
 	ASSERT_LINE(text, "carrier_output_queue_bytes 1234");
