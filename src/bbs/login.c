@@ -350,6 +350,8 @@ struct bbs_login_check {
 	struct password_job *job;  /* the password being checked, or NULL */
 	bool db_pending;           /* the database is being asked (k is the job's) */
 	bool cancelled;            /* ... and nobody waits for the answer any more */
+	bool returned;             /* bbs_login_check has returned it */
+	bool failed_early;         /* refused before it returned (done must not run) */
 	bbs_login_fn done;
 	void *ud;
 	char *password;            /* until it is checked; wiped */
@@ -368,6 +370,12 @@ static void check_free(struct bbs_login_check *k)
 
 static void check_answer(struct bbs_login_check *k, int64_t id)
 {
+	if (!k->returned) {
+		/* Still inside bbs_login_check (SQLite answers at once): it returns
+		 * NULL, and done never runs, as its contract says. */
+		k->failed_early = true;
+		return;
+	}
 	bbs_login_fn done = k->done;
 	void *dud = k->ud;
 	check_free(k);
@@ -446,14 +454,17 @@ struct bbs_login_check *bbs_login_check(struct bbs *bbs, const char *handle, con
 	if (strlen(handle) >= sizeof(k->j.handle)) {
 		k->j.rc = STORE_NOT_FOUND;
 		check_hash(k);    /* an impossible handle: the same wait, then no */
-		return k;
+	} else {
+		snprintf(k->j.handle, sizeof(k->j.handle), "%s", handle);
+		k->db_pending = true;
+		if (store_queue_submit(bbs_queue(bbs), check_work, check_hash, k) != 0)
+			k->failed_early = true;
 	}
-	snprintf(k->j.handle, sizeof(k->j.handle), "%s", handle);
-	k->db_pending = true;
-	if (store_queue_submit(bbs_queue(bbs), check_work, check_hash, k) != 0) {
+	if (k->failed_early) {
 		check_free(k);
 		return NULL;
 	}
+	k->returned = true;
 	return k;
 }
 

@@ -42,12 +42,12 @@ void store_redact(const char *location, char *out, size_t cap)
 		return;
 	char *pw = strstr(out, "password=");
 	if (pw != NULL) {
-		char *end = strchr(pw, '&');
-		size_t keep = end ? strlen(end) : 0;
-		if (strlen(pw) >= 12 + keep) {
-			memcpy(pw + 9, "***", 3);
-			memmove(pw + 12, end ? end : "", keep + 1);
-		}
+		const char *end = strchr(pw, '&');
+		char tail[256];
+		snprintf(tail, sizeof(tail), "%s", end ? end : "");
+		pw[9] = '\0';
+		size_t used = strlen(out);
+		snprintf(out + used, cap - used, "***%s", tail);
 	}
 }
 

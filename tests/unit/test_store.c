@@ -907,6 +907,28 @@ static void test_statement_times(void **state)
 	assert_int_equal(s->errors, 0);
 }
 
+/* What may be logged of a database's location: never a URL's password. */
+static void test_redact(void **state)
+{
+	(void)state;
+	char out[256];
+	store_redact("data/carrier.db", out, sizeof(out));
+	assert_string_equal(out, "data/carrier.db");
+	store_redact("postgresql://carrier:hunter2@db:5432/bbs", out, sizeof(out));
+	assert_string_equal(out, "postgresql://carrier:***@db:5432/bbs");
+	store_redact("postgres://carrier@db/bbs", out, sizeof(out));
+	assert_string_equal(out, "postgres://carrier@db/bbs");
+	store_redact("postgresql://db/bbs?user=c&password=hunter2&sslmode=require", out,
+	             sizeof(out));
+	assert_string_equal(out, "postgresql://db/bbs?user=c&password=***&sslmode=require");
+	store_redact("postgresql://db/bbs?password=hunter2", out, sizeof(out));
+	assert_string_equal(out, "postgresql://db/bbs?password=***");
+	store_redact("postgresql://db/bbs?password=a&x=1", out, sizeof(out));
+	assert_string_equal(out, "postgresql://db/bbs?password=***&x=1");
+	assert_true(store_is_url("postgresql://x") && store_is_url("postgres://x"));
+	assert_false(store_is_url("postgresql.db") || store_is_url("/var/postgres://x"));
+}
+
 /* Run a test on the PostgreSQL fixture, or skip it when there is none. */
 #define PG_TEST(fn) \
 	static void pg_##fn(void **state) \
@@ -1022,6 +1044,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bans_and_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_times, setup, teardown),
+		cmocka_unit_test(test_redact),
 	};
 #define PG(fn) cmocka_unit_test_setup_teardown(pg_##fn, pg_setup, pg_teardown)
 	const struct CMUnitTest pg_tests[] = {
