@@ -416,6 +416,43 @@ def cli_accounts(path, prefix, n):
     return path
 
 
+def echo_run(a, db, storm, pinned=True):
+    """One issue-3 measurement: a fresh server on db, one caller timing its echo every
+    5 ms, and (storm) 20 others logging in at the default Argon2id cost meanwhile."""
+    srv = Server("carrier", 64, db, min_cost=False, pinned=pinned)
+    load = None
+    try:
+        if storm:
+            load = subprocess.Popen(
+                [CHATLOAD, "-q", "-p", str(srv.port), "-n", "20", "--first", "1",
+                 "--relogin", "-c", "20", "-d", str(a.duration + 3)],
+                stdout=subprocess.PIPE, text=True, preexec_fn=pin(GEN_CPU))
+            time.sleep(0.5)
+        r = chatload(srv, ["-n", "1", "--echo", "--echo-ms", "5", "-d", str(a.duration),
+                           "--warmup", "0.5"])
+        if load:
+            lr = [parse_result(l) for l in load.stdout if l.startswith("RESULT ")]
+            load.wait()
+            r["logins_during"] = lr[0]["logins"] if lr else 0
+            r["logins_per_s"] = r["logins_during"] / (a.duration + 3)
+    finally:
+        if load and load.poll() is None:
+            load.terminate()
+            load.wait()
+        srv.stop()
+    r.pop("samples", None)
+    return r
+
+
+def echo_summary(runs, storm):
+    s = summary(runs)
+    for k in ("lat_median_us", "lat_p99_us", "lat_max_us"):
+        s[k] = med(runs, k)
+    if storm:
+        s["logins_per_s"] = med(runs, "logins_per_s")
+    return s
+
+
 def issue3(a):
     db = cli_accounts(os.path.join(CACHE, "chat-accounts-cli.db"), "b", 21)
     res = {}
@@ -428,39 +465,12 @@ def issue3(a):
                                  ("20_logins_floating", True, False)):
         runs = []
         for i in range(a.repeats):
-            srv = Server("carrier", 64, db, min_cost=False, pinned=pinned)
-            load = None
-            try:
-                if storm:
-                    load = subprocess.Popen(
-                        [CHATLOAD, "-q", "-p", str(srv.port), "-n", "20", "--first", "1",
-                         "--relogin", "-c", "20", "-d", str(a.duration + 3)],
-                        stdout=subprocess.PIPE, text=True, preexec_fn=pin(GEN_CPU))
-                    time.sleep(0.5)
-                r = chatload(srv, ["-n", "1", "--echo", "--echo-ms", "5", "-d", str(a.duration),
-                                   "--warmup", "0.5"])
-                if load:
-                    lr = [parse_result(l) for l in load.stdout if l.startswith("RESULT ")]
-                    load.wait()
-                    r["logins_during"] = lr[0]["logins"] if lr else 0
-                    r["logins_per_s"] = r["logins_during"] / (a.duration + 3)
-            finally:
-                if load and load.poll() is None:
-                    load.terminate()
-                    load.wait()
-                srv.stop()
-            r.pop("samples", None)
+            r = echo_run(a, db, storm, pinned)
             runs.append(r)
             log(f"  echo ({label}): median {r['lat_median_us']:.0f} us p99 {r['lat_p99_us']:.0f} us "
                 f"max {r['lat_max_us']:.0f} us n={r['lat_n']}"
                 + (f", {r.get('logins_during')} logins" if storm else ""))
-        s = summary(runs)
-        s["lat_median_us"] = med(runs, "lat_median_us")
-        s["lat_p99_us"] = med(runs, "lat_p99_us")
-        s["lat_max_us"] = med(runs, "lat_max_us")
-        if storm:
-            s["logins_per_s"] = med(runs, "logins_per_s")
-        res[label] = s
+        res[label] = echo_summary(runs, storm)
     show("issue 3: echo latency at the chat prompt (default Argon2id cost)", res)
     save("issue3", res)
     return res
@@ -486,39 +496,13 @@ def issue3pg(a):
         for i in range(a.repeats):
             for engine, db in (("sqlite", sqlite), ("postgresql", url)):
                 for label, storm in (("quiet", False), ("20_logins", True)):
-                    srv = Server("carrier", 64, db, min_cost=False)
-                    load = None
-                    try:
-                        if storm:
-                            load = subprocess.Popen(
-                                [CHATLOAD, "-q", "-p", str(srv.port), "-n", "20", "--first", "1",
-                                 "--relogin", "-c", "20", "-d", str(a.duration + 3)],
-                                stdout=subprocess.PIPE, text=True, preexec_fn=pin(GEN_CPU))
-                            time.sleep(0.5)
-                        r = chatload(srv, ["-n", "1", "--echo", "--echo-ms", "5", "-d",
-                                           str(a.duration), "--warmup", "0.5"])
-                        if load:
-                            lr = [parse_result(l) for l in load.stdout if l.startswith("RESULT ")]
-                            load.wait()
-                            r["logins_during"] = lr[0]["logins"] if lr else 0
-                            r["logins_per_s"] = r["logins_during"] / (a.duration + 3)
-                    finally:
-                        if load and load.poll() is None:
-                            load.terminate()
-                            load.wait()
-                        srv.stop()
-                    r.pop("samples", None)
+                    r = echo_run(a, db, storm)
                     rows.setdefault(f"{engine}_{label}", []).append(r)
                     log(f"  echo ({engine}, {label}): median {r['lat_median_us']:.0f} us "
                         f"p99 {r['lat_p99_us']:.0f} us max {r['lat_max_us']:.0f} us n={r['lat_n']}"
                         + (f", {r.get('logins_during')} logins" if storm else ""))
         for key, runs in rows.items():
-            s = summary(runs)
-            for k in ("lat_median_us", "lat_p99_us", "lat_max_us"):
-                s[k] = med(runs, k)
-            if key.endswith("20_logins"):
-                s["logins_per_s"] = med(runs, "logins_per_s")
-            res[key] = s
+            res[key] = echo_summary(runs, key.endswith("20_logins"))
         for label in ("quiet", "20_logins"):
             ratio = res[f"postgresql_{label}"]["lat_p99_us"] / max(res[f"sqlite_{label}"]["lat_p99_us"], 1)
             res[f"ratio_p99_{label}"] = {"postgresql_over_sqlite": ratio}

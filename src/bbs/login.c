@@ -387,15 +387,22 @@ static void check_work(struct store *st, void *arg)
 	account_work(st, &((struct bbs_login_check *)arg)->j);
 }
 
+/* The database has answered k: false (and k is freed) if nobody waits any more. */
+static bool check_back(struct bbs_login_check *k)
+{
+	k->db_pending = false;
+	if (!k->cancelled)
+		return true;
+	check_free(k);
+	return false;
+}
+
 /* The account after the check: the login stands or not. */
 static void check_outcome(void *arg)
 {
 	struct bbs_login_check *k = arg;
-	k->db_pending = false;
-	if (k->cancelled) {
-		check_free(k);
+	if (!check_back(k))
 		return;
-	}
 	/* A banned account's owner gets in to be told why (the preauthenticated
 	 * login refuses it with the reason). */
 	check_answer(k, login_outcome(k->bbs, &k->j) ? k->j.u.id : 0);
@@ -421,11 +428,8 @@ static void check_verified(void *ud, int ok, int needs_rehash)
 static void check_hash(void *arg)
 {
 	struct bbs_login_check *k = arg;
-	k->db_pending = false;
-	if (k->cancelled) {
-		check_free(k);
+	if (!check_back(k))
 		return;
-	}
 	struct password_limits lim;
 	bbs_password_limits(k->bbs, &lim);
 	const char *hash = k->j.rc == STORE_OK ? k->j.u.pwhash : NULL;
