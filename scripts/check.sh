@@ -42,12 +42,17 @@ run_cmocka() {
 	out="$log/$name.out"
 	timeout 300 "$bin" >"$out" 2>&1
 	local rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-	p=${p:-0} f=${f:-0}
+	# a binary may run several groups (test_store: SQLite, then PostgreSQL): each
+	# prints its own totals, summed here
+	local s
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{n+=$1} END {print n+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{n+=$1} END {print n+0}')
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | awk '{n+=$1} END {print n+0}')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	[ "$f" -ne 0 ] && { echo "--- $name"; cat "$out"; }
-	tally "unit/$name" "$p" "$f"
+	# skips: the reason is the "# ..." line the binary printed (PostgreSQL absent)
+	grep '^# ' "$out" | sed 's/^# //' >"$out.skips"
+	tally "unit/$name" "$p" "$f" "$s" "$out.skips"
 }
 
 # "N" from "key=N" in unittest's last line, "OK (skipped=2)" or "FAILED (errors=1, ...)"
