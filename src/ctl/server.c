@@ -29,6 +29,7 @@ struct ctl_client {
 	char actor[48];                  /* "ctl:USER" for the audit log */
 	size_t len;
 	bool answered, closing;
+	bool eof;                        /* the client has finished sending */
 	int open_handles;
 	char line[CTL_LINE_MAX + 1];
 };
@@ -88,7 +89,7 @@ static void shut(uv_shutdown_t *req, int status)
 static void written(uv_write_t *w, int status)
 {
 	struct ctl_client *c = w->data;
-	if (status != 0 || c->closing ||
+	if (status != 0 || c->closing || c->eof ||
 	    uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, shut) != 0)
 		client_close(c);
 }
@@ -173,6 +174,13 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	struct ctl_client *c = s->data;
 	(void)buf;
 	if (n < 0) {
+		if (n == UV_EOF && c->job != NULL) {
+			/* It sent its request and closed its end: the answer, still on its
+			 * way from the database, closes ours. */
+			c->eof = true;
+			uv_read_stop(s);
+			return;
+		}
 		client_close(c);            /* gone (or done): nothing more to do */
 		return;
 	}

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "store/internal.h"
+#include "util/utf8.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -246,9 +247,47 @@ static void pg_bind_int64(struct db_stmt *s, int idx, int64_t v)
 	bind(s, idx, OID_INT8, xstrdup(buf), 0, 0);
 }
 
+/* A copy of text that PostgreSQL accepts: its text is UTF-8 and nothing else, so a
+ * byte that does not belong to a valid sequence (a handle typed in another
+ * character set, cut in the middle of a character) becomes U+FFFD.  SQLite keeps
+ * the bytes; either way such a handle is nobody's, and a look-up finds nothing
+ * rather than failing. */
+static char *utf8_copy(const char *text)
+{
+	size_t len = strlen(text);
+	if (utf8_valid((const uint8_t *)text, len))
+		return xstrdup(text);
+	char *out = xmalloc(3 * len + 1);     /* each bad byte: at most 3 bytes out */
+	size_t o = 0, start = 0;
+	uint32_t state = UTF8_ACCEPT, cp;
+	for (size_t i = 0; i < len; i++) {
+		utf8_step(&state, &cp, (uint8_t)text[i]);
+		if (state == UTF8_ACCEPT) {
+			memcpy(out + o, text + start, i + 1 - start);
+			o += i + 1 - start;
+			start = i + 1;
+		} else if (state == UTF8_REJECT) {
+			/* The sequence begun at start is bad; byte i begins afresh unless it
+			 * was the sequence's first (bad on its own). */
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			state = UTF8_ACCEPT;
+			if (i > start)
+				i--;
+			start = i + 1;
+		}
+	}
+	if (start < len) {    /* a sequence cut short at the end */
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void pg_bind_text(struct db_stmt *s, int idx, const char *text)
 {
-	bind(s, idx, OID_TEXT, text ? xstrdup(text) : NULL, 0, 0);
+	bind(s, idx, OID_TEXT, text ? utf8_copy(text) : NULL, 0, 0);
 }
 
 static void pg_bind_blob(struct db_stmt *s, int idx, const void *p, size_t len)

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startServer, carrierBin, FAST } from '../lib/server.mjs';
+import { startServer, carrierBin, dbOf, FAST } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { screenRow, plain } from '../lib/screen.mjs';
 import { T } from '../lib/wait.mjs';
@@ -31,7 +31,7 @@ async function call(url = srv.wsUrl, opts) {
 
 /** The handles `carrier user list` prints for a database (first column). */
 async function listedHandles(dir) {
-  const { stdout } = await run(carrierBin, ['--db', join(dir, 'carrier.db'), 'user', 'list'],
+  const { stdout } = await run(carrierBin, ['--db', dbOf(dir), 'user', 'list'],
     { timeout: 20000 });
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
   assert.match(lines[0], /HANDLE/, `no header in:\n${stdout}`);
@@ -154,7 +154,7 @@ test('control characters never reach an account: stripped from handle and locati
   await c.waitFor('Where are you calling from');
   c.type('Gh\x1b]0;title\x07ent\x7f\x7ft\r');     // an OSC sequence, then two Backspaces
   await c.waitFor('Command');
-  const { stdout } = await run(carrierBin, ['--db', join(srv.dir, 'carrier.db'), 'user', 'list'],
+  const { stdout } = await run(carrierBin, ['--db', srv.db, 'user', 'list'],
     { timeout: 20000 });
   // eslint-disable-next-line no-control-regex
   assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(stdout), `a control character was saved:\n${JSON.stringify(stdout)}`);

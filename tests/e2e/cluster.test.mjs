@@ -258,6 +258,18 @@ test('moderation across nodes: a mute, a kick and a ban reach a caller on anothe
 });
 
 /** `stats` on a node's control socket. */
+/** One request on a control socket, our end closed after it (as `carrier ctl`
+ * does); resolves everything the server answers. */
+function ctlSend(path, line) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ path }, () => s.end(`${line}\n`));
+    let got = '';
+    s.on('data', (d) => { got += d; });
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
 function ctlStats(path) {
   return new Promise((resolve, reject) => {
     const s = net.connect({ path }, () => s.write('stats\n'));
@@ -490,6 +502,11 @@ test('PostgreSQL stopped: logins and registrations refused clearly, chat goes on
   await enterChat(x);
   await enterChat(y);
   await x.waitText(fx, 'Yuri has joined the chat');
+  // A deed from the control line reads its target from PostgreSQL (off the loop)
+  // and is answered, though the client closed its end after asking.
+  assert.equal(await ctlSend(join(nodes.dir, 'node-c.ctl'), 'unmute Wren'), 'error: Wren is not muted.\n');
+  assert.equal(await ctlSend(join(nodes.dir, 'node-c.ctl'), 'unmute Nobody'),
+    'error: There is no caller called Nobody.\n');
   await pg.kill();
   // A login now is told to come back later (and nothing counts against the handle).
   const z = await ws('c');

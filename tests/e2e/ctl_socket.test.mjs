@@ -10,7 +10,7 @@ import { statSync, writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, carrierBin, FAST } from '../lib/server.mjs';
+import { startServer, carrierBin, dbOf, FAST } from '../lib/server.mjs';
 import { assertServes } from '../lib/caller.mjs';
 import { T, SLOW } from '../lib/wait.mjs';
 
@@ -18,7 +18,7 @@ const CONFIG = `[bbs]\n${FAST}`;
 
 function ctl(dir, args) {
   return new Promise((resolve) => {
-    execFile(carrierBin, ['--db', join(dir, 'carrier.db'), 'ctl', ...args], (err, stdout, stderr) =>
+    execFile(carrierBin, ['--db', dbOf(dir), 'ctl', ...args], { cwd: dir }, (err, stdout, stderr) =>
       resolve({ code: err ? err.code : 0, stdout, stderr }));
   });
 }

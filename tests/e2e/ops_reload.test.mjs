@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, FAST, carrierBin } from '../lib/server.mjs';
+import { startServer, FAST, carrierBin, dbOf } from '../lib/server.mjs';
 import { Caller } from '../lib/caller.mjs';
 import { newCaller, enterChat } from '../lib/chat.mjs';
 import { scrape } from '../lib/metrics.mjs';
@@ -248,7 +248,7 @@ test('rooms and actions: a new [[chat.room]] opens, new actions work, a broken a
 /** carrier ctl ARGS against the server whose database is in dir. */
 function ctl(dir, args) {
   return new Promise((resolve) => {
-    execFile(carrierBin, ['--db', join(dir, 'carrier.db'), 'ctl', ...args], (err, stdout, stderr) =>
+    execFile(carrierBin, ['--db', dbOf(dir), 'ctl', ...args], (err, stdout, stderr) =>
       resolve({ code: err ? err.code : 0, stdout, stderr }));
   });
 }

@@ -1,8 +1,8 @@
 // Start a real carrier server for a test: free loopback ports, a temporary
 // database, stopped (and checked for a clean exit) at the end.  srv.waitLog(re)
 // waits for a line of its log; rssKiB(pid) reads its resident size.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +28,44 @@ export const FAST = 'password_ops = "min"\npassword_mem = "min"\n';
  * @returns {Promise<{httpPort:number, telnetPort:number, httpsPort:number, sshPort:number,
  *   metricsPort:number,
  *   url:string, wsUrl:string, httpsUrl:string, wssUrl:string,
- *   dir:string, proc:import('node:child_process').ChildProcess, output:()=>string,
+ *   dir:string, db:string (its --db), proc:import('node:child_process').ChildProcess, output:()=>string,
  *   waitLog:(re:RegExp, timeout?:number)=>Promise<RegExpExecArray>,
  *   stop:(opts?:{keepDir?:boolean, signal?:string})=>Promise<{code:number|null, signal:string|null, output:string}>}>}
  */
+/** What `carrier --db` names for the server whose data directory is dir. */
+export function dbOf(dir) {
+  return existsSync(join(dir, 'carrier.pg')) ? readFileSync(join(dir, 'carrier.pg'), 'utf8')
+    : join(dir, 'carrier.db');
+}
+
+/**
+ * CARRIER_TEST_PG=URL (a PostgreSQL the caller started, e.g. with tests/lib/pg.sh):
+ * every server that names no database of its own gets a fresh database there
+ * instead of a SQLite file, so that a suite can be run on PostgreSQL by hand.
+ * (Tests about the SQLite file itself, backups, say, then fail.)
+ */
+let pgDatabases = 0;
+async function freshPgDatabase(base) {
+  const name = `carrier_t${process.pid}_${++pgDatabases}`;
+  await new Promise((resolve, reject) => {
+    execFile('psql', [base, '-q', '-c', `CREATE DATABASE ${name}`], (err, _o, stderr) => {
+      if (err) reject(new Error(`psql: ${stderr}`)); else resolve();
+    });
+  });
+  return base.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+}
+
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'carrier-test-'));
-  const args = ['--db', opts.db || join(dir, 'carrier.db')];
+  let db = opts.db;
+  if (!db && process.env.CARRIER_TEST_PG) {
+    if (opts.dir && existsSync(join(dir, 'carrier.pg'))) db = readFileSync(join(dir, 'carrier.pg'), 'utf8');
+    else {
+      db = await freshPgDatabase(process.env.CARRIER_TEST_PG);
+      writeFileSync(join(dir, 'carrier.pg'), db);     /* a restart in dir finds it again */
+    }
+  }
+  const args = ['--db', db || join(dir, 'carrier.db')];
   if (opts.config !== undefined) {
     const path = join(dir, 'carrier.toml');
     writeFileSync(path, opts.config);
@@ -94,6 +125,7 @@ export async function startServer(opts = {}) {
 
   return {
     httpPort, telnetPort, httpsPort, sshPort, metricsPort, dir, proc,
+    db: db || join(dir, 'carrier.db'),
     url: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     httpsUrl: `https://127.0.0.1:${httpsPort}`,

@@ -907,6 +907,21 @@ static void test_statement_times(void **state)
 	assert_int_equal(s->errors, 0);
 }
 
+/* Bytes that are not UTF-8 (a handle typed in another character set, cut in the
+ * middle of a character) find nobody, on either engine, and fail nothing. */
+static void test_text_not_utf8(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	int64_t id = add(f->st, "Plain");
+	assert_int_equal(store_user_get(f->st, "Pla\xc3", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->st, "\xff\xfe", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_user_set_location(f->st, id, "Z\xc3rich"), STORE_OK);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), STORE_OK);
+	assert_int_equal(u.location[0], 'Z');
+	assert_int_equal(store_stats(f->st)->errors, 0);
+}
+
 /* What may be logged of a database's location: never a URL's password. */
 static void test_redact(void **state)
 {
@@ -952,6 +967,7 @@ PG_TEST(test_chat_rooms)
 PG_TEST(test_two_stores_share)
 PG_TEST(test_bans_and_audit)
 PG_TEST(test_statement_times)
+PG_TEST(test_text_not_utf8)
 
 /* PostgreSQL's own: the schema version is kept, a newer one is refused, and a
  * lost connection is reset at the next statement. */
@@ -1045,6 +1061,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_times, setup, teardown),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test_setup_teardown(test_text_not_utf8, setup, teardown),
 	};
 #define PG(fn) cmocka_unit_test_setup_teardown(pg_##fn, pg_setup, pg_teardown)
 	const struct CMUnitTest pg_tests[] = {
@@ -1063,6 +1080,7 @@ int main(void)
 		PG(test_two_stores_share),
 		PG(test_bans_and_audit),
 		PG(test_statement_times),
+		PG(test_text_not_utf8),
 		cmocka_unit_test_setup_teardown(test_pg_schema_and_reconnect, pg_setup, pg_teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
