@@ -937,7 +937,8 @@ static void moderate(void *ctx, int cmd, const struct chat_args *a)
 		handle = NULL;
 		break;
 	}
-	mod_deed_init(&d, verb, handle, seconds, rest);
+	struct mod_actor who = actor_of(c);
+	mod_deed_init(&d, &who, verb, handle, seconds, rest);
 	if (!mod_deed_needs_read(&d))
 		deed_done(c->s, &d);
 	else if (!session_db(c->s, mod_deed_read, deed_done, &d, sizeof(d)))

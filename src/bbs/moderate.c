@@ -57,26 +57,16 @@ void mod_audit(struct store *st, const char *actor, const char *action, const ch
 struct audit_write {
 	char actor[64], action[16], target[STORE_HANDLE_MAX];
 	char detail[160], reason[4 * MOD_REASON_MAX + 1];
-	int64_t ban_user;          /* > 0: set this account's ban first, and end its tokens */
-	int64_t ban_until;         /* ... to this (0: lift it) */
 };
 
 static void audit_work(struct store *st, void *arg)
 {
 	struct audit_write *w = arg;
-	if (w->ban_user > 0) {
-		if (store_user_set_ban(st, w->ban_user, w->ban_until, w->reason) != STORE_OK)
-			log_error("event=ban_not_saved target=%s actor=%s", LOG_Q(w->target),
-			          LOG_Q(w->actor));
-		if (w->ban_until != 0)
-			store_token_revoke_user(st, w->ban_user);
-	}
 	mod_audit(st, w->actor, w->action, w->target, w->detail, w->reason);
 }
 
 static void audit_later(struct bbs *bbs, const char *actor, const char *action,
-                        const char *target, const char *detail, const char *reason,
-                        int64_t ban_user, int64_t ban_until)
+                        const char *target, const char *detail, const char *reason)
 {
 	struct audit_write *w = xcalloc(1, sizeof(*w));
 	snprintf(w->actor, sizeof(w->actor), "%s", actor);
@@ -84,8 +74,6 @@ static void audit_later(struct bbs *bbs, const char *actor, const char *action,
 	snprintf(w->target, sizeof(w->target), "%s", target ? target : "");
 	snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : "");
 	snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
-	w->ban_user = ban_user;
-	w->ban_until = ban_until;
 	bbs_db_write(bbs, audit_work, w, sizeof(*w));
 	free(w);
 }
@@ -240,7 +228,7 @@ static bool kick(struct bbs *bbs, const struct mod_actor *a, const struct mod_de
 	};
 	chat_deliver(bbs_chat(bbs), &ev);     /* the room hears; t leaves it (evicted) */
 	snprintf(detail, sizeof(detail), "%s, %s", room_name, how_long);
-	audit_later(bbs, a->audit, "kick", t.handle, detail, reason, 0, 0);
+	audit_later(bbs, a->audit, "kick", t.handle, detail, reason);
 	log_info("event=kick actor=%s handle=%s room=%s for=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(room_name), LOG_Q(how_long));
 	snprintf(answer, MOD_ANSWER_MAX, "%s was kicked out of %s for %s.", t.handle, room_name,
@@ -282,7 +270,7 @@ static bool mute(struct bbs *bbs, const struct mod_actor *a, const struct mod_de
 	             t.member == NULL ? text : "");
 	snprintf(detail, sizeof(detail), "%s%s%s", how_long, room ? ", in " : "",
 	         room ? room : "");
-	audit_later(bbs, a->audit, "mute", t.handle, detail, reason, 0, 0);
+	audit_later(bbs, a->audit, "mute", t.handle, detail, reason);
 	log_info("event=mute actor=%s handle=%s for=%s room=%s", LOG_Q(a->audit), LOG_Q(t.handle),
 	         LOG_Q(how_long), LOG_Q(room ? room : ""));
 	snprintf(answer, MOD_ANSWER_MAX, "%s is muted for %s%s%s.", t.handle, how_long,
@@ -305,69 +293,104 @@ static bool unmute(struct bbs *bbs, const struct mod_actor *a, const struct mod_
 		return say(answer, "%s is not muted.", t.handle);
 	tell_target(t.member, "You may speak again.");
 	cluster_mute(bbs_cluster(bbs), t.handle, NULL, 0, t.member == NULL ? "You may speak again." : "");
-	audit_later(bbs, a->audit, "unmute", t.handle, "", "", 0, 0);
+	audit_later(bbs, a->audit, "unmute", t.handle, "", "");
 	log_info("event=unmute actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(t.handle));
 	snprintf(answer, MOD_ANSWER_MAX, "%s may speak again.", t.handle);
 	return true;
 }
 
-static bool ban(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
-                char answer[MOD_ANSWER_MAX])
+/* Why the deed's actor may not ban (or lift the ban of) its account, decided on
+ * the account as stored: the same answer in the job that writes the ban and on the
+ * loop that announces it.  NULL: it may. */
+static bool ban_refused(const struct mod_deed *d, char answer[MOD_ANSWER_MAX])
 {
-	struct target t;
-	struct reason rs;
-	const char *reason_in = d->text;
-	int64_t seconds = d->seconds;
-	if (!is_sysop(a))
-		return say(answer, "Only sysops may ban.");
-	if (!find_target(bbs, d, &t, answer) || !refuse_self(a, &t, "ban", answer))
-		return false;
-	if (!is_machine(a) && t.level >= a->level)
-		return say(answer, "You cannot ban %s.", t.handle);
-	const char *reason = clean_reason(reason_in, &rs);
-	int64_t now = (int64_t)time(NULL);
-	int64_t until = seconds > 0 ? now + seconds : STORE_BAN_FOREVER;
-	char notice[MOD_ANSWER_MAX + 64], detail[64];
-	mod_ban_notice(until, reason, notice, sizeof(notice));
-	if (seconds > 0)
-		duration_format(seconds, detail, sizeof(detail));
+	bool lift = d->verb == MOD_UNBAN;
+	if (!d->by_sysop)
+		return !say(answer, lift ? "Only sysops may lift a ban." : "Only sysops may ban.");
+	if (d->rc == STORE_ERROR)
+		return !say(answer, "The database is not answering. Try again later.");
+	if (d->rc != STORE_OK)
+		return !say(answer, "There is no caller called %s.", d->handle);
+	if (lift)
+		return d->u.banned_until <= d->now && !say(answer, "%s is not banned.", d->u.handle);
+	if (!d->by_machine && strcasecmp(d->by_name, d->u.handle) == 0)
+		return !say(answer, "You cannot ban yourself.");
+	if (!d->by_machine && d->u.level >= d->by_level)
+		return !say(answer, "You cannot ban %s.", d->u.handle);
+	return false;
+}
+
+static int64_t ban_until(const struct mod_deed *d)
+{
+	return d->seconds > 0 ? d->now + d->seconds : STORE_BAN_FOREVER;
+}
+
+static void ban_detail(const struct mod_deed *d, char *out, size_t cap)
+{
+	if (d->seconds > 0)
+		duration_format(d->seconds, out, cap);
 	else
-		snprintf(detail, sizeof(detail), "for good");
+		snprintf(out, cap, "for good");
+}
+
+/* On the database's side (mod_deed_read): the ban or its end, the end of the
+ * account's tokens and the audit row, in one transaction. */
+static void ban_write(struct store *st, struct mod_deed *d)
+{
+	char answer[MOD_ANSWER_MAX], detail[64];
+	if (ban_refused(d, answer))
+		return;
+	bool lift = d->verb == MOD_UNBAN;
+	ban_detail(d, detail, sizeof(detail));
+	bool tx = store_begin(st) == STORE_OK;
+	d->written = tx &&
+		store_user_set_ban(st, d->u.id, lift ? 0 : ban_until(d), lift ? NULL : d->text) ==
+			STORE_OK &&
+		(lift || store_token_revoke_user(st, d->u.id) == STORE_OK) &&
+		store_audit_add(st, d->now, d->by_audit, lift ? "unban" : "ban", d->u.handle,
+		                lift ? "" : detail, lift ? "" : d->text) == STORE_OK &&
+		store_commit(st) == STORE_OK;
+	if (!d->written) {
+		store_rollback(st);
+		log_error("event=ban_not_saved target=%s actor=%s", LOG_Q(d->u.handle),
+		          LOG_Q(d->by_audit));
+	}
+}
+
+static bool ban(struct bbs *bbs, const struct mod_deed *d, char answer[MOD_ANSWER_MAX])
+{
+	if (ban_refused(d, answer))
+		return false;
+	if (!d->written)
+		return say(answer, "The ban could not be saved. Try again later.");
+	char notice[MOD_ANSWER_MAX + 64], detail[64];
+	mod_ban_notice(ban_until(d), d->text, notice, sizeof(notice));
+	ban_detail(d, detail, sizeof(detail));
 	/* Whoever is on with that account now is shown why and hung up. */
 	struct session *s;
-	while ((s = bbs_find_user(bbs, t.id, NULL)) != NULL) {
+	while ((s = bbs_find_user(bbs, d->u.id, NULL)) != NULL) {
 		struct sbuf *o = session_out(s);
 		sbuf_puts(o, "\r\n");
 		screen_notice(o, notice);
 		session_hangup(s, 1008, "banned");
 	}
 	/* ... and on another server of the cluster, by that server. */
-	cluster_hangup(bbs_cluster(bbs), t.handle, notice);
-	/* The ban, the end of its tokens and the audit row: one write, in order
-	 * before any later login's look-up. */
-	audit_later(bbs, a->audit, "ban", t.handle, detail, reason, t.id, until);
-	log_info("event=ban actor=%s handle=%s detail=%s", LOG_Q(a->audit), LOG_Q(t.handle),
+	cluster_hangup(bbs_cluster(bbs), d->u.handle, notice);
+	log_info("event=ban actor=%s handle=%s detail=%s", LOG_Q(d->by_audit), LOG_Q(d->u.handle),
 	         LOG_Q(detail));
-	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", t.handle,
-	         seconds > 0 ? "for " : "", detail);
+	snprintf(answer, MOD_ANSWER_MAX, "%s is banned %s%s.", d->u.handle,
+	         d->seconds > 0 ? "for " : "", detail);
 	return true;
 }
 
-static bool unban(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
-                  char answer[MOD_ANSWER_MAX])
+static bool unban(const struct mod_deed *d, char answer[MOD_ANSWER_MAX])
 {
-	if (!is_sysop(a))
-		return say(answer, "Only sysops may lift a ban.");
-	if (d->rc == STORE_ERROR)
-		return say(answer, "The database is not answering. Try again later.");
-	if (d->rc != STORE_OK)
-		return say(answer, "There is no caller called %s.", d->handle);
-	const struct store_user *u = &d->u;
-	if (u->banned_until <= (int64_t)time(NULL))
-		return say(answer, "%s is not banned.", u->handle);
-	audit_later(bbs, a->audit, "unban", u->handle, "", "", u->id, 0);
-	log_info("event=unban actor=%s handle=%s", LOG_Q(a->audit), LOG_Q(u->handle));
-	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", u->handle);
+	if (ban_refused(d, answer))
+		return false;
+	if (!d->written)
+		return say(answer, "The ban could not be lifted. Try again later.");
+	log_info("event=unban actor=%s handle=%s", LOG_Q(d->by_audit), LOG_Q(d->u.handle));
+	snprintf(answer, MOD_ANSWER_MAX, "%s may call again.", d->u.handle);
 	return true;
 }
 
@@ -383,7 +406,7 @@ static bool broadcast(struct bbs *bbs, const struct mod_actor *a, const char *te
 	struct chat_event ev = { .kind = CHAT_BROADCAST, .from = a->name, .text = text };
 	chat_deliver(reg, &ev);
 	size_t n = chat_registry_member_count(reg);
-	audit_later(bbs, a->audit, "broadcast", "", text, "", 0, 0);
+	audit_later(bbs, a->audit, "broadcast", "", text, "");
 	log_info("event=broadcast actor=%s callers=%zu", LOG_Q(a->audit), n);
 	snprintf(answer, MOD_ANSWER_MAX, "Broadcast to %zu caller%s.", n, n == 1 ? "" : "s");
 	return true;
@@ -391,14 +414,26 @@ static bool broadcast(struct bbs *bbs, const struct mod_actor *a, const char *te
 
 /* ---- a deed: the target read, then done ---- */
 
-bool mod_deed_init(struct mod_deed *d, enum mod_verb verb, const char *handle,
-                   int64_t seconds, const char *text)
+bool mod_deed_init(struct mod_deed *d, const struct mod_actor *a, enum mod_verb verb,
+                   const char *handle, int64_t seconds, const char *text)
 {
 	memset(d, 0, sizeof(*d));
 	d->verb = verb;
 	d->seconds = seconds;
+	d->now = (int64_t)time(NULL);
 	d->rc = STORE_NOT_FOUND;
-	snprintf(d->text, sizeof(d->text), "%s", text ? text : "");
+	d->by_machine = is_machine(a);
+	d->by_sysop = is_sysop(a);
+	d->by_level = a->level;
+	snprintf(d->by_name, sizeof(d->by_name), "%s", a->name);
+	snprintf(d->by_audit, sizeof(d->by_audit), "%s", a->audit);
+	/* A ban's reason is written by the job: cleaned here. */
+	if (verb == MOD_BAN) {
+		struct reason rs;
+		snprintf(d->text, sizeof(d->text), "%s", clean_reason(text, &rs));
+	} else {
+		snprintf(d->text, sizeof(d->text), "%s", text ? text : "");
+	}
 	int n = snprintf(d->handle, sizeof(d->handle), "%s", handle ? handle : "");
 	return n >= 0 && (size_t)n < sizeof(d->handle);
 }
@@ -413,6 +448,8 @@ void mod_deed_read(struct store *st, void *deed)
 	struct mod_deed *d = deed;
 	d->rc = d->handle[0] != '\0' && strlen(d->handle) < STORE_HANDLE_MAX
 	        ? store_user_get(st, d->handle, &d->u) : STORE_NOT_FOUND;
+	if (d->verb == MOD_BAN || d->verb == MOD_UNBAN)
+		ban_write(st, d);
 }
 
 bool mod_deed_do(struct bbs *bbs, const struct mod_actor *a, const struct mod_deed *d,
@@ -426,9 +463,9 @@ bool mod_deed_do(struct bbs *bbs, const struct mod_actor *a, const struct mod_de
 	case MOD_UNMUTE:
 		return unmute(bbs, a, d, answer);
 	case MOD_BAN:
-		return ban(bbs, a, d, answer);
+		return ban(bbs, d, answer);
 	case MOD_UNBAN:
-		return unban(bbs, a, d, answer);
+		return unban(d, answer);
 	case MOD_BROADCAST:
 		return broadcast(bbs, a, d->text, answer);
 	}

@@ -55,14 +55,23 @@ struct mod_deed {
 	enum mod_verb verb;
 	char handle[64];
 	int64_t seconds;
+	int64_t now;
 	char text[4 * CHAT_LINE_MAX_CHARS + 1];
-	int rc;                          /* the read: STORE_OK, STORE_NOT_FOUND, STORE_ERROR */
+	/* who asks, as far as a ban needs to know (it is decided with the account) */
+	bool by_machine, by_sysop;
+	int by_level;
+	char by_name[64], by_audit[64];
+	/* the read (and, for a ban or an unban, the write) */
+	int rc;                          /* STORE_OK, STORE_NOT_FOUND, STORE_ERROR */
 	struct store_user u;
+	bool written;                    /* the ban (or its end) and its audit row are stored */
 };
 
-/* false if the handle is too long to be anyone's (the deed then finds nobody). */
-bool mod_deed_init(struct mod_deed *d, enum mod_verb verb, const char *handle,
-                   int64_t seconds, const char *text);
+/* A ban or an unban is decided and written in the job that reads its account, so
+ * that "X is banned" is said only once the ban is stored.  false if the handle is
+ * too long to be anyone's (the deed then finds nobody). */
+bool mod_deed_init(struct mod_deed *d, const struct mod_actor *a, enum mod_verb verb,
+                   const char *handle, int64_t seconds, const char *text);
 bool mod_deed_needs_read(const struct mod_deed *d);
 struct store;
 void mod_deed_read(struct store *st, void *deed);

@@ -188,7 +188,8 @@ struct ctl_job *ctl_execute(struct bbs *bbs, const struct ctl_request *req, cons
 	j->done = done;
 	j->ud = ud;
 	snprintf(j->actor, sizeof(j->actor), "%s", actor);
-	mod_deed_init(&j->deed, verb, req->handle, req->seconds, req->text);
+	struct mod_actor a = { .name = bbs_config(bbs)->sysop, .audit = j->actor, .member = NULL };
+	mod_deed_init(&j->deed, &a, verb, req->handle, req->seconds, req->text);
 	if (!mod_deed_needs_read(&j->deed)) {
 		deed_done(j);
 	} else if (store_queue_submit(bbs_queue(bbs), deed_work, deed_done, j) != 0) {

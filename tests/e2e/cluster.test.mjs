@@ -25,6 +25,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { execFile } from 'node:child_process';
 import { Caller, PASSWORD } from '../lib/caller.mjs';
 import { TelnetCaller } from '../lib/telnet.mjs';
 import { SIZE, enterChat } from '../lib/chat.mjs';
@@ -258,6 +259,15 @@ test('moderation across nodes: a mute, a kick and a ban reach a caller on anothe
 });
 
 /** `stats` on a node's control socket. */
+/** psql -c SQL on url; resolves its output, unaligned and without headers. */
+function psql(url, sql) {
+  return new Promise((resolve, reject) => {
+    execFile('psql', [url, '-qAtX', '-c', sql], (err, stdout, stderr) => {
+      if (err) reject(new Error(`psql: ${stderr}`)); else resolve(stdout.trim());
+    });
+  });
+}
+
 /** One request on a control socket, our end closed after it (as `carrier ctl`
  * does); resolves everything the server answers. */
 function ctlSend(path, line) {
@@ -507,6 +517,16 @@ test('PostgreSQL stopped: logins and registrations refused clearly, chat goes on
   assert.equal(await ctlSend(join(nodes.dir, 'node-c.ctl'), 'unmute Wren'), 'error: Wren is not muted.\n');
   assert.equal(await ctlSend(join(nodes.dir, 'node-c.ctl'), 'unmute Nobody'),
     'error: There is no caller called Nobody.\n');
+  // A ban is said only once it is stored: PostgreSQL refusing it (a trigger of the
+  // test's), the sysop is told, and the caller stays on.
+  await psql(pg.url, `CREATE FUNCTION no_ban() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; END $$
+    LANGUAGE plpgsql; CREATE TRIGGER no_ban BEFORE UPDATE OF banned_until ON users FOR EACH ROW
+    WHEN (NEW.handle = 'Xena') EXECUTE FUNCTION no_ban()`);
+  assert.equal(await ctlSend(join(nodes.dir, 'node-c.ctl'), 'ban Xena 1h spam'),
+    'error: The ban could not be saved. Try again later.\n');
+  await psql(pg.url, 'DROP TRIGGER no_ban ON users');
+  await said(y, [x, y], 'xena-still-here');
+  assert.equal(await psql(pg.url, "SELECT count(*) FROM audit WHERE action = 'ban' AND target = 'Xena'"), '0');
   await pg.kill();
   // A login now is told to come back later (and nothing counts against the handle).
   const z = await ws('c');
