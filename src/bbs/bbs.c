@@ -36,6 +36,7 @@ struct bbs {
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	bool checkpointing;
+	bool store_stopped;              /* bbs_stop_store: shutting down */
 	struct bbs_stats stats;
 };
 
@@ -137,15 +138,54 @@ static void caller_rooms(struct bbs *bbs)
 	chat_registry_set_caller_rooms(bbs->chat, &set, bbs->loop);
 }
 
-/* A declared room, its history and topic read from the store: at startup, or when
- * a reload declares one more (on PostgreSQL the one time the loop reads the
- * database itself, bounded by its statement timeout).  What it says is written
- * through the queue. */
+/* A declared room at start-up, its history and topic read from the store before
+ * the server serves anyone (on PostgreSQL, the loop's own connection).  What it
+ * says is written through the queue. */
 static struct chat_room *new_room(struct bbs *bbs, const struct chat_room_settings *set)
 {
 	struct chat_room *r = chat_room_new(set, bbs->loop, bbs->store);
 	chat_room_set_queue(r, bbs->queue);
 	return r;
+}
+
+/* A room a reload declares: what it keeps read through the queue (off the loop on
+ * PostgreSQL), then opened on the loop. */
+struct open_job {
+	struct bbs *bbs;
+	struct chat_room_settings set;
+	struct chat_room_saved *saved;
+};
+
+static void open_work(struct store *st, void *arg)
+{
+	struct open_job *j = arg;
+	j->saved = chat_room_read_saved(st, &j->set);
+}
+
+static void open_done(void *arg)
+{
+	struct open_job *j = arg;
+	struct bbs *bbs = j->bbs;
+	if (bbs->store_stopped || chat_registry_room(bbs->chat, j->set.name) != NULL) {
+		chat_room_saved_free(j->saved);    /* too late, or taken meanwhile */
+	} else {
+		struct chat_room *r = chat_room_new_saved(&j->set, bbs->loop, bbs->store, j->saved);
+		chat_room_set_queue(r, bbs->queue);
+		chat_registry_add(bbs->chat, r);
+		log_info("event=room_opened room=%s", LOG_Q(j->set.name));
+	}
+	free(j);
+}
+
+static void open_later(struct bbs *bbs, const struct chat_room_settings *set)
+{
+	struct open_job *j = xcalloc(1, sizeof(*j));
+	j->bbs = bbs;
+	j->set = *set;
+	if (store_queue_submit(bbs->queue, open_work, open_done, j) != 0) {
+		log_warn("event=room_not_opened room=%s reason=db_queue_full", LOG_Q(set->name));
+		free(j);
+	}
 }
 
 static void open_rooms(struct bbs *bbs)
@@ -181,8 +221,8 @@ static void reload_rooms(struct bbs *bbs, const struct config *old)
 		}
 		if (r != NULL) {
 			chat_room_configure(r, &set);
-		} else if (chat_registry_add(bbs->chat, new_room(bbs, &set))) {
-			log_info("event=room_opened room=%s", LOG_Q(set.name));
+		} else {
+			open_later(bbs, &set);
 		}
 	}
 	for (size_t i = 1; i < n_declared(old); i++) {
@@ -267,7 +307,11 @@ void bbs_free(struct bbs *bbs)
 const struct config *bbs_config(const struct bbs *bbs) { return bbs->cfg; }
 struct store *bbs_store(struct bbs *bbs) { return bbs->store; }
 struct store_queue *bbs_queue(struct bbs *bbs) { return bbs->queue; }
-void bbs_stop_store(struct bbs *bbs) { store_queue_stop(bbs->queue); }
+void bbs_stop_store(struct bbs *bbs)
+{
+	bbs->store_stopped = true;
+	store_queue_stop(bbs->queue);
+}
 
 struct write_job {
 	store_work_fn work;

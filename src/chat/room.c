@@ -776,8 +776,54 @@ bool chat_room_uninvite(struct chat_room *r, const char *handle)
 
 /* ---- the room itself ---- */
 
-struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
-                                struct store *st)
+/* What a room keeps in the store, read for a room about to open. */
+struct chat_room_saved {
+	uint64_t max_seq;
+	struct unsaved *rows;          /* oldest first */
+	size_t n, cap;
+	bool have_topic;
+	char topic[4 * CHAT_TOPIC_MAX + 1];
+};
+
+static void keep_row(void *ud, const struct store_chat_row *row)
+{
+	struct chat_room_saved *sv = ud;
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? 2 * sv->cap : 64;
+		sv->rows = xrealloc(sv->rows, sv->cap * sizeof(*sv->rows));
+	}
+	sv->rows[sv->n++] = (struct unsaved){ .seq = row->seq, .ts_ms = row->ts_ms,
+	                                      .kind = row->kind, .from = xstrdup(row->from),
+	                                      .text = xstrdup(row->text) };
+}
+
+struct chat_room_saved *chat_room_read_saved(struct store *st, const struct chat_room_settings *set)
+{
+	struct chat_room_saved *sv = xcalloc(1, sizeof(*sv));
+	size_t cap = set->history > set->scrollback ? set->history : set->scrollback;
+	sv->max_seq = store_chat_max_seq(st, set->store_key);
+	store_chat_recent(st, set->store_key, (int)cap, keep_row, sv);
+	/* A declared room keeps the topic it was given last, across restarts. */
+	if (!set->made_by_caller)
+		sv->have_topic = store_chat_topic_get(st, set->store_key, sv->topic,
+		                                      sizeof(sv->topic)) == STORE_OK;
+	return sv;
+}
+
+void chat_room_saved_free(struct chat_room_saved *sv)
+{
+	if (sv == NULL)
+		return;
+	for (size_t i = 0; i < sv->n; i++) {
+		free(sv->rows[i].from);
+		free(sv->rows[i].text);
+	}
+	free(sv->rows);
+	free(sv);
+}
+
+struct chat_room *chat_room_new_saved(const struct chat_room_settings *set, uv_loop_t *loop,
+                                      struct store *st, struct chat_room_saved *sv)
 {
 	struct chat_room *r = xcalloc(1, sizeof(*r));
 	r->set = *set;
@@ -793,14 +839,25 @@ struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t 
 	uv_timer_init(loop, &r->coalesce_timer);
 	r->coalesce_timer.data = r;
 	r->next_seq = 1;
-	if (st != NULL) {
-		r->next_seq = store_chat_max_seq(st, set->store_key) + 1;
-		store_chat_recent(st, set->store_key, (int)r->ring_cap, load_row, r);
-		/* A declared room keeps the topic it was given last, across restarts. */
-		if (!set->made_by_caller)
-			store_chat_topic_get(st, set->store_key, r->set.topic, sizeof(r->set.topic));
+	if (sv != NULL) {
+		r->next_seq = sv->max_seq + 1;
+		for (size_t i = 0; i < sv->n; i++) {
+			const struct unsaved *u = &sv->rows[i];
+			struct store_chat_row row = { .seq = u->seq, .ts_ms = u->ts_ms, .kind = u->kind,
+			                              .from = u->from, .text = u->text };
+			load_row(r, &row);
+		}
+		if (sv->have_topic)
+			snprintf(r->set.topic, sizeof(r->set.topic), "%s", sv->topic);
+		chat_room_saved_free(sv);
 	}
 	return r;
+}
+
+struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
+                                struct store *st)
+{
+	return chat_room_new_saved(set, loop, st, st ? chat_room_read_saved(st, set) : NULL);
 }
 
 void chat_room_set_queue(struct chat_room *r, struct store_queue *q)

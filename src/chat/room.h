@@ -58,6 +58,17 @@ bool chat_room_name_ok(const char *name);
  * (borrowed; NULL: no persistence), its timers on loop.  Never NULL. */
 struct chat_room *chat_room_new(const struct chat_room_settings *set, uv_loop_t *loop,
                                 struct store *st);
+/* The same in two steps, so that the reading can leave the loop: what the room
+ * keeps in st (its last sequence number, its recent lines, its topic), read by
+ * chat_room_read_saved (store calls only: any thread), then the room made from it
+ * by chat_room_new_saved, which takes sv (NULL: nothing saved).  st is the store the
+ * room writes to (or NULL: it keeps nothing). */
+struct chat_room_saved;
+struct chat_room_saved *chat_room_read_saved(struct store *st,
+                                             const struct chat_room_settings *set);
+struct chat_room *chat_room_new_saved(const struct chat_room_settings *set, uv_loop_t *loop,
+                                      struct store *st, struct chat_room_saved *sv);
+void chat_room_saved_free(struct chat_room_saved *sv);
 /* Write what the room keeps (its lines, its topic) through q's jobs rather than
  * on the store directly: off the loop on PostgreSQL.  Reads stay at creation. */
 void chat_room_set_queue(struct chat_room *r, struct store_queue *q);
