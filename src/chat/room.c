@@ -199,18 +199,29 @@ static void save_unsaved(struct chat_room *r)
 {
 	if (r->n_unsaved == 0)
 		return;
-	struct save_job *j = xcalloc(1, sizeof(*j));
-	snprintf(j->key, sizeof(j->key), "%s", r->set.store_key);
-	j->lines = r->unsaved;
-	j->n = r->n_unsaved;
+	struct save_job local = { .lines = r->unsaved, .n = r->n_unsaved };
+	if (++r->saves % TRIM_EVERY == 0)
+		local.trim_keep = (int64_t)(r->ring_cap > 1000 ? r->ring_cap : 1000);
+	snprintf(local.key, sizeof(local.key), "%s", r->set.store_key);
+	if (r->queue == NULL || !store_queue_threaded(r->queue)) {
+		/* At once (SQLite): the room keeps its array for the next batch. */
+		if (r->queue == NULL)
+			save_work(r->store, &local);
+		else
+			store_queue_submit(r->queue, save_work, NULL, &local);   /* runs now */
+		for (size_t i = 0; i < local.n; i++) {
+			free(local.lines[i].from);
+			free(local.lines[i].text);
+		}
+		r->n_unsaved = 0;
+		return;
+	}
+	/* Off the loop (PostgreSQL): the job takes the lines. */
+	struct save_job *j = xmalloc(sizeof(*j));
+	*j = local;
 	r->unsaved = NULL;
 	r->n_unsaved = r->cap_unsaved = 0;
-	if (++r->saves % TRIM_EVERY == 0)
-		j->trim_keep = (int64_t)(r->ring_cap > 1000 ? r->ring_cap : 1000);
-	if (r->queue == NULL) {
-		save_work(r->store, j);
-		save_done(j);
-	} else if (store_queue_submit(r->queue, save_work, save_done, j) != 0) {
+	if (store_queue_submit(r->queue, save_work, save_done, j) != 0) {
 		log_warn("event=chat_not_saved room=%s lines=%zu reason=db_queue_full",
 		         LOG_Q(r->set.name), j->n);
 		save_done(j);

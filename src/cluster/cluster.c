@@ -67,6 +67,7 @@ struct cluster {
 	size_t n_rooms;
 
 	struct sbuf out;                 /* a message being encoded */
+	struct sbuf resp;                /* a PUBLISH in Redis's protocol, being framed */
 	char chan[CLUSTER_NODE_MAX + CLUSTER_ROOM_MAX + 16];   /* a channel's name */
 	struct cluster_msg *in;          /* a message being decoded */
 	struct cluster_stats stats;
@@ -121,13 +122,27 @@ static void command(struct cluster *cl, int argc, const char **argv, const size_
 	send_argv(cl->pub, NULL, NULL, argc, argv, lens);
 }
 
+/* A bulk string of Redis's protocol: $LEN CRLF bytes CRLF. */
+static void resp_bulk(struct sbuf *sb, const void *data, size_t len)
+{
+	sbuf_putc(sb, '$');
+	sbuf_put_u64(sb, len);
+	sbuf_append(sb, "\r\n", 2);
+	sbuf_append(sb, data, len);
+	sbuf_append(sb, "\r\n", 2);
+}
+
+/* PUBLISH channel msg, framed here (one copy into hiredis's output buffer, not
+ * hiredis's formatting of each argument): the one command of every line said. */
 static void publish_to(struct cluster *cl, const char *channel, const struct sbuf *msg)
 {
-	if (!bus_up(cl))
+	if (!bus_up(cl) || cl->pub == NULL)
 		return;
-	const char *argv[] = { "PUBLISH", channel, (const char *)msg->data };
-	size_t lens[] = { 7, strlen(channel), msg->len };
-	command(cl, 3, argv, lens);
+	sbuf_reset(&cl->resp);
+	sbuf_append(&cl->resp, "*3\r\n$7\r\nPUBLISH\r\n", 17);
+	resp_bulk(&cl->resp, channel, strlen(channel));
+	resp_bulk(&cl->resp, msg->data, msg->len);
+	redisAsyncFormattedCommand(cl->pub, NULL, NULL, (const char *)cl->resp.data, cl->resp.len);
 	cl->stats.published++;
 }
 
@@ -990,6 +1005,7 @@ void cluster_free(struct cluster *cl)
 	free(cl->mine);
 	free(cl->in);
 	sbuf_free(&cl->out);
+	sbuf_free(&cl->resp);
 	free(cl);
 }
 

@@ -379,7 +379,10 @@ static void field(struct sbuf *sb, enum key k, const char *value)
 
 static void field_num(struct sbuf *sb, enum key k, uint64_t value)
 {
-	sbuf_printf(sb, "\n%s=%llu", key_names[k], (unsigned long long)value);
+	sbuf_putc(sb, '\n');
+	sbuf_puts(sb, key_names[k]);
+	sbuf_putc(sb, '=');
+	sbuf_put_u64(sb, value);
 }
 
 static bool fits(const struct sbuf *sb)

@@ -36,6 +36,20 @@ void sbuf_puts(struct sbuf *s, const char *str)
 	sbuf_append(s, str, strlen(str));
 }
 
+void sbuf_put_u64(struct sbuf *s, uint64_t v)
+{
+	char digits[20];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	uint8_t *p = sbuf_reserve(s, n);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)digits[n - 1 - i];
+	s->len += n;
+}
+
 void sbuf_vprintf(struct sbuf *s, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -20,6 +20,7 @@ struct sbuf {
 void sbuf_append(struct sbuf *s, const void *data, size_t len);
 void sbuf_putc(struct sbuf *s, uint8_t c);
 void sbuf_puts(struct sbuf *s, const char *str);
+void sbuf_put_u64(struct sbuf *s, uint64_t v);    /* in decimal, without printf */
 __attribute__((format(printf, 2, 3)))
 void sbuf_printf(struct sbuf *s, const char *fmt, ...);
 __attribute__((format(printf, 2, 0)))
