@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -19,6 +20,7 @@
 #include "util/xalloc.h"
 
 #define MAX_PARAMS 8
+#define RETRY_MS 1000    /* at most one reconnection attempt a second */
 /* Type OIDs (pg_type.h is a server header): what each parameter is sent as. */
 #define OID_BYTEA 17
 #define OID_INT8 20
@@ -121,6 +123,7 @@ struct pg {
 	unsigned next_name;     /* statement names s1, s2, ... */
 	int64_t changes;        /* rows the last statement changed */
 	char err[256];          /* the last error, for store_errmsg */
+	uint64_t failed_ms;     /* when the last reconnection failed (monotonic); 0: none */
 	bool busy;              /* ... which was a lock or a serialization failure */
 };
 
@@ -298,15 +301,31 @@ static void pg_bind_blob(struct db_stmt *s, int idx, const void *p, size_t len)
 }
 
 /* Make sure the connection is up; reset it (once) when it was lost. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Make sure the connection is up; reset it when it was lost.  While the server is
+ * away, one attempt a second at most: the statements in between fail at once with
+ * the last attempt's error, rather than each waiting out a connect timeout (a
+ * login is told to come back later in milliseconds, not after a queue of them). */
 static bool connected(struct pg *pg)
 {
 	if (PQstatus(pg->conn) == CONNECTION_OK)
 		return true;
+	uint64_t now = mono_ms();
+	if (pg->failed_ms != 0 && now - pg->failed_ms < RETRY_MS)
+		return false;    /* pg->err still says why */
 	PQreset(pg->conn);
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		set_err(pg, PQerrorMessage(pg->conn));
+		pg->failed_ms = mono_ms();
 		return false;
 	}
+	pg->failed_ms = 0;
 	pg->epoch++;
 	log_info("event=db_reconnected engine=postgresql");
 	return true;
