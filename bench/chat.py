@@ -83,6 +83,17 @@ def proc_stat(pid, smaps=False):
     return out
 
 
+def terminate(proc, timeout=20):
+    """SIGTERM, then SIGKILL if it has not exited within timeout seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def bench_config(n, min_cost=True, extra=""):
     cost = 'password_ops = "min"\npassword_mem = "min"\n' if min_cost else ""
     return (f"[bbs]\nmax_nodes = {max(n + 16, 32)}\nlogin_timeout = 3600\nmax_login_failures = 100\n{cost}"
@@ -175,13 +186,7 @@ class Server:
         return proc_stat(self.pid, smaps)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.out.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -668,21 +668,27 @@ static void closing_done(struct cluster *cl)
 		uv_close((uv_handle_t *)&cl->retry_timer, timer_closed);
 }
 
+/* One of the two connections failed or closed.  hiredis frees its context after
+ * the callback this is called from: not ours any more. */
+static void lost(struct cluster *cl, const redisAsyncContext *ac, const char *why)
+{
+	if (ac == cl->pub)
+		cl->pub = NULL;
+	else if (ac == cl->sub)
+		cl->sub = NULL;
+	let_go(cl);
+	if (!cl->stopping)
+		bus_down(cl, why);
+	closing_done(cl);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
 	struct cluster *cl = ac->data;
 	if (cl == NULL)
 		return;
 	if (status != REDIS_OK) {
-		/* hiredis frees the context after this callback: not ours any more. */
-		if (ac == cl->pub)
-			cl->pub = NULL;
-		else if (ac == cl->sub)
-			cl->sub = NULL;
-		let_go(cl);
-		if (!cl->stopping)
-			bus_down(cl, ac->errstr);
-		closing_done(cl);
+		lost(cl, ac, ac->errstr);
 		return;
 	}
 	if (ac == cl->pub) {
@@ -697,14 +703,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	(void)status;
 	if (cl == NULL)
 		return;
-	if (ac == cl->pub)
-		cl->pub = NULL;
-	else if (ac == cl->sub)
-		cl->sub = NULL;
-	let_go(cl);
-	if (!cl->stopping)
-		bus_down(cl, ac->errstr[0] ? ac->errstr : "connection closed");
-	closing_done(cl);
+	lost(cl, ac, ac->errstr[0] ? ac->errstr : "connection closed");
 }
 
 static void on_auth(redisAsyncContext *ac, void *r, void *privdata)

@@ -118,7 +118,6 @@ _Static_assert(N_MIGRATIONS == STORE_SCHEMA, "one schema version, both engines")
 /* The connection's state beside the PGconn. */
 struct pg {
 	PGconn *conn;
-	char *url;
 	unsigned epoch;         /* bumped by each reset: statements are prepared again */
 	unsigned next_name;     /* statement names s1, s2, ... */
 	int64_t changes;        /* rows the last statement changed */
@@ -440,7 +439,6 @@ static void pg_close(struct store *st)
 {
 	struct pg *pg = pgof(st);
 	PQfinish(pg->conn);
-	free(pg->url);
 	free(pg);
 	st->conn = NULL;
 }
@@ -547,7 +545,6 @@ int store_pg_open(struct store *st, const char *url, char *err, size_t errlen)
 	const char *const values[] = {"5", "carrier", url, NULL};
 	struct pg *pg = xcalloc(1, sizeof(*pg));
 
-	pg->url = xstrdup(url);
 	pg->conn = PQconnectdbParams(keys, values, 1);
 	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
 		set_err(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
@@ -565,7 +562,6 @@ fail:
 	/* The URL may hold a password: the message names the engine, not the URL. */
 	snprintf(err, errlen, "postgresql: %s", pg->err);
 	PQfinish(pg->conn);
-	free(pg->url);
 	free(pg);
 	return -1;
 }

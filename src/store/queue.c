@@ -23,7 +23,6 @@ struct list {
 };
 
 struct store_queue {
-	uv_loop_t *loop;
 	struct store *st;           /* the loop's (SQLite) or the thread's (PostgreSQL) */
 	bool threaded;
 	uv_thread_t thread;
@@ -107,7 +106,6 @@ struct store_queue *store_queue_new(uv_loop_t *loop, struct store *st, const cha
                                     char *err, size_t errlen)
 {
 	struct store_queue *q = xcalloc(1, sizeof(*q));
-	q->loop = loop;
 	q->st = st;
 	if (!store_is_url(location))
 		return q;
