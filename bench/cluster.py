@@ -115,7 +115,7 @@ class Setup:
                 cmd = [chat.CARRIER, "--config", cfg, "--http", "127.0.0.1:0",
                        "--telnet", "127.0.0.1:0", "--db", dbp]
                 if i == 0 and self.callgrind:
-                    cmd = ["valgrind", "-q", "--tool=callgrind",
+                    cmd = ["valgrind", "-q", "--tool=callgrind", "--instr-atstart=no",
                            f"--callgrind-out-file={self.callgrind}"] + cmd
                 p = Proc(f"node{i}", cmd, self.dir)
                 self.procs.append(p)
@@ -213,41 +213,53 @@ def run_once(kind, nodes, n, args, db):
 
 SETUPS = [("carrier", 1), ("carrier", 2), ("carrier", 3), ("ngircd", 2), ("sio", 2)]
 
-IR_CALLERS, IR_SENDERS, IR_RATE, IR_SHORT, IR_LONG = 400, 5, 20, 4, 12
+IR_CALLERS, IR_SENDERS, IR_RATE, IR_SECONDS = 400, 6, 20, 10   # 6: as many senders on every node
 
 
-def ir_run(nodes, seconds, db):
-    """Ir of node 0 and the deliveries to its callers, for one run."""
+def ir_run(nodes, db):
+    """Ir of node 0 over the measured window alone, and the deliveries to its callers
+    in it.  Node 0 runs under callgrind with instrumentation off; it is switched on at
+    the generator's MARK start (every caller in the room, warmed up) and off at MARK
+    stop, so logins, joins and teardown (whose cost varies with the order callers
+    arrive in) are not counted."""
     import re
-    out = os.path.join(chat.CACHE, f"cluster-ir-{nodes}-{seconds}.out")
+    out = os.path.join(chat.CACHE, f"cluster-ir-{nodes}.out")
     s = Setup("carrier", nodes, IR_CALLERS, db, callgrind=out)
     try:
         cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(IR_CALLERS),
-               "-m", str(IR_SENDERS), "-r", str(IR_RATE), "-d", str(seconds), "--warmup", "1",
+               "-m", str(IR_SENDERS), "-r", str(IR_RATE), "-d", str(IR_SECONDS), "--warmup", "1",
                "-t", "600", "-c", "8"]
-        r = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=chat.pin(GEN_CPU))
-        res, ports = {}, {}
-        for line in r.stdout.splitlines():
-            if line.startswith("RESULT "):
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=chat.pin(GEN_CPU))
+        res, ports, lines = {}, {}, []
+        for line in p.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("MARK "):
+                on = line.split()[1] == "start"
+                subprocess.run(["callgrind_control", "-i", "on" if on else "off",
+                                str(s.servers[0].pid)], check=True, capture_output=True)
+            elif line.startswith("RESULT "):
                 res = chat.parse_result(line)
             elif line.startswith("PORTS "):
                 ports = chat.parse_result(line)
+        err = p.stderr.read()
+        p.wait()
         if not res or res.get("in_room") != IR_CALLERS:
-            raise RuntimeError(f"ir run: {r.stdout[-1500:]}{r.stderr[-500:]}")
+            raise RuntimeError("ir run: " + "\n".join(lines[-20:]) + err[-500:])
     finally:
         s.stop()
     with open(out) as f:
-        ir = int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
+        ir = int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
     return ir, ports.get("delivered_0", res["delivered"])
 
 
 def ir_main(db):
     per = {}
     for nodes in (1, 2, 3):
-        short, long_ = ir_run(nodes, IR_SHORT, db), ir_run(nodes, IR_LONG, db)
-        per[nodes] = (long_[0] - short[0]) / (long_[1] - short[1])
+        ir, delivered = ir_run(nodes, db)
+        per[nodes] = ir / delivered
         print(f"carrier{nodes}: node 0 {per[nodes]:.0f} Ir per delivery to its callers "
-              f"({long_[1] - short[1]} deliveries)", flush=True)
+              f"({delivered} deliveries)", flush=True)
     for nodes in (2, 3):
         print(f"ir-per-delivery carrier{nodes}/carrier1={per[nodes] / per[1]:.3f}")
     with open(os.path.join(chat.CACHE, "cluster-ir.json"), "w") as f:

@@ -1,5 +1,6 @@
 #include "bbs/bbs.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@ struct bbs {
 	struct cluster *cluster;         /* borrowed; NULL: this server alone */
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
+	struct store_checkpointer *checkpointer;   /* the worker's connection */
 	bool checkpointing;
 	bool store_stopped;              /* bbs_stop_store: shutting down */
 	struct bbs_stats stats;
@@ -49,11 +51,12 @@ static const char *const art_files[ART_COUNT] = {
 };
 
 /* The WAL is folded into the database on libuv's thread pool, on a connection of
- * the worker's own, so the loop never waits for an fsync. */
+ * the workers' own (kept between checkpoints; one runs at a time), so the loop
+ * never waits for an fsync. */
 static void checkpoint_work(uv_work_t *w)
 {
 	struct bbs *bbs = w->data;
-	store_checkpoint_path(bbs->cfg->db_path, NULL);
+	store_checkpoint(bbs->checkpointer, NULL);
 }
 
 static void checkpoint_done(uv_work_t *w, int status)
@@ -265,6 +268,7 @@ struct bbs *bbs_new(uv_loop_t *loop, const struct config *cfg)
 			goto fail;
 		}
 		store_manual_checkpoints(bbs->store);
+		bbs->checkpointer = store_checkpointer_new(cfg->db_path);
 		uv_timer_init(loop, &bbs->checkpoint_timer);
 		bbs->checkpoint_timer.data = bbs;
 		uv_timer_start(&bbs->checkpoint_timer, checkpoint_cb, CHECKPOINT_INTERVAL_MS,
@@ -299,6 +303,8 @@ void bbs_free(struct bbs *bbs)
 	for (int i = 0; i < ART_COUNT; i++)
 		buf_unref(bbs->art[i]);
 	store_queue_free(bbs->queue);
+	assert(!bbs->checkpointing);     /* the loop ran until the worker was done */
+	store_checkpointer_free(bbs->checkpointer);
 	store_close(bbs->store);
 	free(bbs->nodes);
 	free(bbs);

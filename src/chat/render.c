@@ -48,10 +48,15 @@ static void timestamp(struct sbuf *sb, int64_t ts_ms)
 	time_t t = (time_t)(ts_ms / 1000);
 	struct tm tm;
 	ansi_fg(sb, C_TIME);
-	if (localtime_r(&t, &tm) == NULL)
+	if (localtime_r(&t, &tm) == NULL || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59) {
 		sbuf_puts(sb, "[--:--] ");
-	else
-		sbuf_printf(sb, "[%02d:%02d] ", tm.tm_hour, tm.tm_min);
+		return;
+	}
+	/* by hand: on every line, and printf would be most of its cost */
+	char hm[9] = { '[', (char)('0' + tm.tm_hour / 10), (char)('0' + tm.tm_hour % 10), ':',
+	               (char)('0' + tm.tm_min / 10), (char)('0' + tm.tm_min % 10), ']', ' ', 0 };
+	sbuf_append(sb, hm, 8);
 }
 
 static bool is_empty(const char *s)

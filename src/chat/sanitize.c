@@ -114,6 +114,22 @@ size_t chat_sanitize(const char *in, size_t len, char *out, size_t outcap,
 	const uint8_t *p = (const uint8_t *)in;
 	uint32_t state = UTF8_ACCEPT, cp = 0;
 	for (size_t i = 0; i < len && !o.full; i++) {
+		if (state == UTF8_ACCEPT && p[i] >= 0x20 && p[i] < 0x7f) {
+			/* Printable ASCII, what nearly every line is made of: emit's
+			 * verdict (kept, a space only after text) without its look-ups. */
+			if (p[i] == ' ' && o.len == 0)
+				continue;
+			if (o.chars >= o.max_chars || o.len >= o.cap) {
+				o.full = true;
+				break;
+			}
+			o.buf[o.len++] = (char)p[i];
+			o.chars++;
+			o.marks = 0;
+			if (p[i] != ' ')
+				o.keep = o.len;
+			continue;
+		}
 		uint32_t prev = state;
 		uint32_t s = utf8_step(&state, &cp, p[i]);
 		if (s == UTF8_ACCEPT) {

@@ -146,11 +146,13 @@ static void publish_to(struct cluster *cl, const char *channel, const struct sbu
 	cl->stats.published++;
 }
 
+/* Once for every event sent or received: no printf. */
 static const char *room_channel(struct cluster *cl, const char *room)
 {
-	char low[CLUSTER_ROOM_MAX];
-	lower_into(low, sizeof(low), room);
-	snprintf(cl->chan, sizeof(cl->chan), PREFIX "room:%s", low);
+	static const char head[] = PREFIX "room:";
+	_Static_assert(sizeof(head) - 1 + CLUSTER_ROOM_MAX <= sizeof(cl->chan), "room channel fits");
+	memcpy(cl->chan, head, sizeof(head) - 1);
+	lower_into(cl->chan + sizeof(head) - 1, CLUSTER_ROOM_MAX, room);
 	return cl->chan;
 }
 

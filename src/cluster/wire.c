@@ -68,6 +68,8 @@ static bool safe_text(const char *s, size_t max)
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++, n++) {
 		if (n >= max)
 			return false;
+		if (state == UTF8_ACCEPT && *p >= 0x20 && *p < 0x7f)
+			continue;       /* printable ASCII: no decoding needed */
 		if (utf8_step(&state, &cp, *p) == UTF8_REJECT)
 			return false;
 		if (state == UTF8_ACCEPT && (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)))

@@ -435,28 +435,58 @@ void store_manual_checkpoints(struct store *st)
 		sqlite3_wal_autocheckpoint(conn(st), 0);
 }
 
-int store_checkpoint_path(const char *path, int *pages)
+struct store_checkpointer {
+	char *path;
+	sqlite3 *db;            /* NULL until the first checkpoint, and after a failure */
+};
+
+struct store_checkpointer *store_checkpointer_new(const char *path)
 {
-	sqlite3 *db = NULL;
-	int frames = 0, done = 0;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-		/* A fresh connection learns the file is in WAL mode only when it first
-		 * reads; until then a checkpoint quietly does nothing. */
-		rc = sqlite3_exec(db, "PRAGMA journal_mode", NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
-			                               &done);
+	struct store_checkpointer *c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	return c;
+}
+
+void store_checkpointer_free(struct store_checkpointer *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_close(c->db);
+	free(c->path);
+	free(c);
+}
+
+int store_checkpoint(struct store_checkpointer *c, int *pages)
+{
+	int frames = 0, done = 0, rc = SQLITE_OK;
+	if (c->db == NULL) {
+		rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		                     NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+			/* A fresh connection learns the file is in WAL mode only when it
+			 * first reads; until then a checkpoint quietly does nothing. */
+			rc = sqlite3_exec(c->db, "PRAGMA journal_mode", NULL, NULL, NULL);
+		}
 	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-		log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(path),
-		         LOG_Q(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-		sqlite3_close(db);
+		log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(c->path),
+		         LOG_Q(c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc)));
+		sqlite3_close(c->db);
+		c->db = NULL;           /* opened afresh next time */
 		return STORE_ERROR;
 	}
-	sqlite3_close(db);
 	if (pages)
 		*pages = done;
 	return STORE_OK;
+}
+
+int store_checkpoint_path(const char *path, int *pages)
+{
+	struct store_checkpointer *c = store_checkpointer_new(path);
+	int rc = store_checkpoint(c, pages);
+	store_checkpointer_free(c);
+	return rc;
 }

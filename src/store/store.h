@@ -97,9 +97,17 @@ int store_user_version(struct store *st);
  * worker thread now and then.  Short-lived users (carrier user ...) need neither:
  * store_close checkpoints. */
 void store_manual_checkpoints(struct store *st);
-/* Open path on a connection of its own, checkpoint without blocking readers or
- * writers (PASSIVE), close.  Safe on any thread.  STORE_OK or STORE_ERROR (logged).
+/* A connection of its own for checkpoints: opened at the first store_checkpoint
+ * and kept for the next ones (opening one parses the schema, which costs more than
+ * a checkpoint of a quiet WAL), so use it from one thread at a time.
+ * store_checkpoint checkpoints without blocking readers or writers (PASSIVE):
+ * STORE_OK or STORE_ERROR (logged; the connection is opened afresh next time).
  * *pages (if not NULL) gets the number of WAL frames checkpointed. */
+struct store_checkpointer;
+struct store_checkpointer *store_checkpointer_new(const char *path);
+int store_checkpoint(struct store_checkpointer *c, int *pages);
+void store_checkpointer_free(struct store_checkpointer *c);
+/* The same, once, on a connection opened and closed for it.  Safe on any thread. */
 int store_checkpoint_path(const char *path, int *pages);
 
 /* ---- backups ----------------------------------------------------------------

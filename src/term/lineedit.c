@@ -213,8 +213,9 @@ static void bell(struct sbuf *out)
  * one redraw, not one per character. */
 static bool insert(struct lineedit *le, uint32_t cp, struct sbuf *echo, bool dirty)
 {
-	if (!acceptable(cp) || le->ncp >= le->limit ||
-	    (le->ncp == 0 && is_mark(cp) && cp_width(cp) == 0)) {
+	bool ascii = cp >= 0x20 && cp < 0x7f;   /* acceptable, one column, not a mark */
+	if ((!ascii && !acceptable(cp)) || le->ncp >= le->limit ||
+	    (!ascii && le->ncp == 0 && is_mark(cp) && cp_width(cp) == 0)) {
 		bell(echo);
 		return false;
 	}
@@ -232,7 +233,7 @@ static bool insert(struct lineedit *le, uint32_t cp, struct sbuf *echo, bool dir
 		le->cap = (uint16_t)cap;
 	}
 	bool fitted = fits(le, le->width);
-	unsigned w = shown_width(le, cp);
+	unsigned w = ascii ? 1 : shown_width(le, cp);
 	memcpy(le->text + le->len, enc, n);
 	le->len = (uint16_t)(le->len + n);
 	le->text[le->len] = '\0';

@@ -1,5 +1,6 @@
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -130,6 +131,10 @@ static void test_marks(void **state)
 	/* a dropped control does not restart the count */
 	check("e\xcc\x81\xcc\x81\x01\xcc\x81\xcc\x81\xcc\x81",
 	      "e\xcc\x81\xcc\x81\xcc\x81\xcc\x81");
+	/* a new base, ASCII or not, does */
+	check("e\xcc\x81\xcc\x81\xcc\x81\xcc\x81" "a\xcc\x81",
+	      "e\xcc\x81\xcc\x81\xcc\x81\xcc\x81" "a\xcc\x81");
+	check("e\xcc\x81\xcc\x81\xcc\x81\xcc\x81" " \xcc\x81", "e\xcc\x81\xcc\x81\xcc\x81\xcc\x81 \xcc\x81");
 }
 
 static void test_bounds(void **state)
@@ -180,6 +185,56 @@ static void test_append(void **state)
 	sbuf_free(&sb);
 }
 
+/* Printable ASCII takes a short cut past the Unicode look-ups; mixed with what does
+ * not, it must agree with a plain model of the rules: spaces (' ', U+00A0) dropped at
+ * the start and trimmed at the end, combining marks (U+0301) only after a base and at
+ * most CHAT_SANITIZE_MAX_MARKS in a row, and the first character that does not fit
+ * (max_chars, or the bytes of out) ends the text. */
+static void test_ascii_agrees(void **state)
+{
+	(void)state;
+	static const char *const alphabet[] = { " ", "a", "Z", "~", "!", "\xc2\xa0", "\xc3\xa9",
+	                                        "\xcc\x81", "\xcc\x81", "\xcc\x81", "\x1b" };
+	uint32_t seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		char in[80], want[80], out[80];
+		size_t len = 0, wlen = 0, keep = 0, chars = 0;
+		unsigned marks = 0;
+		bool full = false;
+		seed = seed * 1103515245u + 12345u;
+		size_t max_chars = (seed >> 16) % 24;
+		seed = seed * 1103515245u + 12345u;
+		size_t outcap = 1 + (seed >> 16) % 48;
+		seed = seed * 1103515245u + 12345u;
+		size_t pieces = (seed >> 16) % 24;
+		for (size_t k = 0; k < pieces; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *c = alphabet[(seed >> 16) % (sizeof alphabet / sizeof *alphabet)];
+			size_t n = strlen(c);
+			memcpy(in + len, c, n);
+			len += n;
+			bool space = c[0] == ' ' || c[0] == '\xc2', mark = c[0] == '\xcc';
+			if (full || c[0] == '\x1b' || (space && wlen == 0) ||
+			    (mark && (wlen == 0 || marks >= CHAT_SANITIZE_MAX_MARKS)))
+				continue;
+			if (chars >= max_chars || wlen + n > outcap - 1) {
+				full = true;
+				continue;
+			}
+			memcpy(want + wlen, c, n);
+			wlen += n;
+			chars++;
+			marks = mark ? marks + 1 : 0;
+			if (!space)
+				keep = wlen;
+		}
+		want[keep] = '\0';
+		size_t got = chat_sanitize(in, len, out, outcap, max_chars);
+		assert_int_equal(got, keep);
+		assert_string_equal(out, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_ascii_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

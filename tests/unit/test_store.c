@@ -756,6 +756,37 @@ static void test_manual_checkpoints(void **state)
 	assert_int_equal(store_checkpoint_path("/nonexistent/dir/x.db", NULL), STORE_ERROR);
 }
 
+/* The server keeps its checkpoint connection: each checkpoint folds in what was
+ * written since the last one, and a failure (the file gone) is reported and the
+ * connection opened afresh when the file is back. */
+static void test_kept_checkpointer(void **state)
+{
+	struct fx *f = *state;
+	char text[200];
+	int pages = -1;
+
+	store_manual_checkpoints(f->st);
+	memset(text, 'y', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	struct store_checkpointer *c = store_checkpointer_new(f->path);
+	int seq = 0;
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 50; i++, seq++)
+			assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann",
+			                                   NULL, text), STORE_OK);
+		pages = -1;
+		assert_int_equal(store_checkpoint(c, &pages), STORE_OK);
+		assert_true(pages >= 50);     /* this round's commits, at least one frame each */
+	}
+	store_checkpointer_free(c);
+	assert_int_equal(store_chat_max_seq(f->st, ""), seq);
+
+	c = store_checkpointer_new("/nonexistent/dir/x.db");
+	assert_int_equal(store_checkpoint(c, NULL), STORE_ERROR);
+	assert_int_equal(store_checkpoint(c, NULL), STORE_ERROR);
+	store_checkpointer_free(c);
+}
+
 static void test_two_stores_share(void **state)
 {
 	struct fx *f = *state;
@@ -1040,6 +1071,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_creates_file_and_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_checkpointer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_empty_file_migrates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses, setup, teardown),
