@@ -9,7 +9,9 @@ link) and two Socket.IO servers on one Redis (@socket.io/redis-adapter).
   bench/cluster.py --only throughput   the same callers, senders as fast as delivered
   bench/cluster.py --ir            instructions node 0 executes per delivery to its own
                                    callers, under callgrind (alone, and in clusters of 2
-                                   and 3): a figure the machine's noise cannot move
+                                   and 3; 6 senders, 20 lines/s, over a 10 s window):
+                                   a figure the machine's noise cannot move
+                                   (--callers sets the room's size here too)
 
 For each: deliveries/s, latency by kernel receive time (p50/p99, and across servers
 alone: sender and receiver on different servers), CPU seconds per million
@@ -213,10 +215,10 @@ def run_once(kind, nodes, n, args, db):
 
 SETUPS = [("carrier", 1), ("carrier", 2), ("carrier", 3), ("ngircd", 2), ("sio", 2)]
 
-IR_CALLERS, IR_SENDERS, IR_RATE, IR_SECONDS = 400, 6, 20, 10   # 6: as many senders on every node
+IR_SENDERS, IR_RATE, IR_SECONDS = 6, 20, 10   # 6: as many senders on every node
 
 
-def ir_run(nodes, db):
+def ir_run(nodes, callers, db):
     """Ir of node 0 over the measured window alone, and the deliveries to its callers
     in it.  Node 0 runs under callgrind with instrumentation off; it is switched on at
     the generator's MARK start (every caller in the room, warmed up) and off at MARK
@@ -224,9 +226,9 @@ def ir_run(nodes, db):
     arrive in) are not counted."""
     import re
     out = os.path.join(chat.CACHE, f"cluster-ir-{nodes}.out")
-    s = Setup("carrier", nodes, IR_CALLERS, db, callgrind=out)
+    s = Setup("carrier", nodes, callers, db, callgrind=out)
     try:
-        cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(IR_CALLERS),
+        cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(callers),
                "-m", str(IR_SENDERS), "-r", str(IR_RATE), "-d", str(IR_SECONDS), "--warmup", "1",
                "-t", "600", "-c", "8"]
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -244,7 +246,7 @@ def ir_run(nodes, db):
                 ports = chat.parse_result(line)
         err = p.stderr.read()
         p.wait()
-        if not res or res.get("in_room") != IR_CALLERS:
+        if not res or res.get("in_room") != callers:
             raise RuntimeError("ir run: " + "\n".join(lines[-20:]) + err[-500:])
     finally:
         s.stop()
@@ -253,17 +255,24 @@ def ir_run(nodes, db):
     return ir, ports.get("delivered_0", res["delivered"])
 
 
-def ir_main(db):
-    per = {}
+def ir_main(callers, repeats, db):
+    """Median of `repeats` runs for each cluster size, interleaved: a checkpoint of
+    the SQLite file that follows the logins falls in some windows and not others."""
+    runs = {1: [], 2: [], 3: []}
+    for _ in range(repeats):
+        for nodes in (1, 2, 3):
+            ir, delivered = ir_run(nodes, callers, db)
+            runs[nodes].append(ir / delivered)
+            print(f"carrier{nodes}: node 0 {ir / delivered:.0f} Ir per delivery to its callers "
+                  f"({delivered} deliveries)", flush=True)
+    per = {k: statistics.median(v) for k, v in runs.items()}
     for nodes in (1, 2, 3):
-        ir, delivered = ir_run(nodes, db)
-        per[nodes] = ir / delivered
-        print(f"carrier{nodes}: node 0 {per[nodes]:.0f} Ir per delivery to its callers "
-              f"({delivered} deliveries)", flush=True)
+        print(f"carrier{nodes}: median {per[nodes]:.0f} Ir per delivery "
+              f"(runs: {', '.join(f'{x:.0f}' for x in runs[nodes])})")
     for nodes in (2, 3):
         print(f"ir-per-delivery carrier{nodes}/carrier1={per[nodes] / per[1]:.3f}")
     with open(os.path.join(chat.CACHE, "cluster-ir.json"), "w") as f:
-        json.dump(per, f)
+        json.dump({"callers": callers, "median": per, "runs": runs}, f)
 
 
 def main():
@@ -279,7 +288,7 @@ def main():
     a = ap.parse_args()
     n = a.callers
     if a.ir:
-        ir_main(chat.accounts_db(IR_CALLERS))
+        ir_main(n, a.repeats, chat.accounts_db(n))
         return
     db = chat.accounts_db(n)
     loads = {

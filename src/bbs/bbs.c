@@ -37,12 +37,16 @@ struct bbs {
 	uv_timer_t checkpoint_timer;     /* checkpoints run off the loop */
 	uv_work_t checkpoint_work;
 	struct store_checkpointer *checkpointer;   /* the worker's connection */
+	uint64_t checkpoint_ms;          /* when the last one was started */
+	int checkpoint_frames;           /* and the WAL's frames then (nothing new since) */
 	bool checkpointing;
 	bool store_stopped;              /* bbs_stop_store: shutting down */
 	struct bbs_stats stats;
 };
 
 #define CHECKPOINT_INTERVAL_MS 5000
+#define CHECKPOINT_FRAMES 1000
+#define CHECKPOINT_MAX_AGE_MS 30000
 
 static const char *const art_files[ART_COUNT] = {
 	[ART_WELCOME] = "welcome.ans",
@@ -66,11 +70,23 @@ static void checkpoint_done(uv_work_t *w, int status)
 	bbs->checkpointing = false;
 }
 
+/* Every CHECKPOINT_INTERVAL_MS the timer looks at the WAL: it is folded back once
+ * it holds CHECKPOINT_FRAMES pages (SQLite's own threshold), or anything at all
+ * after CHECKPOINT_MAX_AGE_MS (the kernel's own write-back age: a commit reaches
+ * the disk about as soon as it would have without us).  A few lines of chat every
+ * few seconds no longer cost a checkpoint (and its fsync) each. */
 static void checkpoint_cb(uv_timer_t *t)
 {
 	struct bbs *bbs = t->data;
 	if (bbs->checkpointing)
 		return;
+	int frames = store_wal_frames(bbs->store);
+	uint64_t now = uv_now(bbs->loop);
+	if (frames == 0 || frames == bbs->checkpoint_frames ||
+	    (frames < CHECKPOINT_FRAMES && now - bbs->checkpoint_ms < CHECKPOINT_MAX_AGE_MS))
+		return;
+	bbs->checkpoint_ms = now;
+	bbs->checkpoint_frames = frames;
 	bbs->checkpoint_work.data = bbs;
 	if (uv_queue_work(bbs->loop, &bbs->checkpoint_work, checkpoint_work, checkpoint_done) == 0)
 		bbs->checkpointing = true;

@@ -116,6 +116,7 @@ struct store {
 	struct db_stmt *stmt[SQ_COUNT];
 	uint64_t taken_ns[SQ_COUNT];     /* when each statement was taken (store_stmt) */
 	int claim_fd;                    /* store_claim's lock, or -1 */
+	int wal_frames;                  /* SQLite: the WAL's frames at the last commit */
 	struct store_stats stats;
 };
 

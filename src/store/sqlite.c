@@ -429,10 +429,27 @@ fail:
 }
 
 
+/* After every commit on the connection: how long the WAL has grown (this
+ * replaces SQLite's own hook, the automatic checkpoint). */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct store *)arg)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 void store_manual_checkpoints(struct store *st)
 {
-	if (st->drv == &store_sqlite_driver)
-		sqlite3_wal_autocheckpoint(conn(st), 0);
+	if (st->drv != &store_sqlite_driver)
+		return;
+	sqlite3_wal_autocheckpoint(conn(st), 0);
+	sqlite3_wal_hook(conn(st), wal_hook, st);
+}
+
+int store_wal_frames(const struct store *st)
+{
+	return st->wal_frames;
 }
 
 struct store_checkpointer {

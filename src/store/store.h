@@ -93,10 +93,13 @@ int store_user_version(struct store *st);
 /* Checkpoints.  SQLite folds the WAL back into the database (and fsyncs: the only
  * fsync in WAL mode with synchronous=NORMAL) from whichever commit crosses 1000 WAL
  * pages; on the server that commit runs on the event loop.  So the server turns
- * that off with store_manual_checkpoints and calls store_checkpoint_path from a
- * worker thread now and then.  Short-lived users (carrier user ...) need neither:
- * store_close checkpoints. */
+ * that off with store_manual_checkpoints and checkpoints (store_checkpoint) from a
+ * worker thread when the WAL has grown (store_wal_frames).  Short-lived users
+ * (carrier user ...) need neither: store_close checkpoints. */
 void store_manual_checkpoints(struct store *st);
+/* After store_manual_checkpoints: the frames (pages) in the WAL as of this
+ * connection's last commit, whoever's they are; 0 before one. */
+int store_wal_frames(const struct store *st);
 /* A connection of its own for checkpoints: opened at the first store_checkpoint
  * and kept for the next ones (opening one parses the schema, which costs more than
  * a checkpoint of a quiet WAL), so use it from one thread at a time.

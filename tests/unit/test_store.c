@@ -770,14 +770,26 @@ static void test_kept_checkpointer(void **state)
 	text[sizeof(text) - 1] = '\0';
 	struct store_checkpointer *c = store_checkpointer_new(f->path);
 	int seq = 0;
+	assert_int_equal(store_wal_frames(f->st), 0);
 	for (int round = 0; round < 3; round++) {
-		for (int i = 0; i < 50; i++, seq++)
+		for (int i = 0; i < 50; i++, seq++) {
+			int before = store_wal_frames(f->st);
 			assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann",
 			                                   NULL, text), STORE_OK);
+			/* the WAL grows with each commit, or starts again after a checkpoint */
+			assert_true(i == 0 ? store_wal_frames(f->st) > 0
+			                   : store_wal_frames(f->st) > before);
+		}
+		assert_true(store_wal_frames(f->st) >= 50);
 		pages = -1;
 		assert_int_equal(store_checkpoint(c, &pages), STORE_OK);
 		assert_true(pages >= 50);     /* this round's commits, at least one frame each */
 	}
+	/* everything was folded back: the next commit starts the WAL from its beginning */
+	assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann", NULL, text),
+	                 STORE_OK);
+	seq++;
+	assert_true(store_wal_frames(f->st) < 50);
 	store_checkpointer_free(c);
 	assert_int_equal(store_chat_max_seq(f->st, ""), seq);
 
