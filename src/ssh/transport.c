@@ -292,13 +292,19 @@ static void on_close(ssh_session session, ssh_channel channel, void *userdata)
 }
 
 /* Before the shell, a client may close the channel it was refused something on
- * (outside libssh's callbacks: here) and open another. */
+ * (outside libssh's callbacks: here) and open another.  The channel is let go of
+ * before it is closed: libssh may read the client's close (or data) for it while
+ * sending ours, and libssh keeps it until that close, so our callbacks come off it
+ * first.  (They used to stay: the old channel's close then marked the new one
+ * closed, and the session the client opened next was shut in its face.) */
 static void forget_channel(struct ssh_conn *sc)
 {
-	sc->channel_closed = false;
-	ssh_channel_close(sc->channel);
-	ssh_channel_free(sc->channel);
+	ssh_channel old = sc->channel;
 	sc->channel = NULL;
+	ssh_remove_channel_callbacks(old, &sc->chan_cbs);
+	ssh_channel_close(old);
+	ssh_channel_free(old);
+	sc->channel_closed = false;
 	sc->term[0] = '\0';
 	sc->cols = sc->rows = 0;
 }
