@@ -7,6 +7,8 @@ link) and two Socket.IO servers on one Redis (@socket.io/redis-adapter).
   bench/cluster.py                 everything below, --repeats runs each, interleaved
   bench/cluster.py --only latency  1,000 callers, 10 senders, 200 lines/s in all
   bench/cluster.py --only throughput   the same callers, senders as fast as delivered
+  bench/cluster.py --only matched --rate 500   the same callers at a rate every setup
+                                   sustains (not in the default set: see BENCHMARKS.md)
   bench/cluster.py --ir            instructions node 0 executes per delivery to its own
                                    callers, under callgrind (alone, and in clusters of 2
                                    and 3; 6 senders, 20 lines/s, over a 10 s window):
@@ -281,7 +283,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--callers", type=int, default=1000)
-    ap.add_argument("--only", choices=["latency", "throughput"])
+    ap.add_argument("--only", choices=["latency", "throughput", "matched"],
+                    help="matched: every setup at --rate lines/s, a rate the peers sustain")
+    ap.add_argument("--rate", type=int, default=500, help="lines/s in all, for --only matched")
     ap.add_argument("--ir", action="store_true", help="instructions per delivery (callgrind)")
     ap.add_argument("--setups", default=",".join(f"{k}{n}" for k, n in SETUPS),
                     help="comma-separated: carrier1,carrier2,carrier3,ngircd2,sio2")
@@ -295,7 +299,9 @@ def main():
         "latency": ["-m", "10", "-r", "200", "-d", str(a.duration)],
         "throughput": ["-m", "10", "-w", "4", "-d", str(a.duration)],
     }
-    if a.only:
+    if a.only == "matched":
+        loads = {"matched": ["-m", "10", "-r", str(a.rate), "-d", str(a.duration)]}
+    elif a.only:
         loads = {a.only: loads[a.only]}
     wanted = [(k, int(x)) for k, x in ((s.rstrip("0123456789"), s[len(s.rstrip("0123456789")):])
                                        for s in a.setups.split(","))]
@@ -328,7 +334,7 @@ def main():
 
     for load in loads:
         print(f"\n{load} ({n} callers, 10 senders, "
-              f"{'200 lines/s in all' if load == 'latency' else 'as fast as delivered'}; "
+              f"{'as fast as delivered' if load == 'throughput' else str(a.rate if load == 'matched' else 200) + ' lines/s in all'}; "
               f"medians of {a.repeats})")
         print(f"| setup | deliveries/s | p50 ms | p99 ms | across p50 ms | across p99 ms | "
               f"CPU-s per M deliveries, each server | Redis CPU % | deliveries per CPU-s | lost | valid |")
