@@ -235,19 +235,26 @@ def ir_run(nodes, callers, db):
                "-t", "600", "-c", "8"]
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              preexec_fn=chat.pin(GEN_CPU))
-        res, ports, lines = {}, {}, []
-        for line in p.stdout:
-            lines.append(line.rstrip())
-            if line.startswith("MARK "):
-                on = line.split()[1] == "start"
-                subprocess.run(["callgrind_control", "-i", "on" if on else "off",
-                                str(s.servers[0].pid)], check=True, capture_output=True)
-            elif line.startswith("RESULT "):
-                res = chat.parse_result(line)
-            elif line.startswith("PORTS "):
-                ports = chat.parse_result(line)
-        err = p.stderr.read()
-        p.wait()
+        try:
+            res, ports, lines = {}, {}, []
+            for line in p.stdout:
+                lines.append(line.rstrip())
+                if line.startswith("MARK "):
+                    # callgrind takes the command at its next poll, a few ms late
+                    # at both ends of a 10 s window
+                    on = line.split()[1] == "start"
+                    subprocess.run(["callgrind_control", "-i", "on" if on else "off",
+                                    str(s.servers[0].pid)], check=True, capture_output=True)
+                elif line.startswith("RESULT "):
+                    res = chat.parse_result(line)
+                elif line.startswith("PORTS "):
+                    ports = chat.parse_result(line)
+            err = p.stderr.read()
+            p.wait()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         if not res or res.get("in_room") != callers:
             raise RuntimeError("ir run: " + "\n".join(lines[-20:]) + err[-500:])
     finally:

@@ -38,7 +38,8 @@ struct bbs {
 	uv_work_t checkpoint_work;
 	struct store_checkpointer *checkpointer;   /* the worker's connection */
 	uint64_t checkpoint_ms;          /* when the last one was started */
-	int checkpoint_frames;           /* and the WAL's frames then (nothing new since) */
+	uint64_t checkpoint_commits;     /* store_wal_commits then */
+	bool checkpoint_clean;           /* it folded the whole WAL back (set by the worker) */
 	bool checkpointing;
 	bool store_stopped;              /* bbs_stop_store: shutting down */
 	struct bbs_stats stats;
@@ -60,33 +61,39 @@ static const char *const art_files[ART_COUNT] = {
 static void checkpoint_work(uv_work_t *w)
 {
 	struct bbs *bbs = w->data;
-	store_checkpoint(bbs->checkpointer, NULL);
+	bool all = false;
+	bbs->checkpoint_clean = store_checkpoint(bbs->checkpointer, NULL, &all) == STORE_OK && all;
 }
 
 static void checkpoint_done(uv_work_t *w, int status)
 {
 	struct bbs *bbs = w->data;
-	(void)status;
+	if (status != 0)
+		bbs->checkpoint_clean = false;
 	bbs->checkpointing = false;
 }
 
-/* Every CHECKPOINT_INTERVAL_MS the timer looks at the WAL: it is folded back once
- * it holds CHECKPOINT_FRAMES pages (SQLite's own threshold), or anything at all
- * after CHECKPOINT_MAX_AGE_MS (the kernel's own write-back age: a commit reaches
- * the disk about as soon as it would have without us).  A few lines of chat every
- * few seconds no longer cost a checkpoint (and its fsync) each. */
+/* Every CHECKPOINT_INTERVAL_MS the timer looks at the WAL.  When something was
+ * committed since the last checkpoint, or the last one did not fold everything back
+ * (it failed, a reader was busy, or it is the first, for a WAL left by a crash),
+ * the WAL is folded back once it holds CHECKPOINT_FRAMES pages (SQLite's own
+ * threshold), or after CHECKPOINT_MAX_AGE_MS whatever it holds (the kernel's own
+ * write-back age: a commit reaches the disk about as soon as it would have without
+ * us).  So a few lines of chat every few seconds no longer cost a checkpoint (and
+ * its fsync) each. */
 static void checkpoint_cb(uv_timer_t *t)
 {
 	struct bbs *bbs = t->data;
 	if (bbs->checkpointing)
 		return;
-	int frames = store_wal_frames(bbs->store);
-	uint64_t now = uv_now(bbs->loop);
-	if (frames == 0 || frames == bbs->checkpoint_frames ||
-	    (frames < CHECKPOINT_FRAMES && now - bbs->checkpoint_ms < CHECKPOINT_MAX_AGE_MS))
+	uint64_t commits = store_wal_commits(bbs->store), now = uv_now(bbs->loop);
+	if (bbs->checkpoint_clean && commits == bbs->checkpoint_commits)
+		return;
+	if (store_wal_frames(bbs->store) < CHECKPOINT_FRAMES &&
+	    now - bbs->checkpoint_ms < CHECKPOINT_MAX_AGE_MS)
 		return;
 	bbs->checkpoint_ms = now;
-	bbs->checkpoint_frames = frames;
+	bbs->checkpoint_commits = commits;
 	bbs->checkpoint_work.data = bbs;
 	if (uv_queue_work(bbs->loop, &bbs->checkpoint_work, checkpoint_work, checkpoint_done) == 0)
 		bbs->checkpointing = true;

@@ -117,6 +117,7 @@ struct store {
 	uint64_t taken_ns[SQ_COUNT];     /* when each statement was taken (store_stmt) */
 	int claim_fd;                    /* store_claim's lock, or -1 */
 	int wal_frames;                  /* SQLite: the WAL's frames at the last commit */
+	uint64_t wal_commits;            /* SQLite: commits that wrote to the WAL */
 	struct store_stats stats;
 };
 

@@ -429,13 +429,16 @@ fail:
 }
 
 
-/* After every commit on the connection: how long the WAL has grown (this
- * replaces SQLite's own hook, the automatic checkpoint). */
+/* After every commit on the connection that wrote to the WAL: how long it has
+ * grown.  SQLite's automatic checkpoint is itself a WAL hook, so setting ours
+ * turns it off (and a later PRAGMA wal_autocheckpoint would replace ours). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	(void)db;
 	(void)name;
-	((struct store *)arg)->wal_frames = frames;
+	struct store *st = arg;
+	st->wal_frames = frames;
+	st->wal_commits++;
 	return SQLITE_OK;
 }
 
@@ -450,6 +453,11 @@ void store_manual_checkpoints(struct store *st)
 int store_wal_frames(const struct store *st)
 {
 	return st->wal_frames;
+}
+
+uint64_t store_wal_commits(const struct store *st)
+{
+	return st->wal_commits;
 }
 
 struct store_checkpointer {
@@ -473,37 +481,50 @@ void store_checkpointer_free(struct store_checkpointer *c)
 	free(c);
 }
 
-int store_checkpoint(struct store_checkpointer *c, int *pages)
+int store_checkpoint(struct store_checkpointer *c, int *pages, bool *all)
 {
 	int frames = 0, done = 0, rc = SQLITE_OK;
+	if (all)
+		*all = false;
 	if (c->db == NULL) {
 		rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		                     NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 			/* A fresh connection learns the file is in WAL mode only when it
-			 * first reads; until then a checkpoint quietly does nothing. */
+			 * first reads; until then a checkpoint quietly does nothing.  So a
+			 * connection is kept only once it has read (BUSY included: it is
+			 * opened afresh next time). */
 			rc = sqlite3_exec(c->db, "PRAGMA journal_mode", NULL, NULL, NULL);
 		}
+		if (rc != SQLITE_OK) {
+			if (rc != SQLITE_BUSY)
+				log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(c->path),
+				         LOG_Q(c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc)));
+			sqlite3_close(c->db);
+			c->db = NULL;
+			return rc == SQLITE_BUSY ? STORE_OK : STORE_ERROR;
+		}
 	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
+	rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		log_warn("event=checkpoint_failed path=%s error=%s", LOG_Q(c->path),
-		         LOG_Q(c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc)));
+		         LOG_Q(sqlite3_errmsg(c->db)));
 		sqlite3_close(c->db);
 		c->db = NULL;           /* opened afresh next time */
 		return STORE_ERROR;
 	}
 	if (pages)
 		*pages = done;
+	if (all)
+		*all = rc == SQLITE_OK && done == frames;
 	return STORE_OK;
 }
 
 int store_checkpoint_path(const char *path, int *pages)
 {
 	struct store_checkpointer *c = store_checkpointer_new(path);
-	int rc = store_checkpoint(c, pages);
+	int rc = store_checkpoint(c, pages, NULL);
 	store_checkpointer_free(c);
 	return rc;
 }

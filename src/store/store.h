@@ -98,17 +98,20 @@ int store_user_version(struct store *st);
  * (carrier user ...) need neither: store_close checkpoints. */
 void store_manual_checkpoints(struct store *st);
 /* After store_manual_checkpoints: the frames (pages) in the WAL as of this
- * connection's last commit, whoever's they are; 0 before one. */
+ * connection's last commit, whoever's they are (0 before one), and the number of
+ * its commits that wrote to the WAL. */
 int store_wal_frames(const struct store *st);
+uint64_t store_wal_commits(const struct store *st);
 /* A connection of its own for checkpoints: opened at the first store_checkpoint
  * and kept for the next ones (opening one parses the schema, which costs more than
  * a checkpoint of a quiet WAL), so use it from one thread at a time.
  * store_checkpoint checkpoints without blocking readers or writers (PASSIVE):
  * STORE_OK or STORE_ERROR (logged; the connection is opened afresh next time).
- * *pages (if not NULL) gets the number of WAL frames checkpointed. */
+ * *pages (if not NULL) gets the number of WAL frames checkpointed; *all (if not
+ * NULL) whether that is the whole WAL (not while a reader or writer is busy). */
 struct store_checkpointer;
 struct store_checkpointer *store_checkpointer_new(const char *path);
-int store_checkpoint(struct store_checkpointer *c, int *pages);
+int store_checkpoint(struct store_checkpointer *c, int *pages, bool *all);
 void store_checkpointer_free(struct store_checkpointer *c);
 /* The same, once, on a connection opened and closed for it.  Safe on any thread. */
 int store_checkpoint_path(const char *path, int *pages);

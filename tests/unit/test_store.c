@@ -774,16 +774,20 @@ static void test_kept_checkpointer(void **state)
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 50; i++, seq++) {
 			int before = store_wal_frames(f->st);
+			uint64_t commits = store_wal_commits(f->st);
 			assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann",
 			                                   NULL, text), STORE_OK);
 			/* the WAL grows with each commit, or starts again after a checkpoint */
 			assert_true(i == 0 ? store_wal_frames(f->st) > 0
 			                   : store_wal_frames(f->st) > before);
+			assert_true(store_wal_commits(f->st) == commits + 1);
 		}
 		assert_true(store_wal_frames(f->st) >= 50);
 		pages = -1;
-		assert_int_equal(store_checkpoint(c, &pages), STORE_OK);
+		bool all = false;
+		assert_int_equal(store_checkpoint(c, &pages, &all), STORE_OK);
 		assert_true(pages >= 50);     /* this round's commits, at least one frame each */
+		assert_true(all);
 	}
 	/* everything was folded back: the next commit starts the WAL from its beginning */
 	assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann", NULL, text),
@@ -793,9 +797,31 @@ static void test_kept_checkpointer(void **state)
 	store_checkpointer_free(c);
 	assert_int_equal(store_chat_max_seq(f->st, ""), seq);
 
+	/* a reader in the middle of the WAL: what it may still read stays there */
+	for (int i = 0; i < 5; i++, seq++)
+		assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann", NULL,
+		                                   text), STORE_OK);
+	sqlite3 *reader = NULL;
+	assert_int_equal(sqlite3_open(f->path, &reader), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM chat;", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	for (int i = 0; i < 5; i++, seq++)
+		assert_int_equal(store_chat_append(f->st, "", (uint64_t)seq + 1, seq, 0, "Ann", NULL,
+		                                   text), STORE_OK);
+	c = store_checkpointer_new(f->path);
+	bool all = true;
+	assert_int_equal(store_checkpoint(c, NULL, &all), STORE_OK);
+	assert_false(all);
+	assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	assert_int_equal(store_checkpoint(c, NULL, &all), STORE_OK);
+	assert_true(all);
+	store_checkpointer_free(c);
+
 	c = store_checkpointer_new("/nonexistent/dir/x.db");
-	assert_int_equal(store_checkpoint(c, NULL), STORE_ERROR);
-	assert_int_equal(store_checkpoint(c, NULL), STORE_ERROR);
+	assert_int_equal(store_checkpoint(c, NULL, &all), STORE_ERROR);
+	assert_false(all);
+	assert_int_equal(store_checkpoint(c, NULL, NULL), STORE_ERROR);
 	store_checkpointer_free(c);
 }
 
