@@ -175,6 +175,31 @@ class Setup:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def generate(cmd, mark):
+    """Run chatload (cmd) on GEN_CPU, calling mark(NAME) at each of its MARK lines.
+    Returns its RESULT (or None), its PORTS, its last lines and its stderr; the
+    generator is killed if anything fails on the way."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=chat.pin(GEN_CPU))
+    try:
+        result, ports, lines = None, {}, []
+        for line in p.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("MARK "):
+                mark(line.split()[1])
+            elif line.startswith("RESULT "):
+                result = chat.parse_result(line)
+            elif line.startswith("PORTS "):
+                ports = chat.parse_result(line)
+        err = p.stderr.read()
+        p.wait()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return result, ports, lines[-20:], err
+
+
 def run_once(kind, nodes, n, args, db):
     s = Setup(kind, nodes, n, db if kind == "carrier" else None)
     try:
@@ -183,19 +208,11 @@ def run_once(kind, nodes, n, args, db):
         proto = {"carrier": [], "ngircd": ["-P", "irc", "-c", "8", "--warmup", "20"],
                  "sio": ["-P", "sio"]}[kind]
         cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(n)] + proto + args
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=chat.pin(GEN_CPU))
-        marks, result, ports, lines = {}, None, {}, []
-        for line in p.stdout:
-            lines.append(line.rstrip())
-            if line.startswith("MARK "):
-                marks[line.split()[1]] = s.cpu()
-            elif line.startswith("RESULT "):
-                result = chat.parse_result(line)
-            elif line.startswith("PORTS "):
-                ports = chat.parse_result(line)
-        err = p.stderr.read()
-        p.wait()
+        marks = {}
+
+        def mark(name):
+            marks[name] = s.cpu()
+        result, ports, lines, err = generate(cmd, mark)
         if result is None or "start" not in marks or "stop" not in marks:
             raise RuntimeError("chatload: no result\n" + "\n".join(lines[-20:]) + err)
         result.update(ports)
@@ -233,28 +250,13 @@ def ir_run(nodes, callers, db):
         cmd = [chat.CHATLOAD, "-q", "--ports", ",".join(map(str, s.ports)), "-n", str(callers),
                "-m", str(IR_SENDERS), "-r", str(IR_RATE), "-d", str(IR_SECONDS), "--warmup", "1",
                "-t", "600", "-c", "8"]
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=chat.pin(GEN_CPU))
-        try:
-            res, ports, lines = {}, {}, []
-            for line in p.stdout:
-                lines.append(line.rstrip())
-                if line.startswith("MARK "):
-                    # callgrind takes the command at its next poll, a few ms late
-                    # at both ends of a 10 s window
-                    on = line.split()[1] == "start"
-                    subprocess.run(["callgrind_control", "-i", "on" if on else "off",
-                                    str(s.servers[0].pid)], check=True, capture_output=True)
-                elif line.startswith("RESULT "):
-                    res = chat.parse_result(line)
-                elif line.startswith("PORTS "):
-                    ports = chat.parse_result(line)
-            err = p.stderr.read()
-            p.wait()
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+
+        def mark(name):
+            # callgrind takes the command at its next poll, a few ms late at both
+            # ends of a 10 s window
+            subprocess.run(["callgrind_control", "-i", "on" if name == "start" else "off",
+                            str(s.servers[0].pid)], check=True, capture_output=True)
+        res, ports, lines, err = generate(cmd, mark)
         if not res or res.get("in_room") != callers:
             raise RuntimeError("ir run: " + "\n".join(lines[-20:]) + err[-500:])
     finally:
