@@ -520,11 +520,3 @@ int store_checkpoint(struct store_checkpointer *c, int *pages, bool *all)
 		*all = rc == SQLITE_OK && done == frames;
 	return STORE_OK;
 }
-
-int store_checkpoint_path(const char *path, int *pages)
-{
-	struct store_checkpointer *c = store_checkpointer_new(path);
-	int rc = store_checkpoint(c, pages, NULL);
-	store_checkpointer_free(c);
-	return rc;
-}

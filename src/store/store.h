@@ -113,8 +113,6 @@ struct store_checkpointer;
 struct store_checkpointer *store_checkpointer_new(const char *path);
 int store_checkpoint(struct store_checkpointer *c, int *pages, bool *all);
 void store_checkpointer_free(struct store_checkpointer *c);
-/* The same, once, on a connection opened and closed for it.  Safe on any thread. */
-int store_checkpoint_path(const char *path, int *pages);
 
 /* ---- backups ----------------------------------------------------------------
  *

@@ -748,12 +748,16 @@ static void test_manual_checkpoints(void **state)
 	 * SQLite would otherwise have checkpointed (and reset the WAL) by itself. */
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_true(sb.st_size > 2000 * 4096);
-	assert_int_equal(store_checkpoint_path(f->path, &pages), STORE_OK);
+	struct store_checkpointer *c = store_checkpointer_new(f->path);
+	assert_int_equal(store_checkpoint(c, &pages, NULL), STORE_OK);
+	store_checkpointer_free(c);
 	assert_true(pages > 1000);
 	assert_int_equal(store_chat_max_seq(f->st, ""), 3000);
 	reopen(f);
 	assert_int_equal(store_chat_max_seq(f->st, ""), 3000);
-	assert_int_equal(store_checkpoint_path("/nonexistent/dir/x.db", NULL), STORE_ERROR);
+	c = store_checkpointer_new("/nonexistent/dir/x.db");
+	assert_int_equal(store_checkpoint(c, NULL, NULL), STORE_ERROR);
+	store_checkpointer_free(c);
 }
 
 /* The server keeps its checkpoint connection: each checkpoint folds in what was
